@@ -1,0 +1,36 @@
+"""customer_core: Stripe's Customer resource, faithfully and fast, in-process.
+
+>>> from customer_core import CustomerService, MemoryStore
+>>> svc = CustomerService(MemoryStore())
+>>> customer = svc.create(email="jenny@example.com", metadata={"order_id": "6735"})
+>>> svc.retrieve(customer.id).metadata
+{'order_id': '6735'}
+"""
+
+from .errors import (
+    APIError,
+    CustomerCoreError,
+    IdempotencyError,
+    InvalidRequestError,
+    StoreError,
+)
+from .models import Customer, DeletedCustomer, ListPage
+from .service import CustomerService
+from .store import MemoryStore, Store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "Customer",
+    "CustomerCoreError",
+    "CustomerService",
+    "DeletedCustomer",
+    "IdempotencyError",
+    "InvalidRequestError",
+    "ListPage",
+    "MemoryStore",
+    "Store",
+    "StoreError",
+    "__version__",
+]

@@ -1,0 +1,129 @@
+"""Errors raised by customer_core, shaped like Stripe's.
+
+Every problem a caller can cause comes out as one of these, never as a raw
+``TypeError``, ``KeyError`` or ``pydantic.ValidationError``. Classes are chosen by
+how a caller reacts (as in stripe-python); the long tail of Stripe codes lives in
+``code`` and ``param``::
+
+    CustomerCoreError                 type, code, param, message, http_status, to_dict()
+    ├── InvalidRequestError           invalid_request_error, 400 (404 for an unknown path id)
+    ├── IdempotencyError              idempotency_error, 400 (409 while the key is in use)
+    └── APIError                      api_error, 500: the store failed, not the caller
+        └── StoreError                raised by stores; DuplicateKeyError, StoreClosedError, ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "CustomerCoreError",
+    "DuplicateKeyError",
+    "IdempotencyError",
+    "InvalidRequestError",
+    "RecordNotFoundError",
+    "StoreClosedError",
+    "StoreError",
+    "no_such_customer",
+]
+
+DOC_URL = "https://stripe.com/docs/error-codes/"
+
+
+class CustomerCoreError(Exception):
+    """The one exception class callers can always catch; carries Stripe's error fields."""
+
+    type: str = "api_error"
+    default_status: int = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.param = param
+        self.http_status = http_status if http_status is not None else self.default_status
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, code={self.code!r}, "
+            f"param={self.param!r}, http_status={self.http_status})"
+        )
+
+    @property
+    def doc_url(self) -> str | None:
+        """Stripe's documentation link for ``code``, as real error bodies carry it."""
+        return DOC_URL + self.code.replace("_", "-") if self.code else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return Stripe's error body: ``{"error": {...}}``, absent fields omitted."""
+        body: dict[str, Any] = {}
+        if self.code:
+            body["code"] = self.code
+            body["doc_url"] = self.doc_url
+        body["message"] = self.message
+        if self.param:
+            body["param"] = self.param
+        body["type"] = self.type
+        return {"error": body}
+
+
+class InvalidRequestError(CustomerCoreError):
+    """The request was malformed or named something that does not exist."""
+
+    type = "invalid_request_error"
+    default_status = 400
+
+
+class IdempotencyError(CustomerCoreError):
+    """An idempotency key was reused with other parameters, or is still in use."""
+
+    type = "idempotency_error"
+    default_status = 400
+
+
+class APIError(CustomerCoreError):
+    """Something went wrong on our side (for example the store failed); not the caller's fault."""
+
+    type = "api_error"
+    default_status = 500
+
+
+class StoreError(APIError):
+    """A store could not do what was asked; the data is as it was before the call."""
+
+
+class DuplicateKeyError(StoreError):
+    """A record's id or invoice prefix is already held by another record (tombstones included)."""
+
+    def __init__(self, message: str, *, key: str, value: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.value = value
+
+
+class RecordNotFoundError(StoreError):
+    """The store has no live record with that id."""
+
+
+class StoreClosedError(StoreError):
+    """The store was closed; open a new one."""
+
+
+def no_such_customer(
+    customer_id: object, *, param: str = "id", http_status: int = 404
+) -> InvalidRequestError:
+    """Build Stripe's ``No such customer: 'cus_x'`` error (404 for a path id, 400 for a param)."""
+    return InvalidRequestError(
+        f"No such customer: '{customer_id}'",
+        code="resource_missing",
+        param=param,
+        http_status=http_status,
+    )

@@ -1,0 +1,74 @@
+"""Customer ids (``cus_`` + ULID) and invoice prefixes, with an injectable clock and seed.
+
+Ids are ULIDs: 48 bits of milliseconds then 80 random bits, in Crockford base32, so
+they sort in creation order. Within one generator they are strictly increasing, even
+when the clock stands still or steps back: the random part is then incremented, as
+the ULID spec's monotonic mode says.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+
+import ulid
+
+__all__ = ["Clock", "IdGenerator", "system_clock"]
+
+Clock = Callable[[], float]
+"""A zero-argument callable returning the current Unix time in seconds."""
+
+_RANDOM_BITS = 80
+_RANDOM_MAX = (1 << _RANDOM_BITS) - 1
+
+
+def system_clock() -> float:
+    """Return the wall-clock Unix time in seconds."""
+    return time.time()
+
+
+class IdGenerator:
+    """Make customer ids and invoice prefixes; reproducible for a given clock and seed.
+
+    >>> ids = IdGenerator(clock=lambda: 1_700_000_000, seed=7)
+    >>> first, second = ids.customer_id(), ids.customer_id()
+    >>> first.startswith("cus_") and len(first) == 30 and first < second
+    True
+    >>> len(ids.invoice_prefix())
+    8
+    """
+
+    def __init__(self, clock: Clock = system_clock, seed: int | None = None) -> None:
+        self._clock = clock
+        # Stripe ids are not secrets, so a seeded Mersenne Twister is enough and is
+        # what makes two services with the same seed produce identical customers.
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._last = -1
+        self._prefix_millis = -1
+        self._prefix = ""
+
+    def customer_id(self) -> str:
+        """Return a new ``cus_`` id, greater than every id this generator made before."""
+        millis = int(self._clock() * 1000)
+        with self._lock:
+            value = (millis << _RANDOM_BITS) | self._random.getrandbits(_RANDOM_BITS)
+            if value <= self._last:
+                # Same millisecond (or a clock that went back): keep order by counting up.
+                value = self._last + 1
+            self._last = value
+            # The first 10 characters encode the timestamp alone: encode them once per ms.
+            timestamp = value >> _RANDOM_BITS
+            if timestamp != self._prefix_millis:
+                self._prefix_millis = timestamp
+                self._prefix = "cus_" + ulid.base32.encode_timestamp(timestamp.to_bytes(6, "big"))
+            prefix = self._prefix
+        randomness = (value & _RANDOM_MAX).to_bytes(10, "big")
+        return prefix + ulid.base32.encode_randomness(randomness)
+
+    def invoice_prefix(self) -> str:
+        """Return a random prefix of 8 uppercase hex characters, like Stripe's ``0759376C``."""
+        with self._lock:
+            return f"{self._random.getrandbits(32):08X}"

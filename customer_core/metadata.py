@@ -1,0 +1,91 @@
+"""Metadata rules: at most 50 keys, keys up to 40 characters without brackets, values
+up to 500 characters, everything stored as strings; an update merges, ``""`` unsets.
+
+>>> merge({"a": "1", "b": "2"}, normalize({"b": "", "c": 3}))
+{'a': '1', 'c': '3'}
+>>> merge({"a": "1"}, None)
+{}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .errors import InvalidRequestError
+
+__all__ = ["MAX_KEYS", "MAX_KEY_LENGTH", "MAX_VALUE_LENGTH", "merge", "normalize", "wire_string"]
+
+MAX_KEYS = 50
+MAX_KEY_LENGTH = 40
+MAX_VALUE_LENGTH = 500
+
+Changes = dict[str, "str | None"]
+"""Normalized metadata changes: a string sets a key, ``None`` unsets it."""
+
+
+def wire_string(value: object) -> str | None:
+    """Return ``value`` as Stripe would receive it over the wire, or None if it is no scalar.
+
+    Stripe's SDKs send numbers as their decimal text and booleans as ``true``/``false``.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return None
+
+
+def _fail(message: str) -> InvalidRequestError:
+    return InvalidRequestError(message, param="metadata")
+
+
+def normalize(metadata: Mapping[object, object]) -> Changes:
+    """Check keys and values of a metadata parameter; ``""`` and ``None`` become removals.
+
+    Raises InvalidRequestError (param ``metadata``) with Stripe's wording.
+    """
+    changes: Changes = {}
+    for raw_key, raw_value in metadata.items():
+        key = wire_string(raw_key)
+        if key is None or key == "":
+            msg = f"Invalid key: {raw_key!r} must be a non-empty string"
+            raise _fail(msg)
+        if len(key) > MAX_KEY_LENGTH:
+            msg = f"Invalid key: {key} must be a string under {MAX_KEY_LENGTH} characters"
+            raise _fail(msg)
+        if "[" in key or "]" in key:
+            msg = f"Invalid key: {key} must not contain square brackets"
+            raise _fail(msg)
+        if raw_value is None or raw_value == "":
+            changes[key] = None
+            continue
+        value = wire_string(raw_value)
+        if value is None:
+            msg = f"Invalid value type: {raw_value!r} must be a string"
+            raise _fail(msg)
+        if len(value) > MAX_VALUE_LENGTH:
+            msg = f"Invalid val: {value} must be a string under {MAX_VALUE_LENGTH} characters"
+            raise _fail(msg)
+        changes[key] = value
+    return changes
+
+
+def merge(current: Mapping[str, str], changes: Changes | None) -> dict[str, str]:
+    """Apply normalized changes to ``current``; ``changes=None`` (``metadata=""``) clears all.
+
+    Raises InvalidRequestError when the result would hold more than 50 keys.
+    """
+    if changes is None:
+        return {}
+    merged = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    if len(merged) > MAX_KEYS:
+        msg = f"Metadata can have up to {MAX_KEYS} keys, but you've set {len(merged)}"
+        raise _fail(msg)
+    return merged

@@ -1,0 +1,241 @@
+"""The objects customer_core returns, shaped exactly like Stripe's JSON.
+
+``Customer.to_dict()`` (or ``model_dump(mode="json")``) gives Stripe's body, key for key:
+``id`` and ``object`` first, then the fields in alphabetical order. Fields Stripe leaves
+out when they are unset (``business_name``, ``individual_name``) or only includes on
+request (``tax``, ``sources``, ...) are left out unless set.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+
+__all__ = [
+    "Address",
+    "CUSTOMER_FIELDS",
+    "Customer",
+    "CustomField",
+    "DeletedCustomer",
+    "InvoiceSettings",
+    "ListPage",
+    "RenderingOptions",
+    "Shipping",
+]
+
+Record = dict[str, Any]
+"""A customer as stored: exactly its Stripe JSON form (without includable fields)."""
+
+_set_attribute = object.__setattr__
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return Stripe's JSON form of this object (plain dicts, lists and scalars)."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def _trusted(cls, values: dict[str, Any]) -> Any:
+        """Build an instance from values this library validated before, without revalidating.
+
+        Stored records were checked on write; rebuilding them through pydantic would
+        cost more than the rest of a retrieve. This is ``model_construct`` minus its
+        per-field default filling, so ``values`` must hold every field (tested).
+        """
+        instance = cls.__new__(cls)
+        _set_attribute(instance, "__dict__", values)
+        _set_attribute(instance, "__pydantic_fields_set__", set(values))
+        _set_attribute(instance, "__pydantic_extra__", None)
+        _set_attribute(instance, "__pydantic_private__", None)
+        return instance
+
+
+class Address(_Model):
+    city: str | None = None
+    country: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    postal_code: str | None = None
+    state: str | None = None
+
+
+class Shipping(_Model):
+    address: Address
+    carrier: str | None = None
+    name: str
+    phone: str | None = None
+    tracking_number: str | None = None
+
+    @classmethod
+    def _trusted(cls, values: dict[str, Any]) -> Any:
+        values["address"] = Address._trusted(values["address"])
+        return super()._trusted(values)
+
+
+class CustomField(_Model):
+    name: str
+    value: str
+
+
+class RenderingOptions(_Model):
+    amount_tax_display: str | None = None
+    template: str | None = None
+
+
+class InvoiceSettings(_Model):
+    custom_fields: list[CustomField] | None = None
+    default_payment_method: str | None = None
+    footer: str | None = None
+    rendering_options: RenderingOptions | None = None
+
+    @classmethod
+    def _trusted(cls, values: dict[str, Any]) -> Any:
+        fields = values["custom_fields"]
+        if fields is not None:
+            values["custom_fields"] = [CustomField._trusted(field) for field in fields]
+        if values["rendering_options"] is not None:
+            values["rendering_options"] = RenderingOptions._trusted(values["rendering_options"])
+        return super()._trusted(values)
+
+
+class Customer(_Model):
+    """A Stripe customer (API version 2026-09-30)."""
+
+    id: str
+    object: Literal["customer"] = "customer"
+    address: Address | None = None
+    balance: int = 0
+    business_name: str | None = None
+    cash_balance: dict[str, Any] | None = None
+    created: int
+    currency: str | None = None
+    customer_account: str | None = None
+    default_source: str | None = None
+    delinquent: bool | None = False
+    description: str | None = None
+    discount: dict[str, Any] | None = None
+    email: str | None = None
+    individual_name: str | None = None
+    invoice_credit_balance: dict[str, int] | None = None
+    invoice_prefix: str | None = None
+    invoice_settings: InvoiceSettings = InvoiceSettings()
+    livemode: bool = False
+    metadata: dict[str, str] = {}
+    name: str | None = None
+    next_invoice_sequence: int = 1
+    phone: str | None = None
+    preferred_locales: list[str] | None = []
+    shipping: Shipping | None = None
+    sources: dict[str, Any] | None = None
+    subscriptions: dict[str, Any] | None = None
+    tax: dict[str, Any] | None = None
+    tax_exempt: Literal["exempt", "none", "reverse"] | None = "none"
+    tax_ids: dict[str, Any] | None = None
+    test_clock: str | None = None
+
+    OMITTED_UNLESS_SET: ClassVar[frozenset[str]] = frozenset(
+        {
+            "business_name",
+            "individual_name",
+            "cash_balance",
+            "invoice_credit_balance",
+            "sources",
+            "subscriptions",
+            "tax",
+            "tax_ids",
+        }
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in self.OMITTED_UNLESS_SET - self.model_fields_set:
+            data.pop(name, None)
+        return data
+
+    @classmethod
+    def _trusted(cls, values: dict[str, Any]) -> Any:
+        if values["address"] is not None:
+            values["address"] = Address._trusted(values["address"])
+        if values["shipping"] is not None:
+            values["shipping"] = Shipping._trusted(values["shipping"])
+        values["invoice_settings"] = InvoiceSettings._trusted(values["invoice_settings"])
+        fields_set = set(values)
+        # Absent optional fields go last: the serializer walks __dict__ in order and
+        # drops them again, so the body keeps the record's (Stripe's) key order.
+        for name in cls.OMITTED_UNLESS_SET - fields_set:
+            values[name] = None
+        instance = super()._trusted(values)
+        _set_attribute(instance, "__pydantic_fields_set__", fields_set)
+        return instance
+
+    @classmethod
+    def from_record(cls, record: Record) -> Customer:
+        """Build a Customer from a stored record, taking ownership of ``record``."""
+        customer: Customer = cls._trusted(record)
+        return customer
+
+
+CUSTOMER_FIELDS: tuple[str, ...] = tuple(
+    name for name in Customer.model_fields if name not in Customer.OMITTED_UNLESS_SET
+)
+"""The keys of a default customer body, in Stripe's order."""
+
+
+class DeletedCustomer(_Model):
+    """The stub Stripe returns for a deleted customer: ``{id, object, deleted: true}``."""
+
+    id: str
+    object: Literal["customer"] = "customer"
+    deleted: Literal[True] = True
+
+
+class ListPage:
+    """One page of ``GET /v1/customers``: ``{object, url, has_more, data}``, newest first.
+
+    ``to_dict()`` returns the page's JSON-ready form without copying it again: the
+    records came fresh from the store and belong to this page. ``data`` builds
+    validated Customer models on first use.
+    """
+
+    object: ClassVar[str] = "list"
+    url: ClassVar[str] = "/v1/customers"
+
+    __slots__ = ("_data", "_records", "has_more")
+
+    def __init__(self, records: list[Record], has_more: bool) -> None:
+        self._records = records
+        self._data: list[Customer] | None = None
+        self.has_more = has_more
+
+    @property
+    def data(self) -> list[Customer]:
+        """The customers on this page, newest first."""
+        if self._data is None:
+            self._data = [Customer.model_validate(record) for record in self._records]
+        return self._data
+
+    def __iter__(self) -> Any:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __repr__(self) -> str:
+        return f"<ListPage of {len(self._records)} customers, has_more={self.has_more}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return Stripe's JSON body of this page."""
+        return {
+            "object": self.object,
+            "url": self.url,
+            "has_more": self.has_more,
+            "data": self._records,
+        }
+
+    def model_dump(self, *, mode: str = "json") -> dict[str, Any]:
+        """Same as ``to_dict()``, for symmetry with the pydantic models."""
+        return self.to_dict()

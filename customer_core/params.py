@@ -1,0 +1,570 @@
+"""Request parameters for create, update and list, with Stripe's limits, enums and errors.
+
+Each operation has a pydantic model with ``extra="forbid"``. Scalars go through small
+validators that read values the way Stripe reads wire values (``"12"`` is an integer,
+``12`` is the string ``"12"``) and decide what ``""`` means: a clear (→ ``None``) where
+the OpenAPI spec allows it, else ``parameter_invalid_empty``. ``parse`` turns the first
+pydantic error into the InvalidRequestError Stripe would send. Python ``None`` is read as
+``""``. Choices are written down in docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, TypeVar, Union
+
+from typing_extensions import Required, TypedDict
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    PlainValidator,
+    Tag,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+from . import metadata as metadata_rules
+from .errors import InvalidRequestError
+
+__all__ = [
+    "CustomerCreateParams",
+    "CustomerListParams",
+    "CustomerRetrieveParams",
+    "CustomerUpdateParams",
+    "TAX_ID_TYPES",
+    "parse",
+]
+
+P = TypeVar("P", bound=BaseModel)
+
+DEFAULT_MAX_LENGTH = 5000
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+INVOICE_PREFIX_PATTERN = re.compile(r"^[A-Z0-9]{1,12}$")
+MAX_INVOICE_SEQUENCE = 1_000_000_000
+
+# Union members get these tags so that error locations can drop them again.
+_HASH_TAG = "<hash>"
+_SCALAR_TAG = "<scalar>"
+
+
+def _error(kind: str, **context: Any) -> PydanticCustomError:
+    return PydanticCustomError(kind, kind, context)
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
+
+
+def _reject_empty(value: object) -> None:
+    if _is_empty(value):
+        raise _error("parameter_invalid_empty")
+
+
+def text(
+    max_length: int = DEFAULT_MAX_LENGTH, *, clearable: bool = True
+) -> Callable[[object], str | None]:
+    """Validate a string param; numbers and booleans become their wire text."""
+
+    def validate(value: object) -> str | None:
+        if value.__class__ is not str:
+            if value is None:
+                if clearable:
+                    return None
+                raise _error("parameter_invalid_empty")
+            converted = metadata_rules.wire_string(value)
+            if converted is None:
+                raise _error("invalid_string", value=value)
+            value = converted
+        if not value:
+            if clearable:
+                return None
+            raise _error("parameter_invalid_empty")
+        if len(value) > max_length:
+            raise _error("string_too_long", value=value, max_length=max_length)
+        return value
+
+    return validate
+
+
+def _integer(value: object) -> int:
+    _reject_empty(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    raise _error("invalid_integer", value=value)
+
+
+def integer_between(low: int, high: int) -> Callable[[object], int]:
+    """Validate an integer param in ``[low, high]`` with Stripe's range messages."""
+
+    def validate(value: object) -> int:
+        result = _integer(value)
+        if result < low:
+            raise _error("integer_too_small", limit=low)
+        if result > high:
+            raise _error("integer_too_large", limit=high)
+        return result
+
+    return validate
+
+
+def _one_of(choices: Sequence[str]) -> str:
+    if len(choices) == 1:
+        return choices[0]
+    if len(choices) == 2:
+        return f"{choices[0]} or {choices[1]}"
+    return ", ".join(choices[:-1]) + f", or {choices[-1]}"
+
+
+def enum(
+    *choices: str, empty_means: str | None = None, clearable: bool = False
+) -> Callable[[object], str | None]:
+    """Validate an enum param; ``""`` is allowed only where the spec lists it."""
+    listed = _one_of(choices)
+    allowed = frozenset(choices)
+
+    def validate(value: object) -> str | None:
+        if _is_empty(value):
+            if clearable:
+                return empty_means
+            raise _error("parameter_invalid_empty")
+        if not isinstance(value, str) or value not in allowed:
+            raise _error("invalid_enum", choices=listed)
+        return value
+
+    return validate
+
+
+_email_text = text(512)
+_invoice_prefix_text = text(clearable=False)
+
+
+def _email(value: object) -> str | None:
+    result = _email_text(value)
+    if result is not None and not EMAIL_PATTERN.match(result):
+        raise _error("invalid_email", value=result)
+    return result
+
+
+def _invoice_prefix(value: object) -> str | None:
+    result = _invoice_prefix_text(value)
+    if result is not None and not INVOICE_PREFIX_PATTERN.match(result):
+        raise _error("invalid_invoice_prefix")
+    return result
+
+
+def _metadata(value: object) -> dict[str, str | None] | None:
+    if _is_empty(value):
+        return None
+    if not isinstance(value, Mapping):
+        raise _error("invalid_object")
+    try:
+        return metadata_rules.normalize(value)
+    except InvalidRequestError as error:
+        raise _error("stripe", message=error.message) from None
+
+
+def _object(*, clearable: bool) -> Callable[[object], object]:
+    def validate(value: object) -> object:
+        if _is_empty(value):
+            if clearable:
+                return None
+            raise _error("parameter_invalid_empty")
+        if not isinstance(value, Mapping):
+            raise _error("invalid_object")
+        return value
+
+    return validate
+
+
+def _array(*, clearable: bool) -> Callable[[object], object]:
+    def validate(value: object) -> object:
+        if _is_empty(value):
+            if clearable:
+                return None
+            raise _error("parameter_invalid_empty")
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+            raise _error("invalid_array")
+        return value
+
+    return validate
+
+
+def _hash_or_token(value: object) -> str:
+    return _HASH_TAG if isinstance(value, Mapping) else _SCALAR_TAG
+
+
+Text = Annotated[Union[str, None], PlainValidator(text())]
+RequiredText = Annotated[str, PlainValidator(text(clearable=False))]
+Integer = Annotated[int, PlainValidator(_integer)]
+Metadata = Annotated[Union[dict[str, Union[str, None]], None], PlainValidator(_metadata)]
+Expand = Annotated[
+    list[Annotated[str, PlainValidator(text(clearable=False))]],
+    BeforeValidator(_array(clearable=False)),
+]
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Shape(TypedDict, total=False):
+    """A nested parameter hash: validated into a plain dict holding only the keys given."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+
+class AddressParams(_Shape, total=False):
+    city: Text
+    country: Text
+    line1: Text
+    line2: Text
+    postal_code: Text
+    state: Text
+
+
+class ShippingParams(_Shape, total=False):
+    address: Required[Annotated[AddressParams, BeforeValidator(_object(clearable=False))]]
+    name: Required[RequiredText]
+    phone: Text
+
+
+class CustomFieldParams(_Shape, total=False):
+    name: Required[Annotated[str, PlainValidator(text(40, clearable=False))]]
+    value: Required[Annotated[str, PlainValidator(text(140, clearable=False))]]
+
+
+class RenderingOptionsParams(_Shape, total=False):
+    amount_tax_display: Annotated[
+        Union[str, None],
+        PlainValidator(enum("exclude_tax", "include_inclusive_tax", clearable=True)),
+    ]
+    template: Text
+
+
+class InvoiceSettingsParams(_Shape, total=False):
+    custom_fields: Annotated[
+        Union[list[CustomFieldParams], None], BeforeValidator(_array(clearable=True))
+    ]
+    default_payment_method: Text
+    footer: Text
+    rendering_options: Annotated[
+        Union[RenderingOptionsParams, None], BeforeValidator(_object(clearable=True))
+    ]
+
+
+class CashBalanceSettingsParams(_Shape, total=False):
+    reconciliation_mode: Annotated[
+        str, PlainValidator(enum("automatic", "manual", "merchant_default"))
+    ]
+
+
+class CashBalanceParams(_Shape, total=False):
+    settings: Annotated[CashBalanceSettingsParams, BeforeValidator(_object(clearable=False))]
+
+
+class TaxCreateParams(_Shape, total=False):
+    ip_address: Text
+    validate_location: Annotated[str, PlainValidator(enum("deferred", "immediately"))]
+
+
+class TaxUpdateParams(_Shape, total=False):
+    ip_address: Text
+    validate_location: Annotated[
+        str, PlainValidator(enum("auto", "deferred", "immediately"))
+    ]
+
+
+TAX_ID_TYPES = (
+    "ad_nrt ae_trn al_tin am_tin ao_tin ar_cuit au_abn au_arn aw_tin az_tin ba_tin bb_tin "
+    "bd_bin bf_ifu bg_uic bh_vat bj_ifu bo_tin br_cnpj br_cpf bs_tin by_tin ca_bn "
+    "ca_gst_hst ca_pst_bc ca_pst_mb ca_pst_sk ca_qst cd_nif ch_uid ch_vat cl_tin cm_niu "
+    "cn_tin co_nit cr_tin cv_nif de_stn do_rcn ec_ruc eg_tin es_cif et_tin eu_oss_vat "
+    "eu_vat fo_vat gb_vat ge_vat gi_tin gn_nif hk_br hr_oib hu_tin ic_nif id_npwp il_vat "
+    "in_gst is_vat it_cf jp_cn jp_rn jp_trn ke_pin kg_tin kh_tin kr_brn kz_bin la_tin "
+    "li_uid li_vat lk_vat ma_vat md_vat me_pib mk_vat mr_nif mx_rfc my_frp my_itn my_sst "
+    "ng_tin no_vat no_voec np_pan nz_gst om_vat pe_ruc ph_tin pl_nip py_ruc ro_tin rs_pib "
+    "ru_inn ru_kpp sa_vat sg_gst sg_uen si_tin sn_ninea sr_fin sv_nit th_vat tj_tin tr_tin "
+    "tw_vat tz_vat ua_vat ug_tin us_ein uy_ruc uz_tin uz_vat ve_rif vn_tin za_vat zm_tin "
+    "zw_tin"
+).split()
+
+
+class TaxIdDataParams(_Shape, total=False):
+    type: Required[Annotated[str, PlainValidator(enum(*TAX_ID_TYPES))]]
+    value: Required[RequiredText]
+
+
+class BankAccountParams(_Shape, total=False):
+    account_holder_name: Text
+    account_holder_type: Annotated[
+        Union[str, None], PlainValidator(enum("company", "individual"))
+    ]
+    account_number: Required[RequiredText]
+    country: Required[RequiredText]
+    currency: Text
+    object: Annotated[Union[str, None], PlainValidator(enum("bank_account"))]
+    routing_number: Text
+
+
+class CardNetworkTokenParams(_Shape, total=False):
+    number: Text
+
+
+class CardParams(_Shape, total=False):
+    address_city: Text
+    address_country: Text
+    address_line1: Text
+    address_line2: Text
+    address_state: Text
+    address_zip: Text
+    cvc: Text
+    encrypted: Text
+    exp_month: Required[Integer]
+    exp_year: Required[Integer]
+    metadata: Metadata
+    name: Text
+    network_token: Annotated[
+        Union[CardNetworkTokenParams, None], BeforeValidator(_object(clearable=False))
+    ]
+    number: Required[RequiredText]
+    object: Annotated[Union[str, None], PlainValidator(enum("card"))]
+    swipe_data: Text
+
+
+def _source_param(model: type[_Shape]) -> Any:
+    """A legacy payment source: a hash of card or bank details, or a token string."""
+    return Annotated[
+        Union[
+            Annotated[model, Tag(_HASH_TAG)],
+            Annotated[str, PlainValidator(text(clearable=False)), Tag(_SCALAR_TAG)],
+        ],
+        Discriminator(_hash_or_token),
+    ]
+
+
+class _CustomerWriteParams(_Params):
+    """Parameters shared by create and update, in the spec's (alphabetical) order."""
+
+    address: Annotated[
+        Union[AddressParams, None], BeforeValidator(_object(clearable=True))
+    ] = None
+    balance: Integer = 0
+    business_name: Annotated[Union[str, None], PlainValidator(text(150))] = None
+    cash_balance: Annotated[
+        Union[CashBalanceParams, None], BeforeValidator(_object(clearable=False))
+    ] = None
+    description: Text = None
+    email: Annotated[Union[str, None], PlainValidator(_email)] = None
+    expand: Expand = ()
+    individual_name: Annotated[Union[str, None], PlainValidator(text(150))] = None
+    invoice_prefix: Annotated[Union[str, None], PlainValidator(_invoice_prefix)] = None
+    invoice_settings: Annotated[
+        Union[InvoiceSettingsParams, None], BeforeValidator(_object(clearable=False))
+    ] = None
+    metadata: Metadata = None
+    name: Annotated[Union[str, None], PlainValidator(text(256))] = None
+    next_invoice_sequence: Annotated[
+        int, PlainValidator(integer_between(1, MAX_INVOICE_SEQUENCE))
+    ] = 1
+    phone: Annotated[Union[str, None], PlainValidator(text(20))] = None
+    preferred_locales: Annotated[
+        list[Annotated[str, PlainValidator(text(clearable=False))]],
+        BeforeValidator(_array(clearable=False)),
+    ] = ()
+    shipping: Annotated[
+        Union[ShippingParams, None], BeforeValidator(_object(clearable=True))
+    ] = None
+    source: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    tax_exempt: Annotated[
+        str,
+        PlainValidator(
+            enum("none", "reverse", "exempt", empty_means="none", clearable=True)
+        ),
+    ] = "none"
+
+
+class CustomerCreateParams(_CustomerWriteParams):
+    """Parameters of ``POST /v1/customers``."""
+
+    payment_method: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    tax: Annotated[
+        Union[TaxCreateParams, None], BeforeValidator(_object(clearable=False))
+    ] = None
+    tax_id_data: Annotated[
+        list[TaxIdDataParams], BeforeValidator(_array(clearable=False))
+    ] = ()
+    test_clock: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+
+
+_DefaultSource = Annotated[Union[str, None], PlainValidator(text(500))]
+
+
+class CustomerUpdateParams(_CustomerWriteParams):
+    """Parameters of ``POST /v1/customers/{customer}``."""
+
+    bank_account: _source_param(BankAccountParams) = None
+    card: _source_param(CardParams) = None
+    default_alipay_account: _DefaultSource = None
+    default_bank_account: _DefaultSource = None
+    default_card: _DefaultSource = None
+    default_source: _DefaultSource = None
+    tax: Annotated[
+        Union[TaxUpdateParams, None], BeforeValidator(_object(clearable=False))
+    ] = None
+
+
+class CreatedRange(_Shape, total=False):
+    """A ``created`` filter: Unix seconds, each bound optional."""
+
+    gt: Union[Integer, None]
+    gte: Union[Integer, None]
+    lt: Union[Integer, None]
+    lte: Union[Integer, None]
+
+
+class CustomerListParams(_Params):
+    """Parameters of ``GET /v1/customers``."""
+
+    created: Annotated[
+        Union[
+            Annotated[CreatedRange, Tag(_HASH_TAG)],
+            Annotated[int, PlainValidator(_integer), Tag(_SCALAR_TAG)],
+        ],
+        Discriminator(_hash_or_token),
+    ] = None
+    email: Annotated[Union[str, None], PlainValidator(text(512, clearable=False))] = None
+    ending_before: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    expand: Expand = ()
+    limit: Annotated[int, PlainValidator(integer_between(1, 100))] = 10
+    starting_after: Annotated[
+        Union[str, None], PlainValidator(text(clearable=False))
+    ] = None
+    test_clock: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+
+
+class CustomerRetrieveParams(_Params):
+    """Parameters of ``GET /v1/customers/{customer}``."""
+
+    expand: Expand = ()
+
+
+class NoParams(_Params):
+    """Parameters of ``DELETE /v1/customers/{customer}``: none."""
+
+
+# --- error translation -------------------------------------------------------------
+
+_EMPTY_MESSAGE = (
+    "You passed an empty string for '{param}'. We assume empty values are an attempt to "
+    "unset a parameter; however '{param}' cannot be unset. You should remove '{param}' "
+    "from your request or supply a non-empty value."
+)
+
+
+def _shorten(value: str) -> str:
+    """Stripe abbreviates long values in messages to their first and last 10 characters."""
+    return value if len(value) <= 23 else f"{value[:10]}...{value[-10:]}"
+
+
+def param_name(location: Sequence[int | str]) -> str:
+    """Render a pydantic error location as Stripe's bracketed param name.
+
+    >>> param_name(("invoice_settings", "custom_fields", 0, "name"))
+    'invoice_settings[custom_fields][0][name]'
+    """
+    parts = [str(part) for part in location if part not in (_HASH_TAG, _SCALAR_TAG)]
+    if not parts:
+        return ""
+    return parts[0] + "".join(f"[{part}]" for part in parts[1:])
+
+
+def _describe(error: Mapping[str, Any], param: str) -> InvalidRequestError:
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind == "missing":
+        return InvalidRequestError(
+            f"Missing required param: {param}.", code="parameter_missing", param=param
+        )
+    if kind == "parameter_invalid_empty":
+        return InvalidRequestError(
+            _EMPTY_MESSAGE.format(param=param), code="parameter_invalid_empty", param=param
+        )
+    if kind == "invalid_integer":
+        return InvalidRequestError(
+            f"Invalid integer: {context['value']}",
+            code="parameter_invalid_integer",
+            param=param,
+        )
+    if kind == "integer_too_small":
+        return InvalidRequestError(
+            f"This value must be greater than or equal to {context['limit']}.",
+            code="parameter_invalid_integer",
+            param=param,
+        )
+    if kind == "integer_too_large":
+        return InvalidRequestError(
+            f"This value must be less than or equal to {context['limit']}.",
+            code="parameter_invalid_integer",
+            param=param,
+        )
+    if kind == "string_too_long":
+        return InvalidRequestError(
+            f"Invalid string: {_shorten(context['value'])}; "
+            f"must be at most {context['max_length']} characters",
+            param=param,
+        )
+    if kind == "invalid_string":
+        return InvalidRequestError(f"Invalid string: {context['value']!r}", param=param)
+    if kind == "invalid_enum":
+        return InvalidRequestError(
+            f"Invalid {param}: must be one of {context['choices']}", param=param
+        )
+    if kind == "invalid_email":
+        return InvalidRequestError(
+            f"Invalid email address: {context['value']}", code="email_invalid", param=param
+        )
+    if kind == "invalid_invoice_prefix":
+        return InvalidRequestError(
+            "Invalid invoice_prefix: must be 1 to 12 uppercase letters or numbers",
+            param=param,
+        )
+    if kind == "stripe":
+        return InvalidRequestError(context["message"], param=param)
+    if kind in ("invalid_array", "list_type", "tuple_type"):
+        return InvalidRequestError(f"Invalid array for {param}", param=param)
+    # model_type, dict_type, invalid_object and anything pydantic adds later.
+    return InvalidRequestError(f"Invalid object for {param}", param=param)
+
+
+def translate(error: ValidationError) -> InvalidRequestError:
+    """Turn a pydantic ValidationError into the single error Stripe would report."""
+    problems = error.errors(include_url=False)
+    unknown = [param_name(p["loc"]) for p in problems if p["type"] == "extra_forbidden"]
+    if len(unknown) == 1:
+        return InvalidRequestError(
+            f"Received unknown parameter: {unknown[0]}",
+            code="parameter_unknown",
+            param=unknown[0],
+        )
+    if unknown:
+        return InvalidRequestError(
+            f"Received unknown parameters: {', '.join(unknown)}",
+            code="parameter_unknown",
+            param=unknown[0],
+        )
+    first = problems[0]
+    return _describe(first, param_name(first["loc"]))
+
+
+def parse(model: type[P], params: Mapping[str, Any]) -> P:
+    """Validate ``params`` against ``model``; raise InvalidRequestError as Stripe would."""
+    try:
+        return model.model_validate(params)
+    except ValidationError as error:
+        raise translate(error) from None

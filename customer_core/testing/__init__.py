@@ -1,0 +1,19 @@
+"""Tools for testing code that uses customer_core, and for proving a new store.
+
+``StoreContract`` is the store contract suite (needs pytest): subclass it, implement
+``make_store`` and pytest runs every contract test against your store. ``FakeClock``
+is a settable clock for deterministic ``created`` values.
+"""
+
+from .fakes import FakeClock
+
+__all__ = ["FakeClock", "StoreContract"]
+
+
+def __getattr__(name: str) -> object:
+    # Imported lazily so that FakeClock works without pytest installed.
+    if name == "StoreContract":
+        from .store_contract import StoreContract
+
+        return StoreContract
+    raise AttributeError(name)

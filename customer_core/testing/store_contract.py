@@ -1,0 +1,303 @@
+"""The store contract suite: every ``Store`` must pass it unchanged.
+
+Subclass ``StoreContract`` in a test module, implement ``make_store`` and pytest
+collects every test below for your store::
+
+    class TestMyStore(StoreContract):
+        def make_store(self, tmp_path):
+            return MyStore(tmp_path / "customers.db")
+
+The class is not named ``Test*``, so pytest never collects it on its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
+from ..store.base import KeyRange, Record, Store
+
+__all__ = ["StoreContract", "make_record"]
+
+
+def make_record(
+    customer_id: str,
+    created: int,
+    *,
+    email: str | None = None,
+    invoice_prefix: str | None = None,
+    **fields: Any,
+) -> Record:
+    """A small record with the fields stores index, plus nested values to round-trip."""
+    return {
+        "id": customer_id,
+        "object": "customer",
+        "address": None,
+        "created": created,
+        "email": email,
+        "invoice_prefix": invoice_prefix,
+        "metadata": {"n": customer_id[-1]},
+        "preferred_locales": ["en"],
+        **fields,
+    }
+
+
+def ids(records: list[Record]) -> list[str]:
+    return [record["id"] for record in records]
+
+
+class StoreContract:
+    """Behaviour every Store has; see ``customer_core.store.base.Store`` for the port."""
+
+    def make_store(self, tmp_path: Path) -> Store:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[Store]:
+        with self.make_store(tmp_path) as store:
+            yield store
+            store._check()
+
+    @pytest.fixture
+    def filled(self, store: Store) -> Store:
+        """Five records: created 10, 20, 20, 20, 30; ties broken by id."""
+        for customer_id, created, email in [
+            ("cus_a", 10, "a@example.com"),
+            ("cus_c", 20, "shared@example.com"),
+            ("cus_b", 20, "shared@example.com"),
+            ("cus_d", 20, "Shared@example.com"),
+            ("cus_e", 30, None),
+        ]:
+            store.insert(make_record(customer_id, created, email=email, invoice_prefix=customer_id[-1].upper()))
+        return store
+
+    # --- insert and get ----------------------------------------------------------------
+
+    def test_get_returns_none_for_an_unknown_id(self, store: Store) -> None:
+        assert store.get("cus_missing") is None
+        assert store.is_deleted("cus_missing") is False
+        assert store.sort_key("cus_missing") is None
+
+    def test_insert_then_get_returns_an_equal_record(self, store: Store) -> None:
+        record = make_record("cus_1", 100, email="x@example.com", invoice_prefix="ABC", balance=-5)
+        store.insert(record)
+        assert store.get("cus_1") == record
+        assert store.sort_key("cus_1") == (100, "cus_1")
+        assert store.count() == 1
+
+    def test_get_returns_a_copy_the_caller_owns(self, store: Store) -> None:
+        store.insert(make_record("cus_1", 100))
+        first = store.get("cus_1")
+        assert first is not None
+        first["metadata"]["n"] = "changed"
+        first["email"] = "changed@example.com"
+        again = store.get("cus_1")
+        assert again is not None
+        assert again["metadata"] == {"n": "1"}
+        assert again["email"] is None
+
+    def test_insert_does_not_keep_the_callers_dict(self, store: Store) -> None:
+        record = make_record("cus_1", 100)
+        store.insert(record)
+        record["metadata"]["n"] = "changed"
+        assert store.get("cus_1")["metadata"] == {"n": "1"}  # type: ignore[index]
+
+    def test_insert_keeps_key_order_of_the_record(self, store: Store) -> None:
+        record = make_record("cus_1", 100, zeta=1, alpha=2)
+        store.insert(record)
+        assert list(store.get("cus_1")) == list(record)  # type: ignore[arg-type]
+
+    def test_insert_rejects_an_id_already_taken(self, store: Store) -> None:
+        store.insert(make_record("cus_1", 100))
+        with pytest.raises(DuplicateKeyError) as caught:
+            store.insert(make_record("cus_1", 200))
+        assert caught.value.key == "id"
+        assert store.get("cus_1")["created"] == 100  # type: ignore[index]
+
+    def test_insert_rejects_the_id_of_a_tombstone(self, store: Store) -> None:
+        store.insert(make_record("cus_1", 100))
+        store.delete("cus_1")
+        with pytest.raises(DuplicateKeyError) as caught:
+            store.insert(make_record("cus_1", 200))
+        assert caught.value.key == "id"
+
+    def test_insert_rejects_an_invoice_prefix_held_by_another_customer(self, store: Store) -> None:
+        store.insert(make_record("cus_1", 100, invoice_prefix="ABC"))
+        before = store.snapshot()
+        with pytest.raises(DuplicateKeyError) as caught:
+            store.insert(make_record("cus_2", 100, invoice_prefix="ABC"))
+        assert (caught.value.key, caught.value.value) == ("invoice_prefix", "ABC")
+        assert store.snapshot() == before
+
+    def test_insert_rejects_an_invoice_prefix_held_by_a_tombstone(self, store: Store) -> None:
+        store.insert(make_record("cus_1", 100, invoice_prefix="ABC"))
+        store.delete("cus_1")
+        with pytest.raises(DuplicateKeyError) as caught:
+            store.insert(make_record("cus_2", 100, invoice_prefix="ABC"))
+        assert caught.value.key == "invoice_prefix"
+
+    # --- replace -------------------------------------------------------------------------
+
+    def test_replace_overwrites_and_keeps_created(self, store: Store) -> None:
+        store.insert(make_record("cus_1", 100, email="old@example.com"))
+        store.replace(make_record("cus_1", 999, email="new@example.com", balance=7))
+        record = store.get("cus_1")
+        assert record is not None
+        assert (record["created"], record["email"], record["balance"]) == (100, "new@example.com", 7)
+        assert ids(store.scan(email="old@example.com")) == []
+        assert ids(store.scan(email="new@example.com")) == ["cus_1"]
+
+    def test_replace_of_an_unknown_or_deleted_id_fails(self, store: Store) -> None:
+        with pytest.raises(RecordNotFoundError):
+            store.replace(make_record("cus_1", 100))
+        store.insert(make_record("cus_1", 100))
+        store.delete("cus_1")
+        with pytest.raises(RecordNotFoundError):
+            store.replace(make_record("cus_1", 100))
+        assert store.get("cus_1") is None
+
+    def test_replace_keeps_former_prefixes_reserved_for_their_customer(self, store: Store) -> None:
+        store.insert(make_record("cus_1", 100, invoice_prefix="OLD"))
+        store.replace(make_record("cus_1", 100, invoice_prefix="NEW"))
+        with pytest.raises(DuplicateKeyError):
+            store.insert(make_record("cus_2", 100, invoice_prefix="OLD"))
+        store.replace(make_record("cus_1", 100, invoice_prefix="OLD"))
+        assert store.get("cus_1")["invoice_prefix"] == "OLD"  # type: ignore[index]
+
+    def test_replace_rejects_a_prefix_held_by_another_customer(self, store: Store) -> None:
+        store.insert(make_record("cus_1", 100, invoice_prefix="ONE"))
+        store.insert(make_record("cus_2", 100, invoice_prefix="TWO"))
+        before = store.snapshot()
+        with pytest.raises(DuplicateKeyError) as caught:
+            store.replace(make_record("cus_2", 100, invoice_prefix="ONE", balance=5))
+        assert caught.value.key == "invoice_prefix"
+        assert store.snapshot() == before
+
+    # --- delete --------------------------------------------------------------------------
+
+    def test_delete_leaves_a_tombstone(self, filled: Store) -> None:
+        filled.delete("cus_c")
+        assert filled.get("cus_c") is None
+        assert filled.is_deleted("cus_c") is True
+        assert filled.sort_key("cus_c") == (20, "cus_c")
+        assert "cus_c" not in ids(filled.scan())
+        assert ids(filled.scan(email="shared@example.com")) == ["cus_b"]
+        assert filled.count() == 4
+        assert filled.snapshot()["tombstones"] == {"cus_c": 20}
+
+    def test_delete_of_an_unknown_or_deleted_id_fails(self, store: Store) -> None:
+        with pytest.raises(RecordNotFoundError):
+            store.delete("cus_1")
+        store.insert(make_record("cus_1", 100))
+        store.delete("cus_1")
+        with pytest.raises(RecordNotFoundError):
+            store.delete("cus_1")
+
+    # --- scan ----------------------------------------------------------------------------
+
+    def test_scan_orders_newest_first_and_breaks_ties_by_id(self, filled: Store) -> None:
+        assert ids(filled.scan()) == ["cus_e", "cus_d", "cus_c", "cus_b", "cus_a"]
+        assert ids(filled.scan(descending=False)) == ["cus_a", "cus_b", "cus_c", "cus_d", "cus_e"]
+
+    def test_scan_respects_inclusive_and_exclusive_bounds(self, filled: Store) -> None:
+        inclusive = KeyRange(lower=(20, "cus_c"), upper=(30, "cus_e"))
+        assert ids(filled.scan(inclusive)) == ["cus_e", "cus_d", "cus_c"]
+        exclusive = KeyRange(
+            lower=(20, "cus_c"), lower_inclusive=False, upper=(30, "cus_e"), upper_inclusive=False
+        )
+        assert ids(filled.scan(exclusive)) == ["cus_d"]
+        by_second = KeyRange(lower=(20, ""), upper=(21, ""), upper_inclusive=False)
+        assert ids(filled.scan(by_second, descending=False)) == ["cus_b", "cus_c", "cus_d"]
+
+    def test_scan_stops_at_the_limit(self, filled: Store) -> None:
+        assert ids(filled.scan(limit=2)) == ["cus_e", "cus_d"]
+        assert ids(filled.scan(limit=2, descending=False)) == ["cus_a", "cus_b"]
+        assert filled.scan(limit=0) == []
+
+    def test_scan_by_email_is_exact_and_case_sensitive(self, filled: Store) -> None:
+        assert ids(filled.scan(email="shared@example.com")) == ["cus_c", "cus_b"]
+        assert ids(filled.scan(email="Shared@example.com")) == ["cus_d"]
+        assert ids(filled.scan(email="shared@example")) == []
+        bounded = KeyRange(upper=(20, "cus_c"), upper_inclusive=False)
+        assert ids(filled.scan(bounded, email="shared@example.com")) == ["cus_b"]
+        assert ids(filled.scan(email="shared@example.com", limit=1, descending=False)) == ["cus_b"]
+
+    def test_scan_returns_whole_records(self, filled: Store) -> None:
+        assert filled.scan(limit=1)[0] == filled.get("cus_e")
+
+    def test_iter_all_walks_every_live_record_in_pages(self, filled: Store) -> None:
+        filled.delete("cus_b")
+        assert ids(list(filled.iter_all(batch_size=2))) == ["cus_e", "cus_d", "cus_c", "cus_a"]
+
+    # --- transactions --------------------------------------------------------------------
+
+    def test_transaction_commits_everything_inside(self, filled: Store) -> None:
+        with filled.transaction():
+            filled.insert(make_record("cus_f", 40))
+            filled.delete("cus_a")
+        assert filled.get("cus_f") is not None
+        assert filled.is_deleted("cus_a")
+
+    def test_transaction_rolls_back_everything_on_error(self, filled: Store) -> None:
+        before = filled.snapshot()
+        with pytest.raises(RuntimeError), filled.transaction():
+            filled.insert(make_record("cus_f", 40, email="f@example.com", invoice_prefix="F"))
+            filled.replace(make_record("cus_a", 10, email="new@example.com", invoice_prefix="NEWA"))
+            filled.delete("cus_b")
+            raise RuntimeError("boom")
+        assert filled.snapshot() == before
+        assert filled.get("cus_f") is None
+        assert ids(filled.scan(email="a@example.com")) == ["cus_a"]
+        filled.insert(make_record("cus_g", 40, invoice_prefix="NEWA"))
+
+    def test_nested_transactions_join_the_outer_one(self, filled: Store) -> None:
+        before = filled.snapshot()
+        with pytest.raises(RuntimeError), filled.transaction():
+            with filled.transaction():
+                filled.insert(make_record("cus_f", 40))
+            raise RuntimeError("boom")
+        assert filled.snapshot() == before
+
+    def test_a_failed_call_inside_a_transaction_changes_nothing(self, filled: Store) -> None:
+        with filled.transaction():
+            with pytest.raises(DuplicateKeyError):
+                filled.insert(make_record("cus_a", 1))
+            filled.insert(make_record("cus_f", 40))
+        assert filled.get("cus_a")["created"] == 10  # type: ignore[index]
+        assert filled.count() == 6
+
+    # --- whole-store views, concurrency, closing -------------------------------------------
+
+    def test_snapshot_lists_customers_tombstones_and_prefixes(self, filled: Store) -> None:
+        filled.delete("cus_e")
+        snapshot = filled.snapshot()
+        assert ids(snapshot["customers"]) == ["cus_a", "cus_b", "cus_c", "cus_d"]
+        assert snapshot["tombstones"] == {"cus_e": 30}
+        assert snapshot["invoice_prefixes"] == {p: f"cus_{p.lower()}" for p in "ABCDE"}
+
+    def test_concurrent_inserts_from_threads_lose_nothing(self, store: Store) -> None:
+        def work(thread: int) -> None:
+            for n in range(50):
+                store.insert(make_record(f"cus_{thread}_{n:03d}", n, invoice_prefix=f"T{thread}N{n}"))
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert store.count() == 200
+        assert len(store.scan(limit=500)) == 200
+
+    def test_a_closed_store_refuses_work(self, tmp_path: Path) -> None:
+        store = self.make_store(tmp_path)
+        store.insert(make_record("cus_1", 1))
+        store.close()
+        with pytest.raises(StoreClosedError):
+            store.get("cus_1")
+        with pytest.raises(StoreClosedError):
+            store.insert(make_record("cus_2", 1))

@@ -1,0 +1,34 @@
+"""Shared fixtures: every service test runs once per store implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from customer_core import CustomerService, MemoryStore, Store
+from customer_core.testing import FakeClock
+
+STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
+    "memory": lambda tmp_path: MemoryStore(),
+}
+
+NOW = 1_700_000_000
+
+
+@pytest.fixture(params=sorted(STORE_FACTORIES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with STORE_FACTORIES[request.param](tmp_path) as store:
+        yield store
+        store._check()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def service(store: Store, clock: FakeClock) -> CustomerService:
+    return CustomerService(store, clock=clock, seed=42)
