@@ -238,7 +238,7 @@ class CustomerService:
 
     # --- operations ----------------------------------------------------------------
 
-    def create(self, **params: Any) -> Customer:
+    def create(self, /, **params: Any) -> Customer:
         """Create a customer (``POST /v1/customers``) and return it."""
         p = parse(CustomerCreateParams, params)
         included = _expansions(p.expand)
@@ -312,7 +312,7 @@ class CustomerService:
                 f"No such PaymentMethod: '{method}'", "invoice_settings[default_payment_method]"
             )
 
-    def retrieve(self, id: str, **params: Any) -> Customer | DeletedCustomer:
+    def retrieve(self, id: str, /, **params: Any) -> Customer | DeletedCustomer:
         """Return a customer, or the ``{id, object, deleted: true}`` stub if it was deleted."""
         customer_id = _customer_id(id)
         p = parse(CustomerRetrieveParams, params)
@@ -324,7 +324,7 @@ class CustomerService:
             return DeletedCustomer(id=customer_id)
         raise no_such_customer(customer_id)
 
-    def update(self, id: str, **params: Any) -> Customer:
+    def update(self, id: str, /, **params: Any) -> Customer:
         """Change the given fields of a live customer; ``metadata`` merges, ``""`` unsets."""
         customer_id = _customer_id(id)
         p = parse(CustomerUpdateParams, params)
@@ -388,7 +388,7 @@ class CustomerService:
                 )
                 raise InvalidRequestError(msg, param=name)
 
-    def delete(self, id: str, **params: Any) -> DeletedCustomer:
+    def delete(self, id: str, /, **params: Any) -> DeletedCustomer:
         """Delete a customer for good; it stays retrievable as a tombstone stub."""
         customer_id = _customer_id(id)
         parse(NoParams, params)
@@ -398,7 +398,7 @@ class CustomerService:
             raise no_such_customer(customer_id) from None
         return DeletedCustomer(id=customer_id)
 
-    def list(self, **params: Any) -> ListPage:
+    def list(self, /, **params: Any) -> ListPage:
         """Return a page of live customers, newest first (``GET /v1/customers``)."""
         p = parse(CustomerListParams, params)
         included = _expansions(p.expand, prefix="data")

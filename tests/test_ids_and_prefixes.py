@@ -1,0 +1,82 @@
+"""Customer ids and invoice prefixes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import ulid
+
+from customer_core import CustomerService, MemoryStore
+from customer_core.ids import IdGenerator
+from customer_core.testing import FakeClock
+
+from .test_create import error_of
+
+
+def test_ids_are_cus_plus_a_ulid_of_the_clock_time(service: CustomerService, clock: FakeClock) -> None:
+    customer = service.create()
+    assert re.fullmatch(r"cus_[0-9A-HJKMNP-TV-Z]{26}", customer.id)
+    parsed = ulid.parse(customer.id[4:])
+    assert parsed.timestamp().int == int(clock() * 1000)
+    assert parsed.str == customer.id[4:]
+
+
+def test_ids_strictly_increase_within_one_millisecond_and_when_the_clock_goes_back() -> None:
+    clock = FakeClock(1_700_000_000)
+    ids = IdGenerator(clock, seed=1)
+    made = [ids.customer_id() for _ in range(1000)]
+    clock.set(1_600_000_000)
+    made += [ids.customer_id() for _ in range(10)]
+    assert made == sorted(made) and len(set(made)) == len(made)
+
+
+def test_ids_match_ulid_py_encoding_for_random_values() -> None:
+    ids = IdGenerator(lambda: 1_234_567_890.123, seed=None)
+    for _ in range(200):
+        made = ids.customer_id()
+        assert ulid.from_str(made[4:]).str == made[4:]
+
+
+def test_generated_invoice_prefixes_are_eight_uppercase_hex_characters(service: CustomerService) -> None:
+    prefixes = {service.create().invoice_prefix for _ in range(50)}
+    assert len(prefixes) == 50
+    assert all(re.fullmatch(r"[0-9A-F]{8}", p or "") for p in prefixes)
+
+
+@pytest.mark.parametrize("prefix", ["A", "AB12", "ABCDEFGHIJKL", "0759376C"])
+def test_user_set_prefixes_of_one_to_twelve_uppercase_letters_or_digits(service: CustomerService, prefix: str) -> None:
+    assert service.create(invoice_prefix=prefix).invoice_prefix == prefix
+
+
+def test_prefix_conflicts_include_deleted_and_former_prefixes(service: CustomerService) -> None:
+    first = service.create(invoice_prefix="ACME")
+    error = error_of(service.create, invoice_prefix="ACME")
+    assert (error.param, error.http_status, error.type) == ("invoice_prefix", 400, "invalid_request_error")
+    assert error.message == (
+        "Invoice prefix ACME is already in use. Invoice prefixes must be unique across all "
+        "customers, including deleted ones."
+    )
+    service.update(first.id, invoice_prefix="ACME2")
+    assert error_of(service.create, invoice_prefix="ACME").param == "invoice_prefix"
+    service.delete(first.id)
+    assert error_of(service.create, invoice_prefix="ACME2").param == "invoice_prefix"
+    other = service.create(invoice_prefix="OTHER")
+    assert error_of(service.update, other.id, invoice_prefix="ACME2").param == "invoice_prefix"
+    assert service.retrieve(other.id).invoice_prefix == "OTHER"  # type: ignore[union-attr]
+
+
+def test_a_customer_may_take_back_its_own_former_prefix(service: CustomerService) -> None:
+    customer = service.create(invoice_prefix="MINE")
+    service.update(customer.id, invoice_prefix="NEW")
+    assert service.update(customer.id, invoice_prefix="MINE").invoice_prefix == "MINE"
+
+
+def test_generated_prefix_skips_one_already_taken() -> None:
+    clock = FakeClock()
+    taken = IdGenerator(clock, seed=5).invoice_prefix()
+    service = CustomerService(MemoryStore(), clock=clock, seed=5)
+    store_first = CustomerService(service.store, clock=clock, seed=99).create(invoice_prefix=taken)
+    customer = service.create()
+    assert customer.invoice_prefix != taken
+    assert store_first.invoice_prefix == taken

@@ -1,0 +1,149 @@
+"""Bad input: only customer_core errors reach callers, and failed calls change nothing."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from customer_core import CustomerCoreError, CustomerService, MemoryStore
+from customer_core.params import CustomerCreateParams, CustomerListParams, CustomerUpdateParams
+
+from .test_customer_object import FULL
+
+NAMES = sorted({*CustomerCreateParams.model_fields, *CustomerUpdateParams.model_fields, *CustomerListParams.model_fields})
+NESTED_KEYS = ["city", "name", "value", "address", "custom_fields", "footer", "gt", "lte", "type", "settings", "0", "x[y]"]
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["", "none", "exempt", "en", "a@b.co", "ABC", "1", "-1", "1.5", "x" * 600]),
+    st.binary(max_size=5),
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.tuples(children),
+        st.dictionaries(st.one_of(st.sampled_from(NESTED_KEYS), st.text(max_size=5), st.integers()), children, max_size=4),
+        st.frozensets(st.integers(), max_size=2),
+    ),
+    max_leaves=10,
+)
+params = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(min_size=1, max_size=8)), values, max_size=5)
+
+shared = CustomerService(MemoryStore(), seed=1)
+existing = shared.create(**FULL).id
+
+
+def call_is_safe(call: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        call(*args, **kwargs)
+    except CustomerCoreError:
+        pass
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(params)
+def test_random_create_params_succeed_or_raise_customer_core_errors(generated: dict[str, Any]) -> None:
+    call_is_safe(shared.create, **generated)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(params)
+def test_random_update_params_succeed_or_raise_customer_core_errors(generated: dict[str, Any]) -> None:
+    call_is_safe(shared.update, existing, **generated)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(params, values)
+def test_random_list_and_retrieve_params_succeed_or_raise_customer_core_errors(generated: dict[str, Any], some_id: Any) -> None:
+    call_is_safe(shared.list, **generated)
+    call_is_safe(shared.retrieve, some_id)
+    call_is_safe(shared.retrieve, existing, **generated)
+    call_is_safe(shared.delete, some_id, **generated)
+
+
+@settings(max_examples=150, deadline=None)
+@given(params)
+def test_a_failed_update_changes_nothing(generated: dict[str, Any]) -> None:
+    service = CustomerService(MemoryStore(), seed=3)
+    first = service.create(**{**FULL, "metadata": {f"k{n}": "v" for n in range(49)}})
+    service.create(invoice_prefix="TAKEN")
+    before = service.store.snapshot()
+    try:
+        service.update(first.id, **generated)
+    except CustomerCoreError:
+        assert service.store.snapshot() == before
+    service.store._check()
+
+
+def test_failing_calls_leave_the_store_exactly_as_it_was(service: CustomerService) -> None:
+    kept = service.create(**FULL)
+    service.create(invoice_prefix="TAKEN")
+    gone = service.create()
+    service.delete(gone.id)
+    before = service.store.snapshot()
+    failing = [
+        lambda: service.create(email="bad"),
+        lambda: service.create(invoice_prefix="TAKEN"),
+        lambda: service.create(metadata={f"k{n}": "v" for n in range(51)}),
+        lambda: service.update(kept.id, invoice_prefix="TAKEN", name="Changed"),
+        lambda: service.update(kept.id, metadata={f"n{n}": "v" for n in range(50)}),
+        lambda: service.update(kept.id, default_source="card_1", name="Changed"),
+        lambda: service.update(gone.id, name="x"),
+        lambda: service.delete(gone.id),
+        lambda: service.delete("cus_unknown"),
+        lambda: service.list(starting_after="cus_unknown"),
+    ]
+    for call in failing:
+        try:
+            call()
+        except CustomerCoreError:
+            pass
+        else:
+            raise AssertionError("expected a CustomerCoreError")
+        assert service.store.snapshot() == before
+
+
+def test_a_failing_batch_is_rolled_back_whole(service: CustomerService) -> None:
+    service.create(invoice_prefix="TAKEN")
+    before = service.store.snapshot()
+    try:
+        with service.batch():
+            service.create(email="one@example.com")
+            service.create(invoice_prefix="TAKEN")
+    except CustomerCoreError as error:
+        assert error.param == "invoice_prefix"
+    assert service.store.snapshot() == before
+
+
+def test_threads_creating_and_updating_lose_nothing(service: CustomerService) -> None:
+    targets = [service.create().id for _ in range(8)]
+    made: list[str] = []
+    lock = threading.Lock()
+
+    def work(thread: int) -> None:
+        for n in range(40):
+            customer = service.create(email=f"t{thread}@example.com")
+            with lock:
+                made.append(customer.id)
+            # 8 threads x 5 updates land on each target: 40 keys, under the limit of 50.
+            service.update(targets[n % 8], metadata={f"t{thread}n{n}": "1"})
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == len(set(made)) == 320
+    prefixes = [c["invoice_prefix"] for c in service.store.snapshot()["customers"]]
+    assert len(prefixes) == len(set(prefixes)) == 328
+    for index, target in enumerate(targets):
+        metadata = service.retrieve(target).metadata  # type: ignore[union-attr]
+        assert set(metadata) == {f"t{t}n{n}" for t in range(8) for n in range(index, 40, 8)}
