@@ -61,6 +61,7 @@ _INCLUDABLE = (
     "tax_ids",
 )
 _MAX_EXPAND_DEPTH = 4
+_NONE: frozenset[str] = frozenset()
 _MAX_INVOICE_PREFIX_ATTEMPTS = 32
 
 
@@ -315,8 +316,7 @@ class CustomerService:
     def retrieve(self, id: str, /, **params: Any) -> Customer | DeletedCustomer:
         """Return a customer, or the ``{id, object, deleted: true}`` stub if it was deleted."""
         customer_id = _customer_id(id)
-        p = parse(CustomerRetrieveParams, params)
-        included = _expansions(p.expand)
+        included = _expansions(parse(CustomerRetrieveParams, params).expand) if params else _NONE
         record = self._store.get(customer_id)
         if record is not None:
             return self._render(record, included)
