@@ -16,7 +16,7 @@ from .errors import (
 )
 from .models import Customer, DeletedCustomer, ListPage
 from .service import CustomerService
-from .store import MemoryStore, Store
+from .store import MemoryStore, SQLiteStore, Store
 
 __version__ = "0.1.0"
 
@@ -30,6 +30,7 @@ __all__ = [
     "InvalidRequestError",
     "ListPage",
     "MemoryStore",
+    "SQLiteStore",
     "Store",
     "StoreError",
     "__version__",

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from customer_core import CustomerService, MemoryStore, Store
+from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
 from customer_core.testing import FakeClock
 
 STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
     "memory": lambda tmp_path: MemoryStore(),
+    "sqlite": lambda tmp_path: SQLiteStore(tmp_path / "customers.db"),
 }
 
 NOW = 1_700_000_000

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customer_core import CustomerCoreError, CustomerService, MemoryStore
+from customer_core import CustomerCoreError, CustomerService
 from customer_core.params import CustomerCreateParams, CustomerListParams, CustomerUpdateParams
 
+from .conftest import STORE_FACTORIES
 from .test_customer_object import FULL
 
 NAMES = sorted({*CustomerCreateParams.model_fields, *CustomerUpdateParams.model_fields, *CustomerListParams.model_fields})
@@ -37,8 +42,15 @@ values = st.recursive(
 )
 params = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(min_size=1, max_size=8)), values, max_size=5)
 
-shared = CustomerService(MemoryStore(), seed=1)
-existing = shared.create(**FULL).id
+# Hypothesis runs many examples per test, so each store gets one long-lived service.
+_DIRECTORY = tempfile.TemporaryDirectory()  # removed when the test process exits
+SHARED = {
+    name: CustomerService(factory(Path(_DIRECTORY.name) / name), seed=1)
+    for name, factory in STORE_FACTORIES.items()
+    if (Path(_DIRECTORY.name) / name).mkdir() is None
+}
+EXISTING = {name: service.create(**FULL).id for name, service in SHARED.items()}
+every_store = pytest.mark.parametrize("store_name", sorted(SHARED))
 
 
 def call_is_safe(call: Any, *args: Any, **kwargs: Any) -> None:
@@ -48,39 +60,47 @@ def call_is_safe(call: Any, *args: Any, **kwargs: Any) -> None:
         pass
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(params)
-def test_random_create_params_succeed_or_raise_customer_core_errors(generated: dict[str, Any]) -> None:
-    call_is_safe(shared.create, **generated)
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(params)
-def test_random_update_params_succeed_or_raise_customer_core_errors(generated: dict[str, Any]) -> None:
-    call_is_safe(shared.update, existing, **generated)
-
-
+@every_store
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(params, values)
-def test_random_list_and_retrieve_params_succeed_or_raise_customer_core_errors(generated: dict[str, Any], some_id: Any) -> None:
-    call_is_safe(shared.list, **generated)
-    call_is_safe(shared.retrieve, some_id)
-    call_is_safe(shared.retrieve, existing, **generated)
-    call_is_safe(shared.delete, some_id, **generated)
+@given(generated=params)
+def test_random_create_params_succeed_or_raise_customer_core_errors(store_name: str, generated: dict[str, Any]) -> None:
+    call_is_safe(SHARED[store_name].create, **generated)
 
 
-@settings(max_examples=150, deadline=None)
-@given(params)
-def test_a_failed_update_changes_nothing(generated: dict[str, Any]) -> None:
-    service = CustomerService(MemoryStore(), seed=3)
-    first = service.create(**{**FULL, "metadata": {f"k{n}": "v" for n in range(49)}})
-    service.create(invoice_prefix="TAKEN")
-    before = service.store.snapshot()
-    try:
-        service.update(first.id, **generated)
-    except CustomerCoreError:
-        assert service.store.snapshot() == before
-    service.store._check()
+@every_store
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(generated=params)
+def test_random_update_params_succeed_or_raise_customer_core_errors(store_name: str, generated: dict[str, Any]) -> None:
+    call_is_safe(SHARED[store_name].update, EXISTING[store_name], **generated)
+
+
+@every_store
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(generated=params, some_id=values)
+def test_random_list_and_retrieve_params_succeed_or_raise_customer_core_errors(
+    store_name: str, generated: dict[str, Any], some_id: Any
+) -> None:
+    service = SHARED[store_name]
+    call_is_safe(service.list, **generated)
+    call_is_safe(service.retrieve, some_id)
+    call_is_safe(service.retrieve, EXISTING[store_name], **generated)
+    call_is_safe(service.delete, some_id, **generated)
+
+
+@every_store
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(generated=params)
+def test_a_failed_update_changes_nothing(store_name: str, generated: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as directory, STORE_FACTORIES[store_name](Path(directory)) as store:
+        service = CustomerService(store, seed=3)
+        first = service.create(**{**FULL, "metadata": {f"k{n}": "v" for n in range(49)}})
+        service.create(invoice_prefix="TAKEN")
+        before = store.snapshot()
+        try:
+            service.update(first.id, **generated)
+        except CustomerCoreError:
+            assert store.snapshot() == before
+        store._check()
 
 
 def test_failing_calls_leave_the_store_exactly_as_it_was(service: CustomerService) -> None:

@@ -2,5 +2,6 @@
 
 from .base import KeyRange, Record, SortKey, Store
 from .memory import MemoryStore
+from .sqlite import SQLiteStore
 
-__all__ = ["KeyRange", "MemoryStore", "Record", "SortKey", "Store"]
+__all__ = ["KeyRange", "MemoryStore", "Record", "SQLiteStore", "SortKey", "Store"]

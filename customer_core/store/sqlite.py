@@ -1,0 +1,394 @@
+"""SQLiteStore: the durable store, one SQLite file, on the standard library's ``sqlite3``.
+
+- Durability: WAL journal; an acknowledged write is a committed transaction, and with the
+  default ``synchronous="FULL"`` the commit is on disk before the call returns
+  (``"NORMAL"`` keeps every commit across a process crash but may lose the last ones on
+  power loss, for more speed).
+- Processes: every write transaction starts with ``BEGIN IMMEDIATE``, so read-modify-write
+  cycles of several processes serialize instead of losing updates; waiting for another
+  writer is SQLite's busy timeout (30 s by default), never a "database is locked" error.
+- Threads: one connection per store, guarded by a re-entrant lock.
+- Files: a ``schema_version`` table and forward migrations. A file that is not SQLite, not
+  ours, or of a newer schema is refused with a StoreError naming the path, untouched.
+- Records are stored as compact JSON text, so any server database can share the schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Literal
+
+from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
+from .base import KeyRange, Record, SortKey, Store
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+# Each entry migrates the schema from version N to N + 1; never edit a released one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+        "INSERT INTO schema_version (version) VALUES (0)",
+        """CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            created INTEGER NOT NULL,
+            email TEXT,
+            body TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX customers_by_created ON customers (created, id)",
+        "CREATE INDEX customers_by_email ON customers (email, created, id) WHERE email IS NOT NULL",
+        "CREATE TABLE tombstones (id TEXT PRIMARY KEY, created INTEGER NOT NULL) WITHOUT ROWID",
+        """CREATE TABLE invoice_prefixes (
+            prefix TEXT PRIMARY KEY,
+            customer_id TEXT NOT NULL
+        ) WITHOUT ROWID""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+Synchronous = Literal["FULL", "NORMAL"]
+
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decode = json.loads
+
+
+class _Transaction:
+    """Hold the lock; the outermost block runs BEGIN IMMEDIATE ... COMMIT / ROLLBACK."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._lock.acquire()
+        try:
+            connection = store._open_connection()
+            if store._depth == 0:
+                with store._translate("begin a transaction on"):
+                    connection.execute("BEGIN IMMEDIATE")
+            store._depth += 1
+        except BaseException:
+            store._lock.release()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        store = self._store
+        try:
+            store._depth -= 1
+            if store._depth == 0:
+                connection = store._connection
+                assert connection is not None
+                if exc_type is None:
+                    try:
+                        with store._translate("commit to"):
+                            connection.execute("COMMIT")
+                    except BaseException:
+                        store._rollback()
+                        raise
+                else:
+                    store._rollback()
+        finally:
+            store._lock.release()
+
+
+class SQLiteStore(Store):
+    """Customer records in one SQLite file; durable, shared safely by threads and processes.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "customers.db")
+    >>> with SQLiteStore(path) as store:
+    ...     from customer_core import CustomerService
+    ...     customer_id = CustomerService(store).create(email="jenny@example.com").id
+    >>> with SQLiteStore(path) as store:
+    ...     store.get(customer_id)["email"]
+    'jenny@example.com'
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Synchronous = "FULL",
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            msg = f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}"
+            raise ValueError(msg)
+        self.path = os.fspath(path)
+        self.synchronous = synchronous
+        self._busy_timeout = busy_timeout
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._closed = False
+        self._connection: sqlite3.Connection | None = None
+        self._connection = self._connect()
+
+    # --- opening, migrations and error translation --------------------------------------
+
+    def _fail(self, action: str, error: BaseException) -> StoreError:
+        return StoreError(f"Could not {action} the customer store {self.path}: {error}")
+
+    @contextmanager
+    def _translate(self, action: str) -> Iterator[None]:
+        """The one place where sqlite3 errors become customer_core errors."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise self._fail(action, error) from error
+
+    def _connect(self) -> sqlite3.Connection:
+        if os.path.isdir(self.path):
+            msg = f"Could not open the customer store {self.path}: it is a directory"
+            raise StoreError(msg)
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as error:
+            raise self._fail("open", error) from error
+        try:
+            version = self._read_version(connection)
+            if self.path != ":memory:":
+                connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA synchronous={self.synchronous}")
+            if version < SCHEMA_VERSION:
+                self._migrate(connection)
+        except StoreError:
+            connection.close()
+            raise
+        except sqlite3.Error as error:
+            connection.close()
+            raise self._fail("open", error) from error
+        return connection
+
+    def _read_version(self, connection: sqlite3.Connection) -> int:
+        """Read the schema version without writing anything (a refused file stays untouched)."""
+        try:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as error:
+            msg = f"Could not open the customer store {self.path}: it is not a SQLite database ({error})"
+            raise StoreError(msg) from error
+        if not tables:
+            return 0
+        if "schema_version" not in tables:
+            msg = (
+                f"Could not open the customer store {self.path}: it is a SQLite database "
+                "but not a customer_core store (no schema_version table)"
+            )
+            raise StoreError(msg)
+        (version,) = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        if version is None or version > SCHEMA_VERSION:
+            msg = (
+                f"Could not open the customer store {self.path}: it has schema version "
+                f"{version}, newer than this customer_core understands ({SCHEMA_VERSION}); "
+                "upgrade customer_core to open it"
+            )
+            raise StoreError(msg)
+        return int(version)
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            version = 0
+            if "schema_version" in tables:
+                version = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number]:
+                    connection.execute(statement)
+                connection.execute("UPDATE schema_version SET version = ?", (number + 1,))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _open_connection(self) -> sqlite3.Connection:
+        if self._closed or self._connection is None:
+            msg = f"The customer store {self.path} is closed."
+            raise StoreClosedError(msg)
+        return self._connection
+
+    def _rollback(self) -> None:
+        connection = self._connection
+        if connection is not None and connection.in_transaction:
+            try:
+                connection.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite already rolled back (it does so on some I/O errors)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._translate("read from"):
+            yield self._open_connection()
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        with self.transaction(), self._translate("write to"):
+            yield self._open_connection()
+
+    # --- the Store port ------------------------------------------------------------------
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self)
+
+    def _reserve_prefix(self, connection: sqlite3.Connection, prefix: str | None, customer_id: str) -> None:
+        if prefix is None:
+            return
+        row = connection.execute(
+            "SELECT customer_id FROM invoice_prefixes WHERE prefix = ?", (prefix,)
+        ).fetchone()
+        if row is None:
+            connection.execute(
+                "INSERT INTO invoice_prefixes (prefix, customer_id) VALUES (?, ?)", (prefix, customer_id)
+            )
+        elif row[0] != customer_id:
+            msg = f"Invoice prefix {prefix} is already held by another customer."
+            raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+
+    def insert(self, record: Record) -> None:
+        customer_id = record["id"]
+        with self._writing() as connection:
+            taken = connection.execute(
+                "SELECT 1 FROM customers WHERE id = ? UNION ALL SELECT 1 FROM tombstones WHERE id = ?",
+                (customer_id, customer_id),
+            ).fetchone()
+            if taken:
+                msg = f"Customer id {customer_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=customer_id)
+            self._reserve_prefix(connection, record.get("invoice_prefix"), customer_id)
+            connection.execute(
+                "INSERT INTO customers (id, created, email, body) VALUES (?, ?, ?, ?)",
+                (customer_id, record["created"], record.get("email"), _encode(record)),
+            )
+
+    def get(self, customer_id: str) -> Record | None:
+        with self._reading() as connection:
+            row = connection.execute("SELECT body FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        return None if row is None else _decode(row[0])  # type: ignore[no-any-return]
+
+    def is_deleted(self, customer_id: str) -> bool:
+        with self._reading() as connection:
+            return connection.execute("SELECT 1 FROM tombstones WHERE id = ?", (customer_id,)).fetchone() is not None
+
+    def sort_key(self, customer_id: str) -> SortKey | None:
+        with self._reading() as connection:
+            row = connection.execute(
+                "SELECT created FROM customers WHERE id = ? UNION ALL SELECT created FROM tombstones WHERE id = ?",
+                (customer_id, customer_id),
+            ).fetchone()
+        return None if row is None else (row[0], customer_id)
+
+    def replace(self, record: Record) -> None:
+        customer_id = record["id"]
+        with self._writing() as connection:
+            row = connection.execute("SELECT created FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            if row is None:
+                msg = f"No live customer {customer_id} to replace."
+                raise RecordNotFoundError(msg)
+            self._reserve_prefix(connection, record.get("invoice_prefix"), customer_id)
+            body = {**record, "created": row[0]}
+            connection.execute(
+                "UPDATE customers SET email = ?, body = ? WHERE id = ?",
+                (record.get("email"), _encode(body), customer_id),
+            )
+
+    def delete(self, customer_id: str) -> None:
+        with self._writing() as connection:
+            row = connection.execute("SELECT created FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            if row is None:
+                msg = f"No live customer {customer_id} to delete."
+                raise RecordNotFoundError(msg)
+            connection.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
+            connection.execute("INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, row[0]))
+
+    def scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        email: str | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        conditions, arguments = _range_conditions(key_range)
+        if email is not None:
+            conditions.insert(0, "email = ?")
+            arguments.insert(0, email)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        direction = "DESC" if descending else "ASC"
+        sql = f"SELECT body FROM customers {where} ORDER BY created {direction}, id {direction} LIMIT ?"
+        arguments.append(-1 if limit is None else limit)
+        with self._reading() as connection:
+            rows = connection.execute(sql, arguments).fetchall()
+        return [_decode(row[0]) for row in rows]
+
+    def count(self) -> int:
+        with self._reading() as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._reading() as connection:
+            customers = [_decode(row[0]) for row in connection.execute("SELECT body FROM customers ORDER BY created, id")]
+            tombstones = dict(connection.execute("SELECT id, created FROM tombstones").fetchall())
+            prefixes = dict(connection.execute("SELECT prefix, customer_id FROM invoice_prefixes").fetchall())
+        return {"customers": customers, "tombstones": tombstones, "invoice_prefixes": prefixes}
+
+    def backup(self, target: str | os.PathLike[str]) -> None:
+        """Copy the live database to ``target`` consistently (SQLite's online backup API)."""
+        with self._reading() as connection:
+            destination = sqlite3.connect(os.fspath(target))
+            try:
+                connection.backup(destination)
+            finally:
+                destination.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _check(self) -> None:
+        with self._reading() as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            for customer_id, created, email, body in connection.execute("SELECT id, created, email, body FROM customers"):
+                record = _decode(body)
+                assert (record["id"], record["created"], record.get("email")) == (customer_id, created, email)
+                prefix = record.get("invoice_prefix")
+                if prefix is not None:
+                    holder = connection.execute(
+                        "SELECT customer_id FROM invoice_prefixes WHERE prefix = ?", (prefix,)
+                    ).fetchone()
+                    assert holder == (customer_id,)
+            both = connection.execute("SELECT COUNT(*) FROM customers JOIN tombstones USING (id)").fetchone()[0]
+            assert both == 0
+
+
+def _range_conditions(key_range: KeyRange) -> tuple[list[str], list[Any]]:
+    """SQL row-value conditions for a KeyRange; SQLite answers them from the index."""
+    conditions: list[str] = []
+    arguments: list[Any] = []
+    if key_range.lower is not None:
+        conditions.append(f"(created, id) {'>=' if key_range.lower_inclusive else '>'} (?, ?)")
+        arguments.extend(key_range.lower)
+    if key_range.upper is not None:
+        conditions.append(f"(created, id) {'<=' if key_range.upper_inclusive else '<'} (?, ?)")
+        arguments.extend(key_range.upper)
+    return conditions, arguments
+

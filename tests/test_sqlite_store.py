@@ -1,0 +1,231 @@
+"""What only the durable store must do: survive reopening, crashes, other processes, bad files."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from customer_core import CustomerService, SQLiteStore, StoreError
+from customer_core.errors import APIError
+from customer_core.store.sqlite import MIGRATIONS, SCHEMA_VERSION
+
+from .test_customer_object import FULL
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.sqlite_worker", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_everything_survives_closing_and_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "customers.db"
+    with SQLiteStore(path) as store:
+        service = CustomerService(store, seed=1)
+        kept = service.create(**FULL)
+        service.update(kept.id, metadata={"extra": "1"})
+        gone = service.create(invoice_prefix="GONE")
+        service.delete(gone.id)
+        before = store.snapshot()
+        body = service.retrieve(kept.id).to_dict()
+    with SQLiteStore(path) as store:
+        service = CustomerService(store)
+        assert store.snapshot() == before
+        assert service.retrieve(kept.id).to_dict() == body
+        assert service.retrieve(gone.id).to_dict() == {"id": gone.id, "object": "customer", "deleted": True}
+        with pytest.raises(Exception, match="GONE"):
+            service.create(invoice_prefix="GONE")
+
+
+def test_wal_journal_and_synchronous_setting(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "a.db") as store:
+        assert store._connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # type: ignore[union-attr]
+        assert store._connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # type: ignore[union-attr]
+    with SQLiteStore(tmp_path / "b.db", synchronous="NORMAL") as store:
+        assert store._connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="synchronous"):
+        SQLiteStore(tmp_path / "c.db", synchronous="OFF")  # type: ignore[arg-type]
+
+
+def test_a_batch_commits_all_of_its_writes_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "customers.db"
+    with SQLiteStore(path) as store:
+        service = CustomerService(store)
+        with service.batch():
+            made = [service.create(email=f"u{n}@example.com").id for n in range(50)]
+            # Not visible to another connection before the commit.
+            other = sqlite3.connect(path)
+            assert other.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0
+            other.close()
+        assert [c.id for c in service.list(limit=100).data] == made[::-1]
+
+
+def test_backup_copies_a_live_store(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "live.db") as store:
+        service = CustomerService(store)
+        customer = service.create(email="a@example.com")
+        store.backup(tmp_path / "copy.db")
+    with SQLiteStore(tmp_path / "copy.db") as copy:
+        assert copy.get(customer.id)["email"] == "a@example.com"  # type: ignore[index]
+
+
+def test_an_older_schema_version_is_migrated_forward(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[0]:
+        connection.execute(statement)
+    connection.execute("UPDATE schema_version SET version = 1")
+    body = '{"id":"cus_old","object":"customer","created":5,"email":null,"invoice_prefix":"OLD","metadata":{}}'
+    connection.execute("INSERT INTO customers VALUES ('cus_old', 5, NULL, ?)", (body,))
+    connection.execute("INSERT INTO invoice_prefixes VALUES ('OLD', 'cus_old')")
+    connection.close()
+    with SQLiteStore(path) as store:
+        assert store.get("cus_old")["invoice_prefix"] == "OLD"  # type: ignore[index]
+        version = store._connection.execute("SELECT version FROM schema_version").fetchone()[0]  # type: ignore[union-attr]
+        assert version == SCHEMA_VERSION
+        store._check()
+
+
+# --- bad files: a clear error naming the path, and the file left as it was ------------------
+
+
+def refused(path: Path, match: str) -> StoreError:
+    before = path.read_bytes() if path.is_file() else None
+    with pytest.raises(StoreError, match=match) as caught:
+        SQLiteStore(path)
+    assert str(path) in caught.value.message
+    assert isinstance(caught.value, APIError)
+    if before is not None:
+        assert path.read_bytes() == before
+    assert not Path(f"{path}-wal").exists()
+    return caught.value
+
+
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database\n" * 200)
+    refused(path, "not a SQLite database")
+
+
+def test_another_programs_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE users (name TEXT)")
+    connection.commit()
+    connection.close()
+    refused(path, "not a customer_core store")
+
+
+def test_a_newer_schema_version_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    with SQLiteStore(path):
+        pass
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    connection.commit()
+    connection.close()
+    refused(path, f"schema version {SCHEMA_VERSION + 1}, newer than this customer_core understands")
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, "it is a directory")
+
+
+def test_a_read_only_location_is_refused() -> None:
+    error = refused(Path("/proc/customer_core_test/customers.db"), "unable to open database file")
+    assert error.http_status == 500
+
+
+def test_a_full_disk_fails_the_write_cleanly_and_keeps_earlier_data(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "full.db") as store:
+        service = CustomerService(store, seed=1)
+        kept = service.create(**FULL)
+        before = store.snapshot()
+        connection = store._connection
+        assert connection is not None
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk full" path
+        with pytest.raises(StoreError, match="full") as caught:
+            with service.batch():
+                for n in range(500):
+                    service.create(email=f"n{n}@example.com", description="x" * 4000)
+        assert str(tmp_path / "full.db") in caught.value.message
+        assert store.snapshot() == before
+        connection.execute("PRAGMA max_page_count = 1073741823")
+        assert service.create(email="after@example.com").email == "after@example.com"
+        assert service.retrieve(kept.id).to_dict()["metadata"] == FULL["metadata"]
+
+
+# --- crashes and other processes ----------------------------------------------------------
+
+
+def test_a_killed_writer_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    deadline = time.monotonic() + 90
+    trials = 0
+    path = tmp_path / "crash.db"
+    acknowledged_creates: set[str] = set()
+    acknowledged_updates: dict[str, int] = {}
+    while trials < 20 and time.monotonic() < deadline:
+        process = worker("crash", str(path))
+        time.sleep(rng.uniform(0.3, 0.9))
+        process.send_signal(signal.SIGKILL)
+        output, _ = process.communicate(timeout=30)
+        for line in output.splitlines():
+            parts = line.split()
+            if len(parts) != 3 or not parts[2].isdigit():
+                continue  # a line cut short by the kill was never a complete acknowledgement
+            kind, customer_id, n = parts[0], parts[1], int(parts[2])
+            if kind == "C":
+                acknowledged_creates.add(customer_id)
+            elif kind == "U":
+                acknowledged_updates[customer_id] = n
+        trials += 1
+        with SQLiteStore(path) as store:
+            assert store._connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"  # type: ignore[union-attr]
+            store._check()
+            service = CustomerService(store)
+            for customer_id in acknowledged_creates:
+                service.retrieve(customer_id)  # a whole, valid record
+            for customer_id, n in acknowledged_updates.items():
+                # Later unacknowledged writes may have landed too, never fewer.
+                customer = service.retrieve(customer_id)
+                assert int(customer.metadata["n"]) >= n  # type: ignore[union-attr]
+    assert trials >= 20
+    assert len(acknowledged_creates) > 20
+
+
+def test_processes_writing_at_once_lose_no_update(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    with SQLiteStore(path) as store:
+        targets = [CustomerService(store).create().id for _ in range(20)]
+    processes = [worker("writer", str(path), name, "500", *targets) for name in ("p0", "p1")]
+    for process in processes:
+        output, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, errors
+        assert output.strip() == "ok"
+    with SQLiteStore(path) as store:
+        service = CustomerService(store)
+        snapshot = store.snapshot()
+        assert len(snapshot["customers"]) == 1020
+        assert len({c["id"] for c in snapshot["customers"]}) == 1020
+        assert len(set(snapshot["invoice_prefixes"])) == 1020
+        keys: set[str] = set()
+        for target in targets:
+            keys |= set(service.retrieve(target).metadata)  # type: ignore[union-attr]
+        assert keys == {f"{name}_{n}" for name in ("p0", "p1") for n in range(500)}
+        store._check()
