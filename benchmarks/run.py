@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import random
+import sqlite3
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from customer_core import Customer, CustomerService, MemoryStore, Store
+from customer_core import Customer, CustomerService, MemoryStore, SQLiteStore, Store
 
 RECORD_PARAMS: dict[str, Any] = {
     "name": "Jenny Rosen",
@@ -57,11 +61,6 @@ def rate(operation: Callable[[int], object], count: int) -> float:
     return statistics.median(results)
 
 
-@contextmanager
-def no_batch() -> Iterator[None]:
-    yield
-
-
 def fill(service: CustomerService, start: int, stop: int, batch: int = 1000) -> None:
     """Create customers ``start..stop`` in batches (one transaction per batch)."""
     for low in range(start, stop, batch):
@@ -70,17 +69,27 @@ def fill(service: CustomerService, start: int, stop: int, batch: int = 1000) -> 
                 service.create(**params_for(n))
 
 
-def measure(name: str, service: CustomerService, ids: list[str], size: int, ops: int) -> dict[str, float]:
+def measure(service: CustomerService, ids: list[str], size: int, ops: int) -> dict[str, float]:
+    """Operations per second at the current size (the creates add ``ops * ROUNDS`` customers)."""
     rng = random.Random(size)
     body = service.retrieve(ids[0]).to_dict()
     sample = [rng.choice(ids) for _ in range(ops * ROUNDS)]
     cursors = [rng.choice(ids) for _ in range(ops * ROUNDS)]
+    fresh = iter(range(size + 10_000_000, size + 20_000_000))
 
     def floor(n: int) -> object:
         return Customer.model_validate(body).model_dump(mode="json")
 
     def create(n: int) -> object:
-        return service.create(**params_for(size + 10_000_000 + n))
+        return service.create(**params_for(next(fresh)))
+
+    def create_batched(n: int) -> object:
+        if n % 100 == 0:
+            if batch.get("open"):
+                batch["open"].__exit__(None, None, None)
+            batch["open"] = service.batch()
+            batch["open"].__enter__()
+        return service.create(**params_for(next(fresh)))
 
     def retrieve(n: int) -> object:
         return service.retrieve(sample[n])
@@ -91,17 +100,65 @@ def measure(name: str, service: CustomerService, ids: list[str], size: int, ops:
     def list_page(n: int) -> object:
         return service.list(limit=100, starting_after=cursors[n]).to_dict()
 
+    batch: dict[str, Any] = {}
     row = {"floor": rate(floor, ops)}
     row["create"] = rate(create, ops)
+    row["create_batched"] = rate(create_batched, ops)
+    if batch.get("open"):
+        batch["open"].__exit__(None, None, None)
     row["retrieve"] = rate(retrieve, ops)
     row["update"] = rate(update, ops)
     row["list100"] = rate(list_page, max(ops // 20, 50))
-    row["floor_after"] = rate(floor, ops)
+    row["floor"] = (row["floor"] + rate(floor, ops)) / 2
     return row
+
+
+def raw_sqlite_inserts(directory: Path, record: dict[str, Any], synchronous: str, ops: int) -> float:
+    """The peer: plain sqlite3 inserts of the same JSON, one per transaction, same settings."""
+    path = directory / "raw-sqlite-bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(f"PRAGMA synchronous={synchronous}")
+    connection.execute("CREATE TABLE customers (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID")
+    body = json.dumps(record, separators=(",", ":"))
+
+    def insert(n: int) -> object:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO customers VALUES (?, ?)", (f"cus_{n:026d}", body))
+        return connection.execute("COMMIT")
+
+    result = rate(insert, ops)
+    connection.close()
+    return result
+
+
+def open_cost(path: Path, customer_id: str) -> tuple[float, float]:
+    """Seconds to open a store file and read one customer, and the process's RSS in MiB,
+    measured in a fresh interpreter so nothing is cached in this one."""
+    script = (
+        "import time, os; from customer_core import SQLiteStore, CustomerService; start = time.perf_counter(); "
+        f"service = CustomerService(SQLiteStore({str(path)!r})); service.retrieve({customer_id!r}); "
+        "service.list(limit=100).to_dict(); elapsed = time.perf_counter() - start; "
+        "rss = int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'); "
+        "print(elapsed, rss / 2**20)"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    seconds, rss = (float(value) for value in output.split())
+    return seconds, rss
+
+
+def sqlite_store(directory: Path) -> Store:
+    path = directory / "customers-bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return SQLiteStore(path)
 
 
 STORES: dict[str, Callable[[Path], Store]] = {
     "memory": lambda directory: MemoryStore(),
+    "sqlite": sqlite_store,
 }
 
 
@@ -109,40 +166,52 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stores", nargs="+", default=sorted(STORES), choices=sorted(STORES))
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--ops", type=int, default=4000, help="calls per round and operation")
-    parser.add_argument("--dir", type=Path, default=Path("/tmp"), help="where file stores live")
+    parser.add_argument("--ops", type=int, default=2000, help="calls per round and operation")
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where file stores live")
     args = parser.parse_args(argv)
 
     print(f"# customer_core benchmarks, {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"# {platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} cores; gc thresholds {gc.get_threshold()} (defaults, untouched)")
-    print("# ops/s (median of 5 rounds); floor = pydantic model_validate + model_dump of the same record")
-    header = (f"| store | customers | floor | create | create/floor | retrieve | update | "
-              f"list 100 (ms) | list vs 10k | bytes/customer |")
+          f"{os.cpu_count()} cores, SQLite {sqlite3.sqlite_version}; gc thresholds {gc.get_threshold()} "
+          "(defaults, untouched)")
+    print("# ops/s, median of 5 rounds. floor = pydantic model_validate + model_dump of the same record.")
+    print("# create = one per transaction (durable for sqlite: synchronous=FULL); batched = 100 per svc.batch().")
+    print("# raw = plain sqlite3 INSERT of the same JSON, one per transaction, same pragmas.")
+    print("# list = one page of 100 via starting_after, to_dict() included; 'floor-ops' = list time x floor rate.")
+    header = ("| store | customers | floor | create | create/floor | batched | raw sqlite3 | create/raw | "
+              "retrieve | retrieve/floor | update | list 100 ms | list floor-ops | list vs 10k | memory |")
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for store_name in args.stores:
         store = STORES[store_name](args.dir)
         service = CustomerService(store, seed=1)
-        ids: list[str] = []
         stored = 0
         gc.collect()
         rss_before = rss_bytes()
         first_list_ms = None
         for size in sorted(args.sizes):
             fill(service, stored, size)
-            stored = size
             ids = [record["id"] for record in store.scan(limit=20_000)]
             gc.collect()
             per_customer = (rss_bytes() - rss_before) / size
-            row = measure(store_name, service, ids, size, args.ops)
-            stored += args.ops * ROUNDS  # the creates measured above
-            floor = (row["floor"] + row["floor_after"]) / 2
+            row = measure(service, ids, size, args.ops)
+            stored = size + 2 * args.ops * ROUNDS
+            raw = "-"
+            create_vs_raw = "-"
+            memory = f"{per_customer:,.0f} B/customer"
+            if isinstance(store, SQLiteStore):
+                raw_rate = raw_sqlite_inserts(args.dir, service.retrieve(ids[0]).to_dict(), store.synchronous, args.ops // 4)
+                raw, create_vs_raw = f"{raw_rate:,.0f}", f"{row['create'] / raw_rate:.2f}"
+                seconds, rss = open_cost(Path(store.path), ids[-1])
+                memory = f"open {seconds * 1000:.0f} ms, RSS {rss:.0f} MiB"
+            floor = row["floor"]
             list_ms = 1000 / row["list100"]
             first_list_ms = first_list_ms or list_ms
             print(f"| {store_name} | {size:,} | {floor:,.0f} | {row['create']:,.0f} | "
-                  f"{row['create'] / floor:.2f} | {row['retrieve']:,.0f} | {row['update']:,.0f} | "
-                  f"{list_ms:.3f} | {list_ms / first_list_ms:.2f}x | {per_customer:,.0f} |", flush=True)
+                  f"{row['create'] / floor:.2f} | {row['create_batched']:,.0f} | {raw} | {create_vs_raw} | "
+                  f"{row['retrieve']:,.0f} | {row['retrieve'] / floor:.2f} | {row['update']:,.0f} | "
+                  f"{list_ms:.3f} | {list_ms * floor / 1000:.0f} | {list_ms / first_list_ms:.2f}x | {memory} |",
+                  flush=True)
         store.close()
 
 

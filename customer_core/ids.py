@@ -23,6 +23,25 @@ Clock = Callable[[], float]
 _RANDOM_BITS = 80
 _RANDOM_MAX = (1 << _RANDOM_BITS) - 1
 
+# Every pair of Crockford base32 characters, indexed by the 10 bits they encode: the 80
+# random bits become 16 characters in 8 lookups, a third of the cost of ulid-py's
+# per-character encoder (tests check both give the same text).
+_PAIRS = tuple(a + b for a in ulid.base32.ENCODING for b in ulid.base32.ENCODING)
+
+
+def _encode_randomness(bits: int) -> str:
+    pairs = _PAIRS
+    return (
+        pairs[bits >> 70]
+        + pairs[(bits >> 60) & 1023]
+        + pairs[(bits >> 50) & 1023]
+        + pairs[(bits >> 40) & 1023]
+        + pairs[(bits >> 30) & 1023]
+        + pairs[(bits >> 20) & 1023]
+        + pairs[(bits >> 10) & 1023]
+        + pairs[bits & 1023]
+    )
+
 
 def system_clock() -> float:
     """Return the wall-clock Unix time in seconds."""
@@ -65,8 +84,7 @@ class IdGenerator:
                 self._prefix_millis = timestamp
                 self._prefix = "cus_" + ulid.base32.encode_timestamp(timestamp.to_bytes(6, "big"))
             prefix = self._prefix
-        randomness = (value & _RANDOM_MAX).to_bytes(10, "big")
-        return prefix + ulid.base32.encode_randomness(randomness)
+        return prefix + _encode_randomness(value & _RANDOM_MAX)
 
     def invoice_prefix(self) -> str:
         """Return a random prefix of 8 uppercase hex characters, like Stripe's ``0759376C``."""

@@ -247,35 +247,41 @@ class SQLiteStore(Store):
     def transaction(self) -> _Transaction:
         return _Transaction(self)
 
-    def _reserve_prefix(self, connection: sqlite3.Connection, prefix: str | None, customer_id: str) -> None:
+    def _reserve_prefix(self, connection: sqlite3.Connection, prefix: str | None, customer_id: str) -> bool:
+        """Reserve ``prefix`` for the customer; return whether a new row was written."""
         if prefix is None:
-            return
-        row = connection.execute(
+            return False
+        cursor = connection.execute(
+            "INSERT OR IGNORE INTO invoice_prefixes (prefix, customer_id) VALUES (?, ?)", (prefix, customer_id)
+        )
+        if cursor.rowcount:
+            return True
+        (holder,) = connection.execute(
             "SELECT customer_id FROM invoice_prefixes WHERE prefix = ?", (prefix,)
         ).fetchone()
-        if row is None:
-            connection.execute(
-                "INSERT INTO invoice_prefixes (prefix, customer_id) VALUES (?, ?)", (prefix, customer_id)
-            )
-        elif row[0] != customer_id:
+        if holder != customer_id:
             msg = f"Invoice prefix {prefix} is already held by another customer."
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+        return False
 
     def insert(self, record: Record) -> None:
         customer_id = record["id"]
+        prefix = record.get("invoice_prefix")
         with self._writing() as connection:
-            taken = connection.execute(
-                "SELECT 1 FROM customers WHERE id = ? UNION ALL SELECT 1 FROM tombstones WHERE id = ?",
-                (customer_id, customer_id),
-            ).fetchone()
-            if taken:
+            if connection.execute("SELECT 1 FROM tombstones WHERE id = ?", (customer_id,)).fetchone():
                 msg = f"Customer id {customer_id} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=customer_id)
-            self._reserve_prefix(connection, record.get("invoice_prefix"), customer_id)
-            connection.execute(
-                "INSERT INTO customers (id, created, email, body) VALUES (?, ?, ?, ?)",
-                (customer_id, record["created"], record.get("email"), _encode(record)),
-            )
+            reserved = self._reserve_prefix(connection, prefix, customer_id)
+            try:
+                connection.execute(
+                    "INSERT INTO customers (id, created, email, body) VALUES (?, ?, ?, ?)",
+                    (customer_id, record["created"], record.get("email"), _encode(record)),
+                )
+            except sqlite3.IntegrityError:
+                if reserved:
+                    connection.execute("DELETE FROM invoice_prefixes WHERE prefix = ?", (prefix,))
+                msg = f"Customer id {customer_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=customer_id) from None
 
     def get(self, customer_id: str) -> Record | None:
         with self._reading() as connection:
