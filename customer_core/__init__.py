@@ -14,7 +14,7 @@ from .errors import (
     InvalidRequestError,
     StoreError,
 )
-from .models import Customer, DeletedCustomer, ListPage
+from .models import Customer, DeletedCustomer, ListPage, SearchPage
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
 
@@ -31,6 +31,7 @@ __all__ = [
     "ListPage",
     "MemoryStore",
     "SQLiteStore",
+    "SearchPage",
     "Store",
     "StoreError",
     "__version__",

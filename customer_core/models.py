@@ -8,6 +8,7 @@ request (``tax``, ``sources``, ...) are left out unless set.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
@@ -21,6 +22,7 @@ __all__ = [
     "InvoiceSettings",
     "ListPage",
     "RenderingOptions",
+    "SearchPage",
     "Shipping",
 ]
 
@@ -193,16 +195,16 @@ class DeletedCustomer(_Model):
     deleted: Literal[True] = True
 
 
-class ListPage:
-    """One page of ``GET /v1/customers``: ``{object, url, has_more, data}``, newest first.
+class _Page:
+    """A page of customers whose JSON form is built straight from store records.
 
     ``to_dict()`` returns the page's JSON-ready form without copying it again: the
     records came fresh from the store and belong to this page. ``data`` builds
     validated Customer models on first use.
     """
 
-    object: ClassVar[str] = "list"
-    url: ClassVar[str] = "/v1/customers"
+    object: ClassVar[str]
+    url: ClassVar[str]
 
     __slots__ = ("_data", "_records", "has_more")
 
@@ -218,14 +220,17 @@ class ListPage:
             self._data = [Customer.model_validate(record) for record in self._records]
         return self._data
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Customer]:
         return iter(self.data)
 
     def __len__(self) -> int:
         return len(self._records)
 
     def __repr__(self) -> str:
-        return f"<ListPage of {len(self._records)} customers, has_more={self.has_more}>"
+        return f"<{type(self).__name__} of {len(self._records)} customers, has_more={self.has_more}>"
+
+    def _fields(self) -> dict[str, Any]:
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         """Return Stripe's JSON body of this page."""
@@ -233,9 +238,40 @@ class ListPage:
             "object": self.object,
             "url": self.url,
             "has_more": self.has_more,
+            **self._fields(),
             "data": self._records,
         }
 
     def model_dump(self, *, mode: str = "json") -> dict[str, Any]:
         """Same as ``to_dict()``, for symmetry with the pydantic models."""
         return self.to_dict()
+
+
+class ListPage(_Page):
+    """One page of ``GET /v1/customers``: ``{object: "list", url, has_more, data}``."""
+
+    object = "list"
+    url = "/v1/customers"
+    __slots__ = ()
+
+
+class SearchPage(_Page):
+    """One page of ``GET /v1/customers/search``: ``{object: "search_result", url, has_more,
+    next_page, data}``, plus ``total_count`` when it was asked for with ``expand``."""
+
+    object = "search_result"
+    url = "/v1/customers/search"
+    __slots__ = ("next_page", "total_count")
+
+    def __init__(
+        self, records: list[Record], has_more: bool, next_page: str | None, total_count: int | None = None
+    ) -> None:
+        super().__init__(records, has_more)
+        self.next_page = next_page
+        self.total_count = total_count
+
+    def _fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {"next_page": self.next_page}
+        if self.total_count is not None:
+            fields["total_count"] = self.total_count
+        return fields

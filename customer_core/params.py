@@ -34,6 +34,7 @@ __all__ = [
     "CustomerCreateParams",
     "CustomerListParams",
     "CustomerRetrieveParams",
+    "CustomerSearchParams",
     "CustomerUpdateParams",
     "TAX_ID_TYPES",
     "parse",
@@ -446,6 +447,15 @@ class CustomerListParams(_Params):
         Union[str, None], PlainValidator(text(clearable=False))
     ] = None
     test_clock: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+
+
+class CustomerSearchParams(_Params):
+    """Parameters of ``GET /v1/customers/search``."""
+
+    expand: Expand = ()
+    limit: Annotated[int, PlainValidator(integer_between(1, 100))] = 10
+    page: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    query: Annotated[str, PlainValidator(text(clearable=False))]
 
 
 class CustomerRetrieveParams(_Params):

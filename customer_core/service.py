@@ -7,6 +7,7 @@ it is given; it never looks behind that port.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -14,16 +15,18 @@ from typing import Any
 from . import metadata as metadata_rules
 from .errors import DuplicateKeyError, InvalidRequestError, RecordNotFoundError, no_such_customer
 from .ids import Clock, IdGenerator, system_clock
-from .models import Customer, DeletedCustomer, ListPage, Record
+from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage
 from .params import (
     CustomerCreateParams,
     CustomerListParams,
     CustomerRetrieveParams,
+    CustomerSearchParams,
     CustomerUpdateParams,
     NoParams,
     parse,
 )
-from .store.base import KeyRange, Store
+from .search import parse as parse_query
+from .store.base import KeyRange, SortKey, Store
 
 __all__ = ["CustomerService"]
 
@@ -398,6 +401,27 @@ class CustomerService:
             raise no_such_customer(customer_id) from None
         return DeletedCustomer(id=customer_id)
 
+    def search(self, /, **params: Any) -> SearchPage:
+        """Return a page of live customers matching a search query, newest first.
+
+        ``query`` uses Stripe's search query language (see ``customer_core.search``); pass
+        a page's ``next_page`` back as ``page`` for the next one. ``expand=["total_count"]``
+        adds the number of matches (counted up to 10,000, as Stripe documents).
+        """
+        p = parse(CustomerSearchParams, params)
+        query = parse_query(p.query)
+        wants_total = "total_count" in p.expand
+        included = _expansions([path for path in p.expand if path != "total_count"], prefix="data")
+        key_range = KeyRange() if p.page is None else KeyRange(upper=_page_key(p.page), upper_inclusive=False)
+        records = self._store.search(query, key_range, limit=p.limit + 1)
+        has_more = len(records) > p.limit
+        del records[p.limit :]
+        next_page = _page_token((records[-1]["created"], records[-1]["id"])) if has_more else None
+        total = self._store.count_matches(query) if wants_total else None
+        if included:
+            records = [_with_included(record, included) for record in records]
+        return SearchPage(records, has_more, next_page, total)
+
     def list(self, /, **params: Any) -> ListPage:
         """Return a page of live customers, newest first (``GET /v1/customers``)."""
         p = parse(CustomerListParams, params)
@@ -438,6 +462,28 @@ class CustomerService:
         if included:
             records = [_with_included(record, included) for record in records]
         return ListPage(records, has_more)
+
+
+_PAGE_PREFIX = "page_"
+
+
+def _page_token(key: SortKey) -> str:
+    """An opaque ``next_page`` token: the sort key of the last customer shown."""
+    raw = f"{key[0]}:{key[1]}".encode()
+    return _PAGE_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _page_key(token: str) -> SortKey:
+    try:
+        if not token.startswith(_PAGE_PREFIX):
+            raise ValueError(token)
+        encoded = token[len(_PAGE_PREFIX) :]
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        created, customer_id = raw.split(":", 1)
+        return int(created), customer_id
+    except ValueError:
+        msg = f"Invalid page: {token!r} is not a next_page value returned by a previous search."
+        raise InvalidRequestError(msg, param="page") from None
 
 
 def _created_range(created: int | Mapping[str, int | None] | None) -> KeyRange:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite("customer_core.testing.store_contract")
+
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
 from customer_core.testing import FakeClock
 

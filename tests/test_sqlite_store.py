@@ -15,6 +15,7 @@ import pytest
 
 from customer_core import CustomerService, SQLiteStore, StoreError
 from customer_core.errors import APIError
+from customer_core.store.base import KeyRange
 from customer_core.store.sqlite import MIGRATIONS, SCHEMA_VERSION
 
 from .test_customer_object import FULL
@@ -89,12 +90,18 @@ def test_an_older_schema_version_is_migrated_forward(tmp_path: Path) -> None:
     for statement in MIGRATIONS[0]:
         connection.execute(statement)
     connection.execute("UPDATE schema_version SET version = 1")
-    body = '{"id":"cus_old","object":"customer","created":5,"email":null,"invoice_prefix":"OLD","metadata":{}}'
-    connection.execute("INSERT INTO customers VALUES ('cus_old', 5, NULL, ?)", (body,))
+    body = (
+        '{"id":"cus_old","object":"customer","created":5,"email":"Old.Timer@example.com",'
+        '"invoice_prefix":"OLD","metadata":{"plan":"Gold"}}'
+    )
+    connection.execute("INSERT INTO customers VALUES ('cus_old', 5, 'Old.Timer@example.com', ?)", (body,))
     connection.execute("INSERT INTO invoice_prefixes VALUES ('OLD', 'cus_old')")
     connection.close()
     with SQLiteStore(path) as store:
         assert store.get("cus_old")["invoice_prefix"] == "OLD"  # type: ignore[index]
+        # Version 2 added the search indexes and filled them from the old rows.
+        assert store.metadata_keys("plan", "gold", KeyRange(), limit=5) == [(5, "cus_old")]
+        assert store.email_word_keys("old timer", KeyRange()) == [(5, "cus_old")]
         version = store._connection.execute("SELECT version FROM schema_version").fetchone()[0]  # type: ignore[union-attr]
         assert version == SCHEMA_VERSION
         store._check()

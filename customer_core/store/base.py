@@ -16,11 +16,17 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from ..search.ast import Query
+from ..search.evaluate import matches
+from ..search.plan import created_bounds, index_hint
+
 __all__ = ["KeyRange", "Record", "SortKey", "Store"]
 
 Record = dict[str, Any]
 """A customer record: its Stripe JSON form. Stores read ``id``, ``created``, ``email``
 and ``invoice_prefix`` from it to maintain their indexes."""
+
+_CHUNK = 200
 
 SortKey = tuple[int, str]
 """``(created, id)``: the order of the list endpoint (newest first = descending)."""
@@ -143,6 +149,81 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
+        """Return sort keys of live customers whose ``metadata[key]``, lowercased, equals
+        ``value``, inside ``key_range``, newest first, at most ``limit``. O(log n + limit)."""
+
+    @abc.abstractmethod
+    def email_word_keys(self, word_key: str, key_range: KeyRange) -> list[SortKey]:
+        """Return sort keys (any order) of live customers whose email's word key
+        (``customer_core.search.word_key``) equals ``word_key`` or starts with it and a space."""
+
+    def search(self, query: Query, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
+        """Return up to ``limit`` live records matching ``query`` in ``key_range``, newest first.
+
+        Uses ``metadata_keys`` or ``email_word_keys`` when the query allows (see
+        ``customer_core.search.plan``), else walks the key range a page at a time, so
+        memory stays bounded by the page, not the store. Every candidate is checked with
+        ``customer_core.search.matches``: indexes only narrow, they never decide.
+        """
+        found: list[Record] = []
+        for record in self._candidates(query, key_range):
+            if matches(query, record):
+                found.append(record)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def count_matches(self, query: Query, *, cap: int = 10_000) -> int:
+        """Count live records matching ``query``, stopping at ``cap`` (Stripe's total_count
+        is "only accurate up to 10,000")."""
+        count = 0
+        for record in self._candidates(query, KeyRange()):
+            if matches(query, record):
+                count += 1
+                if count >= cap:
+                    break
+        return count
+
+    def _candidates(self, query: Query, key_range: KeyRange) -> Iterator[Record]:
+        lowest, highest = created_bounds(query)
+        if lowest is not None:
+            key_range = key_range.intersect(KeyRange(lower=(lowest, "")))
+        if highest is not None:
+            key_range = key_range.intersect(KeyRange(upper=(highest + 1, ""), upper_inclusive=False))
+        hint = index_hint(query)
+        if hint is None:
+            yield from self._walk(key_range)
+            return
+        if hint[0] == "email":
+            keys = sorted(self.email_word_keys(hint[1], key_range), reverse=True)
+            yield from self._records_of(keys)
+            return
+        _, metadata_key, value = hint  # type: ignore[misc]
+        while True:
+            keys = self.metadata_keys(metadata_key, value, key_range, limit=_CHUNK)
+            yield from self._records_of(keys)
+            if len(keys) < _CHUNK:
+                return
+            key_range = key_range.intersect(KeyRange(upper=keys[-1], upper_inclusive=False))
+
+    def _records_of(self, keys: list[SortKey]) -> Iterator[Record]:
+        for _, customer_id in keys:
+            record = self.get(customer_id)
+            if record is not None:  # deleted since the keys were read
+                yield record
+
+    def _walk(self, key_range: KeyRange, batch_size: int = _CHUNK) -> Iterator[Record]:
+        """Every live record in the range, newest first, ``batch_size`` at a time."""
+        while True:
+            page = self.scan(key_range, limit=batch_size)
+            yield from page
+            if len(page) < batch_size:
+                return
+            last = page[-1]
+            key_range = key_range.intersect(KeyRange(upper=(last["created"], last["id"]), upper_inclusive=False))
+
+    @abc.abstractmethod
     def count(self) -> int:
         """Return the number of live records."""
 
@@ -168,13 +249,6 @@ class Store(abc.ABC):
     ) -> None:
         self.close()
 
-    def iter_all(self, *, batch_size: int = 1000) -> Iterator[Record]:
-        """Yield every live record newest first, a page at a time (bounded memory)."""
-        key_range = KeyRange()
-        while True:
-            page = self.scan(key_range, limit=batch_size)
-            yield from page
-            if len(page) < batch_size:
-                return
-            last = page[-1]
-            key_range = KeyRange(upper=(last["created"], last["id"]), upper_inclusive=False)
+    def iter_all(self, *, batch_size: int = _CHUNK) -> Iterator[Record]:
+        """Yield every live record newest first, ``batch_size`` at a time (bounded memory)."""
+        return self._walk(KeyRange(), batch_size)

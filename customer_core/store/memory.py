@@ -8,8 +8,10 @@ nothing to what each collection has to traverse; a dict per record would add
 millions of tracked objects and make every create pay for it. It also costs
 about 0.5 KiB per customer instead of about 7.6 KiB for a pydantic model.
 
-Indexes: a SortedList of ``(created, id)`` for list pages, a SortedList of
-``(email, created, id)`` for email lookups, dicts for ids, tombstones and prefixes.
+Indexes: SortedLists of ``(created, id)`` for list pages, ``(email, created, id)`` for
+email lookups, ``(email word key, created, id)`` and ``(metadata key, lowercase value,
+created, id)`` for search; dicts for ids, tombstones and prefixes. Entries are tuples of
+strings and ints, which the garbage collector stops tracking after one pass.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
+from ..search.evaluate import word_key
 from .base import KeyRange, Record, SortKey, Store
 
 __all__ = ["MemoryStore"]
@@ -80,6 +83,8 @@ class MemoryStore(Store):
         self._records: dict[str, bytes] = {}
         self._order: SortedList = SortedList()
         self._by_email: SortedList = SortedList()
+        self._by_email_words: SortedList = SortedList()
+        self._by_metadata: SortedList = SortedList()
         self._tombstones: dict[str, int] = {}
         self._prefixes: dict[str, str] = {}
         self._layouts: list[tuple[str, ...]] = []
@@ -122,15 +127,27 @@ class MemoryStore(Store):
             msg = f"Invoice prefix {prefix} is already held by another customer."
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
 
-    def _index(self, created: int, customer_id: str, email: str | None) -> None:
-        self._order.add((created, customer_id))
+    def _entries(self, record: Record) -> list[tuple[SortedList, tuple[Any, ...]]]:
+        """The index entries of a record: order, email, email words, metadata values."""
+        created, customer_id = record["created"], record["id"]
+        entries: list[tuple[SortedList, tuple[Any, ...]]] = [(self._order, (created, customer_id))]
+        email = record.get("email")
         if email is not None:
-            self._by_email.add((email, created, customer_id))
+            entries.append((self._by_email, (email, created, customer_id)))
+            entries.append((self._by_email_words, (word_key(email), created, customer_id)))
+        for key, value in (record.get("metadata") or {}).items():
+            entries.append((self._by_metadata, (key, value.lower(), created, customer_id)))
+        return entries
 
-    def _unindex(self, created: int, customer_id: str, email: str | None) -> None:
-        self._order.remove((created, customer_id))
-        if email is not None:
-            self._by_email.remove((email, created, customer_id))
+    @staticmethod
+    def _index(entries: list[tuple[SortedList, tuple[Any, ...]]]) -> None:
+        for index, entry in entries:
+            index.add(entry)
+
+    @staticmethod
+    def _unindex(entries: list[tuple[SortedList, tuple[Any, ...]]]) -> None:
+        for index, entry in entries:
+            index.remove(entry)
 
     # --- the Store port --------------------------------------------------------------
 
@@ -139,8 +156,6 @@ class MemoryStore(Store):
 
     def insert(self, record: Record) -> None:
         customer_id: str = record["id"]
-        created: int = record["created"]
-        email = record.get("email")
         with self._lock:
             self._ensure_open()
             if customer_id in self._records or customer_id in self._tombstones:
@@ -148,11 +163,12 @@ class MemoryStore(Store):
                 raise DuplicateKeyError(msg, key="id", value=customer_id)
             self._reserve_prefix(record.get("invoice_prefix"), customer_id)
             self._records[customer_id] = self._encode(record)
-            self._index(created, customer_id, email)
+            entries = self._entries(record)
+            self._index(entries)
 
             def undo() -> None:
                 del self._records[customer_id]
-                self._unindex(created, customer_id, email)
+                self._unindex(entries)
 
             self._log(undo)
 
@@ -186,17 +202,18 @@ class MemoryStore(Store):
                 raise RecordNotFoundError(msg)
             old = self._decode(old_payload)
             self._reserve_prefix(record.get("invoice_prefix"), customer_id)
-            created, old_email, new_email = old["created"], old.get("email"), record.get("email")
-            self._records[customer_id] = self._encode({**record, "created": created})
-            if old_email != new_email:
-                self._unindex(created, customer_id, old_email)
-                self._index(created, customer_id, new_email)
+            new = {**record, "created": old["created"]}
+            self._records[customer_id] = self._encode(new)
+            old_entries, new_entries = self._entries(old), self._entries(new)
+            removed = [entry for entry in old_entries if entry not in new_entries]
+            added = [entry for entry in new_entries if entry not in old_entries]
+            self._unindex(removed)
+            self._index(added)
 
             def undo() -> None:
                 self._records[customer_id] = old_payload
-                if old_email != new_email:
-                    self._unindex(created, customer_id, new_email)
-                    self._index(created, customer_id, old_email)
+                self._unindex(added)
+                self._index(removed)
 
             self._log(undo)
 
@@ -208,14 +225,14 @@ class MemoryStore(Store):
                 msg = f"No live customer {customer_id} to delete."
                 raise RecordNotFoundError(msg)
             old = self._decode(payload)
-            created, email = old["created"], old.get("email")
-            self._unindex(created, customer_id, email)
-            self._tombstones[customer_id] = created
+            entries = self._entries(old)
+            self._unindex(entries)
+            self._tombstones[customer_id] = old["created"]
 
             def undo() -> None:
                 del self._tombstones[customer_id]
                 self._records[customer_id] = payload
-                self._index(created, customer_id, email)
+                self._index(entries)
 
             self._log(undo)
 
@@ -243,6 +260,24 @@ class MemoryStore(Store):
             records, decode = self._records, self._decode
             return [decode(records[customer_id]) for customer_id in ids]
 
+    def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
+        lower = (key, value, *key_range.lower) if key_range.lower else (key, value)
+        upper = (key, value, *key_range.upper) if key_range.upper else (key, value, math.inf)
+        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+        with self._lock:
+            self._ensure_open()
+            entries = self._by_metadata.irange(lower, upper, inclusive, reverse=True)
+            return [(entry[2], entry[3]) for entry in islice(entries, limit)]
+
+    def email_word_keys(self, word_key: str, key_range: KeyRange) -> list[SortKey]:
+        with self._lock:
+            self._ensure_open()
+            exact = self._by_email_words.irange((word_key,), (word_key, math.inf))
+            # "key " up to (not including) "key!" is every key that continues with a space.
+            longer = self._by_email_words.irange((word_key + " ",), (word_key + "!",), (True, False))
+            keys = [(entry[1], entry[2]) for entries in (exact, longer) for entry in entries]
+        return [key for key in keys if key_range.contains(key)]
+
     def count(self) -> int:
         with self._lock:
             return len(self._records)
@@ -263,15 +298,14 @@ class MemoryStore(Store):
     def _check(self) -> None:
         with self._lock:
             assert len(self._order) == len(self._records)
-            emails = 0
+            expected: dict[int, list[tuple[Any, ...]]] = {}
             for created, customer_id in self._order:
                 record = self._decode(self._records[customer_id])
-                assert record["created"] == created
-                assert record["id"] == customer_id
-                if record.get("email") is not None:
-                    emails += 1
-                    assert (record["email"], created, customer_id) in self._by_email
+                assert (record["created"], record["id"]) == (created, customer_id)
+                for index, entry in self._entries(record):
+                    expected.setdefault(id(index), []).append(entry)
                 prefix = record.get("invoice_prefix")
                 assert prefix is None or self._prefixes[prefix] == customer_id
-            assert emails == len(self._by_email)
+            for index in (self._order, self._by_email, self._by_email_words, self._by_metadata):
+                assert list(index) == sorted(expected.get(id(index), []))
             assert not set(self._tombstones) & set(self._records)

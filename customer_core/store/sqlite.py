@@ -21,16 +21,39 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
+from ..search.evaluate import word_key
 from .base import KeyRange, Record, SortKey, Store
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
+def _add_search_indexes(connection: sqlite3.Connection) -> None:
+    """Version 2: fill the search columns of customers written by version 1."""
+    rows = connection.execute("SELECT id, created, email, body FROM customers").fetchall()
+    for customer_id, created, email, body in rows:
+        connection.execute(
+            "UPDATE customers SET email_words = ? WHERE id = ?",
+            (None if email is None else word_key(email), customer_id),
+        )
+        _insert_metadata(connection, customer_id, created, _decode(body).get("metadata") or {})
+
+
+def _insert_metadata(connection: sqlite3.Connection, customer_id: str, created: int, metadata: dict[str, str]) -> None:
+    if metadata:
+        connection.executemany(
+            "INSERT INTO customer_metadata (customer_id, key, value, created) VALUES (?, ?, ?, ?)",
+            [(customer_id, key, value.lower(), created) for key, value in metadata.items()],
+        )
+
+
+Migration = tuple[Union[str, Callable[[sqlite3.Connection], None]], ...]
+
 # Each entry migrates the schema from version N to N + 1; never edit a released one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[Migration, ...] = (
     (
         "CREATE TABLE schema_version (version INTEGER NOT NULL)",
         "INSERT INTO schema_version (version) VALUES (0)",
@@ -47,6 +70,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             prefix TEXT PRIMARY KEY,
             customer_id TEXT NOT NULL
         ) WITHOUT ROWID""",
+    ),
+    (
+        "ALTER TABLE customers ADD COLUMN email_words TEXT",
+        """CREATE INDEX customers_by_email_words ON customers (email_words, created, id)
+            WHERE email_words IS NOT NULL""",
+        """CREATE TABLE customer_metadata (
+            customer_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            PRIMARY KEY (customer_id, key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX customer_metadata_by_value ON customer_metadata (key, value, created, customer_id)",
+        _add_search_indexes,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -210,8 +247,11 @@ class SQLiteStore(Store):
             if "schema_version" in tables:
                 version = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
             for number in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number]:
-                    connection.execute(statement)
+                for step in MIGRATIONS[number]:
+                    if callable(step):
+                        step(connection)
+                    else:
+                        connection.execute(step)
                 connection.execute("UPDATE schema_version SET version = ?", (number + 1,))
             connection.execute("COMMIT")
         except BaseException:
@@ -274,14 +314,15 @@ class SQLiteStore(Store):
             reserved = self._reserve_prefix(connection, prefix, customer_id)
             try:
                 connection.execute(
-                    "INSERT INTO customers (id, created, email, body) VALUES (?, ?, ?, ?)",
-                    (customer_id, record["created"], record.get("email"), _encode(record)),
+                    "INSERT INTO customers (id, created, email, email_words, body) VALUES (?, ?, ?, ?, ?)",
+                    (customer_id, record["created"], *_email_columns(record), _encode(record)),
                 )
             except sqlite3.IntegrityError:
                 if reserved:
                     connection.execute("DELETE FROM invoice_prefixes WHERE prefix = ?", (prefix,))
                 msg = f"Customer id {customer_id} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=customer_id) from None
+            _insert_metadata(connection, customer_id, record["created"], record.get("metadata") or {})
 
     def get(self, customer_id: str) -> Record | None:
         with self._reading() as connection:
@@ -310,9 +351,11 @@ class SQLiteStore(Store):
             self._reserve_prefix(connection, record.get("invoice_prefix"), customer_id)
             body = {**record, "created": row[0]}
             connection.execute(
-                "UPDATE customers SET email = ?, body = ? WHERE id = ?",
-                (record.get("email"), _encode(body), customer_id),
+                "UPDATE customers SET email = ?, email_words = ?, body = ? WHERE id = ?",
+                (*_email_columns(record), _encode(body), customer_id),
             )
+            connection.execute("DELETE FROM customer_metadata WHERE customer_id = ?", (customer_id,))
+            _insert_metadata(connection, customer_id, row[0], record.get("metadata") or {})
 
     def delete(self, customer_id: str) -> None:
         with self._writing() as connection:
@@ -321,6 +364,7 @@ class SQLiteStore(Store):
                 msg = f"No live customer {customer_id} to delete."
                 raise RecordNotFoundError(msg)
             connection.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
+            connection.execute("DELETE FROM customer_metadata WHERE customer_id = ?", (customer_id,))
             connection.execute("INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, row[0]))
 
     def scan(
@@ -342,6 +386,25 @@ class SQLiteStore(Store):
         with self._reading() as connection:
             rows = connection.execute(sql, arguments).fetchall()
         return [_decode(row[0]) for row in rows]
+
+    def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
+        conditions, arguments = _range_conditions(key_range, id_column="customer_id")
+        where = " AND ".join(["key = ?", "value = ?", *conditions])
+        sql = (
+            f"SELECT created, customer_id FROM customer_metadata WHERE {where} "
+            "ORDER BY created DESC, customer_id DESC LIMIT ?"
+        )
+        with self._reading() as connection:
+            return [tuple(row) for row in connection.execute(sql, [key, value, *arguments, limit])]  # type: ignore[misc]
+
+    def email_word_keys(self, word_key: str, key_range: KeyRange) -> list[SortKey]:
+        conditions, arguments = _range_conditions(key_range)
+        where = " AND ".join(["(email_words = ? OR (email_words >= ? AND email_words < ?))", *conditions])
+        sql = f"SELECT created, id FROM customers WHERE {where}"
+        # "key " up to (not including) "key!" is every key that continues with a space.
+        with self._reading() as connection:
+            rows = connection.execute(sql, [word_key, word_key + " ", word_key + "!", *arguments]).fetchall()
+        return [tuple(row) for row in rows]  # type: ignore[misc]
 
     def count(self) -> int:
         with self._reading() as connection:
@@ -384,17 +447,33 @@ class SQLiteStore(Store):
                     assert holder == (customer_id,)
             both = connection.execute("SELECT COUNT(*) FROM customers JOIN tombstones USING (id)").fetchone()[0]
             assert both == 0
+            expected = set()
+            for customer_id, created, email_words, body in connection.execute(
+                "SELECT id, created, email_words, body FROM customers"
+            ):
+                record = _decode(body)
+                assert email_words == _email_columns(record)[1]
+                expected |= {
+                    (customer_id, key, value.lower(), created) for key, value in record["metadata"].items()
+                } if record.get("metadata") else set()
+            stored = set(connection.execute("SELECT customer_id, key, value, created FROM customer_metadata"))
+            assert stored == expected
 
 
-def _range_conditions(key_range: KeyRange) -> tuple[list[str], list[Any]]:
+def _email_columns(record: Record) -> tuple[str | None, str | None]:
+    email = record.get("email")
+    return email, None if email is None else word_key(email)
+
+
+def _range_conditions(key_range: KeyRange, id_column: str = "id") -> tuple[list[str], list[Any]]:
     """SQL row-value conditions for a KeyRange; SQLite answers them from the index."""
     conditions: list[str] = []
     arguments: list[Any] = []
     if key_range.lower is not None:
-        conditions.append(f"(created, id) {'>=' if key_range.lower_inclusive else '>'} (?, ?)")
+        conditions.append(f"(created, {id_column}) {'>=' if key_range.lower_inclusive else '>'} (?, ?)")
         arguments.extend(key_range.lower)
     if key_range.upper is not None:
-        conditions.append(f"(created, id) {'<=' if key_range.upper_inclusive else '<'} (?, ?)")
+        conditions.append(f"(created, {id_column}) {'<=' if key_range.upper_inclusive else '<'} (?, ?)")
         arguments.extend(key_range.upper)
     return conditions, arguments
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
+from ..search import parse
 from ..store.base import KeyRange, Record, Store
 
 __all__ = ["StoreContract", "make_record"]
@@ -270,6 +271,70 @@ class StoreContract:
             filled.insert(make_record("cus_f", 40))
         assert filled.get("cus_a")["created"] == 10  # type: ignore[index]
         assert filled.count() == 6
+
+    # --- search --------------------------------------------------------------------------
+
+    @pytest.fixture
+    def searchable(self, store: Store) -> Store:
+        people = [
+            ("cus_1", 10, "amy@rocketrides.io", "Amy Rocket", {"plan": "Gold", "tier": "1"}),
+            ("cus_2", 20, "AMY@rocketrides.io", "Amy", {"plan": "gold"}),
+            ("cus_3", 20, "amy.x@rocketrides.io", "Bob Amy", {"plan": "silver"}),
+            ("cus_4", 30, None, None, {}),
+            ("cus_5", 40, "amy@rocketrides.iox", "amy rocket rides", {"plan": "gold", "x": ""}),
+        ]
+        for customer_id, created, email, name, metadata in people:
+            store.insert(make_record(customer_id, created, email=email, name=name, metadata=metadata))
+        return store
+
+    def search(self, store: Store, query: str, key_range: KeyRange = KeyRange(), limit: int = 100) -> list[str]:
+        return ids(store.search(parse(query), key_range, limit=limit))
+
+    def test_search_metadata_is_case_insensitive_and_newest_first(self, searchable: Store) -> None:
+        assert self.search(searchable, 'metadata["plan"]:"GOLD"') == ["cus_5", "cus_2", "cus_1"]
+        assert self.search(searchable, 'metadata["plan"]:"gold"', limit=2) == ["cus_5", "cus_2"]
+        upper = KeyRange(upper=(20, "cus_2"), upper_inclusive=False)
+        assert self.search(searchable, 'metadata["plan"]:"gold"', upper) == ["cus_1"]
+        assert searchable.metadata_keys("plan", "gold", KeyRange(), limit=10) == [(40, "cus_5"), (20, "cus_2"), (10, "cus_1")]
+
+    def test_search_email_is_a_word_prefix_match(self, searchable: Store) -> None:
+        assert self.search(searchable, 'email:"amy@rocketrides.io"') == ["cus_2", "cus_1"]
+        assert self.search(searchable, 'email:"amy"') == ["cus_5", "cus_3", "cus_2", "cus_1"]
+        assert self.search(searchable, 'email:"amy x"') == ["cus_3"]
+        assert sorted(searchable.email_word_keys("amy rocketrides io", KeyRange())) == [(10, "cus_1"), (20, "cus_2")]
+
+    def test_search_names_substrings_nulls_and_negation(self, searchable: Store) -> None:
+        assert self.search(searchable, 'name:"amy rocket"') == ["cus_5", "cus_1"]
+        assert self.search(searchable, 'name~"ROCK"') == ["cus_5", "cus_1"]
+        assert self.search(searchable, "name:null") == ["cus_4"]
+        assert self.search(searchable, '-metadata["plan"]:null') == ["cus_5", "cus_3", "cus_2", "cus_1"]
+        assert self.search(searchable, 'metadata["x"]:null') == ["cus_5", "cus_4", "cus_3", "cus_2", "cus_1"]
+        assert self.search(searchable, '-name~"amy"') == ["cus_4"]
+
+    def test_search_created_ranges_and_or(self, searchable: Store) -> None:
+        assert self.search(searchable, "created>10 created<=30") == ["cus_4", "cus_3", "cus_2"]
+        assert self.search(searchable, "created:20") == ["cus_3", "cus_2"]
+        assert self.search(searchable, 'created=40 OR name:"bob"') == ["cus_5", "cus_3"]
+        assert self.search(searchable, 'metadata["plan"]:"gold" created<20') == ["cus_1"]
+
+    def test_search_never_returns_deleted_customers(self, searchable: Store) -> None:
+        searchable.delete("cus_2")
+        assert self.search(searchable, 'metadata["plan"]:"gold"') == ["cus_5", "cus_1"]
+        assert self.search(searchable, 'email:"amy@rocketrides.io"') == ["cus_1"]
+        assert "cus_2" not in self.search(searchable, "created>0")
+
+    def test_search_indexes_follow_replaced_records(self, searchable: Store) -> None:
+        record = searchable.get("cus_1")
+        assert record is not None
+        searchable.replace({**record, "email": "zed@example.com", "metadata": {"plan": "bronze"}})
+        assert self.search(searchable, 'metadata["plan"]:"gold"') == ["cus_5", "cus_2"]
+        assert self.search(searchable, 'metadata["plan"]:"bronze"') == ["cus_1"]
+        assert self.search(searchable, 'email:"zed"') == ["cus_1"]
+        assert self.search(searchable, 'email:"amy@rocketrides.io"') == ["cus_2"]
+
+    def test_count_matches_stops_at_the_cap(self, searchable: Store) -> None:
+        assert searchable.count_matches(parse('email~"amy"')) == 4
+        assert searchable.count_matches(parse('email~"amy"'), cap=2) == 2
 
     # --- whole-store views, concurrency, closing -------------------------------------------
 

@@ -1,0 +1,57 @@
+"""Which index can answer a query: a store asks, then checks every candidate with ``matches``.
+
+Only AND queries are narrowed (an OR query may match records no single index holds):
+``created`` comparisons bound the key range, and one positive clause picks an index,
+metadata first (the most selective), then email.
+
+>>> from .parser import parse
+>>> index_hint(parse('metadata["plan"]:"Gold" name~"amy"'))
+('metadata', 'plan', 'gold')
+>>> created_bounds(parse("created>10 created<=20"))
+(11, 20)
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+from .ast import Query
+from .evaluate import word_key
+
+__all__ = ["IndexHint", "created_bounds", "index_hint"]
+
+IndexHint = Union[tuple[str, str, str], tuple[str, str], None]
+"""``("metadata", key, lowercase value)``, ``("email", word key)`` or None (scan)."""
+
+
+def created_bounds(query: Query) -> tuple[int | None, int | None]:
+    """Inclusive ``(lowest, highest)`` created values an AND query allows (None: open)."""
+    lowest: int | None = None
+    highest: int | None = None
+    if query.conjunction != "AND":
+        return lowest, highest
+    for clause in query.clauses:
+        if clause.field != "created" or clause.negated or clause.value is None:
+            continue
+        value = int(clause.value)
+        low = {":": value, "=": value, ">": value + 1, ">=": value}.get(clause.operator)
+        high = {":": value, "=": value, "<": value - 1, "<=": value}.get(clause.operator)
+        if low is not None:
+            lowest = low if lowest is None else max(lowest, low)
+        if high is not None:
+            highest = high if highest is None else min(highest, high)
+    return lowest, highest
+
+
+def index_hint(query: Query) -> IndexHint:
+    """The index that holds every match of an AND query, or None."""
+    if query.conjunction != "AND":
+        return None
+    positive = [c for c in query.clauses if not c.negated and c.value is not None and c.operator == ":"]
+    for clause in positive:
+        if clause.field == "metadata" and clause.key is not None:
+            return ("metadata", clause.key, str(clause.value).lower())
+    for clause in positive:
+        if clause.field == "email" and word_key(str(clause.value)):
+            return ("email", word_key(str(clause.value)))
+    return None
