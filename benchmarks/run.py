@@ -113,6 +113,33 @@ def measure(service: CustomerService, ids: list[str], size: int, ops: int) -> di
     return row
 
 
+def search_queries(size: int) -> dict[str, str]:
+    """One query of each kind; the targets exist at every size (customer n has order_id n)."""
+    target = size // 2
+    return {
+        "metadata exact (1 match)": f'metadata["order_id"]:"{target}"',
+        "metadata, many matches (page 10)": 'metadata["plan"]:"gold"',
+        "email exact (1 match)": f'email:"customer{target}@example.com"',
+        "created range (page 10)": "created>=0 created<4000000000",
+        "name word prefix (page 10)": 'name:"jenny"',
+        "name substring (page 10)": 'name~"rosen"',
+        "substring, no match (full scan)": 'name~"zzz"',
+    }
+
+
+def measure_search(service: CustomerService, size: int) -> dict[str, float]:
+    """Milliseconds per search call (limit 10, to_dict() included), median of 5 rounds."""
+    results = {}
+    for kind, query in search_queries(size).items():
+        calls = 3 if "full scan" in kind else 50
+
+        def search(n: int, query: str = query) -> object:
+            return service.search(query=query).to_dict()
+
+        results[kind] = 1000 / rate(search, calls)
+    return results
+
+
 def raw_sqlite_inserts(directory: Path, record: dict[str, Any], synchronous: str, ops: int) -> float:
     """The peer: plain sqlite3 inserts of the same JSON, one per transaction, same settings."""
     path = directory / "raw-sqlite-bench.db"
@@ -178,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     print("# create = one per transaction (durable for sqlite: synchronous=FULL); batched = 100 per svc.batch().")
     print("# raw = plain sqlite3 INSERT of the same JSON, one per transaction, same pragmas.")
     print("# list = one page of 100 via starting_after, to_dict() included; 'floor-ops' = list time x floor rate.")
+    search_rows: list[tuple[str, int, dict[str, float]]] = []
     header = ("| store | customers | floor | create | create/floor | batched | raw sqlite3 | create/raw | "
               "retrieve | retrieve/floor | update | list 100 ms | list floor-ops | list vs 10k | memory |")
     print(header)
@@ -204,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
                 raw, create_vs_raw = f"{raw_rate:,.0f}", f"{row['create'] / raw_rate:.2f}"
                 seconds, rss = open_cost(Path(store.path), ids[-1])
                 memory = f"open {seconds * 1000:.0f} ms, RSS {rss:.0f} MiB"
+            search_rows.append((store_name, size, measure_search(service, size)))
             floor = row["floor"]
             list_ms = 1000 / row["list100"]
             first_list_ms = first_list_ms or list_ms
@@ -213,6 +242,12 @@ def main(argv: list[str] | None = None) -> None:
                   f"{list_ms:.3f} | {list_ms * floor / 1000:.0f} | {list_ms / first_list_ms:.2f}x | {memory} |",
                   flush=True)
         store.close()
+    kinds = list(search_queries(0))
+    print("\n# search: ms per call (limit 10, to_dict() included), median of 5 rounds")
+    print("| store | customers | " + " | ".join(kinds) + " |")
+    print("|" + "---|" * (len(kinds) + 2))
+    for store_name, size, timings in search_rows:
+        print(f"| {store_name} | {size:,} | " + " | ".join(f"{timings[kind]:.3f}" for kind in kinds) + " |")
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ class Store(abc.ABC):
         ``customer_core.search.matches``: indexes only narrow, they never decide.
         """
         found: list[Record] = []
-        for record in self._candidates(query, key_range):
+        for record in self._candidates(query, key_range, first_chunk=limit):
             if matches(query, record):
                 found.append(record)
                 if len(found) >= limit:
@@ -185,7 +185,9 @@ class Store(abc.ABC):
                     break
         return count
 
-    def _candidates(self, query: Query, key_range: KeyRange) -> Iterator[Record]:
+    def _candidates(self, query: Query, key_range: KeyRange, first_chunk: int = _CHUNK) -> Iterator[Record]:
+        """Records that may match, newest first; chunks start at ``first_chunk`` (a page
+        rarely needs more) and double up to ``_CHUNK`` while the filter keeps rejecting."""
         lowest, highest = created_bounds(query)
         if lowest is not None:
             key_range = key_range.intersect(KeyRange(lower=(lowest, "")))
@@ -193,19 +195,21 @@ class Store(abc.ABC):
             key_range = key_range.intersect(KeyRange(upper=(highest + 1, ""), upper_inclusive=False))
         hint = index_hint(query)
         if hint is None:
-            yield from self._walk(key_range)
+            yield from self._walk(key_range, first_chunk)
             return
         if hint[0] == "email":
             keys = sorted(self.email_word_keys(hint[1], key_range), reverse=True)
             yield from self._records_of(keys)
             return
         _, metadata_key, value = hint  # type: ignore[misc]
+        chunk = max(1, min(first_chunk, _CHUNK))
         while True:
-            keys = self.metadata_keys(metadata_key, value, key_range, limit=_CHUNK)
+            keys = self.metadata_keys(metadata_key, value, key_range, limit=chunk)
             yield from self._records_of(keys)
-            if len(keys) < _CHUNK:
+            if len(keys) < chunk:
                 return
             key_range = key_range.intersect(KeyRange(upper=keys[-1], upper_inclusive=False))
+            chunk = min(chunk * 2, _CHUNK)
 
     def _records_of(self, keys: list[SortKey]) -> Iterator[Record]:
         for _, customer_id in keys:
@@ -214,7 +218,8 @@ class Store(abc.ABC):
                 yield record
 
     def _walk(self, key_range: KeyRange, batch_size: int = _CHUNK) -> Iterator[Record]:
-        """Every live record in the range, newest first, ``batch_size`` at a time."""
+        """Every live record in the range, newest first, in batches growing to ``_CHUNK``."""
+        batch_size = max(1, batch_size)
         while True:
             page = self.scan(key_range, limit=batch_size)
             yield from page
@@ -222,6 +227,7 @@ class Store(abc.ABC):
                 return
             last = page[-1]
             key_range = key_range.intersect(KeyRange(upper=(last["created"], last["id"]), upper_inclusive=False))
+            batch_size = max(batch_size, min(batch_size * 2, _CHUNK))
 
     @abc.abstractmethod
     def count(self) -> int:
