@@ -25,6 +25,7 @@ __all__ = [
     "RecordNotFoundError",
     "StoreClosedError",
     "StoreError",
+    "error_from_dict",
     "no_such_customer",
 ]
 
@@ -73,6 +74,17 @@ class CustomerCoreError(Exception):
             body["param"] = self.param
         body["type"] = self.type
         return {"error": body}
+
+
+def error_from_dict(body: dict[str, Any], http_status: int) -> CustomerCoreError:
+    """Rebuild an error from its ``to_dict()`` body (for replaying idempotent requests)."""
+    fields = body["error"]
+    kinds: dict[str, type[CustomerCoreError]] = {
+        "invalid_request_error": InvalidRequestError,
+        "idempotency_error": IdempotencyError,
+    }
+    kind = kinds.get(fields.get("type", ""), APIError)
+    return kind(fields.get("message", ""), code=fields.get("code"), param=fields.get("param"), http_status=http_status)
 
 
 class InvalidRequestError(CustomerCoreError):

@@ -8,12 +8,22 @@ it is given; it never looks behind that port.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Mapping
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 from . import metadata as metadata_rules
-from .errors import DuplicateKeyError, InvalidRequestError, RecordNotFoundError, no_such_customer
+from .errors import (
+    CustomerCoreError,
+    DuplicateKeyError,
+    IdempotencyError,
+    InvalidRequestError,
+    RecordNotFoundError,
+    error_from_dict,
+    no_such_customer,
+)
 from .ids import Clock, IdGenerator, system_clock
 from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage
 from .params import (
@@ -28,7 +38,7 @@ from .params import (
 from .search import parse as parse_query
 from .store.base import KeyRange, SortKey, Store
 
-__all__ = ["CustomerService"]
+__all__ = ["OPERATIONS", "CustomerService", "Operation"]
 
 _FIELD_ORDER = tuple(Customer.model_fields)
 
@@ -211,10 +221,21 @@ class CustomerService:
     True
     """
 
-    def __init__(self, store: Store, *, clock: Clock = system_clock, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock = system_clock,
+        seed: int | None = None,
+        idempotency_ttl: float = 24 * 60 * 60,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._ids = IdGenerator(clock, seed)
+        self._idempotency_ttl = idempotency_ttl
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
+        self._writes_since_purge = 0
 
     @property
     def store(self) -> Store:
@@ -242,10 +263,160 @@ class CustomerService:
 
     # --- operations ----------------------------------------------------------------
 
-    def create(self, /, **params: Any) -> Customer:
-        """Create a customer (``POST /v1/customers``) and return it."""
+    def execute(
+        self,
+        operation: Operation,
+        params: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Customer | DeletedCustomer | ListPage | SearchPage:
+        """Run one operation with its params as a mapping: the entry point for wrappers.
+
+        ``create`` and ``update`` honour ``idempotency_key``; on the read operations and
+        ``delete`` it has no effect, as on Stripe's GET and DELETE. Because params are a
+        mapping, a param named ``idempotency_key`` or ``id`` is an unknown param, as on
+        the wire. ``svc.create(**params)`` is ``svc.execute("create", params)``.
+        """
+        params = dict(params or {})
+        if operation == "create":
+            return self._idempotent(
+                "/v1/customers", idempotency_key, params, lambda: self._prepare_create(params)
+            )
+        if operation == "list":
+            return self._list(params)
+        if operation == "search":
+            return self._search(params)
+        customer_id = _customer_id(id)
+        if operation == "retrieve":
+            return self._retrieve(customer_id, params)
+        if operation == "update":
+            return self._idempotent(
+                f"/v1/customers/{customer_id}",
+                idempotency_key,
+                params,
+                lambda: self._prepare_update(customer_id, params),
+            )
+        if operation == "delete":
+            return self._delete(customer_id, params)
+        msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
+        raise InvalidRequestError(msg)
+
+    # --- idempotency ---------------------------------------------------------------
+
+    def _idempotent(
+        self,
+        endpoint: str,
+        key: object,
+        params: dict[str, Any],
+        prepare: Callable[[], Callable[[], Customer]],
+    ) -> Customer:
+        """Run a POST operation at most once per idempotency key (Stripe's rules).
+
+        ``prepare`` validates the params and returns the operation: validation failures
+        are not saved, so a corrected retry runs. Anything after validation, success or
+        Stripe error, is saved in the store with the endpoint and a fingerprint of the
+        params, and replayed for the same key for ``idempotency_ttl`` seconds.
+        """
+        if key is None:
+            return prepare()()
+        key = _idempotency_key(key)
+        with self._in_flight_lock:
+            if key in self._in_flight:
+                raise IdempotencyError(
+                    "There is currently another in-progress request using this idempotency key "
+                    f"(that probably means you submitted twice, and the other request is still going "
+                    f"through): {key}. Please try again later.",
+                    code="idempotency_key_in_use",
+                    http_status=409,
+                )
+            self._in_flight.add(key)
+        try:
+            fingerprint = json.dumps(params, sort_keys=True, default=repr, separators=(",", ":"))
+            with self._store.transaction():
+                now = int(self._clock())
+                entry = self._store.idempotency_get(key)
+                if entry is not None and entry["created"] > now - self._idempotency_ttl:
+                    return _replay(key, endpoint, fingerprint, entry)
+                operation = prepare()
+                failure: CustomerCoreError | None = None
+                try:
+                    result: Customer | None = operation()
+                    status, body = 200, result.to_dict()  # type: ignore[union-attr]
+                except (InvalidRequestError, IdempotencyError) as error:
+                    result, failure = None, error
+                    status, body = error.http_status, error.to_dict()
+                self._store.idempotency_put(
+                    key,
+                    {"created": now, "endpoint": endpoint, "fingerprint": fingerprint, "status": status, "body": body},
+                )
+                self._writes_since_purge += 1
+                if self._writes_since_purge >= _PURGE_EVERY:
+                    self._writes_since_purge = 0
+                    self._store.idempotency_purge(before=now - self._idempotency_ttl)
+            if failure is not None:
+                raise failure
+            assert result is not None
+            return result
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(key)
+
+    # --- operations ----------------------------------------------------------------
+
+    def execute(
+        self,
+        operation: Operation,
+        params: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Customer | DeletedCustomer | ListPage | SearchPage:
+        """Run one operation with its params as a mapping: the entry point for wrappers.
+
+        ``create`` and ``update`` honour ``idempotency_key``; on the read operations and
+        ``delete`` it has no effect, as on Stripe's GET and DELETE. Because params are a
+        mapping, a param named ``idempotency_key`` or ``id`` is an unknown param, as on
+        the wire. ``svc.create(**params)`` is ``svc.execute("create", params)``.
+        """
+        params = dict(params or {})
+        if operation == "create":
+            return self._idempotent(
+                "/v1/customers", idempotency_key, params, lambda: self._prepare_create(params)
+            )
+        if operation == "list":
+            return self._list(params)
+        if operation == "search":
+            return self._search(params)
+        customer_id = _customer_id(id)
+        if operation == "retrieve":
+            return self._retrieve(customer_id, params)
+        if operation == "update":
+            return self._idempotent(
+                f"/v1/customers/{customer_id}",
+                idempotency_key,
+                params,
+                lambda: self._prepare_update(customer_id, params),
+            )
+        if operation == "delete":
+            return self._delete(customer_id, params)
+        msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
+        raise InvalidRequestError(msg)
+
+    def create(self, /, *, idempotency_key: str | None = None, **params: Any) -> Customer:
+        """Create a customer (``POST /v1/customers``) and return it.
+
+        With ``idempotency_key``, a retry with the same key and params returns the same
+        customer instead of creating another (see ``_idempotent``).
+        """
+        return self.execute("create", params, idempotency_key=idempotency_key)  # type: ignore[return-value]
+
+    def _prepare_create(self, params: dict[str, Any]) -> Callable[[], Customer]:
         p = parse(CustomerCreateParams, params)
         included = _expansions(p.expand)
+        return lambda: self._create(p, included)
+
+    def _create(self, p: CustomerCreateParams, included: frozenset[str]) -> Customer:
         if p.payment_method is not None:
             raise _missing(f"No such PaymentMethod: '{p.payment_method}'", "payment_method")
         if p.source is not None:
@@ -318,7 +489,9 @@ class CustomerService:
 
     def retrieve(self, id: str, /, **params: Any) -> Customer | DeletedCustomer:
         """Return a customer, or the ``{id, object, deleted: true}`` stub if it was deleted."""
-        customer_id = _customer_id(id)
+        return self.execute("retrieve", params, id=id)  # type: ignore[return-value]
+
+    def _retrieve(self, customer_id: str, params: dict[str, Any]) -> Customer | DeletedCustomer:
         included = _expansions(parse(CustomerRetrieveParams, params).expand) if params else _NONE
         record = self._store.get(customer_id)
         if record is not None:
@@ -327,11 +500,16 @@ class CustomerService:
             return DeletedCustomer(id=customer_id)
         raise no_such_customer(customer_id)
 
-    def update(self, id: str, /, **params: Any) -> Customer:
+    def update(self, id: str, /, *, idempotency_key: str | None = None, **params: Any) -> Customer:
         """Change the given fields of a live customer; ``metadata`` merges, ``""`` unsets."""
-        customer_id = _customer_id(id)
+        return self.execute("update", params, id=id, idempotency_key=idempotency_key)  # type: ignore[return-value]
+
+    def _prepare_update(self, customer_id: str, params: dict[str, Any]) -> Callable[[], Customer]:
         p = parse(CustomerUpdateParams, params)
         included = _expansions(p.expand)
+        return lambda: self._update(customer_id, p, included)
+
+    def _update(self, customer_id: str, p: CustomerUpdateParams, included: frozenset[str]) -> Customer:
         given = p.model_fields_set
         with self._store.transaction():
             record = self._store.get(customer_id)
@@ -393,7 +571,9 @@ class CustomerService:
 
     def delete(self, id: str, /, **params: Any) -> DeletedCustomer:
         """Delete a customer for good; it stays retrievable as a tombstone stub."""
-        customer_id = _customer_id(id)
+        return self.execute("delete", params, id=id)  # type: ignore[return-value]
+
+    def _delete(self, customer_id: str, params: dict[str, Any]) -> DeletedCustomer:
         parse(NoParams, params)
         try:
             self._store.delete(customer_id)
@@ -408,6 +588,9 @@ class CustomerService:
         a page's ``next_page`` back as ``page`` for the next one. ``expand=["total_count"]``
         adds the number of matches (counted up to 10,000, as Stripe documents).
         """
+        return self.execute("search", params)  # type: ignore[return-value]
+
+    def _search(self, params: dict[str, Any]) -> SearchPage:
         p = parse(CustomerSearchParams, params)
         query = parse_query(p.query)
         wants_total = "total_count" in p.expand
@@ -424,6 +607,9 @@ class CustomerService:
 
     def list(self, /, **params: Any) -> ListPage:
         """Return a page of live customers, newest first (``GET /v1/customers``)."""
+        return self.execute("list", params)  # type: ignore[return-value]
+
+    def _list(self, params: dict[str, Any]) -> ListPage:
         p = parse(CustomerListParams, params)
         included = _expansions(p.expand, prefix="data")
         if p.test_clock is not None:
@@ -462,6 +648,43 @@ class CustomerService:
         if included:
             records = [_with_included(record, included) for record in records]
         return ListPage(records, has_more)
+
+
+Operation = Literal["create", "retrieve", "update", "delete", "list", "search"]
+OPERATIONS: tuple[str, ...] = ("create", "retrieve", "update", "delete", "list", "search")
+
+_PURGE_EVERY = 1000
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def _idempotency_key(key: object) -> str:
+    if not isinstance(key, str) or not key:
+        msg = f"Invalid idempotency key: {key!r}; use a non-empty string such as a V4 UUID."
+        raise InvalidRequestError(msg, param="idempotency_key")
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        msg = (
+            f"Idempotency key is too long: it has {len(key)} characters, "
+            f"at most {MAX_IDEMPOTENCY_KEY_LENGTH} are allowed."
+        )
+        raise InvalidRequestError(msg, param="idempotency_key")
+    return key
+
+
+def _replay(key: str, endpoint: str, fingerprint: str, entry: dict[str, Any]) -> Customer:
+    """Answer a repeated request from its saved entry, or refuse a mismatched one."""
+    retry = f"Try using a key other than '{key}' if you meant to execute a different request."
+    if entry["endpoint"] != endpoint:
+        msg = (
+            "Keys for idempotent requests can only be used for the same endpoint they were "
+            f"first used for ('{entry['endpoint']}' vs '{endpoint}'). {retry}"
+        )
+        raise IdempotencyError(msg)
+    if entry["fingerprint"] != fingerprint:
+        msg = f"Keys for idempotent requests can only be used with the same parameters they were first used with. {retry}"
+        raise IdempotencyError(msg)
+    if entry["status"] != 200:
+        raise error_from_dict(entry["body"], entry["status"])
+    return Customer.model_validate(entry["body"])
 
 
 _PAGE_PREFIX = "page_"

@@ -230,13 +230,27 @@ class Store(abc.ABC):
             batch_size = max(batch_size, min(batch_size * 2, _CHUNK))
 
     @abc.abstractmethod
+    def idempotency_get(self, key: str) -> dict[str, Any] | None:
+        """Return the entry saved for an idempotency key, or None."""
+
+    @abc.abstractmethod
+    def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
+        """Save (or overwrite) the entry for an idempotency key. ``entry["created"]`` is
+        its Unix time; the rest is the service's (JSON-ready values only)."""
+
+    @abc.abstractmethod
+    def idempotency_purge(self, before: int) -> int:
+        """Forget entries created before ``before``; return how many were removed."""
+
+    @abc.abstractmethod
     def count(self) -> int:
         """Return the number of live records."""
 
     @abc.abstractmethod
     def snapshot(self) -> dict[str, Any]:
         """Return the whole content, for tests and exports: ``{"customers": [records in
-        key order], "tombstones": {id: created}, "invoice_prefixes": {prefix: id}}``."""
+        key order], "tombstones": {id: created}, "invoice_prefixes": {prefix: id},
+        "idempotency_keys": {key: entry}}``."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources; the store must not be used afterwards."""

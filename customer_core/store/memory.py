@@ -87,6 +87,7 @@ class MemoryStore(Store):
         self._by_metadata: SortedList = SortedList()
         self._tombstones: dict[str, int] = {}
         self._prefixes: dict[str, str] = {}
+        self._idempotency: dict[str, bytes] = {}
         self._layouts: list[tuple[str, ...]] = []
         self._layout_numbers: dict[tuple[str, ...], int] = {}
 
@@ -278,6 +279,39 @@ class MemoryStore(Store):
             keys = [(entry[1], entry[2]) for entries in (exact, longer) for entry in entries]
         return [key for key in keys if key_range.contains(key)]
 
+    def idempotency_get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            self._ensure_open()
+            payload = self._idempotency.get(key)
+            return None if payload is None else marshal.loads(payload)  # type: ignore[no-any-return]
+
+    def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._ensure_open()
+            previous = self._idempotency.get(key)
+            self._idempotency[key] = marshal.dumps(entry)
+
+            def undo() -> None:
+                if previous is None:
+                    del self._idempotency[key]
+                else:
+                    self._idempotency[key] = previous
+
+            self._log(undo)
+
+    def idempotency_purge(self, before: int) -> int:
+        with self._lock:
+            self._ensure_open()
+            old = {
+                key: payload
+                for key, payload in self._idempotency.items()
+                if marshal.loads(payload)["created"] < before
+            }
+            for key in old:
+                del self._idempotency[key]
+            self._log(lambda: self._idempotency.update(old))
+            return len(old)
+
     def count(self) -> int:
         with self._lock:
             return len(self._records)
@@ -289,6 +323,7 @@ class MemoryStore(Store):
                 "customers": [self._decode(self._records[key[1]]) for key in self._order],
                 "tombstones": dict(self._tombstones),
                 "invoice_prefixes": dict(self._prefixes),
+                "idempotency_keys": {key: marshal.loads(entry) for key, entry in self._idempotency.items()},
             }
 
     def close(self) -> None:

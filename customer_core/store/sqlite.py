@@ -85,6 +85,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX customer_metadata_by_value ON customer_metadata (key, value, created, customer_id)",
         _add_search_indexes,
     ),
+    (
+        """CREATE TABLE idempotency_keys (
+            key TEXT PRIMARY KEY,
+            created INTEGER NOT NULL,
+            entry TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -406,6 +414,22 @@ class SQLiteStore(Store):
             rows = connection.execute(sql, [word_key, word_key + " ", word_key + "!", *arguments]).fetchall()
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
+    def idempotency_get(self, key: str) -> dict[str, Any] | None:
+        with self._reading() as connection:
+            row = connection.execute("SELECT entry FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _decode(row[0])  # type: ignore[no-any-return]
+
+    def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
+        with self._writing() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO idempotency_keys (key, created, entry) VALUES (?, ?, ?)",
+                (key, entry["created"], _encode(entry)),
+            )
+
+    def idempotency_purge(self, before: int) -> int:
+        with self._writing() as connection:
+            return connection.execute("DELETE FROM idempotency_keys WHERE created < ?", (before,)).rowcount
+
     def count(self) -> int:
         with self._reading() as connection:
             return int(connection.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
@@ -415,7 +439,8 @@ class SQLiteStore(Store):
             customers = [_decode(row[0]) for row in connection.execute("SELECT body FROM customers ORDER BY created, id")]
             tombstones = dict(connection.execute("SELECT id, created FROM tombstones").fetchall())
             prefixes = dict(connection.execute("SELECT prefix, customer_id FROM invoice_prefixes").fetchall())
-        return {"customers": customers, "tombstones": tombstones, "invoice_prefixes": prefixes}
+            keys = {key: _decode(entry) for key, entry in connection.execute("SELECT key, entry FROM idempotency_keys")}
+        return {"customers": customers, "tombstones": tombstones, "invoice_prefixes": prefixes, "idempotency_keys": keys}
 
     def backup(self, target: str | os.PathLike[str]) -> None:
         """Copy the live database to ``target`` consistently (SQLite's online backup API)."""

@@ -336,6 +336,33 @@ class StoreContract:
         assert searchable.count_matches(parse('email~"amy"')) == 4
         assert searchable.count_matches(parse('email~"amy"'), cap=2) == 2
 
+    # --- idempotency keys ----------------------------------------------------------------
+
+    def test_idempotency_entries_round_trip_and_overwrite(self, store: Store) -> None:
+        assert store.idempotency_get("key-1") is None
+        entry = {"created": 100, "endpoint": "/v1/customers", "status": 200, "body": {"id": "cus_1", "n": [1, None]}}
+        store.idempotency_put("key-1", entry)
+        assert store.idempotency_get("key-1") == entry
+        store.idempotency_put("key-1", {**entry, "status": 400})
+        assert store.idempotency_get("key-1")["status"] == 400  # type: ignore[index]
+        assert store.snapshot()["idempotency_keys"] == {"key-1": {**entry, "status": 400}}
+
+    def test_idempotency_purge_forgets_old_entries(self, store: Store) -> None:
+        for n in range(5):
+            store.idempotency_put(f"key-{n}", {"created": n * 10})
+        assert store.idempotency_purge(before=25) == 3
+        assert [store.idempotency_get(f"key-{n}") is None for n in range(5)] == [True, True, True, False, False]
+
+    def test_idempotency_writes_roll_back_with_the_transaction(self, store: Store) -> None:
+        store.idempotency_put("kept", {"created": 1})
+        with pytest.raises(RuntimeError), store.transaction():
+            store.idempotency_put("new", {"created": 2})
+            store.idempotency_put("kept", {"created": 3})
+            store.idempotency_purge(before=10)
+            raise RuntimeError("boom")
+        assert store.idempotency_get("new") is None
+        assert store.idempotency_get("kept") == {"created": 1}
+
     # --- whole-store views, concurrency, closing -------------------------------------------
 
     def test_snapshot_lists_customers_tombstones_and_prefixes(self, filled: Store) -> None:
