@@ -2,18 +2,23 @@
 
 ``StoreContract`` is the store contract suite (needs pytest): subclass it, implement
 ``make_store`` and pytest runs every contract test against your store. ``FakeClock``
-is a settable clock for deterministic ``created`` values.
+is a settable clock for deterministic ``created`` values. ``StripeHTTPClient`` plugs a
+CustomerService into the official ``stripe`` SDK with no server (needs ``stripe``).
 """
 
 from .fakes import FakeClock
 
-__all__ = ["FakeClock", "StoreContract"]
+__all__ = ["FakeClock", "StoreContract", "StripeHTTPClient"]
 
 
 def __getattr__(name: str) -> object:
-    # Imported lazily so that FakeClock works without pytest installed.
+    # Imported lazily so that FakeClock works without pytest or stripe installed.
     if name == "StoreContract":
         from .store_contract import StoreContract
 
         return StoreContract
+    if name == "StripeHTTPClient":
+        from .stripe_client import StripeHTTPClient
+
+        return StripeHTTPClient
     raise AttributeError(name)

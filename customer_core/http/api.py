@@ -1,0 +1,188 @@
+"""Stripe's HTTP surface for customers, independent of any web framework.
+
+``StripeAPI.handle`` takes a request as plain values (method, path, query string,
+headers, body) and returns the status, headers and JSON body Stripe would send. The ASGI
+app (``customer_core.http.app``) and the in-process SDK transport
+(``customer_core.testing.StripeHTTPClient``) are thin adapters over it. It decodes,
+authenticates, routes and encodes; every customer rule lives in the service.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from ..errors import CustomerCoreError, InvalidRequestError
+from ..service import CustomerService
+from .forms import decode
+
+__all__ = ["API_VERSION", "MAX_BODY_BYTES", "Response", "StripeAPI", "mask_key"]
+
+API_VERSION = "2026-09-30.endive"
+MAX_BODY_BYTES = 1024 * 1024
+
+logger = logging.getLogger("customer_core.http")
+
+_ITEM = re.compile(r"^/v1/customers/([^/]+)$")
+_KEY_PREFIX = re.compile(r"^[a-z]{2,4}_(?:test_|live_)?")
+_NO_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization header, "
+    "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication "
+    "for details, or we can help at https://support.stripe.com/."
+)
+
+
+@dataclass
+class Response:
+    """What to send back: status, headers (lowercase names) and the JSON body."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def mask_key(key: str) -> str:
+    """Show an API key the way Stripe does in errors: its prefix and last 4 characters.
+
+    >>> mask_key("sk_test_4eC39HqLyjWDarjtT1zdp7dc")
+    'sk_test_********************p7dc'
+    >>> mask_key("short")
+    '*****'
+    """
+    match = _KEY_PREFIX.match(key)
+    prefix = match.group() if match else ""
+    rest = len(key) - len(prefix)
+    tail = key[-4:] if rest > 8 else ""
+    return prefix + "*" * (rest - len(tail)) + tail
+
+
+def _request_id() -> str:
+    return "req_" + secrets.token_urlsafe(10).replace("-", "x").replace("_", "y")
+
+
+def _respond(status: int, payload: Any, headers: Mapping[str, str], request_id: str) -> Response:
+    return Response(
+        status,
+        json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
+        {
+            "content-type": "application/json",
+            "request-id": request_id,
+            "stripe-version": headers.get("stripe-version", API_VERSION),
+        },
+    )
+
+
+def _error(status: int, message: str) -> CustomerCoreError:
+    return InvalidRequestError(message, http_status=status)
+
+
+class StripeAPI:
+    """Answer Stripe API requests for ``/v1/customers`` from a CustomerService.
+
+    ``api_keys``: the keys clients must send (Bearer, or Basic with the key as user);
+    None accepts any request (only for in-process use, never for a server).
+    """
+
+    def __init__(self, service: CustomerService, api_keys: Iterable[str] | None) -> None:
+        self.service = service
+        self._api_keys = None if api_keys is None else [key.encode() for key in api_keys]
+        if self._api_keys is not None and not self._api_keys:
+            msg = "StripeAPI needs at least one API key (or None for in-process use)."
+            raise ValueError(msg)
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Response:
+        """Answer one request; ``headers`` must have lowercase names."""
+        request_id = _request_id()
+        try:
+            self._authenticate(headers)
+            status, payload = 200, self._route(method.upper(), path, query, headers, body)
+        except CustomerCoreError as error:
+            status, payload = error.http_status, error.to_dict()
+        except Exception:  # a bug: answer like Stripe's 500, log without request data
+            logger.exception("unexpected error answering %s %s (request %s)", method, path, request_id)
+            status = 500
+            payload = {"error": {"message": "An unknown error occurred.", "type": "api_error"}}
+        return _respond(status, payload, headers, request_id)
+
+    def too_large(self, limit: int, headers: Mapping[str, str]) -> Response:
+        """The 413 answer for a body over ``limit`` bytes (the body is never read whole)."""
+        error = _error(413, f"Request body too large: the limit is {limit} bytes.")
+        return _respond(413, error.to_dict(), headers, _request_id())
+
+    def _authenticate(self, headers: Mapping[str, str]) -> None:
+        if self._api_keys is None:
+            return
+        authorization = headers.get("authorization", "").strip()
+        if not authorization:
+            raise _error(401, _NO_KEY)
+        scheme, _, credentials = authorization.partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() == "basic":
+            try:
+                credentials = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+            except (binascii.Error, UnicodeDecodeError):
+                raise _error(401, "Invalid API Key provided: the Basic credentials are not base64.") from None
+        elif scheme.lower() != "bearer":
+            raise _error(401, _NO_KEY)
+        if not credentials:
+            raise _error(401, _NO_KEY)
+        offered = credentials.encode()
+        if not any(hmac.compare_digest(offered, key) for key in self._api_keys):
+            raise _error(401, f"Invalid API Key provided: {mask_key(credentials)}")
+
+    def _route(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Any:
+        if method == "POST":
+            content_type = headers.get("content-type", "application/x-www-form-urlencoded")
+            if body and not content_type.startswith("application/x-www-form-urlencoded"):
+                msg = (
+                    f"Invalid request: the body must be form-encoded (application/x-www-form-urlencoded), "
+                    f"not {content_type.split(';')[0]}."
+                )
+                raise _error(400, msg)
+            params = decode(body)
+        else:
+            params = decode(query)
+        key = headers.get("idempotency-key")
+        execute = self.service.execute
+        if path == "/v1/customers":
+            if method == "POST":
+                return execute("create", params, idempotency_key=key).to_dict()
+            if method == "GET":
+                return execute("list", params).to_dict()
+        elif path == "/v1/customers/search":
+            if method == "GET":
+                return execute("search", params).to_dict()
+        else:
+            match = _ITEM.match(path)
+            if match is not None:
+                customer_id = unquote(match.group(1))
+                if method == "GET":
+                    return execute("retrieve", params, id=customer_id).to_dict()
+                if method == "POST":
+                    return execute("update", params, id=customer_id, idempotency_key=key).to_dict()
+                if method == "DELETE":
+                    return execute("delete", params, id=customer_id).to_dict()
+        msg = (
+            f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
+            "or we can help at https://support.stripe.com/."
+        )
+        raise _error(404, msg)

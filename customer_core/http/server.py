@@ -1,0 +1,57 @@
+"""Run the app on uvicorn: 127.0.0.1 by default, an API key required, keys never logged."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable
+
+import uvicorn
+
+from ..service import CustomerService
+from .app import create_app
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "build_server", "serve"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 12111
+
+
+def build_server(
+    service: CustomerService,
+    api_keys: Iterable[str],
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    log_level: str = "info",
+) -> uvicorn.Server:
+    """A uvicorn server for ``service``; call ``run()`` (or ``run(sockets=[...])``)."""
+    config = uvicorn.Config(
+        create_app(service, api_keys),
+        host=host,
+        port=port,
+        log_level=log_level,
+        # Access logs name the method, path and status; never headers, so never keys.
+        access_log=log_level == "debug",
+        lifespan="on",
+    )
+    return uvicorn.Server(config)
+
+
+def serve(
+    service: CustomerService,
+    api_keys: Iterable[str],
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    log_level: str = "info",
+) -> None:
+    """Serve until interrupted."""
+    build_server(service, api_keys, host=host, port=port, log_level=log_level).run()
+
+
+def bound_socket(host: str = DEFAULT_HOST, port: int = 0) -> socket.socket:
+    """A listening socket on ``host``; port 0 picks a free one (read it back with getsockname)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock

@@ -1,0 +1,59 @@
+"""An in-process transport for the official ``stripe`` SDK: no server, no socket.
+
+>>> import stripe
+>>> from customer_core import CustomerService, MemoryStore
+>>> client = stripe.StripeClient("sk_test_123", http_client=StripeHTTPClient(CustomerService(MemoryStore())))
+>>> client.v1.customers.create(params={"email": "jenny@example.com"}).email
+'jenny@example.com'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import stripe
+
+from ..http.api import StripeAPI
+from ..service import CustomerService
+
+__all__ = ["StripeHTTPClient"]
+
+
+class StripeHTTPClient(stripe.HTTPClient):
+    """Hands the SDK's requests to ``StripeAPI`` in this process.
+
+    ``api_keys`` None (the default) accepts whatever key the client was built with.
+    """
+
+    name = "customer_core"
+
+    def __init__(self, service: CustomerService, api_keys: Iterable[str] | None = None) -> None:
+        super().__init__()
+        self._api = StripeAPI(service, api_keys)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[str, int, Mapping[str, str]]:
+        parts = urlsplit(url)
+        lowered = {name.lower(): value for name, value in (headers or {}).items()}
+        if isinstance(post_data, str):
+            body = post_data.encode()
+        else:
+            body = bytes(post_data or b"")
+        answer = self._api.handle(method, parts.path, parts.query, lowered, body)
+        return answer.body.decode(), answer.status, answer.headers
+
+    def request_stream(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None) -> Any:
+        msg = "customer_core serves no streaming endpoints"
+        raise NotImplementedError(msg)
+
+    def close(self) -> None:
+        """Nothing to release: no connection was opened."""
