@@ -8,10 +8,11 @@ request (``tax``, ``sources``, ...) are left out unless set.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "Address",
@@ -38,6 +39,10 @@ class _Model(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """Return Stripe's JSON form of this object (plain dicts, lists and scalars)."""
         return self.model_dump(mode="json")
+
+    def to_json(self) -> bytes:
+        """Return Stripe's JSON body as bytes."""
+        return self.model_dump_json().encode()
 
     @classmethod
     def _trusted(cls, values: dict[str, Any]) -> Any:
@@ -151,12 +156,26 @@ class Customer(_Model):
         }
     )
 
-    @model_serializer(mode="wrap")
-    def _leave_out_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        for name in self.OMITTED_UNLESS_SET - self.model_fields_set:
-            data.pop(name, None)
-        return data
+    def _left_out(self, exclude: Any) -> Any:
+        """Fields to leave out of a dump: the caller's, plus optional ones never set."""
+        absent = self.OMITTED_UNLESS_SET - self.model_fields_set
+        if exclude is None:
+            return absent
+        if isinstance(exclude, dict):
+            return {**dict.fromkeys(absent, True), **exclude}
+        return absent | set(exclude)
+
+    def model_dump(self, *, exclude: Any = None, **options: Any) -> dict[str, Any]:
+        """Pydantic's ``model_dump``, leaving out optional fields that were never set."""
+        return super().model_dump(exclude=self._left_out(exclude), **options)
+
+    def model_dump_json(self, *, exclude: Any = None, **options: Any) -> str:
+        """Pydantic's ``model_dump_json``, leaving out optional fields that were never set."""
+        return super().model_dump_json(exclude=self._left_out(exclude), **options)
+
+    def to_json(self) -> bytes:
+        """Return Stripe's JSON body as bytes (serialized by pydantic-core, the fast way)."""
+        return self.__pydantic_serializer__.to_json(self, exclude=self._left_out(None))
 
     @classmethod
     def _trusted(cls, values: dict[str, Any]) -> Any:
@@ -245,6 +264,10 @@ class _Page:
     def model_dump(self, *, mode: str = "json") -> dict[str, Any]:
         """Same as ``to_dict()``, for symmetry with the pydantic models."""
         return self.to_dict()
+
+    def to_json(self) -> bytes:
+        """Return Stripe's JSON body as bytes."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class ListPage(_Page):

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..errors import CustomerCoreError, InvalidRequestError
+from ..models import Customer, DeletedCustomer, ListPage, SearchPage
 from ..service import CustomerService
 from .forms import decode
 
@@ -72,10 +73,14 @@ def _request_id() -> str:
     return "req_" + secrets.token_urlsafe(10).replace("-", "x").replace("_", "y")
 
 
-def _respond(status: int, payload: Any, headers: Mapping[str, str], request_id: str) -> Response:
+def _json(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _respond(status: int, body: bytes, headers: Mapping[str, str], request_id: str) -> Response:
     return Response(
         status,
-        json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
+        body,
         {
             "content-type": "application/json",
             "request-id": request_id,
@@ -114,19 +119,19 @@ class StripeAPI:
         request_id = _request_id()
         try:
             self._authenticate(headers)
-            status, payload = 200, self._route(method.upper(), path, query, headers, body)
+            status, payload = 200, self._route(method.upper(), path, query, headers, body).to_json()
         except CustomerCoreError as error:
-            status, payload = error.http_status, error.to_dict()
+            status, payload = error.http_status, _json(error.to_dict())
         except Exception:  # a bug: answer like Stripe's 500, log without request data
             logger.exception("unexpected error answering %s %s (request %s)", method, path, request_id)
             status = 500
-            payload = {"error": {"message": "An unknown error occurred.", "type": "api_error"}}
+            payload = _json({"error": {"message": "An unknown error occurred.", "type": "api_error"}})
         return _respond(status, payload, headers, request_id)
 
     def too_large(self, limit: int, headers: Mapping[str, str]) -> Response:
         """The 413 answer for a body over ``limit`` bytes (the body is never read whole)."""
         error = _error(413, f"Request body too large: the limit is {limit} bytes.")
-        return _respond(413, error.to_dict(), headers, _request_id())
+        return _respond(413, _json(error.to_dict()), headers, _request_id())
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         if self._api_keys is None:
@@ -149,7 +154,9 @@ class StripeAPI:
         if not any(hmac.compare_digest(offered, key) for key in self._api_keys):
             raise _error(401, f"Invalid API Key provided: {mask_key(credentials)}")
 
-    def _route(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Any:
+    def _route(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Customer | DeletedCustomer | ListPage | SearchPage:
         if method == "POST":
             content_type = headers.get("content-type", "application/x-www-form-urlencoded")
             if body and not content_type.startswith("application/x-www-form-urlencoded"):
@@ -165,22 +172,22 @@ class StripeAPI:
         execute = self.service.execute
         if path == "/v1/customers":
             if method == "POST":
-                return execute("create", params, idempotency_key=key).to_dict()
+                return execute("create", params, idempotency_key=key)
             if method == "GET":
-                return execute("list", params).to_dict()
+                return execute("list", params)
         elif path == "/v1/customers/search":
             if method == "GET":
-                return execute("search", params).to_dict()
+                return execute("search", params)
         else:
             match = _ITEM.match(path)
             if match is not None:
                 customer_id = unquote(match.group(1))
                 if method == "GET":
-                    return execute("retrieve", params, id=customer_id).to_dict()
+                    return execute("retrieve", params, id=customer_id)
                 if method == "POST":
-                    return execute("update", params, id=customer_id, idempotency_key=key).to_dict()
+                    return execute("update", params, id=customer_id, idempotency_key=key)
                 if method == "DELETE":
-                    return execute("delete", params, id=customer_id).to_dict()
+                    return execute("delete", params, id=customer_id)
         msg = (
             f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
             "or we can help at https://support.stripe.com/."

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response as StarletteResponse
 from starlette.types import Receive, Scope, Send
 
 from ..service import CustomerService
@@ -42,20 +41,29 @@ class CustomerCoreApp:
                     return
         if scope["type"] != "http":
             return
-        request = Request(scope, receive)
-        headers = {name.lower(): value for name, value in request.headers.items()}
+        # Read the ASGI scope directly: building Starlette's URL and Headers objects costs
+        # more than answering a retrieve.
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        path = scope["path"]
         try:
-            body = await self._read_body(request, headers)
+            body = await self._read_body(Request(scope, receive), headers)
         except _TooLarge:
             answer = self.api.too_large(self.max_body_bytes, headers)
         else:
-            arguments = (request.method, request.url.path, request.url.query, headers, body)
-            if request.url.path == "/v1/customers/search":
+            arguments = (scope["method"], path, scope["query_string"].decode("latin-1"), headers, body)
+            if path == "/v1/customers/search":
                 answer = await run_in_threadpool(self.api.handle, *arguments)
             else:
                 answer = self.api.handle(*arguments)
-        response = StarletteResponse(answer.body, status_code=answer.status, headers=answer.headers)
-        await response(scope, receive, send)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": [(name.encode(), value.encode("latin-1")) for name, value in answer.headers.items()]
+                + [(b"content-length", str(len(answer.body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer.body})
 
     async def _read_body(self, request: Request, headers: dict[str, str]) -> bytes:
         declared = headers.get("content-length", "")

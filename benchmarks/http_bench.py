@@ -1,0 +1,137 @@
+"""HTTP benchmark: ``python -m benchmarks.http_bench`` (needs the ``bench`` extra).
+
+One keep-alive client (``http.client``) on 127.0.0.1 measures create, retrieve and a list
+page of 100 against: the trivial JSON endpoint on the same stack (the floor),
+customer_core's server on the memory store and on the SQLite file store
+(``synchronous=FULL``), and localstripe, all in the same run, at 1k and 10k customers.
+Every server runs in its own process, bound to 127.0.0.1 on a port picked here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+API_KEY = "sk_test_benchmark_0123456789"
+HEADERS = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    msg = f"server did not start: {command}"
+    raise RuntimeError(msg)
+
+
+def servers(directory: Path) -> dict[str, Callable[[int], list[str]]]:
+    python = sys.executable
+    return {
+        "floor (trivial JSON, same stack)": lambda port: [python, "-m", "benchmarks.floor_app", str(port)],
+        "customer_core memory": lambda port: [
+            python, "-m", "customer_core.cli", "serve", "--memory", "--port", str(port),
+            "--api-key", API_KEY, "--log-level", "warning",
+        ],
+        "customer_core sqlite FULL": lambda port: [
+            python, "-m", "customer_core.cli", "serve", "--data", str(directory / f"http-{port}.db"),
+            "--port", str(port), "--api-key", API_KEY, "--log-level", "warning",
+        ],
+        "localstripe": lambda port: [
+            python, "-c",
+            "import logging; from aiohttp import web; from localstripe.server import app; "
+            f"web.run_app(app, host='127.0.0.1', port={port}, access_log=None, print=None)",
+        ],
+    }
+
+
+def body_for(n: int) -> bytes:
+    return urlencode({
+        "name": "Jenny Rosen", "email": f"customer{n}@example.com", "description": "A test customer",
+        "phone": "+15555550123", "metadata[order_id]": str(n), "metadata[plan]": "gold",
+    }).encode()
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(self, method: str, path: str, body: bytes | None = None) -> dict:
+        self.connection.request(method, path, body=body, headers=HEADERS)
+        response = self.connection.getresponse()
+        payload = response.read()
+        if response.status != 200:
+            msg = f"{method} {path}: {response.status} {payload[:200]!r}"
+            raise RuntimeError(msg)
+        return json.loads(payload)
+
+
+def rate(operation: Callable[[int], object], count: int, rounds: int = 3) -> float:
+    results = []
+    for round_number in range(rounds):
+        start_time = time.perf_counter()
+        for n in range(count):
+            operation(round_number * count + n)
+        results.append(count / (time.perf_counter() - start_time))
+    return statistics.median(results)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.http_bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1_000, 10_000])
+    parser.add_argument("--ops", type=int, default=500, help="requests per round")
+    args = parser.parse_args(argv)
+    directory = Path(tempfile.mkdtemp())
+    print(f"# HTTP benchmark, {time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print("# requests/s with one keep-alive client, median of 3 rounds; list = GET /v1/customers?limit=100")
+    print("| server | customers | create/s | retrieve/s | list 100/s | list ms |")
+    print("|---|---|---|---|---|---|")
+    for name, command in servers(directory).items():
+        port = free_port()
+        process = start(command(port), port)
+        try:
+            client = Client(port)
+            if name.startswith("floor"):
+                ping = rate(lambda n: client.call("GET", "/ping"), args.ops * 4)
+                print(f"| {name} | - | {ping:,.0f} | {ping:,.0f} | {ping:,.0f} | {1000 / ping:.3f} |", flush=True)
+                continue
+            stored, ids = 0, []
+            for size in sorted(args.sizes):
+                while stored < size:
+                    ids.append(client.call("POST", "/v1/customers", body_for(stored))["id"])
+                    stored += 1
+                slow = name == "localstripe"
+                creates = rate(lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), args.ops // (10 if slow else 1))
+                stored += 3 * (args.ops // (10 if slow else 1))
+                retrieves = rate(lambda n: client.call("GET", f"/v1/customers/{ids[n % len(ids)]}"), args.ops // (5 if slow else 1))
+                lists = rate(lambda n: client.call("GET", "/v1/customers?limit=100"), max(args.ops // (50 if slow else 10), 5))
+                print(f"| {name} | {size:,} | {creates:,.0f} | {retrieves:,.0f} | {lists:,.1f} | {1000 / lists:.2f} |", flush=True)
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+if __name__ == "__main__":
+    main()
