@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
+from .run import rate
+
 API_KEY = "sk_test_benchmark_0123456789"
+ROUNDS = 3
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -61,10 +63,33 @@ def servers(directory: Path) -> dict[str, Callable[[int], list[str]]]:
         ],
         "localstripe": lambda port: [
             python, "-c",
-            "import logging; from aiohttp import web; from localstripe.server import app; "
-            f"web.run_app(app, host='127.0.0.1', port={port}, access_log=None, print=None)",
+            "from aiohttp import web; from localstripe.resources import store; from localstripe.server import app; "
+            f"store.try_load_from_disk(); web.run_app(app, host='127.0.0.1', port={port}, access_log=None, print=None)",
         ],
     }
+
+
+LOCALSTRIPE_PICKLE = Path("/tmp/localstripe.pickle")  # where localstripe keeps its store
+
+
+def prefill_localstripe(size: int) -> None:
+    """Build localstripe's store file with ``size`` customers in one go.
+
+    localstripe rewrites its whole store file on every write, so filling it through HTTP
+    would take hours at 10k customers; its own objects are created here instead, with the
+    file written once, and the server loads it at start.
+    """
+    script = (
+        "from localstripe import resources as r\n"
+        "dump = r.Store.dump_to_disk\n"
+        "r.Store.dump_to_disk = lambda self: None\n"
+        f"for n in range({size}):\n"
+        "    r.Customer(name='Jenny Rosen', email=f'customer{n}@example.com', description='A test customer',"
+        " phone='+15555550123', metadata={'order_id': str(n), 'plan': 'gold'})\n"
+        "dump(r.store)\n"
+    )
+    LOCALSTRIPE_PICKLE.unlink(missing_ok=True)
+    subprocess.run([sys.executable, "-c", script], check=True)
 
 
 def body_for(n: int) -> bytes:
@@ -88,16 +113,6 @@ class Client:
         return json.loads(payload)
 
 
-def rate(operation: Callable[[int], object], count: int, rounds: int = 3) -> float:
-    results = []
-    for round_number in range(rounds):
-        start_time = time.perf_counter()
-        for n in range(count):
-            operation(round_number * count + n)
-        results.append(count / (time.perf_counter() - start_time))
-    return statistics.median(results)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.http_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[1_000, 10_000])
@@ -109,12 +124,26 @@ def main(argv: list[str] | None = None) -> None:
     print("| server | customers | create/s | retrieve/s | list 100/s | list ms |")
     print("|---|---|---|---|---|---|")
     for name, command in servers(directory).items():
+        if name == "localstripe":
+            for size in sorted(args.sizes):
+                prefill_localstripe(size)
+                port = free_port()
+                process = start(command(port), port)
+                try:
+                    client = Client(port)
+                    ids = [c["id"] for c in client.call("GET", "/v1/customers?limit=100")["data"]]
+                    measure(name, client, size, ids, args.ops, slow=True)
+                finally:
+                    process.terminate()
+                    process.wait(10)
+            LOCALSTRIPE_PICKLE.unlink(missing_ok=True)
+            continue
         port = free_port()
         process = start(command(port), port)
         try:
             client = Client(port)
             if name.startswith("floor"):
-                ping = rate(lambda n: client.call("GET", "/ping"), args.ops * 4)
+                ping = rate(lambda n: client.call("GET", "/ping"), args.ops * 4, ROUNDS)
                 print(f"| {name} | - | {ping:,.0f} | {ping:,.0f} | {ping:,.0f} | {1000 / ping:.3f} |", flush=True)
                 continue
             stored, ids = 0, []
@@ -122,15 +151,20 @@ def main(argv: list[str] | None = None) -> None:
                 while stored < size:
                     ids.append(client.call("POST", "/v1/customers", body_for(stored))["id"])
                     stored += 1
-                slow = name == "localstripe"
-                creates = rate(lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), args.ops // (10 if slow else 1))
-                stored += 3 * (args.ops // (10 if slow else 1))
-                retrieves = rate(lambda n: client.call("GET", f"/v1/customers/{ids[n % len(ids)]}"), args.ops // (5 if slow else 1))
-                lists = rate(lambda n: client.call("GET", "/v1/customers?limit=100"), max(args.ops // (50 if slow else 10), 5))
-                print(f"| {name} | {size:,} | {creates:,.0f} | {retrieves:,.0f} | {lists:,.1f} | {1000 / lists:.2f} |", flush=True)
+                stored += measure(name, client, size, ids, args.ops, slow=False)
         finally:
             process.terminate()
             process.wait(10)
+
+
+def measure(name: str, client: Client, size: int, ids: list[str], ops: int, *, slow: bool) -> int:
+    """Print one row; return how many customers the measured creates added."""
+    create_ops = max(ops // (100 if slow else 1), 3)
+    creates = rate(lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), create_ops, ROUNDS)
+    retrieves = rate(lambda n: client.call("GET", f"/v1/customers/{ids[n % len(ids)]}"), ops // (5 if slow else 1), ROUNDS)
+    lists = rate(lambda n: client.call("GET", "/v1/customers?limit=100"), max(ops // (50 if slow else 10), 5), ROUNDS)
+    print(f"| {name} | {size:,} | {creates:,.0f} | {retrieves:,.0f} | {lists:,.1f} | {1000 / lists:.2f} |", flush=True)
+    return 3 * create_ops
 
 
 if __name__ == "__main__":

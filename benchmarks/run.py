@@ -50,10 +50,10 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def rate(operation: Callable[[int], object], count: int) -> float:
-    """Median operations per second over ROUNDS rounds of ``count`` calls."""
+def rate(operation: Callable[[int], object], count: int, rounds: int = ROUNDS) -> float:
+    """Median operations per second over ``rounds`` rounds of ``count`` calls."""
     results = []
-    for round_number in range(ROUNDS):
+    for round_number in range(rounds):
         start = time.perf_counter()
         for n in range(count):
             operation(round_number * count + n)

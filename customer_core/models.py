@@ -143,18 +143,12 @@ class Customer(_Model):
     tax_ids: dict[str, Any] | None = None
     test_clock: str | None = None
 
-    OMITTED_UNLESS_SET: ClassVar[frozenset[str]] = frozenset(
-        {
-            "business_name",
-            "individual_name",
-            "cash_balance",
-            "invoice_credit_balance",
-            "sources",
-            "subscriptions",
-            "tax",
-            "tax_ids",
-        }
+    INCLUDABLE: ClassVar[frozenset[str]] = frozenset(
+        {"cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax", "tax_ids"}
     )
+    """Fields present only when asked for with ``expand``."""
+    OMITTED_UNLESS_SET: ClassVar[frozenset[str]] = INCLUDABLE | {"business_name", "individual_name"}
+    """Fields left out of the body unless set (the two names are absent when empty)."""
 
     def _left_out(self, exclude: Any) -> Any:
         """Fields to leave out of a dump: the caller's, plus optional ones never set."""

@@ -65,14 +65,7 @@ _DEFAULT_SOURCE_PARAMS = (
 # expand to null as Stripe's would for an unset reference.
 _REFERENCES = ("default_source", "test_clock")
 _NESTED = ("address", "discount", "shipping")
-_INCLUDABLE = (
-    "cash_balance",
-    "invoice_credit_balance",
-    "sources",
-    "subscriptions",
-    "tax",
-    "tax_ids",
-)
+_INCLUDABLE = Customer.INCLUDABLE
 _MAX_EXPAND_DEPTH = 4
 _NONE: frozenset[str] = frozenset()
 _MAX_INVOICE_PREFIX_ATTEMPTS = 32
@@ -260,47 +253,6 @@ class CustomerService:
 
     def _render(self, record: Record, included: frozenset[str]) -> Customer:
         return Customer.from_record(_with_included(record, included))
-
-    # --- operations ----------------------------------------------------------------
-
-    def execute(
-        self,
-        operation: Operation,
-        params: Mapping[str, Any] | None = None,
-        *,
-        id: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Customer | DeletedCustomer | ListPage | SearchPage:
-        """Run one operation with its params as a mapping: the entry point for wrappers.
-
-        ``create`` and ``update`` honour ``idempotency_key``; on the read operations and
-        ``delete`` it has no effect, as on Stripe's GET and DELETE. Because params are a
-        mapping, a param named ``idempotency_key`` or ``id`` is an unknown param, as on
-        the wire. ``svc.create(**params)`` is ``svc.execute("create", params)``.
-        """
-        params = dict(params or {})
-        if operation == "create":
-            return self._idempotent(
-                "/v1/customers", idempotency_key, params, lambda: self._prepare_create(params)
-            )
-        if operation == "list":
-            return self._list(params)
-        if operation == "search":
-            return self._search(params)
-        customer_id = _customer_id(id)
-        if operation == "retrieve":
-            return self._retrieve(customer_id, params)
-        if operation == "update":
-            return self._idempotent(
-                f"/v1/customers/{customer_id}",
-                idempotency_key,
-                params,
-                lambda: self._prepare_update(customer_id, params),
-            )
-        if operation == "delete":
-            return self._delete(customer_id, params)
-        msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
-        raise InvalidRequestError(msg)
 
     # --- idempotency ---------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from ..search.ast import Query
 from ..search.evaluate import matches
 from ..search.plan import created_bounds, index_hint
 
-__all__ = ["KeyRange", "Record", "SortKey", "Store"]
+__all__ = ["KeyRange", "NestedTransaction", "Record", "SortKey", "Store"]
 
 Record = dict[str, Any]
 """A customer record: its Stripe JSON form. Stores read ``id``, ``created``, ``email``
@@ -74,6 +74,48 @@ class KeyRange:
             self.upper is not None
             and (key > self.upper or (key == self.upper and not self.upper_inclusive))
         )
+
+
+class NestedTransaction:
+    """A re-entrant transaction over a store's lock, for store implementations.
+
+    The store provides ``_lock`` (an RLock), ``_depth`` (0 when idle) and three hooks run
+    under the lock by the outermost block only: ``_begin()``, ``_commit()`` (when the
+    block ends normally) and ``_abort()`` (when it raises).
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._depth == 0:
+                store._begin()
+            store._depth += 1
+        except BaseException:
+            store._lock.release()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        store = self._store
+        try:
+            store._depth -= 1
+            if store._depth == 0:
+                if exc_type is None:
+                    store._commit()
+                else:
+                    store._abort()
+        finally:
+            store._lock.release()
 
 
 class Store(abc.ABC):

@@ -21,49 +21,15 @@ import math
 import threading
 from collections.abc import Callable
 from itertools import islice
-from types import TracebackType
 from typing import Any
 
 from sortedcontainers import SortedList
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search.evaluate import word_key
-from .base import KeyRange, Record, SortKey, Store
+from .base import KeyRange, NestedTransaction, Record, SortKey, Store
 
 __all__ = ["MemoryStore"]
-
-
-class _Transaction:
-    """Hold the store's lock; on the outermost exit, commit or undo."""
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> None:
-        store = self._store
-        store._lock.acquire()
-        store._depth += 1
-        if store._depth == 1:
-            store._undo = []
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        store = self._store
-        try:
-            store._depth -= 1
-            if store._depth == 0:
-                undo, store._undo = store._undo, None
-                if exc_type is not None and undo:
-                    for step in reversed(undo):
-                        step()
-        finally:
-            store._lock.release()
 
 
 class MemoryStore(Store):
@@ -152,8 +118,19 @@ class MemoryStore(Store):
 
     # --- the Store port --------------------------------------------------------------
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self)
+    def transaction(self) -> NestedTransaction:
+        return NestedTransaction(self)
+
+    def _begin(self) -> None:
+        self._undo = []
+
+    def _commit(self) -> None:
+        self._undo = None
+
+    def _abort(self) -> None:
+        undo, self._undo = self._undo, None
+        for step in reversed(undo or []):
+            step()
 
     def insert(self, record: Record) -> None:
         customer_id: str = record["id"]

@@ -22,12 +22,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, Literal, Union
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from ..search.evaluate import word_key
-from .base import KeyRange, Record, SortKey, Store
+from .base import KeyRange, NestedTransaction, Record, SortKey, Store
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -100,52 +99,6 @@ Synchronous = Literal["FULL", "NORMAL"]
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _decode = json.loads
-
-
-class _Transaction:
-    """Hold the lock; the outermost block runs BEGIN IMMEDIATE ... COMMIT / ROLLBACK."""
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: SQLiteStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> None:
-        store = self._store
-        store._lock.acquire()
-        try:
-            connection = store._open_connection()
-            if store._depth == 0:
-                with store._translate("begin a transaction on"):
-                    connection.execute("BEGIN IMMEDIATE")
-            store._depth += 1
-        except BaseException:
-            store._lock.release()
-            raise
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        store = self._store
-        try:
-            store._depth -= 1
-            if store._depth == 0:
-                connection = store._connection
-                assert connection is not None
-                if exc_type is None:
-                    try:
-                        with store._translate("commit to"):
-                            connection.execute("COMMIT")
-                    except BaseException:
-                        store._rollback()
-                        raise
-                else:
-                    store._rollback()
-        finally:
-            store._lock.release()
 
 
 class SQLiteStore(Store):
@@ -292,8 +245,25 @@ class SQLiteStore(Store):
 
     # --- the Store port ------------------------------------------------------------------
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self)
+    def transaction(self) -> NestedTransaction:
+        return NestedTransaction(self)
+
+    def _begin(self) -> None:
+        connection = self._open_connection()
+        with self._translate("begin a transaction on"):
+            connection.execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        connection = self._open_connection()
+        try:
+            with self._translate("commit to"):
+                connection.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _abort(self) -> None:
+        self._rollback()
 
     def _reserve_prefix(self, connection: sqlite3.Connection, prefix: str | None, customer_id: str) -> bool:
         """Reserve ``prefix`` for the customer; return whether a new row was written."""
