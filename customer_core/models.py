@@ -25,6 +25,7 @@ __all__ = [
     "RenderingOptions",
     "SearchPage",
     "Shipping",
+    "canonical",
 ]
 
 Record = dict[str, Any]
@@ -192,6 +193,14 @@ class Customer(_Model):
         """Build a Customer from a stored record, taking ownership of ``record``."""
         customer: Customer = cls._trusted(record)
         return customer
+
+
+_KEY_ORDER = tuple(Customer.model_fields)
+
+
+def canonical(record: Record) -> Record:
+    """Return ``record`` with its keys in Stripe's order (id, object, then alphabetical)."""
+    return {name: record[name] for name in _KEY_ORDER if name in record}
 
 
 CUSTOMER_FIELDS: tuple[str, ...] = tuple(

@@ -7,25 +7,25 @@ it is given; it never looks behind that port.
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal
 
+from . import idempotency
 from . import metadata as metadata_rules
+from .expand import NOTHING, expansions, with_included
 from .errors import (
     CustomerCoreError,
     DuplicateKeyError,
     IdempotencyError,
     InvalidRequestError,
     RecordNotFoundError,
-    error_from_dict,
     no_such_customer,
 )
 from .ids import Clock, IdGenerator, system_clock
-from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage
+from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage, canonical
+from .pagination import created_range, page_key, page_token
 from .params import (
     CustomerCreateParams,
     CustomerListParams,
@@ -36,11 +36,9 @@ from .params import (
     parse,
 )
 from .search import parse as parse_query
-from .store.base import KeyRange, SortKey, Store
+from .store.base import KeyRange, Store
 
 __all__ = ["OPERATIONS", "CustomerService", "Operation"]
-
-_FIELD_ORDER = tuple(Customer.model_fields)
 
 # Plain fields an update copies as given (None clears a nullable one).
 _COPIED_ON_UPDATE = (
@@ -60,20 +58,7 @@ _DEFAULT_SOURCE_PARAMS = (
     "default_source",
 )
 
-# What ``expand`` may name. Id fields may be followed by deeper segments: they are
-# null here (this library keeps no sources, clocks or payment methods), so those
-# expand to null as Stripe's would for an unset reference.
-_REFERENCES = ("default_source", "test_clock")
-_NESTED = ("address", "discount", "shipping")
-_INCLUDABLE = Customer.INCLUDABLE
-_MAX_EXPAND_DEPTH = 4
-_NONE: frozenset[str] = frozenset()
 _MAX_INVOICE_PREFIX_ATTEMPTS = 32
-
-
-def _canonical(record: Record) -> Record:
-    """Return ``record`` with its keys in Stripe's order (id, object, then alphabetical)."""
-    return {name: record[name] for name in _FIELD_ORDER if name in record}
 
 
 _EMPTY_ADDRESS = dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state"))
@@ -124,71 +109,6 @@ _EMPTY_INVOICE_SETTINGS = {
 
 def _missing(message: str, param: str) -> InvalidRequestError:
     return InvalidRequestError(message, code="resource_missing", param=param)
-
-
-def _expansions(paths: list[str], *, prefix: str = "") -> frozenset[str]:
-    """Check ``expand`` paths; return the includable fields they ask for."""
-    included = set()
-    for path in paths:
-        segments = path.split(".")
-        if len(segments) > _MAX_EXPAND_DEPTH:
-            msg = (
-                f"You cannot expand more than {_MAX_EXPAND_DEPTH} levels of a property. "
-                f"Property: {path}"
-            )
-            raise InvalidRequestError(msg, param="expand")
-        local = segments
-        if prefix:
-            if segments[0] != prefix:
-                msg = f"This property cannot be expanded ({segments[0]})."
-                raise InvalidRequestError(msg, param="expand")
-            local = segments[1:]
-        if not local:
-            msg = f"This property cannot be expanded ({path})."
-            raise InvalidRequestError(msg, param="expand")
-        head = local[0]
-        bad: int | None = None
-        if head in _REFERENCES:
-            pass
-        elif head in _INCLUDABLE or head in _NESTED:
-            bad = 1 if len(local) > 1 else None
-            if head in _INCLUDABLE and bad is None:
-                included.add(head)
-        elif head == "invoice_settings":
-            if len(local) > 1 and local[1] != "default_payment_method":
-                bad = 1
-        else:
-            bad = 0
-        if bad is not None:
-            shown = ".".join(segments[: len(segments) - len(local) + bad + 1])
-            msg = f"This property cannot be expanded ({shown})."
-            raise InvalidRequestError(msg, param="expand")
-    return frozenset(included)
-
-
-def _included(customer_id: str, name: str) -> Any:
-    """The value of an includable field: this library keeps no balances, sources,
-    subscriptions or tax ids, so they are empty (docs/decisions.md)."""
-    if name == "tax":
-        return {
-            "automatic_tax": "unrecognized_location",
-            "ip_address": None,
-            "location": None,
-            "provider": "stripe",
-        }
-    if name == "invoice_credit_balance":
-        return {}
-    if name == "cash_balance":
-        return None
-    return {"object": "list", "data": [], "has_more": False, "url": f"/v1/customers/{customer_id}/{name}"}
-
-
-def _with_included(record: Record, included: frozenset[str]) -> Record:
-    """Add the includable fields ``expand`` asked for, in Stripe's key order."""
-    if not included:
-        return record
-    extra = {name: _included(record["id"], name) for name in included}
-    return _canonical({**record, **extra})
 
 
 def _customer_id(value: object) -> str:
@@ -252,7 +172,7 @@ class CustomerService:
     # --- rendering -----------------------------------------------------------------
 
     def _render(self, record: Record, included: frozenset[str]) -> Customer:
-        return Customer.from_record(_with_included(record, included))
+        return Customer.from_record(with_included(record, included))
 
     # --- idempotency ---------------------------------------------------------------
 
@@ -272,24 +192,18 @@ class CustomerService:
         """
         if key is None:
             return prepare()()
-        key = _idempotency_key(key)
+        key = idempotency.check_key(key)
         with self._in_flight_lock:
             if key in self._in_flight:
-                raise IdempotencyError(
-                    "There is currently another in-progress request using this idempotency key "
-                    f"(that probably means you submitted twice, and the other request is still going "
-                    f"through): {key}. Please try again later.",
-                    code="idempotency_key_in_use",
-                    http_status=409,
-                )
+                raise idempotency.in_use(key)
             self._in_flight.add(key)
         try:
-            fingerprint = json.dumps(params, sort_keys=True, default=repr, separators=(",", ":"))
+            fingerprint = idempotency.fingerprint(params)
             with self._store.transaction():
                 now = int(self._clock())
                 entry = self._store.idempotency_get(key)
                 if entry is not None and entry["created"] > now - self._idempotency_ttl:
-                    return _replay(key, endpoint, fingerprint, entry)
+                    return idempotency.replay(key, endpoint, fingerprint, entry)
                 operation = prepare()
                 failure: CustomerCoreError | None = None
                 try:
@@ -303,7 +217,7 @@ class CustomerService:
                     {"created": now, "endpoint": endpoint, "fingerprint": fingerprint, "status": status, "body": body},
                 )
                 self._writes_since_purge += 1
-                if self._writes_since_purge >= _PURGE_EVERY:
+                if self._writes_since_purge >= idempotency.PURGE_EVERY:
                     self._writes_since_purge = 0
                     self._store.idempotency_purge(before=now - self._idempotency_ttl)
             if failure is not None:
@@ -365,7 +279,7 @@ class CustomerService:
 
     def _prepare_create(self, params: dict[str, Any]) -> Callable[[], Customer]:
         p = parse(CustomerCreateParams, params)
-        included = _expansions(p.expand)
+        included = expansions(p.expand)
         return lambda: self._create(p, included)
 
     def _create(self, p: CustomerCreateParams, included: frozenset[str]) -> Customer:
@@ -411,7 +325,7 @@ class CustomerService:
             if value is not None:
                 record[field] = value
         if len(record) > len(_EMPTY_RECORD_KEYS):
-            record = _canonical(record)
+            record = canonical(record)
         record["id"] = self._ids.customer_id()
         self._insert(record, generate_prefix=p.invoice_prefix is None)
         return self._render(record, included)
@@ -444,7 +358,7 @@ class CustomerService:
         return self.execute("retrieve", params, id=id)  # type: ignore[return-value]
 
     def _retrieve(self, customer_id: str, params: dict[str, Any]) -> Customer | DeletedCustomer:
-        included = _expansions(parse(CustomerRetrieveParams, params).expand) if params else _NONE
+        included = expansions(parse(CustomerRetrieveParams, params).expand) if params else NOTHING
         record = self._store.get(customer_id)
         if record is not None:
             return self._render(record, included)
@@ -458,7 +372,7 @@ class CustomerService:
 
     def _prepare_update(self, customer_id: str, params: dict[str, Any]) -> Callable[[], Customer]:
         p = parse(CustomerUpdateParams, params)
-        included = _expansions(p.expand)
+        included = expansions(p.expand)
         return lambda: self._update(customer_id, p, included)
 
     def _update(self, customer_id: str, p: CustomerUpdateParams, included: frozenset[str]) -> Customer:
@@ -494,7 +408,7 @@ class CustomerService:
                 record["preferred_locales"] = list(p.preferred_locales)
             if "invoice_prefix" in given:
                 record["invoice_prefix"] = p.invoice_prefix
-            record = _canonical(record)
+            record = canonical(record)
             try:
                 self._store.replace(record)
             except DuplicateKeyError as error:
@@ -546,15 +460,15 @@ class CustomerService:
         p = parse(CustomerSearchParams, params)
         query = parse_query(p.query)
         wants_total = "total_count" in p.expand
-        included = _expansions([path for path in p.expand if path != "total_count"], prefix="data")
-        key_range = KeyRange() if p.page is None else KeyRange(upper=_page_key(p.page), upper_inclusive=False)
+        included = expansions([path for path in p.expand if path != "total_count"], prefix="data")
+        key_range = KeyRange() if p.page is None else KeyRange(upper=page_key(p.page), upper_inclusive=False)
         records = self._store.search(query, key_range, limit=p.limit + 1)
         has_more = len(records) > p.limit
         del records[p.limit :]
-        next_page = _page_token((records[-1]["created"], records[-1]["id"])) if has_more else None
+        next_page = page_token((records[-1]["created"], records[-1]["id"])) if has_more else None
         total = self._store.count_matches(query) if wants_total else None
         if included:
-            records = [_with_included(record, included) for record in records]
+            records = [with_included(record, included) for record in records]
         return SearchPage(records, has_more, next_page, total)
 
     def list(self, /, **params: Any) -> ListPage:
@@ -563,10 +477,10 @@ class CustomerService:
 
     def _list(self, params: dict[str, Any]) -> ListPage:
         p = parse(CustomerListParams, params)
-        included = _expansions(p.expand, prefix="data")
+        included = expansions(p.expand, prefix="data")
         if p.test_clock is not None:
             raise _missing(f"No such test clock: '{p.test_clock}'", "test_clock")
-        key_range = _created_range(p.created)
+        key_range = created_range(p.created)
         cursors = {}
         for name in ("starting_after", "ending_before"):
             cursor = getattr(p, name)
@@ -598,87 +512,12 @@ class CustomerService:
         if not descending:
             records.reverse()
         if included:
-            records = [_with_included(record, included) for record in records]
+            records = [with_included(record, included) for record in records]
         return ListPage(records, has_more)
 
 
 Operation = Literal["create", "retrieve", "update", "delete", "list", "search"]
 OPERATIONS: tuple[str, ...] = ("create", "retrieve", "update", "delete", "list", "search")
-
-_PURGE_EVERY = 1000
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-
-
-def _idempotency_key(key: object) -> str:
-    if not isinstance(key, str) or not key:
-        msg = f"Invalid idempotency key: {key!r}; use a non-empty string such as a V4 UUID."
-        raise InvalidRequestError(msg, param="idempotency_key")
-    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        msg = (
-            f"Idempotency key is too long: it has {len(key)} characters, "
-            f"at most {MAX_IDEMPOTENCY_KEY_LENGTH} are allowed."
-        )
-        raise InvalidRequestError(msg, param="idempotency_key")
-    return key
-
-
-def _replay(key: str, endpoint: str, fingerprint: str, entry: dict[str, Any]) -> Customer:
-    """Answer a repeated request from its saved entry, or refuse a mismatched one."""
-    retry = f"Try using a key other than '{key}' if you meant to execute a different request."
-    if entry["endpoint"] != endpoint:
-        msg = (
-            "Keys for idempotent requests can only be used for the same endpoint they were "
-            f"first used for ('{entry['endpoint']}' vs '{endpoint}'). {retry}"
-        )
-        raise IdempotencyError(msg)
-    if entry["fingerprint"] != fingerprint:
-        msg = f"Keys for idempotent requests can only be used with the same parameters they were first used with. {retry}"
-        raise IdempotencyError(msg)
-    if entry["status"] != 200:
-        raise error_from_dict(entry["body"], entry["status"])
-    return Customer.model_validate(entry["body"])
-
-
-_PAGE_PREFIX = "page_"
-
-
-def _page_token(key: SortKey) -> str:
-    """An opaque ``next_page`` token: the sort key of the last customer shown."""
-    raw = f"{key[0]}:{key[1]}".encode()
-    return _PAGE_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _page_key(token: str) -> SortKey:
-    try:
-        if not token.startswith(_PAGE_PREFIX):
-            raise ValueError(token)
-        encoded = token[len(_PAGE_PREFIX) :]
-        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-        created, customer_id = raw.split(":", 1)
-        return int(created), customer_id
-    except ValueError:
-        msg = f"Invalid page: {token!r} is not a next_page value returned by a previous search."
-        raise InvalidRequestError(msg, param="page") from None
-
-
-def _created_range(created: int | Mapping[str, int | None] | None) -> KeyRange:
-    """Turn a ``created`` filter (exact int or gt/gte/lt/lte) into sort-key bounds."""
-    if created is None:
-        return KeyRange()
-    if isinstance(created, int):
-        created = {"gte": created, "lte": created}
-    key_range = KeyRange()
-    gte, gt, lte, lt = (created.get(name) for name in ("gte", "gt", "lte", "lt"))
-    if gte is not None:
-        key_range = key_range.intersect(KeyRange(lower=(gte, "")))
-    if gt is not None:
-        key_range = key_range.intersect(KeyRange(lower=(gt + 1, "")))
-    if lte is not None:
-        key_range = key_range.intersect(KeyRange(upper=(lte + 1, ""), upper_inclusive=False))
-    if lt is not None:
-        key_range = key_range.intersect(KeyRange(upper=(lt, ""), upper_inclusive=False))
-    return key_range
-
 
 def _prefix_taken(prefix: str) -> InvalidRequestError:
     msg = (

@@ -1,0 +1,65 @@
+"""Idempotency keys: key rules, request fingerprints and replaying a saved entry.
+
+The flow lives in ``CustomerService._idempotent``; these are its pure parts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import IdempotencyError, InvalidRequestError, error_from_dict
+from .models import Customer
+
+__all__ = ["MAX_KEY_LENGTH", "PURGE_EVERY", "check_key", "fingerprint", "in_use", "replay"]
+
+PURGE_EVERY = 1000
+"""Saves between two purges of expired entries."""
+MAX_KEY_LENGTH = 255
+
+
+def check_key(key: object) -> str:
+    """Return ``key`` if it is a usable key (a non-empty string of at most 255 characters)."""
+    if not isinstance(key, str) or not key:
+        msg = f"Invalid idempotency key: {key!r}; use a non-empty string such as a V4 UUID."
+        raise InvalidRequestError(msg, param="idempotency_key")
+    if len(key) > MAX_KEY_LENGTH:
+        msg = (
+            f"Idempotency key is too long: it has {len(key)} characters, "
+            f"at most {MAX_KEY_LENGTH} are allowed."
+        )
+        raise InvalidRequestError(msg, param="idempotency_key")
+    return key
+
+
+def replay(key: str, endpoint: str, fingerprint: str, entry: dict[str, Any]) -> Customer:
+    """Answer a repeated request from its saved entry, or refuse a mismatched one."""
+    retry = f"Try using a key other than '{key}' if you meant to execute a different request."
+    if entry["endpoint"] != endpoint:
+        msg = (
+            "Keys for idempotent requests can only be used for the same endpoint they were "
+            f"first used for ('{entry['endpoint']}' vs '{endpoint}'). {retry}"
+        )
+        raise IdempotencyError(msg)
+    if entry["fingerprint"] != fingerprint:
+        msg = f"Keys for idempotent requests can only be used with the same parameters they were first used with. {retry}"
+        raise IdempotencyError(msg)
+    if entry["status"] != 200:
+        raise error_from_dict(entry["body"], entry["status"])
+    return Customer.model_validate(entry["body"])
+
+
+def fingerprint(params: dict[str, Any]) -> str:
+    """Canonical JSON of the params as received: equal params, equal fingerprints."""
+    return json.dumps(params, sort_keys=True, default=repr, separators=(",", ":"))
+
+
+def in_use(key: str) -> IdempotencyError:
+    """The 409 for a key whose first request is still running."""
+    return IdempotencyError(
+        "There is currently another in-progress request using this idempotency key "
+        "(that probably means you submitted twice, and the other request is still going "
+        f"through): {key}. Please try again later.",
+        code="idempotency_key_in_use",
+        http_status=409,
+    )
