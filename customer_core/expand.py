@@ -10,6 +10,7 @@ docs/decisions.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .errors import InvalidRequestError
@@ -27,7 +28,7 @@ _MAX_EXPAND_DEPTH = 4
 NOTHING: frozenset[str] = frozenset()
 
 
-def expansions(paths: list[str], *, prefix: str = "") -> frozenset[str]:
+def expansions(paths: Sequence[str], *, prefix: str = "") -> frozenset[str]:
     """Check ``expand`` paths; return the includable fields they ask for."""
     included = set()
     for path in paths:

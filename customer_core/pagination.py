@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from typing import Any
 
 from .errors import InvalidRequestError
 from .store.base import KeyRange, SortKey
@@ -39,7 +40,7 @@ def page_key(token: str) -> SortKey:
         raise InvalidRequestError(msg, param="page") from None
 
 
-def created_range(created: int | Mapping[str, int | None] | None) -> KeyRange:
+def created_range(created: int | Mapping[str, Any] | None) -> KeyRange:
     """Turn a ``created`` filter (exact int or gt/gte/lt/lte) into sort-key bounds."""
     if created is None:
         return KeyRange()

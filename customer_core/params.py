@@ -205,7 +205,7 @@ RequiredText = Annotated[str, PlainValidator(text(clearable=False))]
 Integer = Annotated[int, PlainValidator(_integer)]
 Metadata = Annotated[Union[dict[str, Union[str, None]], None], PlainValidator(_metadata)]
 Expand = Annotated[
-    list[Annotated[str, PlainValidator(text(clearable=False))]],
+    Sequence[Annotated[str, PlainValidator(text(clearable=False))]],
     BeforeValidator(_array(clearable=False)),
 ]
 
@@ -338,15 +338,16 @@ class CardParams(_Shape, total=False):
     swipe_data: Text
 
 
-def _source_param(model: type[_Shape]) -> Any:
-    """A legacy payment source: a hash of card or bank details, or a token string."""
-    return Annotated[
-        Union[
-            Annotated[model, Tag(_HASH_TAG)],
-            Annotated[str, PlainValidator(text(clearable=False)), Tag(_SCALAR_TAG)],
-        ],
-        Discriminator(_hash_or_token),
-    ]
+_Hash = TypeVar("_Hash")
+
+HashOrToken = Annotated[
+    Union[
+        Annotated[_Hash, Tag(_HASH_TAG)],
+        Annotated[str, PlainValidator(text(clearable=False)), Tag(_SCALAR_TAG)],
+    ],
+    Discriminator(_hash_or_token),
+]
+"""A legacy payment source: a hash of card or bank details, or a token string."""
 
 
 class _CustomerWriteParams(_Params):
@@ -375,7 +376,7 @@ class _CustomerWriteParams(_Params):
     ] = 1
     phone: Annotated[Union[str, None], PlainValidator(text(20))] = None
     preferred_locales: Annotated[
-        list[Annotated[str, PlainValidator(text(clearable=False))]],
+        Sequence[Annotated[str, PlainValidator(text(clearable=False))]],
         BeforeValidator(_array(clearable=False)),
     ] = ()
     shipping: Annotated[
@@ -398,7 +399,7 @@ class CustomerCreateParams(_CustomerWriteParams):
         Union[TaxCreateParams, None], BeforeValidator(_object(clearable=False))
     ] = None
     tax_id_data: Annotated[
-        list[TaxIdDataParams], BeforeValidator(_array(clearable=False))
+        Sequence[TaxIdDataParams], BeforeValidator(_array(clearable=False))
     ] = ()
     test_clock: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
 
@@ -409,8 +410,8 @@ _DefaultSource = Annotated[Union[str, None], PlainValidator(text(500))]
 class CustomerUpdateParams(_CustomerWriteParams):
     """Parameters of ``POST /v1/customers/{customer}``."""
 
-    bank_account: _source_param(BankAccountParams) = None
-    card: _source_param(CardParams) = None
+    bank_account: Union[HashOrToken[BankAccountParams], None] = None
+    card: Union[HashOrToken[CardParams], None] = None
     default_alipay_account: _DefaultSource = None
     default_bank_account: _DefaultSource = None
     default_card: _DefaultSource = None
@@ -438,7 +439,7 @@ class CustomerListParams(_Params):
             Annotated[int, PlainValidator(_integer), Tag(_SCALAR_TAG)],
         ],
         Discriminator(_hash_or_token),
-    ] = None
+    ] = None  # type: ignore[assignment]  # absent means no filter; an explicit None is refused
     email: Annotated[Union[str, None], PlainValidator(text(512, clearable=False))] = None
     ending_before: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
     expand: Expand = ()

@@ -219,7 +219,7 @@ class CustomerService:
                 self._writes_since_purge += 1
                 if self._writes_since_purge >= idempotency.PURGE_EVERY:
                     self._writes_since_purge = 0
-                    self._store.idempotency_purge(before=now - self._idempotency_ttl)
+                    self._store.idempotency_purge(before=int(now - self._idempotency_ttl))
             if failure is not None:
                 raise failure
             assert result is not None

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
-from sortedcontainers import SortedList
+from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search.evaluate import word_key
@@ -89,7 +89,11 @@ class MemoryStore(Store):
         holder = self._prefixes.get(prefix)
         if holder is None:
             self._prefixes[prefix] = customer_id
-            self._log(lambda: self._prefixes.pop(prefix))
+
+            def undo() -> None:
+                del self._prefixes[prefix]
+
+            self._log(undo)
         elif holder != customer_id:
             msg = f"Invoice prefix {prefix} is already held by another customer."
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
@@ -260,7 +264,7 @@ class MemoryStore(Store):
         with self._lock:
             self._ensure_open()
             payload = self._idempotency.get(key)
-            return None if payload is None else marshal.loads(payload)  # type: ignore[no-any-return]
+            return None if payload is None else marshal.loads(payload)
 
     def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
         with self._lock:

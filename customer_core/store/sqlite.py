@@ -305,7 +305,7 @@ class SQLiteStore(Store):
     def get(self, customer_id: str) -> Record | None:
         with self._reading() as connection:
             row = connection.execute("SELECT body FROM customers WHERE id = ?", (customer_id,)).fetchone()
-        return None if row is None else _decode(row[0])  # type: ignore[no-any-return]
+        return None if row is None else _decode(row[0])
 
     def is_deleted(self, customer_id: str) -> bool:
         with self._reading() as connection:
@@ -373,7 +373,7 @@ class SQLiteStore(Store):
             "ORDER BY created DESC, customer_id DESC LIMIT ?"
         )
         with self._reading() as connection:
-            return [tuple(row) for row in connection.execute(sql, [key, value, *arguments, limit])]  # type: ignore[misc]
+            return [tuple(row) for row in connection.execute(sql, [key, value, *arguments, limit])]
 
     def email_word_keys(self, word_key: str, key_range: KeyRange) -> list[SortKey]:
         conditions, arguments = _range_conditions(key_range)
@@ -382,12 +382,12 @@ class SQLiteStore(Store):
         # "key " up to (not including) "key!" is every key that continues with a space.
         with self._reading() as connection:
             rows = connection.execute(sql, [word_key, word_key + " ", word_key + "!", *arguments]).fetchall()
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
     def idempotency_get(self, key: str) -> dict[str, Any] | None:
         with self._reading() as connection:
             row = connection.execute("SELECT entry FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
-        return None if row is None else _decode(row[0])  # type: ignore[no-any-return]
+        return None if row is None else _decode(row[0])
 
     def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
         with self._writing() as connection:

@@ -51,7 +51,15 @@ class StripeHTTPClient(stripe.HTTPClient):
         answer = self._api.handle(method, parts.path, parts.query, lowered, body)
         return answer.body.decode(), answer.status, answer.headers
 
-    def request_stream(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None) -> Any:
+    def request_stream(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[Any, int, Mapping[str, str]]:
         msg = "customer_core serves no streaming endpoints"
         raise NotImplementedError(msg)
 
