@@ -26,15 +26,25 @@ Changes = dict[str, "str | None"]
 def wire_string(value: object) -> str | None:
     """Return ``value`` as Stripe would receive it over the wire, or None if it is no scalar.
 
-    Stripe's SDKs send numbers as their decimal text and booleans as ``true``/``false``.
+    Stripe's SDKs send numbers as their decimal text and booleans as ``true``/``false``;
+    a string that is not valid Unicode (a lone surrogate) could never arrive.
     """
     if isinstance(value, str):
-        return value
+        return value if value.isascii() or _encodable(value) else None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
     return None
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is real Unicode text (no lone surrogates), as any wire value is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fail(message: str) -> InvalidRequestError:

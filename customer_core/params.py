@@ -53,7 +53,12 @@ _SCALAR_TAG = "<scalar>"
 
 
 def _error(kind: str, **context: Any) -> PydanticCustomError:
-    return PydanticCustomError(kind, kind, context)
+    # pydantic-core renders the context as UTF-8: escape lone surrogates first.
+    safe = {
+        name: value.encode("utf-8", "backslashreplace").decode() if isinstance(value, str) else value
+        for name, value in context.items()
+    }
+    return PydanticCustomError(kind, kind, safe)
 
 
 def _is_empty(value: object) -> bool:
@@ -71,14 +76,14 @@ def text(
     """Validate a string param; numbers and booleans become their wire text."""
 
     def validate(value: object) -> str | None:
-        if value.__class__ is not str:
+        if value.__class__ is not str or not value.isascii():  # type: ignore[attr-defined]
             if value is None:
                 if clearable:
                     return None
                 raise _error("parameter_invalid_empty")
             converted = metadata_rules.wire_string(value)
             if converted is None:
-                raise _error("invalid_string", value=value)
+                raise _error("invalid_string", value=repr(value))
             value = converted
         if not value:
             if clearable:
@@ -91,13 +96,20 @@ def text(
     return validate
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _integer(value: object) -> int:
+    """A Stripe integer: an int or a string of digits, within 64 bits (Stripe's range)."""
     _reject_empty(value)
+    result: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-        return int(value)
-    raise _error("invalid_integer", value=value)
+        result = value
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,20}", value.strip()):
+        result = int(value)
+    if result is None or not INT64_MIN <= result <= INT64_MAX:
+        raise _error("invalid_integer", value=str(value))
+    return result
 
 
 def integer_between(low: int, high: int) -> Callable[[object], int]:
@@ -531,7 +543,7 @@ def _describe(error: Mapping[str, Any], param: str) -> InvalidRequestError:
             param=param,
         )
     if kind == "invalid_string":
-        return InvalidRequestError(f"Invalid string: {context['value']!r}", param=param)
+        return InvalidRequestError(f"Invalid string: {context['value']}", param=param)
     if kind == "invalid_enum":
         return InvalidRequestError(
             f"Invalid {param}: must be one of {context['choices']}", param=param

@@ -112,7 +112,7 @@ def _missing(message: str, param: str) -> InvalidRequestError:
 
 
 def _customer_id(value: object) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or metadata_rules.wire_string(value) is None:
         msg = f"Invalid customer id: {value!r} (expected a string such as 'cus_...')"
         raise InvalidRequestError(msg, param="id")
     return value

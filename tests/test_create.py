@@ -126,6 +126,8 @@ def test_references_to_objects_this_library_does_not_keep_are_not_found(
         ({"balance": "1.5"}, "balance", "Invalid integer: 1.5", "parameter_invalid_integer"),
         ({"balance": 1.0}, "balance", "Invalid integer: 1.0", "parameter_invalid_integer"),
         ({"balance": True}, "balance", "Invalid integer: True", "parameter_invalid_integer"),
+        ({"balance": 2**63}, "balance", f"Invalid integer: {2**63}", "parameter_invalid_integer"),
+        ({"balance": str(-(2**63) - 1)}, "balance", f"Invalid integer: {-(2**63) - 1}", "parameter_invalid_integer"),
         ({"next_invoice_sequence": 0}, "next_invoice_sequence", "This value must be greater than or equal to 1.", "parameter_invalid_integer"),
         ({"shipping": {"name": "J"}}, "shipping[address]", "Missing required param: shipping[address].", "parameter_missing"),
         ({"shipping": {"address": {}}}, "shipping[name]", "Missing required param: shipping[name].", "parameter_missing"),

@@ -110,6 +110,8 @@ def test_list_params_are_validated(service: CustomerService) -> None:
     assert error_of(service.list, bogus=1).message == "Received unknown parameter: bogus"
     assert error_of(service.list, created={"after": 1}).param == "created[after]"
     assert error_of(service.list, created={"gt": "x"}).param == "created[gt]"
+    assert error_of(service.list, created={"gt": 10**30}).message == f"Invalid integer: {10**30}"
+    assert error_of(service.list, created=-(10**30)).param == "created"
     assert error_of(service.list, expand=["tax"]).message == "This property cannot be expanded (tax)."
     assert error_of(service.list, test_clock="clock_1").message == "No such test clock: 'clock_1'"
     assert error_of(service.list, starting_after="").code == "parameter_invalid_empty"

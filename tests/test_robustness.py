@@ -27,6 +27,7 @@ scalars = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True),
     st.text(max_size=30),
+    st.text(st.characters(codec=None, categories=["Cs", "Lu", "Nd"]), max_size=5),
     st.sampled_from(["", "none", "exempt", "en", "a@b.co", "ABC", "1", "-1", "1.5", "x" * 600]),
     st.binary(max_size=5),
 )
@@ -101,6 +102,26 @@ def test_a_failed_update_changes_nothing(store_name: str, generated: dict[str, A
         except CustomerCoreError:
             assert store.snapshot() == before
         store._check()
+
+
+def test_text_that_could_never_cross_the_wire_is_refused(service: CustomerService) -> None:
+    from customer_core import InvalidRequestError
+
+    for call, param in [
+        (lambda: service.create(name="bad \ud800"), "name"),
+        (lambda: service.create(metadata={"k": "\udfff"}), "metadata"),
+        (lambda: service.create(metadata={"\udfff": "v"}), "metadata"),
+        (lambda: service.retrieve("cus_\ud800"), "id"),
+        (lambda: service.list(email="a\ud800@b.co"), "email"),
+        (lambda: service.search(query='name:"\ud800"'), "query"),
+    ]:
+        try:
+            call()
+        except InvalidRequestError as error:
+            assert error.param == param
+        else:
+            raise AssertionError(param)
+    assert service.create(name="Zoë 名前 🙂").name == "Zoë 名前 🙂"
 
 
 def test_failing_calls_leave_the_store_exactly_as_it_was(service: CustomerService) -> None:

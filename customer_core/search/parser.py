@@ -24,7 +24,8 @@ __all__ = ["QueryError", "parse"]
 _OPERATORS = (">=", "<=", ":", "~", ">", "<", "=")
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE = re.compile(r"[^\s]+")
-_INTEGER = re.compile(r"-?[0-9]+")
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _ALLOWED = {
     "numeric": {":", "=", ">", "<", ">=", "<="},
     "string": {":", "~"},
@@ -128,9 +129,7 @@ class _Parser:
         if self.text[self.position] in "\"'":
             text = self.quoted("value")
             if kind == "numeric":
-                if not _INTEGER.fullmatch(text):
-                    raise self.fail(f"{field} takes an integer, not {text!r}", value_at)
-                return int(text)
+                return self.integer(field, text, value_at)
             if operator == "~" and len(text) < MIN_SUBSTRING:
                 raise self.fail(f"a substring search with '~' needs at least {MIN_SUBSTRING} characters", value_at)
             return text
@@ -142,12 +141,16 @@ class _Parser:
                 raise self.fail(f"null can only be used with ':', not {operator!r}", value_at)
             self.position = bare.end()
             return None
-        if kind == "numeric" and _INTEGER.fullmatch(word):
-            self.position = bare.end()
-            return int(word)
         if kind == "numeric":
-            raise self.fail(f"{field} takes an integer, not {word!r}", value_at)
+            value = self.integer(field, word, value_at)
+            self.position = bare.end()
+            return value
         raise self.fail(f"string values must be quoted, as in {field}{operator}\"{word}\"", value_at)
+
+    def integer(self, field: str, text: str, at: int) -> int:
+        if not _INTEGER.fullmatch(text) or not _INT64_MIN <= int(text) <= _INT64_MAX:
+            raise self.fail(f"{field} takes a 64-bit integer, not {text!r}", at)
+        return int(text)
 
     def quoted(self, what: str) -> str:
         if self.at_end() or self.text[self.position] not in "\"'":
