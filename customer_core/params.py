@@ -76,7 +76,7 @@ def text(
     """Validate a string param; numbers and booleans become their wire text."""
 
     def validate(value: object) -> str | None:
-        if value.__class__ is not str or not value.isascii():  # type: ignore[attr-defined]
+        if value.__class__ is not str or not value.isascii():
             if value is None:
                 if clearable:
                     return None
