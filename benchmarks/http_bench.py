@@ -79,14 +79,16 @@ def prefill_localstripe(size: int) -> None:
     would take hours at 10k customers; its own objects are created here instead, with the
     file written once, and the server loads it at start.
     """
+    # A plain dict, not localstripe's Store: unpickling a Store calls its __setitem__,
+    # which rewrites the very file being read, so localstripe cannot reload a large one.
     script = (
+        "import pickle\n"
         "from localstripe import resources as r\n"
-        "dump = r.Store.dump_to_disk\n"
         "r.Store.dump_to_disk = lambda self: None\n"
         f"for n in range({size}):\n"
         "    r.Customer(name='Jenny Rosen', email=f'customer{n}@example.com', description='A test customer',"
         " phone='+15555550123', metadata={'order_id': str(n), 'plan': 'gold'})\n"
-        "dump(r.store)\n"
+        f"pickle.dump(dict(r.store), open({str(LOCALSTRIPE_PICKLE)!r}, 'wb'), protocol=pickle.HIGHEST_PROTOCOL)\n"
     )
     LOCALSTRIPE_PICKLE.unlink(missing_ok=True)
     subprocess.run([sys.executable, "-c", script], check=True)
