@@ -303,8 +303,14 @@ class SQLiteStore(Store):
             _insert_metadata(connection, customer_id, record["created"], record.get("metadata") or {})
 
     def get(self, customer_id: str) -> Record | None:
-        with self._reading() as connection:
-            row = connection.execute("SELECT body FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        # The hottest read: written out instead of through _reading() (two generator
+        # context managers cost a quarter of a retrieve).
+        with self._lock:
+            connection = self._open_connection()
+            try:
+                row = connection.execute("SELECT body FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            except sqlite3.Error as error:
+                raise self._fail("read from", error) from error
         return None if row is None else _decode(row[0])
 
     def is_deleted(self, customer_id: str) -> bool:
