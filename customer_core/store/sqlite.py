@@ -19,9 +19,8 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Callable
 from typing import Any, Literal, Union
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
@@ -29,6 +28,7 @@ from ..search.evaluate import word_key
 from .base import KeyRange, NestedTransaction, Record, SortKey, Store
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
 
 def _add_search_indexes(connection: sqlite3.Connection) -> None:
     """Version 2: fill the search columns of customers written by version 1."""
@@ -190,7 +190,10 @@ class SQLiteStore(Store):
             )
             raise StoreError(msg)
         (version,) = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        if version is None or version > SCHEMA_VERSION:
+        if version is None:
+            msg = f"Could not open the customer store {self.path}: its schema_version table is empty"
+            raise StoreError(msg)
+        if version > SCHEMA_VERSION:
             msg = (
                 f"Could not open the customer store {self.path}: it has schema version "
                 f"{version}, newer than this customer_core understands ({SCHEMA_VERSION}); "
