@@ -97,8 +97,6 @@ def _invoice_settings(
     return settings
 
 
-_EMPTY_RECORD_KEYS = frozenset(Customer.model_fields) - Customer.OMITTED_UNLESS_SET
-
 _EMPTY_INVOICE_SETTINGS = {
     "custom_fields": None,
     "default_payment_method": None,
@@ -296,7 +294,7 @@ class CustomerService:
             # API 2025-09-30.clover: name defaults to business_name, else individual_name.
             name = p.business_name if p.business_name is not None else p.individual_name
         record: Record = {
-            "id": "",
+            "id": self._ids.customer_id(),
             "object": "customer",
             "address": _address(p.address),
             "balance": p.balance,
@@ -320,13 +318,11 @@ class CustomerService:
             "tax_exempt": p.tax_exempt,
             "test_clock": None,
         }
-        for field in _NAME_FIELDS:
-            value = getattr(p, field)
-            if value is not None:
-                record[field] = value
-        if len(record) > len(_EMPTY_RECORD_KEYS):
+        if p.business_name is not None or p.individual_name is not None:
+            for field in _NAME_FIELDS:
+                if getattr(p, field) is not None:
+                    record[field] = getattr(p, field)
             record = canonical(record)
-        record["id"] = self._ids.customer_id()
         self._insert(record, generate_prefix=p.invoice_prefix is None)
         return self._render(record, included)
 
