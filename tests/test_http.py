@@ -239,3 +239,16 @@ def test_random_requests_get_success_or_a_well_formed_error(method: str, path: s
         assert answer.status in (400, 404, 409)
         assert set(payload) == {"error"}
         assert isinstance(payload["error"]["message"], str) and payload["error"]["type"] in ("invalid_request_error", "idempotency_error")
+
+
+def test_ids_are_percent_decoded_once(server: RunningServer) -> None:
+    status, _, body = server.request("GET", "/v1/customers/cus_a%2525b")
+    assert status == 404 and body["error"]["message"] == "No such customer: 'cus_a%25b'"
+    answer = StripeAPI(CustomerService(MemoryStore()), None).handle("GET", "/v1/customers/cus_a%2525b", "", {}, b"")
+    assert answer.json()["error"]["message"] == "No such customer: 'cus_a%25b'"
+
+
+def test_unknown_routes_are_404_before_any_decoding(server: RunningServer) -> None:
+    status, _, body = server.request("POST", "/v1/charges", body=b"a[b][c][d][e][f][g]=1",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 404 and body["error"]["message"].startswith("Unrecognized request URL (POST: /v1/charges).")

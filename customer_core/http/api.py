@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from ..errors import CustomerCoreError, InvalidRequestError
 from ..models import Customer, DeletedCustomer, ListPage, SearchPage
-from ..service import CustomerService
+from ..service import CustomerService, Operation
 from .forms import decode
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "Response", "StripeAPI", "mask_key"]
@@ -157,6 +157,7 @@ class StripeAPI:
     def _route(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Customer | DeletedCustomer | ListPage | SearchPage:
+        operation, customer_id = _resolve(method, path)
         if method == "POST":
             content_type = headers.get("content-type", "application/x-www-form-urlencoded")
             if body and not content_type.startswith("application/x-www-form-urlencoded"):
@@ -168,28 +169,37 @@ class StripeAPI:
             params = decode(body)
         else:
             params = decode(query)
-        key = headers.get("idempotency-key")
-        execute = self.service.execute
-        if path == "/v1/customers":
-            if method == "POST":
-                return execute("create", params, idempotency_key=key)
-            if method == "GET":
-                return execute("list", params)
-        elif path == "/v1/customers/search":
-            if method == "GET":
-                return execute("search", params)
-        else:
-            match = _ITEM.match(path)
-            if match is not None:
-                customer_id = unquote(match.group(1))
-                if method == "GET":
-                    return execute("retrieve", params, id=customer_id)
-                if method == "POST":
-                    return execute("update", params, id=customer_id, idempotency_key=key)
-                if method == "DELETE":
-                    return execute("delete", params, id=customer_id)
+        return self.service.execute(
+            operation, params, id=customer_id, idempotency_key=headers.get("idempotency-key")
+        )
+
+
+_ROUTES: dict[tuple[str, str], Operation] = {
+    ("POST", "collection"): "create",
+    ("GET", "collection"): "list",
+    ("GET", "search"): "search",
+    ("GET", "item"): "retrieve",
+    ("POST", "item"): "update",
+    ("DELETE", "item"): "delete",
+}
+
+
+def _resolve(method: str, path: str) -> tuple[Operation, str | None]:
+    """Map a method and a raw (still percent-encoded) path to an operation and an id."""
+    customer_id = None
+    if path == "/v1/customers":
+        kind = "collection"
+    elif path == "/v1/customers/search":
+        kind = "search"
+    else:
+        match = _ITEM.match(path)
+        kind = "item" if match else ""
+        customer_id = unquote(match.group(1)) if match else None
+    operation = _ROUTES.get((method, kind))
+    if operation is None:
         msg = (
             f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
             "or we can help at https://support.stripe.com/."
         )
         raise _error(404, msg)
+    return operation, customer_id

@@ -8,6 +8,7 @@ may walk many customers); everything else is a few microseconds of work and runs
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -44,7 +45,9 @@ class CustomerCoreApp:
         # Read the ASGI scope directly: building Starlette's URL and Headers objects costs
         # more than answering a retrieve.
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
-        path = scope["path"]
+        # StripeAPI decodes the id itself: hand it the path as sent, not ASGI's decoded one.
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
         try:
             body = await self._read_body(Request(scope, receive), headers)
         except _TooLarge:
