@@ -388,6 +388,8 @@ class CustomerService:
                         record.pop(name, None)
                     else:
                         record[name] = value
+            if given.intersection(_NAME_FIELDS):
+                record = canonical(record)  # a name added last goes to its place in the order
             if "address" in given:
                 record["address"] = _address(p.address)
             if "shipping" in given:
@@ -404,7 +406,6 @@ class CustomerService:
                 record["preferred_locales"] = list(p.preferred_locales)
             if "invoice_prefix" in given:
                 record["invoice_prefix"] = p.invoice_prefix
-            record = canonical(record)
             try:
                 self._store.replace(record)
             except DuplicateKeyError as error:

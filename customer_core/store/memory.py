@@ -295,6 +295,7 @@ class MemoryStore(Store):
 
     def count(self) -> int:
         with self._lock:
+            self._ensure_open()
             return len(self._records)
 
     def snapshot(self) -> dict[str, Any]:
