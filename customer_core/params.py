@@ -70,6 +70,16 @@ def _reject_empty(value: object) -> None:
         raise _error("parameter_invalid_empty")
 
 
+def _cleared(value: object, clearable: bool) -> bool:
+    """Whether ``value`` is the unset marker (``""`` or None) where the spec allows one;
+    the marker anywhere else is Stripe's ``parameter_invalid_empty``."""
+    if not _is_empty(value):
+        return False
+    if clearable:
+        return True
+    raise _error("parameter_invalid_empty")
+
+
 def text(
     max_length: int = DEFAULT_MAX_LENGTH, *, clearable: bool = True
 ) -> Callable[[object], str | None]:
@@ -142,10 +152,8 @@ def enum(
     allowed = frozenset(choices)
 
     def validate(value: object) -> str | None:
-        if _is_empty(value):
-            if clearable:
-                return empty_means
-            raise _error("parameter_invalid_empty")
+        if _cleared(value, clearable):
+            return empty_means
         if not isinstance(value, str) or value not in allowed:
             raise _error("invalid_enum", choices=listed)
         return value
@@ -184,10 +192,8 @@ def _metadata(value: object) -> dict[str, str | None] | None:
 
 def _object(*, clearable: bool) -> Callable[[object], object]:
     def validate(value: object) -> object:
-        if _is_empty(value):
-            if clearable:
-                return None
-            raise _error("parameter_invalid_empty")
+        if _cleared(value, clearable):
+            return None
         if not isinstance(value, Mapping):
             raise _error("invalid_object")
         return value
@@ -197,10 +203,8 @@ def _object(*, clearable: bool) -> Callable[[object], object]:
 
 def _array(*, clearable: bool) -> Callable[[object], object]:
     def validate(value: object) -> object:
-        if _is_empty(value):
-            if clearable:
-                return None
-            raise _error("parameter_invalid_empty")
+        if _cleared(value, clearable):
+            return None
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
             raise _error("invalid_array")
         return value
