@@ -8,9 +8,9 @@ nothing to what each collection has to traverse; a dict per record would add
 millions of tracked objects and make every create pay for it. It also costs
 about 0.5 KiB per customer instead of about 7.6 KiB for a pydantic model.
 
-Indexes: SortedLists of ``(created, id)`` for list pages, ``(email, created, id)`` for
-email lookups, ``(email word key, created, id)`` and ``(metadata key, lowercase value,
-created, id)`` for search; dicts for ids, tombstones and prefixes. Entries are tuples of
+Indexes: SortedLists of ``(created, id)`` for list pages, ``(email word key, created,
+id)`` for email lookups (the list's exact email filters that group) and search, and
+``(metadata key, lowercase value, created, id)`` for search; dicts for ids, tombstones and prefixes. Entries are tuples of
 strings and ints, which the garbage collector stops tracking after one pass.
 """
 
@@ -48,7 +48,6 @@ class MemoryStore(Store):
         self._closed = False
         self._records: dict[str, bytes] = {}
         self._order: SortedList = SortedList()
-        self._by_email: SortedList = SortedList()
         self._by_email_words: SortedList = SortedList()
         self._by_metadata: SortedList = SortedList()
         self._tombstones: dict[str, int] = {}
@@ -99,12 +98,11 @@ class MemoryStore(Store):
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
 
     def _entries(self, record: Record) -> list[tuple[SortedList, tuple[Any, ...]]]:
-        """The index entries of a record: order, email, email words, metadata values."""
+        """The index entries of a record: order, email words, metadata values."""
         created, customer_id = record["created"], record["id"]
         entries: list[tuple[SortedList, tuple[Any, ...]]] = [(self._order, (created, customer_id))]
         email = record.get("email")
         if email is not None:
-            entries.append((self._by_email, (email, created, customer_id)))
             entries.append((self._by_email_words, (word_key(email), created, customer_id)))
         for key, value in (record.get("metadata") or {}).items():
             entries.append((self._by_metadata, (key, value.lower(), created, customer_id)))
@@ -229,18 +227,23 @@ class MemoryStore(Store):
         inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
         with self._lock:
             self._ensure_open()
+            records, decode = self._records, self._decode
             if email is None:
                 keys = self._order.irange(
                     key_range.lower, key_range.upper, inclusive, reverse=descending
                 )
-                ids = [key[1] for key in islice(keys, limit)]
-            else:
-                lower = (email, *key_range.lower) if key_range.lower else (email,)
-                upper = (email, *key_range.upper) if key_range.upper else (email, math.inf)
-                entries = self._by_email.irange(lower, upper, inclusive, reverse=descending)
-                ids = [entry[2] for entry in islice(entries, limit)]
-            records, decode = self._records, self._decode
-            return [decode(records[customer_id]) for customer_id in ids]
+                return [decode(records[key[1]]) for key in islice(keys, limit)]
+            # The email-words index holds every spelling of this email's words (case,
+            # punctuation); keep the exact, case-sensitive ones.
+            key = word_key(email)
+            lower = (key, *key_range.lower) if key_range.lower else (key,)
+            upper = (key, *key_range.upper) if key_range.upper else (key, math.inf)
+            exact = (
+                record
+                for entry in self._by_email_words.irange(lower, upper, inclusive, reverse=descending)
+                if (record := decode(records[entry[2]]))["email"] == email
+            )
+            return list(islice(exact, limit))
 
     def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
         lower = (key, value, *key_range.lower) if key_range.lower else (key, value)
@@ -323,6 +326,6 @@ class MemoryStore(Store):
                     expected.setdefault(id(index), []).append(entry)
                 prefix = record.get("invoice_prefix")
                 assert prefix is None or self._prefixes[prefix] == customer_id
-            for index in (self._order, self._by_email, self._by_email_words, self._by_metadata):
+            for index in (self._order, self._by_email_words, self._by_metadata):
                 assert list(index) == sorted(expected.get(id(index), []))
             assert not set(self._tombstones) & set(self._records)
