@@ -97,7 +97,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         )
         return 2
     try:
-        from .http.server import serve
+        from .http.server import build_server
     except ImportError:
         print('customer-core serve needs the "server" extra: pip install "customer-core[server]"', file=sys.stderr)
         return 2
@@ -108,7 +108,9 @@ def _serve(arguments: argparse.Namespace) -> int:
     print(f"customer_core: Stripe customers API on http://{arguments.host}:{arguments.port}/v1/customers (data: {where})",
           file=sys.stderr)
     with store:
-        serve(CustomerService(store), keys, host=arguments.host, port=arguments.port, log_level=arguments.log_level)
+        build_server(
+            CustomerService(store), keys, host=arguments.host, port=arguments.port, log_level=arguments.log_level
+        ).run()
     return 0
 
 

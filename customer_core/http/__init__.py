@@ -1,7 +1,7 @@
 """A Stripe-compatible HTTP server for customers (install the ``server`` extra).
 
 ``StripeAPI`` (api.py) answers requests given as plain values; ``create_app`` (app.py)
-wraps it as an ASGI app; ``serve`` runs it on uvicorn, bound to 127.0.0.1 by default.
+wraps it as an ASGI app; ``build_server`` runs it on uvicorn, bound to 127.0.0.1 by default.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from .forms import decode
 
 if TYPE_CHECKING:
     from .app import CustomerCoreApp, create_app
-    from .server import serve
+    from .server import build_server
 
-__all__ = ["API_VERSION", "CustomerCoreApp", "StripeAPI", "create_app", "decode", "mask_key", "serve"]
+__all__ = ["API_VERSION", "CustomerCoreApp", "StripeAPI", "build_server", "create_app", "decode", "mask_key"]
 
 _EXTRA = 'the HTTP server needs the "server" extra: pip install "customer-core[server]"'
 
@@ -27,10 +27,10 @@ def __getattr__(name: str) -> Any:
             from . import app
 
             return getattr(app, name)
-        if name == "serve":
-            from .server import serve
+        if name == "build_server":
+            from .server import build_server
 
-            return serve
+            return build_server
     except ImportError as error:
         raise ImportError(f"{_EXTRA} ({error})") from error
     raise AttributeError(name)

@@ -10,7 +10,7 @@ import uvicorn
 from ..service import CustomerService
 from .app import create_app
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "build_server", "serve"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bound_socket", "build_server"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
@@ -24,7 +24,8 @@ def build_server(
     port: int = DEFAULT_PORT,
     log_level: str = "info",
 ) -> uvicorn.Server:
-    """A uvicorn server for ``service``; call ``run()`` (or ``run(sockets=[...])``)."""
+    """A uvicorn server for ``service``: ``run()`` serves until interrupted
+    (``run(sockets=[...])`` on sockets the caller bound)."""
     config = uvicorn.Config(
         create_app(service, api_keys),
         host=host,
@@ -35,18 +36,6 @@ def build_server(
         lifespan="on",
     )
     return uvicorn.Server(config)
-
-
-def serve(
-    service: CustomerService,
-    api_keys: Iterable[str],
-    *,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    log_level: str = "info",
-) -> None:
-    """Serve until interrupted."""
-    build_server(service, api_keys, host=host, port=port, log_level=log_level).run()
 
 
 def bound_socket(host: str = DEFAULT_HOST, port: int = 0) -> socket.socket:
