@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -23,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Literal, Union
+
+import pydantic_core
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from ..search.evaluate import word_key
@@ -39,14 +40,36 @@ def _add_search_indexes(connection: sqlite3.Connection) -> None:
             "UPDATE customers SET email_words = ? WHERE id = ?",
             (None if email is None else word_key(email), customer_id),
         )
-        _insert_metadata(connection, customer_id, created, _decode(body).get("metadata") or {})
+        _insert_metadata(connection, customer_id, created, _decode(body).get("metadata"))
 
 
-def _insert_metadata(connection: sqlite3.Connection, customer_id: str, created: int, metadata: dict[str, str]) -> None:
-    if metadata:
+def _postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> set[tuple[str, str, int, str]]:
+    """The customer_metadata rows of a record: search matches metadata values case-insensitively."""
+    if not metadata:
+        return set()
+    return {(key, value.lower(), created, customer_id) for key, value in metadata.items()}
+
+
+def _insert_metadata(
+    connection: sqlite3.Connection, customer_id: str, created: int, metadata: dict[str, str] | None
+) -> None:
+    _write_postings(connection, set(), _postings(customer_id, created, metadata))
+
+
+def _write_postings(
+    connection: sqlite3.Connection,
+    old: set[tuple[str, str, int, str]],
+    new: set[tuple[str, str, int, str]],
+) -> None:
+    """Change the metadata postings from ``old`` to ``new``, touching only the differences."""
+    if old - new:
         connection.executemany(
-            "INSERT INTO customer_metadata (customer_id, key, value, created) VALUES (?, ?, ?, ?)",
-            [(customer_id, key, value.lower(), created) for key, value in metadata.items()],
+            "DELETE FROM customer_metadata WHERE key = ? AND value = ? AND created = ? AND customer_id = ?",
+            old - new,
+        )
+    if new - old:
+        connection.executemany(
+            "INSERT INTO customer_metadata (key, value, created, customer_id) VALUES (?, ?, ?, ?)", new - old
         )
 
 
@@ -97,13 +120,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         # The email-words index serves exact email lookups too: one index page less per write.
         "DROP INDEX customers_by_email",
     ),
+    (
+        # Metadata postings as one b-tree keyed the way search reads them: a write touches
+        # one page per metadata entry instead of two (table and index).
+        """CREATE TABLE customer_metadata_v5 (
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            customer_id TEXT NOT NULL,
+            PRIMARY KEY (key, value, created, customer_id)
+        ) WITHOUT ROWID""",
+        """INSERT INTO customer_metadata_v5 (key, value, created, customer_id)
+            SELECT key, value, created, customer_id FROM customer_metadata""",
+        "DROP TABLE customer_metadata",
+        "ALTER TABLE customer_metadata_v5 RENAME TO customer_metadata",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 Synchronous = Literal["FULL", "NORMAL"]
 
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_decode = json.loads
+
+
+def _encode(value: dict[str, Any]) -> str:
+    """Compact UTF-8 JSON text; pydantic-core writes it three times faster than ``json``."""
+    return pydantic_core.to_json(value).decode()
+
+
+_decode = pydantic_core.from_json
 
 
 class _Access:
@@ -337,21 +381,22 @@ class SQLiteStore(Store):
         customer_id = record["id"]
         prefix = record.get("invoice_prefix")
         with self._writing() as connection:
-            if connection.execute("SELECT 1 FROM tombstones WHERE id = ?", (customer_id,)).fetchone():
-                msg = f"Customer id {customer_id} is already taken."
-                raise DuplicateKeyError(msg, key="id", value=customer_id)
             reserved = self._reserve_prefix(connection, prefix, customer_id)
             try:
-                connection.execute(
-                    "INSERT INTO customers (id, created, email, email_words, body) VALUES (?, ?, ?, ?, ?)",
-                    (customer_id, record["created"], *_email_columns(record), _encode(record)),
-                )
+                # One statement checks the tombstones (ids are never reused) and inserts.
+                inserted = connection.execute(
+                    "INSERT INTO customers (id, created, email, email_words, body) SELECT ?, ?, ?, ?, ? "
+                    "WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = ?)",
+                    (customer_id, record["created"], *_email_columns(record), _encode(record), customer_id),
+                ).rowcount
             except sqlite3.IntegrityError:
+                inserted = 0
+            if not inserted:
                 if reserved:
                     connection.execute("DELETE FROM invoice_prefixes WHERE prefix = ?", (prefix,))
                 msg = f"Customer id {customer_id} is already taken."
-                raise DuplicateKeyError(msg, key="id", value=customer_id) from None
-            _insert_metadata(connection, customer_id, record["created"], record.get("metadata") or {})
+                raise DuplicateKeyError(msg, key="id", value=customer_id)
+            _insert_metadata(connection, customer_id, record["created"], record.get("metadata"))
 
     def get(self, customer_id: str) -> Record | None:
         with self._reading() as connection:
@@ -373,28 +418,33 @@ class SQLiteStore(Store):
     def replace(self, record: Record) -> None:
         customer_id = record["id"]
         with self._writing() as connection:
-            row = connection.execute("SELECT created FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            row = connection.execute("SELECT created, body FROM customers WHERE id = ?", (customer_id,)).fetchone()
             if row is None:
                 msg = f"No live customer {customer_id} to replace."
                 raise RecordNotFoundError(msg)
+            created, old_body = row
             self._reserve_prefix(connection, record.get("invoice_prefix"), customer_id)
-            body = {**record, "created": row[0]}
+            body = {**record, "created": created}
             connection.execute(
                 "UPDATE customers SET email = ?, email_words = ?, body = ? WHERE id = ?",
                 (*_email_columns(record), _encode(body), customer_id),
             )
-            connection.execute("DELETE FROM customer_metadata WHERE customer_id = ?", (customer_id,))
-            _insert_metadata(connection, customer_id, row[0], record.get("metadata") or {})
+            _write_postings(
+                connection,
+                _postings(customer_id, created, _decode(old_body).get("metadata")),
+                _postings(customer_id, created, record.get("metadata")),
+            )
 
     def delete(self, customer_id: str) -> None:
         with self._writing() as connection:
-            row = connection.execute("SELECT created FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            row = connection.execute("SELECT created, body FROM customers WHERE id = ?", (customer_id,)).fetchone()
             if row is None:
                 msg = f"No live customer {customer_id} to delete."
                 raise RecordNotFoundError(msg)
+            created, body = row
             connection.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-            connection.execute("DELETE FROM customer_metadata WHERE customer_id = ?", (customer_id,))
-            connection.execute("INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, row[0]))
+            _write_postings(connection, _postings(customer_id, created, _decode(body).get("metadata")), set())
+            connection.execute("INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, created))
 
     def scan(
         self,
@@ -500,10 +550,8 @@ class SQLiteStore(Store):
             ):
                 record = _decode(body)
                 assert email_words == _email_columns(record)[1]
-                expected |= {
-                    (customer_id, key, value.lower(), created) for key, value in record["metadata"].items()
-                } if record.get("metadata") else set()
-            stored = set(connection.execute("SELECT customer_id, key, value, created FROM customer_metadata"))
+                expected |= _postings(customer_id, created, record.get("metadata"))
+            stored = set(connection.execute("SELECT key, value, created, customer_id FROM customer_metadata"))
             assert stored == expected
 
 
