@@ -22,6 +22,7 @@ Clock = Callable[[], float]
 
 _RANDOM_BITS = 80
 _RANDOM_MAX = (1 << _RANDOM_BITS) - 1
+_PREFIX_MAX = (1 << 32) - 1
 
 # Every pair of Crockford base32 characters, indexed by the 10 bits they encode: the 80
 # random bits become 16 characters in 8 lookups, a third of the cost of ulid-py's
@@ -68,6 +69,7 @@ class IdGenerator:
         self._last = -1
         self._prefix_millis = -1
         self._prefix = ""
+        self._next_prefix = _PREFIX_MAX + 1  # no run yet: the first prefix starts one
 
     def customer_id(self) -> str:
         """Return a new ``cus_`` id, greater than every id this generator made before."""
@@ -86,7 +88,19 @@ class IdGenerator:
             prefix = self._prefix
         return prefix + _encode_randomness(value & _RANDOM_MAX)
 
-    def invoice_prefix(self) -> str:
-        """Return a random prefix of 8 uppercase hex characters, like Stripe's ``0759376C``."""
+    def invoice_prefix(self, *, jump: bool = False) -> str:
+        """Return a prefix of 8 uppercase hex characters, like Stripe's ``0759376C``.
+
+        Prefixes run upward from a random start in random steps of 1 to 4096, so that a
+        store's unique prefix index gets its new keys close together: a random key per
+        customer dirties one index page per customer, which made batched SQLite creates
+        1.8 times slower at 100k customers. ``jump=True`` starts a new run at a random
+        point: the service asks for it when a prefix was taken, which means another
+        writer's run reached this one.
+        """
         with self._lock:
-            return f"{self._random.getrandbits(32):08X}"
+            value = self._next_prefix
+            if jump or value > _PREFIX_MAX:
+                value = self._random.getrandbits(32)
+            self._next_prefix = value + 1 + self._random.getrandbits(12)
+            return f"{value:08X}"

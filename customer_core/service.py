@@ -327,9 +327,9 @@ class CustomerService:
         return self._render(record, included)
 
     def _insert(self, record: Record, *, generate_prefix: bool) -> None:
-        for _ in range(_MAX_INVOICE_PREFIX_ATTEMPTS):
+        for attempt in range(_MAX_INVOICE_PREFIX_ATTEMPTS):
             if generate_prefix:
-                record["invoice_prefix"] = self._ids.invoice_prefix()
+                record["invoice_prefix"] = self._ids.invoice_prefix(jump=attempt > 0)
             try:
                 self._store.insert(record)
             except DuplicateKeyError as error:

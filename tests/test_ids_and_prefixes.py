@@ -7,7 +7,7 @@ import re
 import pytest
 import ulid
 
-from customer_core import CustomerService, MemoryStore
+from customer_core import Customer, CustomerService, MemoryStore
 from customer_core.ids import IdGenerator
 from customer_core.testing import FakeClock
 
@@ -80,3 +80,39 @@ def test_generated_prefix_skips_one_already_taken() -> None:
     customer = service.create()
     assert customer.invoice_prefix != taken
     assert store_first.invoice_prefix == taken
+
+
+def test_generated_prefixes_run_upward_in_small_steps_and_jump_on_request() -> None:
+    ids = IdGenerator(FakeClock(), seed=3)
+    run = [int(ids.invoice_prefix(), 16) for _ in range(500)]
+    steps = [later - earlier for earlier, later in zip(run, run[1:])]
+    # Upward in steps of 1..4096: new keys land next to each other in a prefix index.
+    assert min(steps) >= 1 and max(steps) <= 4096
+    jumped = int(ids.invoice_prefix(jump=True), 16)
+    assert not run[0] <= jumped <= run[-1] + 4096  # a fresh random start (seed 3: far away)
+    assert 1 <= int(ids.invoice_prefix(), 16) - jumped <= 4096
+
+
+def test_a_prefix_run_that_reaches_ffffffff_starts_again_below() -> None:
+    ids = IdGenerator(FakeClock(), seed=3)
+    ids._next_prefix = 0xFFFFFFFF
+    assert ids.invoice_prefix() == "FFFFFFFF"
+    assert re.fullmatch(r"[0-9A-F]{8}", ids.invoice_prefix())
+
+
+def test_a_run_that_meets_taken_prefixes_jumps_past_them() -> None:
+    clock = FakeClock()
+    run = [customer.invoice_prefix for customer in _created(CustomerService(MemoryStore(), clock=clock, seed=11), 10)]
+    store = MemoryStore()
+    # Another writer already holds the prefixes this run would take.
+    other = CustomerService(store, clock=clock, seed=99)
+    for prefix in run:
+        other.create(invoice_prefix=prefix)
+    made = [customer.invoice_prefix for customer in _created(CustomerService(store, clock=clock, seed=11), 10)]
+    assert not set(run) & set(made) and len(set(made)) == 10
+    # It jumped to a new run instead of walking through the other writer's prefixes.
+    assert int(made[0], 16) not in range(int(run[0], 16), int(run[-1], 16) + 4097)
+
+
+def _created(service: CustomerService, count: int) -> list[Customer]:
+    return [service.create() for _ in range(count)]
