@@ -69,8 +69,11 @@ def fill(service: CustomerService, start: int, stop: int, batch: int = 1000) -> 
                 service.create(**params_for(n))
 
 
-def measure(service: CustomerService, ids: list[str], size: int, ops: int) -> dict[str, float]:
-    """Operations per second at the current size (the creates add ``ops * ROUNDS`` customers)."""
+def measure(
+    service: CustomerService, ids: list[str], size: int, ops: int, raw_insert: Callable[[int], object] | None = None
+) -> dict[str, float]:
+    """Operations per second at the current size (the creates add ``ops * ROUNDS`` customers).
+    With ``raw_insert``, durable creates are also paired with rounds of the raw peer."""
     rng = random.Random(size)
     body = service.retrieve(ids[0]).to_dict()
     sample = [rng.choice(ids) for _ in range(ops * ROUNDS)]
@@ -100,13 +103,16 @@ def measure(service: CustomerService, ids: list[str], size: int, ops: int) -> di
     def list_page(n: int) -> object:
         return service.list(limit=100, starting_after=cursors[n]).to_dict()
 
-    def paired(operation: Callable[[int], object], count: int) -> tuple[float, float, float]:
-        """Alternate a round of the floor and a round of ``operation``: the machine is
-        shared, so a ratio is only fair between neighbouring rounds. Returns the median
-        rate, the median of the per-round ratios to the floor, and the median floor."""
+    def paired(
+        operation: Callable[[int], object], count: int, baseline: Callable[[int], object] = floor, base_count: int = ops
+    ) -> tuple[float, float, float]:
+        """Alternate a round of the baseline (the floor unless said) and a round of
+        ``operation``: the machine is shared, so a ratio is only fair between neighbouring
+        rounds. Returns the median rate, the median of the per-round ratios to the
+        baseline, and the median baseline rate."""
         rates, ratios, floors = [], [], []
         for round_number in range(ROUNDS):
-            floor_rate = rate(floor, ops, rounds=1)
+            floor_rate = rate(baseline, base_count, rounds=1)
             start = time.perf_counter()
             for n in range(count):
                 operation(round_number * count + n)
@@ -119,6 +125,9 @@ def measure(service: CustomerService, ids: list[str], size: int, ops: int) -> di
     batch: dict[str, Any] = {}
     row: dict[str, float] = {}
     row["create"], row["create/floor"], floor_a = paired(create, ops)
+    if raw_insert is not None:
+        # Durable creates beside raw durable inserts, both fsync-bound: fewer calls per round.
+        _, row["create/raw"], row["raw"] = paired(create, ops // 4, raw_insert, ops // 4)
     row["create_batched"], row["batched/floor"], floor_b = paired(create_batched, ops)
     if batch.get("open"):
         batch["open"].__exit__(None, None, None)
@@ -156,8 +165,9 @@ def measure_search(service: CustomerService, size: int) -> dict[str, float]:
     return results
 
 
-def raw_sqlite_inserts(directory: Path, record: dict[str, Any], synchronous: str, ops: int) -> float:
-    """The peer: plain sqlite3 inserts of the same JSON, one per transaction, same settings."""
+def raw_sqlite_insert(directory: Path, record: dict[str, Any], synchronous: str) -> Callable[[int], object]:
+    """The peer: a plain sqlite3 insert of the same JSON, one per transaction, same settings,
+    into a fresh file beside the store's."""
     path = directory / "raw-sqlite-bench.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -166,15 +176,14 @@ def raw_sqlite_inserts(directory: Path, record: dict[str, Any], synchronous: str
     connection.execute(f"PRAGMA synchronous={synchronous}")
     connection.execute("CREATE TABLE customers (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID")
     body = json.dumps(record, separators=(",", ":"))
+    fresh = iter(range(10**12))
 
     def insert(n: int) -> object:
         connection.execute("BEGIN IMMEDIATE")
-        connection.execute("INSERT INTO customers VALUES (?, ?)", (f"cus_{n:026d}", body))
+        connection.execute("INSERT INTO customers VALUES (?, ?)", (f"cus_{next(fresh):026d}", body))
         return connection.execute("COMMIT")
 
-    result = rate(insert, ops)
-    connection.close()
-    return result
+    return insert
 
 
 def open_cost(path: Path, customer_id: str) -> tuple[float, float]:
@@ -219,7 +228,8 @@ def main(argv: list[str] | None = None) -> None:
           "(defaults, untouched)")
     print("# ops/s, median of 5 rounds. floor = pydantic model_validate + model_dump of the same record.")
     print("# create = one per transaction (durable for sqlite: synchronous=FULL); batched = 100 per svc.batch().")
-    print("# raw = plain sqlite3 INSERT of the same JSON, one per transaction, same pragmas.")
+    print("# raw = plain sqlite3 INSERT of the same JSON, one per transaction, same pragmas; create/raw is")
+    print("#   the median per-round ratio of durable-create rounds each right after a raw round.")
     print("# list = one page of 100 via starting_after, to_dict() included; 'floor-ops' = list time x floor rate.")
     print("# ratios to the floor are medians of per-round ratios, each op round right after a floor round.")
     search_rows: list[tuple[str, int, dict[str, float]]] = []
@@ -239,14 +249,16 @@ def main(argv: list[str] | None = None) -> None:
             ids = [record["id"] for record in store.scan(limit=20_000)]
             gc.collect()
             per_customer = (rss_bytes() - rss_before) / size
-            row = measure(service, ids, size, args.ops)
-            stored = size + 2 * args.ops * ROUNDS
+            raw_insert = None
+            if isinstance(store, SQLiteStore):
+                raw_insert = raw_sqlite_insert(args.dir, service.retrieve(ids[0]).to_dict(), store.synchronous)
+            row = measure(service, ids, size, args.ops, raw_insert)
+            stored = size + 2 * args.ops * ROUNDS + (args.ops // 4) * ROUNDS
             raw = "-"
             create_vs_raw = "-"
             memory = f"{per_customer:,.0f} B/customer"
             if isinstance(store, SQLiteStore):
-                raw_rate = raw_sqlite_inserts(args.dir, service.retrieve(ids[0]).to_dict(), store.synchronous, args.ops // 4)
-                raw, create_vs_raw = f"{raw_rate:,.0f}", f"{row['create'] / raw_rate:.2f}"
+                raw, create_vs_raw = f"{row['raw']:,.0f}", f"{row['create/raw']:.2f}"
                 seconds, rss = open_cost(Path(store.path), ids[-1])
                 memory = f"open {seconds * 1000:.0f} ms, RSS {rss:.0f} MiB"
             search_rows.append((store_name, size, measure_search(service, size)))
