@@ -205,9 +205,11 @@ def _array(*, clearable: bool) -> Callable[[object], object]:
     def validate(value: object) -> object:
         if _cleared(value, clearable):
             return None
+        if value.__class__ is list or value.__class__ is tuple:
+            return value
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
             raise _error("invalid_array")
-        return value
+        return tuple(value)  # pydantic's (Rust) tuple validator takes lists and tuples
 
     return validate
 
@@ -221,7 +223,7 @@ RequiredText = Annotated[str, PlainValidator(text(clearable=False))]
 Integer = Annotated[int, PlainValidator(_integer)]
 Metadata = Annotated[Union[dict[str, Union[str, None]], None], PlainValidator(_metadata)]
 Expand = Annotated[
-    Sequence[Annotated[str, PlainValidator(text(clearable=False))]],
+    tuple[Annotated[str, PlainValidator(text(clearable=False))], ...],
     BeforeValidator(_array(clearable=False)),
 ]
 
@@ -392,7 +394,7 @@ class _CustomerWriteParams(_Params):
     ] = 1
     phone: Annotated[Union[str, None], PlainValidator(text(20))] = None
     preferred_locales: Annotated[
-        Sequence[Annotated[str, PlainValidator(text(clearable=False))]],
+        tuple[Annotated[str, PlainValidator(text(clearable=False))], ...],
         BeforeValidator(_array(clearable=False)),
     ] = ()
     shipping: Annotated[
@@ -415,7 +417,7 @@ class CustomerCreateParams(_CustomerWriteParams):
         Union[TaxCreateParams, None], BeforeValidator(_object(clearable=False))
     ] = None
     tax_id_data: Annotated[
-        Sequence[TaxIdDataParams], BeforeValidator(_array(clearable=False))
+        tuple[TaxIdDataParams, ...], BeforeValidator(_array(clearable=False))
     ] = ()
     test_clock: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
 

@@ -141,7 +141,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 Synchronous = Literal["FULL", "NORMAL"]
 
 
-
 def _encode(value: dict[str, Any]) -> str:
     """Compact UTF-8 JSON text; pydantic-core writes it three times faster than ``json``."""
     return pydantic_core.to_json(value).decode()
