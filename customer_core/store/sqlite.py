@@ -18,8 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal, Union
 
@@ -62,14 +61,15 @@ def _write_postings(
     new: set[tuple[str, str, int, str]],
 ) -> None:
     """Change the metadata postings from ``old`` to ``new``, touching only the differences."""
-    if old - new:
+    removed, added = old - new, new - old
+    if removed:
         connection.executemany(
             "DELETE FROM customer_metadata WHERE key = ? AND value = ? AND created = ? AND customer_id = ?",
-            old - new,
+            removed,
         )
-    if new - old:
+    if added:
         connection.executemany(
-            "INSERT INTO customer_metadata (key, value, created, customer_id) VALUES (?, ?, ?, ?)", new - old
+            "INSERT INTO customer_metadata (key, value, created, customer_id) VALUES (?, ?, ?, ?)", added
         )
 
 
@@ -231,15 +231,8 @@ class SQLiteStore(Store):
     # --- opening, migrations and error translation --------------------------------------
 
     def _fail(self, action: str, error: BaseException) -> StoreError:
+        """The one place where sqlite3 errors become customer_core errors, naming the file."""
         return StoreError(f"Could not {action} the customer store {self.path}: {error}")
-
-    @contextmanager
-    def _translate(self, action: str) -> Iterator[None]:
-        """The one place where sqlite3 errors become customer_core errors."""
-        try:
-            yield
-        except sqlite3.Error as error:
-            raise self._fail(action, error) from error
 
     def _connect(self) -> sqlite3.Connection:
         if os.path.isdir(self.path):
@@ -344,16 +337,19 @@ class SQLiteStore(Store):
 
     def _begin(self) -> None:
         connection = self._open_connection()
-        with self._translate("begin a transaction on"):
+        try:
             connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise self._fail("begin a transaction on", error) from error
 
     def _commit(self) -> None:
         connection = self._open_connection()
         try:
-            with self._translate("commit to"):
-                connection.execute("COMMIT")
-        except BaseException:
+            connection.execute("COMMIT")
+        except BaseException as error:
             self._rollback()
+            if isinstance(error, sqlite3.Error):
+                raise self._fail("commit to", error) from error
             raise
 
     def _abort(self) -> None:
