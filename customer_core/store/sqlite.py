@@ -130,8 +130,10 @@ MIGRATIONS: tuple[Migration, ...] = (
             customer_id TEXT NOT NULL,
             PRIMARY KEY (key, value, created, customer_id)
         ) WITHOUT ROWID""",
+        # In key order, read straight off the old value index: the copy appends.
         """INSERT INTO customer_metadata_v5 (key, value, created, customer_id)
-            SELECT key, value, created, customer_id FROM customer_metadata""",
+            SELECT key, value, created, customer_id FROM customer_metadata
+            ORDER BY key, value, created, customer_id""",
         "DROP TABLE customer_metadata",
         "ALTER TABLE customer_metadata_v5 RENAME TO customer_metadata",
     ),
