@@ -331,6 +331,16 @@ class StoreContract:
         assert self.search(searchable, 'metadata["plan"]:"bronze"') == ["cus_1"]
         assert self.search(searchable, 'email:"zed"') == ["cus_1"]
         assert self.search(searchable, 'email:"amy@rocketrides.io"') == ["cus_2"]
+        # One key kept (its value only changes case), one changed, one removed, one added.
+        searchable.replace({**record, "metadata": {"plan": "GOLD", "tier": "2", "new": "yes"}})
+        searchable.replace({**record, "metadata": {"plan": "gold", "tier": "3", "region": "eu"}})
+        assert self.search(searchable, 'metadata["plan"]:"gold"') == ["cus_5", "cus_2", "cus_1"]
+        assert self.search(searchable, 'metadata["tier"]:"3"') == ["cus_1"]
+        assert self.search(searchable, 'metadata["tier"]:"2"') == []
+        assert self.search(searchable, 'metadata["new"]:"yes"') == []
+        assert searchable.metadata_keys("region", "eu", KeyRange(), limit=5) == [(10, "cus_1")]
+        assert searchable.metadata_keys("tier", "2", KeyRange(), limit=5) == []
+        assert searchable.metadata_keys("new", "yes", KeyRange(), limit=5) == []
 
     def test_count_matches_stops_at_the_cap(self, searchable: Store) -> None:
         assert searchable.count_matches(parse('email~"amy"')) == 4
