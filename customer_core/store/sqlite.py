@@ -42,7 +42,11 @@ def _add_search_indexes(connection: sqlite3.Connection) -> None:
         _insert_metadata(connection, customer_id, created, _decode(body).get("metadata"))
 
 
-def _postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> set[tuple[str, str, int, str]]:
+Postings = set[tuple[str, str, int, str]]
+"""customer_metadata rows: (key, lowercase value, created, customer_id)."""
+
+
+def _postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> Postings:
     """The customer_metadata rows of a record: search matches metadata values case-insensitively."""
     if not metadata:
         return set()
@@ -55,11 +59,7 @@ def _insert_metadata(
     _write_postings(connection, set(), _postings(customer_id, created, metadata))
 
 
-def _write_postings(
-    connection: sqlite3.Connection,
-    old: set[tuple[str, str, int, str]],
-    new: set[tuple[str, str, int, str]],
-) -> None:
+def _write_postings(connection: sqlite3.Connection, old: Postings, new: Postings) -> None:
     """Change the metadata postings from ``old`` to ``new``, touching only the differences."""
     removed, added = old - new, new - old
     if removed:
@@ -412,35 +412,33 @@ class SQLiteStore(Store):
             ).fetchone()
         return None if row is None else (row[0], customer_id)
 
+    @staticmethod
+    def _live(connection: sqlite3.Connection, customer_id: str, action: str) -> tuple[int, Postings]:
+        """The created time and metadata postings of a live customer, which ``action`` needs."""
+        row = connection.execute("SELECT created, body FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        if row is None:
+            msg = f"No live customer {customer_id} to {action}."
+            raise RecordNotFoundError(msg)
+        created, body = row
+        return created, _postings(customer_id, created, _decode(body).get("metadata"))
+
     def replace(self, record: Record) -> None:
         customer_id = record["id"]
         with self._writing() as connection:
-            row = connection.execute("SELECT created, body FROM customers WHERE id = ?", (customer_id,)).fetchone()
-            if row is None:
-                msg = f"No live customer {customer_id} to replace."
-                raise RecordNotFoundError(msg)
-            created, old_body = row
+            created, postings = self._live(connection, customer_id, "replace")
             self._reserve_prefix(connection, record.get("invoice_prefix"), customer_id)
             body = {**record, "created": created}
             connection.execute(
                 "UPDATE customers SET email = ?, email_words = ?, body = ? WHERE id = ?",
                 (*_email_columns(record), _encode(body), customer_id),
             )
-            _write_postings(
-                connection,
-                _postings(customer_id, created, _decode(old_body).get("metadata")),
-                _postings(customer_id, created, record.get("metadata")),
-            )
+            _write_postings(connection, postings, _postings(customer_id, created, record.get("metadata")))
 
     def delete(self, customer_id: str) -> None:
         with self._writing() as connection:
-            row = connection.execute("SELECT created, body FROM customers WHERE id = ?", (customer_id,)).fetchone()
-            if row is None:
-                msg = f"No live customer {customer_id} to delete."
-                raise RecordNotFoundError(msg)
-            created, body = row
+            created, postings = self._live(connection, customer_id, "delete")
             connection.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-            _write_postings(connection, _postings(customer_id, created, _decode(body).get("metadata")), set())
+            _write_postings(connection, postings, set())
             connection.execute("INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, created))
 
     def scan(
