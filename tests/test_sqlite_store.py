@@ -176,6 +176,23 @@ def test_a_full_disk_fails_the_write_cleanly_and_keeps_earlier_data(tmp_path: Pa
         assert service.retrieve(kept.id).to_dict()["metadata"] == FULL["metadata"]
 
 
+def test_a_record_changed_by_another_program_into_bad_json_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "edited.db"
+    with SQLiteStore(path) as store:
+        service = CustomerService(store, seed=1)
+        broken, fine = service.create(email="a@example.com"), service.create(email="b@example.com")
+        other = sqlite3.connect(path)
+        other.execute("UPDATE customers SET body = '{\"id\": ' WHERE id = ?", (broken.id,))
+        other.commit()
+        other.close()
+        for call in (lambda: service.retrieve(broken.id), lambda: service.list(), lambda: service.delete(broken.id)):
+            with pytest.raises(StoreError, match="a stored record is not valid JSON") as caught:
+                call()
+            assert str(path) in caught.value.message and caught.value.http_status == 500
+        assert service.retrieve(fine.id).email == "b@example.com"  # type: ignore[union-attr]
+        assert not store.is_deleted(broken.id)  # the failed delete changed nothing
+
+
 # --- crashes and other processes ----------------------------------------------------------
 
 

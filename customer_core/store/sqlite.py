@@ -180,7 +180,9 @@ class _Access:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, (sqlite3.Error, ValueError)):
+            # Inside the block only SQL runs and stored JSON is read: a ValueError is a
+            # record that is not valid JSON (a file changed by something other than us).
             failure = self._store._fail(self._action, exc)
             self._release(type(failure), failure, traceback)
             raise failure from exc
@@ -234,6 +236,9 @@ class SQLiteStore(Store):
 
     def _fail(self, action: str, error: BaseException) -> StoreError:
         """The one place where sqlite3 errors become customer_core errors, naming the file."""
+        if isinstance(error, ValueError):
+            reason = f"a stored record is not valid JSON ({error})"
+            return StoreError(f"Could not {action} the customer store {self.path}: {reason}")
         return StoreError(f"Could not {action} the customer store {self.path}: {error}")
 
     def _connect(self) -> sqlite3.Connection:
@@ -398,7 +403,7 @@ class SQLiteStore(Store):
     def get(self, customer_id: str) -> Record | None:
         with self._reading() as connection:
             row = connection.execute("SELECT body FROM customers WHERE id = ?", (customer_id,)).fetchone()
-        return None if row is None else _decode(row[0])
+            return None if row is None else _decode(row[0])
 
     def is_deleted(self, customer_id: str) -> bool:
         with self._reading() as connection:
@@ -459,8 +464,7 @@ class SQLiteStore(Store):
         sql = f"SELECT body FROM customers {where} ORDER BY created {direction}, id {direction} LIMIT ?"
         arguments.append(-1 if limit is None else limit)
         with self._reading() as connection:
-            rows = connection.execute(sql, arguments).fetchall()
-        return [_decode(row[0]) for row in rows]
+            return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
 
     def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
         conditions, arguments = _range_conditions(key_range, id_column="customer_id")
@@ -484,7 +488,7 @@ class SQLiteStore(Store):
     def idempotency_get(self, key: str) -> dict[str, Any] | None:
         with self._reading() as connection:
             row = connection.execute("SELECT entry FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
-        return None if row is None else _decode(row[0])
+            return None if row is None else _decode(row[0])
 
     def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
         with self._writing() as connection:
