@@ -18,7 +18,7 @@ from typing import Any
 
 from .ast import Clause, Query
 
-__all__ = ["clause_matches", "matches", "word_key", "words"]
+__all__ = ["clause_matches", "matches", "value_key", "word_key", "words"]
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -35,6 +35,15 @@ def word_key(text: str) -> str:
     'amy rocket rides io'
     """
     return " ".join(words(text))
+
+
+def value_key(value: str) -> str:
+    """A metadata value as metadata indexes store it: search compares values case-insensitively.
+
+    >>> value_key("Gold")
+    'gold'
+    """
+    return value.lower()
 
 
 def _field_value(clause: Clause, record: Mapping[str, Any]) -> Any:
@@ -54,7 +63,7 @@ def clause_matches(clause: Clause, record: Mapping[str, Any]) -> bool:
     elif value is None:
         result = False
     elif clause.field == "metadata":
-        result = str(value).lower() == str(wanted).lower()
+        result = value_key(str(value)) == value_key(str(wanted))
     elif clause.operator == "~":
         result = str(wanted).lower() in str(value).lower()
     else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Union
 
 from .ast import Query
-from .evaluate import word_key
+from .evaluate import value_key, word_key
 
 __all__ = ["IndexHint", "created_bounds", "index_hint"]
 
@@ -50,7 +50,7 @@ def index_hint(query: Query) -> IndexHint:
     positive = [c for c in query.clauses if not c.negated and c.value is not None and c.operator == ":"]
     for clause in positive:
         if clause.field == "metadata" and clause.key is not None:
-            return ("metadata", clause.key, str(clause.value).lower())
+            return ("metadata", clause.key, value_key(str(clause.value)))
     for clause in positive:
         if clause.field == "email" and word_key(str(clause.value)):
             return ("email", word_key(str(clause.value)))

@@ -26,7 +26,7 @@ from typing import Any
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
-from ..search.evaluate import word_key
+from ..search.evaluate import value_key, word_key
 from .base import KeyRange, NestedTransaction, Record, SortKey, Store
 
 __all__ = ["MemoryStore"]
@@ -105,7 +105,7 @@ class MemoryStore(Store):
         if email is not None:
             entries.append((self._by_email_words, (word_key(email), created, customer_id)))
         for key, value in (record.get("metadata") or {}).items():
-            entries.append((self._by_metadata, (key, value.lower(), created, customer_id)))
+            entries.append((self._by_metadata, (key, value_key(value), created, customer_id)))
         return entries
 
     @staticmethod

@@ -25,7 +25,7 @@ from typing import Any, Literal, Union
 import pydantic_core
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
-from ..search.evaluate import word_key
+from ..search.evaluate import value_key, word_key
 from .base import KeyRange, NestedTransaction, Record, SortKey, Store
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -47,10 +47,10 @@ Postings = set[tuple[str, str, int, str]]
 
 
 def _postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> Postings:
-    """The customer_metadata rows of a record: search matches metadata values case-insensitively."""
+    """The customer_metadata rows of a record."""
     if not metadata:
         return set()
-    return {(key, value.lower(), created, customer_id) for key, value in metadata.items()}
+    return {(key, value_key(value), created, customer_id) for key, value in metadata.items()}
 
 
 def _insert_metadata(
