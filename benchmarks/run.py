@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from customer_core import Customer, CustomerService, MemoryStore, SQLiteStore, Store
+from customer_core.errors import DuplicateKeyError
 
 RECORD_PARAMS: dict[str, Any] = {
     "name": "Jenny Rosen",
@@ -69,15 +70,45 @@ def fill(service: CustomerService, start: int, stop: int, batch: int = 1000) -> 
                 service.create(**params_for(n))
 
 
+def prepared_records(count: int) -> list[dict[str, Any]]:
+    """Records exactly as the service stores them, made beforehand by a scratch service, so
+    that a store's own cost of ``insert`` can be timed without the service's work."""
+    scratch = MemoryStore()
+    service = CustomerService(scratch)
+    records = []
+    for n in range(count):
+        record = scratch.get(service.create(**params_for(30_000_000 + n)).id)
+        assert record is not None
+        records.append(record)
+    return records
+
+
+def insert_alone(store: Store, record: dict[str, Any]) -> None:
+    """``store.insert`` of a prepared record; a prefix the store already holds (its
+    prefixes came from another generator) is replaced, as the service would."""
+    while True:
+        try:
+            store.insert(record)
+            return
+        except DuplicateKeyError as error:
+            if error.key != "invoice_prefix":
+                raise
+            record["invoice_prefix"] = f"{random.getrandbits(32):08X}"
+
+
 def measure(
     service: CustomerService, ids: list[str], size: int, ops: int, raw_insert: Callable[[int], object] | None = None
 ) -> dict[str, float]:
-    """Operations per second at the current size (the creates add ``ops * ROUNDS`` customers).
-    With ``raw_insert``, durable creates are also paired with rounds of the raw peer."""
+    """Operations per second at the current size (the creates add customers).
+    With ``raw_insert``, durable creates are also paired with rounds of the raw peer.
+    ``insert alone`` rows time ``store.insert`` of prepared records: the store's share of
+    a create, a bound on what any service on top of it can reach."""
+    store = service.store
     rng = random.Random(size)
     body = service.retrieve(ids[0]).to_dict()
     sample = [rng.choice(ids) for _ in range(ops * ROUNDS)]
-    cursors = [rng.choice(ids) for _ in range(ops * ROUNDS)]
+    list_count = max(ops // 20, 50)
+    cursors = [rng.choice(ids) for _ in range(list_count * ROUNDS)]
     fresh = iter(range(size + 10_000_000, size + 20_000_000))
 
     def floor(n: int) -> object:
@@ -93,6 +124,23 @@ def measure(
             batch["open"] = service.batch()
             batch["open"].__enter__()
         return service.create(**params_for(next(fresh)))
+
+    durable_count = ops // 4
+    prepared = prepared_records(ops * ROUNDS + (durable_count * ROUNDS if raw_insert else 0))
+    alone_batched, alone_durable = prepared[: ops * ROUNDS], prepared[ops * ROUNDS :]
+
+    def insert_batched(n: int) -> object:
+        if n % 100 == 0:
+            if batch.get("open"):
+                batch["open"].__exit__(None, None, None)
+            batch["open"] = store.transaction()
+            batch["open"].__enter__()
+        insert_alone(store, alone_batched[n])
+        return None
+
+    def insert_durable(n: int) -> object:
+        insert_alone(store, alone_durable[n])
+        return None
 
     def retrieve(n: int) -> object:
         return service.retrieve(sample[n])
@@ -127,13 +175,18 @@ def measure(
     row["create"], row["create/floor"], floor_a = paired(create, ops)
     if raw_insert is not None:
         # Durable creates beside raw durable inserts, both fsync-bound: fewer calls per round.
-        _, row["create/raw"], row["raw"] = paired(create, ops // 4, raw_insert, ops // 4)
+        _, row["create/raw"], row["raw"] = paired(create, durable_count, raw_insert, durable_count)
+        _, row["alone/raw"], _ = paired(insert_durable, durable_count, raw_insert, durable_count)
     row["create_batched"], row["batched/floor"], floor_b = paired(create_batched, ops)
+    if batch.get("open"):
+        batch["open"].__exit__(None, None, None)
+        del batch["open"]
+    _, row["alone batched/floor"], _ = paired(insert_batched, ops)
     if batch.get("open"):
         batch["open"].__exit__(None, None, None)
     row["retrieve"], row["retrieve/floor"], floor_c = paired(retrieve, ops)
     row["update"], _, _ = paired(update, ops)
-    row["list100"], row["list/floor"], floor_d = paired(list_page, max(ops // 20, 50))
+    row["list100"], row["list/floor"], floor_d = paired(list_page, list_count)
     row["floor"] = statistics.median([floor_a, floor_b, floor_c, floor_d])
     return row
 
@@ -230,11 +283,13 @@ def main(argv: list[str] | None = None) -> None:
     print("# create = one per transaction (durable for sqlite: synchronous=FULL); batched = 100 per svc.batch().")
     print("# raw = plain sqlite3 INSERT of the same JSON, one per transaction, same pragmas; create/raw is")
     print("#   the median per-round ratio of durable-create rounds each right after a raw round.")
+    print("# insert alone = store.insert of records the service made beforehand (no service work): the")
+    print("#   store's own share of a create, durable (vs raw) and batched (vs the floor).")
     print("# list = one page of 100 via starting_after, to_dict() included; 'floor-ops' = list time x floor rate.")
     print("# ratios to the floor are medians of per-round ratios, each op round right after a floor round.")
     search_rows: list[tuple[str, int, dict[str, float]]] = []
     header = ("| store | customers | floor | create | create/floor | batched (/floor) | raw sqlite3 | create/raw | "
-              "retrieve | retrieve/floor | update | list 100 ms | list floor-ops | list vs 10k | memory |")
+              "insert alone/raw | insert alone batched/floor | retrieve | retrieve/floor | update | list 100 ms | list floor-ops | list vs 10k | memory |")
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for store_name in args.stores:
@@ -253,12 +308,13 @@ def main(argv: list[str] | None = None) -> None:
             if isinstance(store, SQLiteStore):
                 raw_insert = raw_sqlite_insert(args.dir, service.retrieve(ids[0]).to_dict(), store.synchronous)
             row = measure(service, ids, size, args.ops, raw_insert)
-            stored = size + 2 * args.ops * ROUNDS + (args.ops // 4) * ROUNDS
+            stored = store.count()
             raw = "-"
-            create_vs_raw = "-"
+            create_vs_raw = alone_vs_raw = "-"
             memory = f"{per_customer:,.0f} B/customer"
             if isinstance(store, SQLiteStore):
                 raw, create_vs_raw = f"{row['raw']:,.0f}", f"{row['create/raw']:.2f}"
+                alone_vs_raw = f"{row['alone/raw']:.2f}"
                 seconds, rss = open_cost(Path(store.path), ids[-1])
                 memory = f"open {seconds * 1000:.0f} ms, RSS {rss:.0f} MiB"
             search_rows.append((store_name, size, measure_search(service, size)))
@@ -267,7 +323,7 @@ def main(argv: list[str] | None = None) -> None:
             first_list_ms = first_list_ms or list_ms
             print(f"| {store_name} | {size:,} | {floor:,.0f} | {row['create']:,.0f} | "
                   f"{row['create/floor']:.2f} | {row['create_batched']:,.0f} ({row['batched/floor']:.2f}) | "
-                  f"{raw} | {create_vs_raw} | {row['retrieve']:,.0f} | {row['retrieve/floor']:.2f} | "
+                  f"{raw} | {create_vs_raw} | {alone_vs_raw} | {row['alone batched/floor']:.2f} | {row['retrieve']:,.0f} | {row['retrieve/floor']:.2f} | "
                   f"{row['update']:,.0f} | {list_ms:.3f} | {1 / row['list/floor']:.0f} | "
                   f"{list_ms / first_list_ms:.2f}x | {memory} |",
                   flush=True)
