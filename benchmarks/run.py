@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,28 @@ def insert_alone(store: Store, record: dict[str, Any]) -> None:
             record["invoice_prefix"] = f"{random.getrandbits(32):08X}"
 
 
+class InBatches:
+    """An operation run 100 calls to a transaction: every 100th call commits the open
+    transaction (from ``open_batch``) and opens the next; ``close`` commits the last."""
+
+    def __init__(self, open_batch: Callable[[], AbstractContextManager[object]], step: Callable[[int], object]) -> None:
+        self._open_batch = open_batch
+        self._step = step
+        self._batch: AbstractContextManager[object] | None = None
+
+    def __call__(self, n: int) -> object:
+        if n % 100 == 0:
+            self.close()
+            self._batch = self._open_batch()
+            self._batch.__enter__()
+        return self._step(n)
+
+    def close(self) -> None:
+        if self._batch is not None:
+            self._batch.__exit__(None, None, None)
+            self._batch = None
+
+
 def measure(
     service: CustomerService, ids: list[str], size: int, ops: int, raw_insert: Callable[[int], object] | None = None
 ) -> dict[str, float]:
@@ -117,30 +140,16 @@ def measure(
     def create(n: int) -> object:
         return service.create(**params_for(next(fresh)))
 
-    def create_batched(n: int) -> object:
-        if n % 100 == 0:
-            if batch.get("open"):
-                batch["open"].__exit__(None, None, None)
-            batch["open"] = service.batch()
-            batch["open"].__enter__()
-        return service.create(**params_for(next(fresh)))
-
+    create_batched = InBatches(service.batch, create)
     durable_count = ops // 4
     prepared = prepared_records(ops * ROUNDS + (durable_count * ROUNDS if raw_insert else 0))
     alone_batched, alone_durable = prepared[: ops * ROUNDS], prepared[ops * ROUNDS :]
 
-    def insert_batched(n: int) -> object:
-        if n % 100 == 0:
-            if batch.get("open"):
-                batch["open"].__exit__(None, None, None)
-            batch["open"] = store.transaction()
-            batch["open"].__enter__()
-        insert_alone(store, alone_batched[n])
-        return None
-
     def insert_durable(n: int) -> object:
         insert_alone(store, alone_durable[n])
         return None
+
+    insert_batched = InBatches(store.transaction, lambda n: insert_alone(store, alone_batched[n]))
 
     def retrieve(n: int) -> object:
         return service.retrieve(sample[n])
@@ -170,7 +179,6 @@ def measure(
             ratios.append(op_rate / floor_rate)
         return statistics.median(rates), statistics.median(ratios), statistics.median(floors)
 
-    batch: dict[str, Any] = {}
     row: dict[str, float] = {}
     row["create"], row["create/floor"], floor_a = paired(create, ops)
     if raw_insert is not None:
@@ -178,12 +186,9 @@ def measure(
         _, row["create/raw"], row["raw"] = paired(create, durable_count, raw_insert, durable_count)
         _, row["alone/raw"], _ = paired(insert_durable, durable_count, raw_insert, durable_count)
     row["create_batched"], row["batched/floor"], floor_b = paired(create_batched, ops)
-    if batch.get("open"):
-        batch["open"].__exit__(None, None, None)
-        del batch["open"]
+    create_batched.close()
     _, row["alone batched/floor"], _ = paired(insert_batched, ops)
-    if batch.get("open"):
-        batch["open"].__exit__(None, None, None)
+    insert_batched.close()
     row["retrieve"], row["retrieve/floor"], floor_c = paired(retrieve, ops)
     row["update"], _, _ = paired(update, ops)
     row["list100"], row["list/floor"], floor_d = paired(list_page, list_count)
