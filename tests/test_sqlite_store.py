@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import sqlite3
@@ -191,6 +192,35 @@ def test_a_record_changed_by_another_program_into_bad_json_is_a_store_error(tmp_
             assert str(path) in caught.value.message and caught.value.http_status == 500
         assert service.retrieve(fine.id).email == "b@example.com"  # type: ignore[union-attr]
         assert not store.is_deleted(broken.id)  # the failed delete changed nothing
+
+
+def test_a_substring_search_decodes_only_the_records_that_can_match(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "search.db") as store:
+        service = CustomerService(store, seed=1)
+        for number in range(40):
+            service.create(name=f"Customer {number}")
+        rocket = service.create(name="Amy ROCKET")
+        service.create(name="Customer 40")
+        assert [record["id"] for record in store.scan_containing("rocket", limit=100)] == [rocket.id]
+        assert [customer.id for customer in service.search(query='name~"rocket"').data] == [rocket.id]
+        # Text a JSON body would hold escaped cannot narrow: every record comes back for search to check.
+        assert len(store.scan_containing('"rocket"', limit=100)) == 42
+
+
+def test_a_substring_search_checks_bodies_another_writer_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "escaped.db"
+    with SQLiteStore(path) as store:
+        service = CustomerService(store, seed=1)
+        kelvin = service.create(name="\u212aim Rocket")  # a Kelvin sign: str.lower() makes it "k"
+        service.create(name="Bob")
+        other = sqlite3.connect(path)
+        (body,) = other.execute("SELECT body FROM customers WHERE id = ?", (kelvin.id,)).fetchone()
+        escaped = json.dumps(json.loads(body))  # the same record, non-ASCII written as \\u escapes
+        assert "\u212a" not in escaped
+        other.execute("UPDATE customers SET body = ? WHERE id = ?", (escaped, kelvin.id))
+        other.commit()
+        other.close()
+        assert [customer.id for customer in service.search(query='name~"kim"').data] == [kelvin.id]
 
 
 # --- crashes and other processes ----------------------------------------------------------

@@ -9,6 +9,8 @@ metadata first (the most selective), then email.
 ('metadata', 'plan', 'gold')
 >>> created_bounds(parse("created>10 created<=20"))
 (11, 20)
+>>> substring_hint(parse('name~"Rock" created>10'))
+'rock'
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Union
 from .ast import Query
 from .evaluate import value_key, word_key
 
-__all__ = ["IndexHint", "created_bounds", "index_hint"]
+__all__ = ["IndexHint", "created_bounds", "index_hint", "substring_hint"]
 
 IndexHint = Union[tuple[str, str, str], tuple[str, str], None]
 """``("metadata", key, lowercase value)``, ``("email", word key)`` or None (scan)."""
@@ -54,4 +56,15 @@ def index_hint(query: Query) -> IndexHint:
     for clause in positive:
         if clause.field == "email" and word_key(str(clause.value)):
             return ("email", word_key(str(clause.value)))
+    return None
+
+
+def substring_hint(query: Query) -> str | None:
+    """The lowercase text of a positive ``~`` clause of an AND query (every match contains
+    it, case-insensitively, in some field), or None: a store may skip records without it."""
+    if query.conjunction != "AND":
+        return None
+    for clause in query.clauses:
+        if clause.operator == "~" and not clause.negated and clause.value is not None:
+            return str(clause.value).lower()
     return None

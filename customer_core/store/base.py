@@ -18,7 +18,7 @@ from typing import Any
 
 from ..search.ast import Query
 from ..search.evaluate import matches
-from ..search.plan import created_bounds, index_hint
+from ..search.plan import created_bounds, index_hint, substring_hint
 
 __all__ = ["KeyRange", "NestedTransaction", "Record", "SortKey", "Store"]
 
@@ -190,6 +190,13 @@ class Store(abc.ABC):
         has an index for the filter: never a walk over all customers.
         """
 
+    def scan_containing(self, text: str, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
+        """``scan`` for a substring search: live records in ``key_range``, newest first, at
+        most ``limit``, of which a store may leave out any record in which no string value
+        contains ``text`` (lowercase) case-insensitively. Search checks every record it
+        gets, so leaving out fewer is always correct; this default leaves out none."""
+        return self.scan(key_range, limit=limit)
+
     @abc.abstractmethod
     def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
         """Return sort keys of live customers whose ``metadata[key]``, lowercased, equals
@@ -204,8 +211,9 @@ class Store(abc.ABC):
         """Return up to ``limit`` live records matching ``query`` in ``key_range``, newest first.
 
         Uses ``metadata_keys`` or ``email_word_keys`` when the query allows (see
-        ``customer_core.search.plan``), else walks the key range a page at a time, so
-        memory stays bounded by the page, not the store. Every candidate is checked with
+        ``customer_core.search.plan``), else walks the key range a page at a time (through
+        ``scan_containing`` when a ``~`` clause lets the store skip records), so memory
+        stays bounded by the page, not the store. Every candidate is checked with
         ``customer_core.search.matches``: indexes only narrow, they never decide.
         """
         found: list[Record] = []
@@ -237,7 +245,7 @@ class Store(abc.ABC):
             key_range = key_range.intersect(KeyRange(upper=(highest + 1, ""), upper_inclusive=False))
         hint = index_hint(query)
         if hint is None:
-            yield from self._walk(key_range, first_chunk)
+            yield from self._walk(key_range, first_chunk, containing=substring_hint(query))
             return
         if hint[0] == "email":
             keys = sorted(self.email_word_keys(hint[1], key_range), reverse=True)
@@ -259,11 +267,15 @@ class Store(abc.ABC):
             if record is not None:  # deleted since the keys were read
                 yield record
 
-    def _walk(self, key_range: KeyRange, batch_size: int = _CHUNK) -> Iterator[Record]:
-        """Every live record in the range, newest first, in batches growing to ``_CHUNK``."""
+    def _walk(self, key_range: KeyRange, batch_size: int = _CHUNK, containing: str | None = None) -> Iterator[Record]:
+        """Every live record in the range, newest first, in batches growing to ``_CHUNK``;
+        with ``containing``, the store may skip records without that text (``scan_containing``)."""
         batch_size = max(1, batch_size)
         while True:
-            page = self.scan(key_range, limit=batch_size)
+            if containing is None:
+                page = self.scan(key_range, limit=batch_size)
+            else:
+                page = self.scan_containing(containing, key_range, limit=batch_size)
             yield from page
             if len(page) < batch_size:
                 return

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -254,6 +255,7 @@ class SQLiteStore(Store):
             )
         except sqlite3.Error as error:
             raise self._fail("open", error) from error
+        connection.create_function("customer_core_may_contain", 2, _may_contain, deterministic=True)
         try:
             version = self._read_version(connection)
             if self.path != ":memory:":
@@ -459,6 +461,20 @@ class SQLiteStore(Store):
             # Served by the email-words index; the exact, case-sensitive email filters it.
             conditions[:0] = ["email_words = ?", "email = ?"]
             arguments[:0] = [word_key(email), email]
+        return self._select(conditions, arguments, descending, limit)
+
+    def scan_containing(self, text: str, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
+        # SQLite skips, without handing them to Python's JSON decoder, the rows whose body
+        # cannot hold the text (see _may_contain); most of a search's cost is decoding.
+        if not _SAFE_TEXT.fullmatch(text):
+            return self.scan(key_range, limit=limit)
+        conditions, arguments = _range_conditions(key_range)
+        conditions.append("customer_core_may_contain(body, ?)")
+        arguments.append(text.lower())
+        return self._select(conditions, arguments, True, limit)
+
+    def _select(self, conditions: list[str], arguments: list[Any], descending: bool, limit: int | None) -> list[Record]:
+        """Bodies of the customers meeting ``conditions``, in key order."""
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         direction = "DESC" if descending else "ASC"
         sql = f"SELECT body FROM customers {where} ORDER BY created {direction}, id {direction} LIMIT ?"
@@ -552,6 +568,19 @@ class SQLiteStore(Store):
                 expected |= _postings(customer_id, created, record.get("metadata"))
             stored = set(connection.execute("SELECT key, value, created, customer_id FROM customer_metadata"))
             assert stored == expected
+
+
+# Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.
+_SAFE_TEXT = re.compile(r'[ !#-\[\]-~]+')
+
+
+def _may_contain(body: str, text: str) -> bool:
+    """Whether a customer's JSON body may hold a value that contains ``text`` (lowercase,
+    matched by _SAFE_TEXT) case-insensitively. Exact in one direction: JSON writes such a
+    value's characters around the text as they are, and str.lower() folds them the same
+    in the body as in the value. A body with \\u escapes (JSON from another writer may
+    escape any character) is let through."""
+    return text in body.lower() or "\\u" in body
 
 
 def _email_columns(record: Record) -> tuple[str | None, str | None]:

@@ -342,6 +342,49 @@ class StoreContract:
         assert searchable.metadata_keys("tier", "2", KeyRange(), limit=5) == []
         assert searchable.metadata_keys("new", "yes", KeyRange(), limit=5) == []
 
+    # Names whose case folding or JSON form is awkward: a Kelvin sign that str.lower() turns
+    # into "k", a dotted capital I that becomes two characters, a quote and a backslash
+    # that JSON escapes, a control character, non-ASCII letters.
+    AWKWARD_NAMES = (
+        "\u212aIM Rocket",
+        "\u0130stanbul Rides",
+        'Amy "Rocket" Jones',
+        "back\\slash rock",
+        "tab\there rocker",
+        "Zoë Rockefeller",
+        "plain name",
+    )
+
+    @pytest.fixture
+    def awkward(self, store: Store) -> Store:
+        for number, name in enumerate(self.AWKWARD_NAMES):
+            store.insert(make_record(f"cus_{number}", 10 * number, name=name))
+        return store
+
+    @pytest.mark.parametrize(
+        "text", ["kim", "rock", "rocket", '"rocket"', "back\\slash", "tab\there", "zoë", "i\u0307stanbul", "istanbul"]
+    )
+    def test_scan_containing_leaves_out_no_record_holding_the_text(self, awkward: Store, text: str) -> None:
+        holding = [
+            f"cus_{number}" for number, name in enumerate(self.AWKWARD_NAMES) if text in name.lower()
+        ]
+        found = ids(awkward.scan_containing(text, limit=100))
+        assert set(holding) <= set(found)
+        everything = ids(awkward.scan(limit=100))
+        assert found == [customer_id for customer_id in everything if customer_id in found]  # newest first
+        assert len(awkward.scan_containing(text, limit=1)) <= 1
+        in_range = ids(awkward.scan_containing(text, KeyRange(upper=(30, "cus_3")), limit=100))
+        assert set(in_range) == {customer_id for customer_id in found if int(customer_id[-1]) <= 3}
+
+    def test_substring_search_folds_case_as_python_does(self, awkward: Store) -> None:
+        assert self.search(awkward, 'name~"kim"') == ["cus_0"]
+        assert self.search(awkward, 'name~"ROCK"') == ["cus_5", "cus_4", "cus_3", "cus_2", "cus_0"]
+        assert self.search(awkward, 'name~"\\"rocket\\""') == ["cus_2"]
+        assert self.search(awkward, 'name~"zoë"') == ["cus_5"]
+        assert self.search(awkward, 'name~"i\u0307stanbul"') == ["cus_1"]
+        assert self.search(awkward, 'name~"stanbul" created>5') == ["cus_1"]
+        assert self.search(awkward, 'name~"nowhere"') == []
+
     def test_count_matches_stops_at_the_cap(self, searchable: Store) -> None:
         assert searchable.count_matches(parse('email~"amy"')) == 4
         assert searchable.count_matches(parse('email~"amy"'), cap=2) == 2
