@@ -31,6 +31,10 @@ from .base import KeyRange, NestedTransaction, Record, SortKey, Store
 
 __all__ = ["MemoryStore"]
 
+# UTF-8 of the only non-ASCII letters whose str.lower() holds an ASCII letter ("k", "i").
+_KELVIN_SIGN = "\u212a".encode()
+_DOTTED_CAPITAL_I = "\u0130".encode()
+
 
 class MemoryStore(Store):
     """Customer records in memory; fast, bounded in memory per record, not durable.
@@ -244,6 +248,28 @@ class MemoryStore(Store):
                 if (record := decode(records[entry[2]]))["email"] == email
             )
             return list(islice(exact, limit))
+
+    def scan_containing(self, text: str, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
+        # A record's marshal bytes hold each ASCII string as is and others as UTF-8, so a
+        # record whose value contains ASCII ``text`` case-insensitively holds its bytes
+        # once ASCII letters are folded, unless the text's k or i came from one of the two
+        # non-ASCII letters str.lower() turns into them: those records are let through.
+        # Checking bytes costs a fraction of decoding the record.
+        if not text.isascii():
+            return self.scan(key_range, limit=limit)
+        needle = text.lower().encode()
+        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+        with self._lock:
+            self._ensure_open()
+            records, decode = self._records, self._decode
+            keys = self._order.irange(key_range.lower, key_range.upper, inclusive, reverse=True)
+            payloads = (records[key[1]] for key in keys)
+            candidates = (
+                decode(payload)
+                for payload in payloads
+                if needle in payload.lower() or _KELVIN_SIGN in payload or _DOTTED_CAPITAL_I in payload
+            )
+            return list(islice(candidates, limit))
 
     def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
         lower = (key, value, *key_range.lower) if key_range.lower else (key, value)

@@ -343,11 +343,11 @@ class StoreContract:
         assert searchable.metadata_keys("new", "yes", KeyRange(), limit=5) == []
 
     # Names whose case folding or JSON form is awkward: a Kelvin sign that str.lower() turns
-    # into "k", a dotted capital I that becomes two characters, a quote and a backslash
+    # into "k", a dotted capital I that becomes "i" and a dot, a quote and a backslash
     # that JSON escapes, a control character, non-ASCII letters.
     AWKWARD_NAMES = (
         "\u212aIM Rocket",
-        "\u0130stanbul Rides",
+        "TA\u0130PE\u0130 Rides",
         'Amy "Rocket" Jones',
         "back\\slash rock",
         "tab\there rocker",
@@ -362,7 +362,7 @@ class StoreContract:
         return store
 
     @pytest.mark.parametrize(
-        "text", ["kim", "rock", "rocket", '"rocket"', "back\\slash", "tab\there", "zoë", "i\u0307stanbul", "istanbul"]
+        "text", ["kim", "rock", "rocket", '"rocket"', "back\\slash", "tab\there", "zoë", "tai", "pei\u0307"]
     )
     def test_scan_containing_leaves_out_no_record_holding_the_text(self, awkward: Store, text: str) -> None:
         holding = [
@@ -381,8 +381,9 @@ class StoreContract:
         assert self.search(awkward, 'name~"ROCK"') == ["cus_5", "cus_4", "cus_3", "cus_2", "cus_0"]
         assert self.search(awkward, 'name~"\\"rocket\\""') == ["cus_2"]
         assert self.search(awkward, 'name~"zoë"') == ["cus_5"]
-        assert self.search(awkward, 'name~"i\u0307stanbul"') == ["cus_1"]
-        assert self.search(awkward, 'name~"stanbul" created>5') == ["cus_1"]
+        assert self.search(awkward, 'name~"tai"') == ["cus_1"]  # its "i" is the dotted I's
+        assert self.search(awkward, 'name~"pei\u0307"') == ["cus_1"]
+        assert self.search(awkward, 'name~"rides" created>5') == ["cus_1"]
         assert self.search(awkward, 'name~"nowhere"') == []
 
     def test_count_matches_stops_at_the_cap(self, searchable: Store) -> None:
