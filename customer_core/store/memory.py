@@ -19,7 +19,7 @@ from __future__ import annotations
 import marshal
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -220,6 +220,12 @@ class MemoryStore(Store):
 
             self._log(undo)
 
+    def _keys(self, key_range: KeyRange, descending: bool) -> Iterator[SortKey]:
+        """The sort keys of live records in ``key_range``, in key order."""
+        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+        keys: Iterator[SortKey] = self._order.irange(key_range.lower, key_range.upper, inclusive, reverse=descending)
+        return keys
+
     def scan(
         self,
         key_range: KeyRange = KeyRange(),
@@ -233,9 +239,7 @@ class MemoryStore(Store):
             self._ensure_open()
             records, decode = self._records, self._decode
             if email is None:
-                keys = self._order.irange(
-                    key_range.lower, key_range.upper, inclusive, reverse=descending
-                )
+                keys = self._keys(key_range, descending)
                 return [decode(records[key[1]]) for key in islice(keys, limit)]
             # The email-words index holds every spelling of this email's words (case,
             # punctuation); keep the exact, case-sensitive ones.
@@ -258,12 +262,10 @@ class MemoryStore(Store):
         if not text.isascii():
             return self.scan(key_range, limit=limit)
         needle = text.lower().encode()
-        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
         with self._lock:
             self._ensure_open()
             records, decode = self._records, self._decode
-            keys = self._order.irange(key_range.lower, key_range.upper, inclusive, reverse=True)
-            payloads = (records[key[1]] for key in keys)
+            payloads = (records[key[1]] for key in self._keys(key_range, descending=True))
             candidates = (
                 decode(payload)
                 for payload in payloads
