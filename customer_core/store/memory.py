@@ -10,8 +10,9 @@ about 0.5 KiB per customer instead of about 7.6 KiB for a pydantic model.
 
 Indexes: SortedLists of ``(created, id)`` for list pages, ``(email word key, created,
 id)`` for email lookups (the list's exact email filters that group) and search, and
-``(metadata key, lowercase value, created, id)`` for search; dicts for ids, tombstones and prefixes. Entries are tuples of
-strings and ints, which the garbage collector stops tracking after one pass.
+``(metadata key, lowercase value, created, id)`` for search; dicts for ids, tombstones
+and prefixes. Entries are tuples of strings and ints, which the garbage collector stops
+tracking after one pass.
 """
 
 from __future__ import annotations
@@ -234,7 +235,6 @@ class MemoryStore(Store):
         email: str | None = None,
         limit: int | None = None,
     ) -> list[Record]:
-        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
         with self._lock:
             self._ensure_open()
             records, decode = self._records, self._decode
@@ -244,6 +244,7 @@ class MemoryStore(Store):
             # The email-words index holds every spelling of this email's words (case,
             # punctuation); keep the exact, case-sensitive ones.
             key = word_key(email)
+            inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
             lower = (key, *key_range.lower) if key_range.lower else (key,)
             upper = (key, *key_range.upper) if key_range.upper else (key, math.inf)
             exact = (
