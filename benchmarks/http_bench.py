@@ -26,7 +26,10 @@ from .run import rate
 
 API_KEY = "sk_test_benchmark_0123456789"
 ROUNDS = 3
-HEADERS = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/x-www-form-urlencoded"}
+HEADERS = {
+    "Authorization": f"Bearer {API_KEY}",
+    "Content-Type": "application/x-www-form-urlencoded",
+}
 
 
 def free_port() -> int:
@@ -52,17 +55,42 @@ def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
 def servers(directory: Path) -> dict[str, Callable[[int], list[str]]]:
     python = sys.executable
     return {
-        "floor (trivial JSON, same stack)": lambda port: [python, "-m", "benchmarks.floor_app", str(port)],
+        "floor (trivial JSON, same stack)": lambda port: [
+            python,
+            "-m",
+            "benchmarks.floor_app",
+            str(port),
+        ],
         "customer_core memory": lambda port: [
-            python, "-m", "customer_core.cli", "serve", "--memory", "--port", str(port),
-            "--api-key", API_KEY, "--log-level", "warning",
+            python,
+            "-m",
+            "customer_core.cli",
+            "serve",
+            "--memory",
+            "--port",
+            str(port),
+            "--api-key",
+            API_KEY,
+            "--log-level",
+            "warning",
         ],
         "customer_core sqlite FULL": lambda port: [
-            python, "-m", "customer_core.cli", "serve", "--data", str(directory / f"http-{port}.db"),
-            "--port", str(port), "--api-key", API_KEY, "--log-level", "warning",
+            python,
+            "-m",
+            "customer_core.cli",
+            "serve",
+            "--data",
+            str(directory / f"http-{port}.db"),
+            "--port",
+            str(port),
+            "--api-key",
+            API_KEY,
+            "--log-level",
+            "warning",
         ],
         "localstripe": lambda port: [
-            python, "-c",
+            python,
+            "-c",
             "from aiohttp import web; from localstripe.resources import store; from localstripe.server import app; "
             f"store.try_load_from_disk(); web.run_app(app, host='127.0.0.1', port={port}, access_log=None, print=None)",
         ],
@@ -95,10 +123,16 @@ def prefill_localstripe(size: int) -> None:
 
 
 def body_for(n: int) -> bytes:
-    return urlencode({
-        "name": "Jenny Rosen", "email": f"customer{n}@example.com", "description": "A test customer",
-        "phone": "+15555550123", "metadata[order_id]": str(n), "metadata[plan]": "gold",
-    }).encode()
+    return urlencode(
+        {
+            "name": "Jenny Rosen",
+            "email": f"customer{n}@example.com",
+            "description": "A test customer",
+            "phone": "+15555550123",
+            "metadata[order_id]": str(n),
+            "metadata[plan]": "gold",
+        }
+    ).encode()
 
 
 class Client:
@@ -116,13 +150,19 @@ class Client:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.http_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.http_bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--sizes", nargs="+", type=int, default=[1_000, 10_000])
     parser.add_argument("--ops", type=int, default=500, help="requests per round")
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp())
-    print(f"# HTTP benchmark, {time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    print("# requests/s with one keep-alive client, median of 3 rounds; list = GET /v1/customers?limit=100")
+    print(
+        f"# HTTP benchmark, {time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
+    print(
+        "# requests/s with one keep-alive client, median of 3 rounds; list = GET /v1/customers?limit=100"
+    )
     print("| server | customers | create/s | retrieve/s | list 100/s | list ms |")
     print("|---|---|---|---|---|---|")
     for name, command in servers(directory).items():
@@ -145,8 +185,13 @@ def main(argv: list[str] | None = None) -> None:
         try:
             client = Client(port)
             if name.startswith("floor"):
-                ping = rate(lambda n: client.call("GET", "/ping"), args.ops * 4, ROUNDS)
-                print(f"| {name} | - | {ping:,.0f} | {ping:,.0f} | {ping:,.0f} | {1000 / ping:.3f} |", flush=True)
+                ping = rate(
+                    lambda n, client=client: client.call("GET", "/ping"), args.ops * 4, ROUNDS
+                )
+                print(
+                    f"| {name} | - | {ping:,.0f} | {ping:,.0f} | {ping:,.0f} | {1000 / ping:.3f} |",
+                    flush=True,
+                )
                 continue
             stored, ids = 0, []
             for size in sorted(args.sizes):
@@ -162,10 +207,23 @@ def main(argv: list[str] | None = None) -> None:
 def measure(name: str, client: Client, size: int, ids: list[str], ops: int, *, slow: bool) -> int:
     """Print one row; return how many customers the measured creates added."""
     create_ops = max(ops // (100 if slow else 1), 3)
-    creates = rate(lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), create_ops, ROUNDS)
-    retrieves = rate(lambda n: client.call("GET", f"/v1/customers/{ids[n % len(ids)]}"), ops // (5 if slow else 1), ROUNDS)
-    lists = rate(lambda n: client.call("GET", "/v1/customers?limit=100"), max(ops // (50 if slow else 10), 5), ROUNDS)
-    print(f"| {name} | {size:,} | {creates:,.0f} | {retrieves:,.0f} | {lists:,.1f} | {1000 / lists:.2f} |", flush=True)
+    creates = rate(
+        lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), create_ops, ROUNDS
+    )
+    retrieves = rate(
+        lambda n: client.call("GET", f"/v1/customers/{ids[n % len(ids)]}"),
+        ops // (5 if slow else 1),
+        ROUNDS,
+    )
+    lists = rate(
+        lambda n: client.call("GET", "/v1/customers?limit=100"),
+        max(ops // (50 if slow else 10), 5),
+        ROUNDS,
+    )
+    print(
+        f"| {name} | {size:,} | {creates:,.0f} | {retrieves:,.0f} | {lists:,.1f} | {1000 / lists:.2f} |",
+        flush=True,
+    )
     return 3 * create_ops
 
 

@@ -34,7 +34,12 @@ RECORD_PARAMS: dict[str, Any] = {
     "email": "jenny.rosen@example.com",
     "description": "A test customer",
     "phone": "+15555550123",
-    "address": {"city": "Paris", "country": "FR", "line1": "1 rue de Rivoli", "postal_code": "75001"},
+    "address": {
+        "city": "Paris",
+        "country": "FR",
+        "line1": "1 rue de Rivoli",
+        "postal_code": "75001",
+    },
     "metadata": {"order_id": "6735", "plan": "gold"},
     "preferred_locales": ["fr", "en"],
 }
@@ -44,7 +49,11 @@ ROUNDS = 5
 
 def params_for(n: int) -> dict[str, Any]:
     """A realistic create body; the email varies so the email index has many keys."""
-    return {**RECORD_PARAMS, "email": f"customer{n}@example.com", "metadata": {"order_id": str(n), "plan": "gold"}}
+    return {
+        **RECORD_PARAMS,
+        "email": f"customer{n}@example.com",
+        "metadata": {"order_id": str(n), "plan": "gold"},
+    }
 
 
 def rss_bytes() -> int:
@@ -101,7 +110,11 @@ class InBatches:
     """An operation run 100 calls to a transaction: every 100th call commits the open
     transaction (from ``open_batch``) and opens the next; ``close`` commits the last."""
 
-    def __init__(self, open_batch: Callable[[], AbstractContextManager[object]], step: Callable[[int], object]) -> None:
+    def __init__(
+        self,
+        open_batch: Callable[[], AbstractContextManager[object]],
+        step: Callable[[int], object],
+    ) -> None:
         self._open_batch = open_batch
         self._step = step
         self._batch: AbstractContextManager[object] | None = None
@@ -120,7 +133,11 @@ class InBatches:
 
 
 def measure(
-    service: CustomerService, ids: list[str], size: int, ops: int, raw_insert: Callable[[int], object] | None = None
+    service: CustomerService,
+    ids: list[str],
+    size: int,
+    ops: int,
+    raw_insert: Callable[[int], object] | None = None,
 ) -> dict[str, float]:
     """Operations per second at the current size (the creates add customers).
     With ``raw_insert``, durable creates are also paired with rounds of the raw peer.
@@ -161,7 +178,10 @@ def measure(
         return service.list(limit=100, starting_after=cursors[n]).to_dict()
 
     def paired(
-        operation: Callable[[int], object], count: int, baseline: Callable[[int], object] = floor, base_count: int = ops
+        operation: Callable[[int], object],
+        count: int,
+        baseline: Callable[[int], object] = floor,
+        base_count: int = ops,
     ) -> tuple[float, float, float]:
         """Alternate a round of the baseline (the floor unless said) and a round of
         ``operation``: the machine is shared, so a ratio is only fair between neighbouring
@@ -223,7 +243,9 @@ def measure_search(service: CustomerService, size: int) -> dict[str, float]:
     return results
 
 
-def raw_sqlite_insert(directory: Path, record: dict[str, Any], synchronous: str) -> Callable[[int], object]:
+def raw_sqlite_insert(
+    directory: Path, record: dict[str, Any], synchronous: str
+) -> Callable[[int], object]:
     """The peer: a plain sqlite3 insert of the same JSON, one per transaction, same settings,
     into a fresh file beside the store's."""
     path = directory / "raw-sqlite-bench.db"
@@ -232,7 +254,9 @@ def raw_sqlite_insert(directory: Path, record: dict[str, Any], synchronous: str)
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={synchronous}")
-    connection.execute("CREATE TABLE customers (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID")
+    connection.execute(
+        "CREATE TABLE customers (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID"
+    )
     body = json.dumps(record, separators=(",", ":"))
     fresh = iter(range(10**12))
 
@@ -254,7 +278,9 @@ def open_cost(path: Path, customer_id: str) -> tuple[float, float]:
         "rss = int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'); "
         "print(elapsed, rss / 2**20)"
     )
-    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
     seconds, rss = (float(value) for value in output.split())
     return seconds, rss
 
@@ -273,28 +299,48 @@ STORES: dict[str, Callable[[Path], Store]] = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--stores", nargs="+", default=sorted(STORES), choices=sorted(STORES))
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--ops", type=int, default=2000, help="calls per round and operation")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where file stores live")
+    parser.add_argument(
+        "--dir", type=Path, default=Path(tempfile.gettempdir()), help="where file stores live"
+    )
     args = parser.parse_args(argv)
 
     print(f"# customer_core benchmarks, {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"# {platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, SQLite {sqlite3.sqlite_version}; gc thresholds {gc.get_threshold()} "
-          "(defaults, untouched)")
-    print("# ops/s, median of 5 rounds. floor = pydantic model_validate + model_dump of the same record.")
-    print("# create = one per transaction (durable for sqlite: synchronous=FULL); batched = 100 per svc.batch().")
-    print("# raw = plain sqlite3 INSERT of the same JSON, one per transaction, same pragmas; create/raw is")
+    print(
+        f"# {platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, SQLite {sqlite3.sqlite_version}; gc thresholds {gc.get_threshold()} "
+        "(defaults, untouched)"
+    )
+    print(
+        "# ops/s, median of 5 rounds. floor = pydantic model_validate + model_dump of the same record."
+    )
+    print(
+        "# create = one per transaction (durable for sqlite: synchronous=FULL); batched = 100 per svc.batch()."
+    )
+    print(
+        "# raw = plain sqlite3 INSERT of the same JSON, one per transaction, same pragmas; create/raw is"
+    )
     print("#   the median per-round ratio of durable-create rounds each right after a raw round.")
-    print("# insert alone = store.insert of records the service made beforehand (no service work): the")
+    print(
+        "# insert alone = store.insert of records the service made beforehand (no service work): the"
+    )
     print("#   store's own share of a create, durable (vs raw) and batched (vs the floor).")
-    print("# list = one page of 100 via starting_after, to_dict() included; 'floor-ops' = list time x floor rate.")
-    print("# ratios to the floor are medians of per-round ratios, each op round right after a floor round.")
+    print(
+        "# list = one page of 100 via starting_after, to_dict() included; 'floor-ops' = list time x floor rate."
+    )
+    print(
+        "# ratios to the floor are medians of per-round ratios, each op round right after a floor round."
+    )
     search_rows: list[tuple[str, int, dict[str, float]]] = []
-    header = ("| store | customers | floor | create | create/floor | batched (/floor) | raw sqlite3 | create/raw | "
-              "insert alone/raw | insert alone batched/floor | retrieve | retrieve/floor | update | list 100 ms | list floor-ops | list vs 10k | memory |")
+    header = (
+        "| store | customers | floor | create | create/floor | batched (/floor) | raw sqlite3 | create/raw | "
+        "insert alone/raw | insert alone batched/floor | retrieve | retrieve/floor | update | list 100 ms | list floor-ops | list vs 10k | memory |"
+    )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for store_name in args.stores:
@@ -311,7 +357,9 @@ def main(argv: list[str] | None = None) -> None:
             per_customer = (rss_bytes() - rss_before) / size
             raw_insert = None
             if isinstance(store, SQLiteStore):
-                raw_insert = raw_sqlite_insert(args.dir, service.retrieve(ids[0]).to_dict(), store.synchronous)
+                raw_insert = raw_sqlite_insert(
+                    args.dir, service.retrieve(ids[0]).to_dict(), store.synchronous
+                )
             row = measure(service, ids, size, args.ops, raw_insert)
             stored = store.count()
             raw = "-"
@@ -326,19 +374,25 @@ def main(argv: list[str] | None = None) -> None:
             floor = row["floor"]
             list_ms = 1000 / row["list100"]
             first_list_ms = first_list_ms or list_ms
-            print(f"| {store_name} | {size:,} | {floor:,.0f} | {row['create']:,.0f} | "
-                  f"{row['create/floor']:.2f} | {row['create_batched']:,.0f} ({row['batched/floor']:.2f}) | "
-                  f"{raw} | {create_vs_raw} | {alone_vs_raw} | {row['alone batched/floor']:.2f} | {row['retrieve']:,.0f} | {row['retrieve/floor']:.2f} | "
-                  f"{row['update']:,.0f} | {list_ms:.3f} | {1 / row['list/floor']:.0f} | "
-                  f"{list_ms / first_list_ms:.2f}x | {memory} |",
-                  flush=True)
+            print(
+                f"| {store_name} | {size:,} | {floor:,.0f} | {row['create']:,.0f} | "
+                f"{row['create/floor']:.2f} | {row['create_batched']:,.0f} ({row['batched/floor']:.2f}) | "
+                f"{raw} | {create_vs_raw} | {alone_vs_raw} | {row['alone batched/floor']:.2f} | {row['retrieve']:,.0f} | {row['retrieve/floor']:.2f} | "
+                f"{row['update']:,.0f} | {list_ms:.3f} | {1 / row['list/floor']:.0f} | "
+                f"{list_ms / first_list_ms:.2f}x | {memory} |",
+                flush=True,
+            )
         store.close()
     kinds = list(search_queries(0))
     print("\n# search: ms per call (limit 10, to_dict() included), median of 5 rounds")
     print("| store | customers | " + " | ".join(kinds) + " |")
     print("|" + "---|" * (len(kinds) + 2))
     for store_name, size, timings in search_rows:
-        print(f"| {store_name} | {size:,} | " + " | ".join(f"{timings[kind]:.3f}" for kind in kinds) + " |")
+        print(
+            f"| {store_name} | {size:,} | "
+            + " | ".join(f"{timings[kind]:.3f}" for kind in kinds)
+            + " |"
+        )
 
 
 if __name__ == "__main__":

@@ -46,24 +46,53 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_data(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--data", type=Path, help=f"the data file (default: ${DATA_VARIABLE} or {default_data_path()})")
+        command.add_argument(
+            "--data",
+            type=Path,
+            help=f"the data file (default: ${DATA_VARIABLE} or {default_data_path()})",
+        )
 
     serve = commands.add_parser("serve", help="serve the Stripe-compatible HTTP API")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
     serve.add_argument("--port", type=int, default=12111)
     store = serve.add_mutually_exclusive_group()
-    store.add_argument("--data", type=Path, help=f"the data file (default: ${DATA_VARIABLE} or {default_data_path()})")
+    store.add_argument(
+        "--data",
+        type=Path,
+        help=f"the data file (default: ${DATA_VARIABLE} or {default_data_path()})",
+    )
     store.add_argument("--memory", action="store_true", help="keep customers in memory only")
-    serve.add_argument("--api-key", action="append", help=f"a key clients must send (or set ${API_KEY_VARIABLE})")
-    serve.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL", help="SQLite durability")
-    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--api-key", action="append", help=f"a key clients must send (or set ${API_KEY_VARIABLE})"
+    )
+    serve.add_argument(
+        "--synchronous", choices=["FULL", "NORMAL"], default="FULL", help="SQLite durability"
+    )
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
 
-    for name, takes_id in [("create", False), ("retrieve", True), ("update", True), ("delete", True), ("list", False), ("search", False)]:
+    for name, takes_id in [
+        ("create", False),
+        ("retrieve", True),
+        ("update", True),
+        ("delete", True),
+        ("list", False),
+        ("search", False),
+    ]:
         command = commands.add_parser(name, help=f"{name} customers in the data file")
         if takes_id:
             command.add_argument("id", help="the customer id (cus_...)")
-        command.add_argument("-d", "--param", action="append", default=[], metavar="KEY=VALUE",
-                             help="a Stripe param, e.g. -d email=a@b.co -d 'metadata[k]=v'")
+        command.add_argument(
+            "-d",
+            "--param",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="a Stripe param, e.g. -d email=a@b.co -d 'metadata[k]=v'",
+        )
         if name in ("create", "update"):
             command.add_argument("--idempotency-key")
         with_data(command)
@@ -88,7 +117,9 @@ def _open_store(data: Path | None, synchronous: str = "FULL") -> Store:
 
 
 def _serve(arguments: argparse.Namespace) -> int:
-    keys = arguments.api_key or ([os.environ[API_KEY_VARIABLE]] if os.environ.get(API_KEY_VARIABLE) else [])
+    keys = arguments.api_key or (
+        [os.environ[API_KEY_VARIABLE]] if os.environ.get(API_KEY_VARIABLE) else []
+    )
     if not keys:
         print(
             f"customer-core serve needs an API key: pass --api-key KEY or set {API_KEY_VARIABLE}.\n"
@@ -99,17 +130,30 @@ def _serve(arguments: argparse.Namespace) -> int:
     try:
         from .http.server import build_server
     except ImportError:
-        print('customer-core serve needs the "server" extra: pip install "customer-core[server]"', file=sys.stderr)
+        print(
+            'customer-core serve needs the "server" extra: pip install "customer-core[server]"',
+            file=sys.stderr,
+        )
         return 2
-    store = MemoryStore() if arguments.memory else _open_store(arguments.data, arguments.synchronous)
+    store = (
+        MemoryStore() if arguments.memory else _open_store(arguments.data, arguments.synchronous)
+    )
     where = "memory" if arguments.memory else getattr(store, "path", "")
     if arguments.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {arguments.host}, reachable from other machines", file=sys.stderr)
-    print(f"customer_core: Stripe customers API on http://{arguments.host}:{arguments.port}/v1/customers (data: {where})",
-          file=sys.stderr)
+        print(
+            f"warning: serving on {arguments.host}, reachable from other machines", file=sys.stderr
+        )
+    print(
+        f"customer_core: Stripe customers API on http://{arguments.host}:{arguments.port}/v1/customers (data: {where})",
+        file=sys.stderr,
+    )
     with store:
         build_server(
-            CustomerService(store), keys, host=arguments.host, port=arguments.port, log_level=arguments.log_level
+            CustomerService(store),
+            keys,
+            host=arguments.host,
+            port=arguments.port,
+            log_level=arguments.log_level,
         ).run()
     return 0
 

@@ -84,7 +84,12 @@ def error_from_dict(body: dict[str, Any], http_status: int) -> CustomerCoreError
         "idempotency_error": IdempotencyError,
     }
     kind = kinds.get(fields.get("type", ""), APIError)
-    return kind(fields.get("message", ""), code=fields.get("code"), param=fields.get("param"), http_status=http_status)
+    return kind(
+        fields.get("message", ""),
+        code=fields.get("code"),
+        param=fields.get("param"),
+        http_status=http_status,
+    )
 
 
 class InvalidRequestError(CustomerCoreError):

@@ -82,7 +82,12 @@ def _included(customer_id: str, name: str) -> Any:
         return {}
     if name == "cash_balance":
         return None
-    return {"object": "list", "data": [], "has_more": False, "url": f"/v1/customers/{customer_id}/{name}"}
+    return {
+        "object": "list",
+        "data": [],
+        "has_more": False,
+        "url": f"/v1/customers/{customer_id}/{name}",
+    }
 
 
 def with_included(record: Record, included: frozenset[str]) -> Record:

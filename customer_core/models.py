@@ -249,7 +249,9 @@ class _Page:
         return len(self._records)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {len(self._records)} customers, has_more={self.has_more}>"
+        return (
+            f"<{type(self).__name__} of {len(self._records)} customers, has_more={self.has_more}>"
+        )
 
     def _fields(self) -> dict[str, Any]:
         return {}
@@ -290,7 +292,11 @@ class SearchPage(_Page):
     __slots__ = ("next_page", "total_count")
 
     def __init__(
-        self, records: list[Record], has_more: bool, next_page: str | None, total_count: int | None = None
+        self,
+        records: list[Record],
+        has_more: bool,
+        next_page: str | None,
+        total_count: int | None = None,
     ) -> None:
         super().__init__(records, has_more)
         self.next_page = next_page

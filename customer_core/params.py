@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, TypeVar, Union
-
-from typing_extensions import Required, TypedDict
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -26,6 +24,7 @@ from pydantic import (
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
+from typing_extensions import Required, TypedDict
 
 from . import metadata as metadata_rules
 from .errors import InvalidRequestError
@@ -55,7 +54,9 @@ _SCALAR_TAG = "<scalar>"
 def _error(kind: str, **context: Any) -> PydanticCustomError:
     # pydantic-core renders the context as UTF-8: escape lone surrogates first.
     safe = {
-        name: value.encode("utf-8", "backslashreplace").decode() if isinstance(value, str) else value
+        name: value.encode("utf-8", "backslashreplace").decode()
+        if isinstance(value, str)
+        else value
         for name, value in context.items()
     }
     return PydanticCustomError(kind, kind, safe)
@@ -218,10 +219,10 @@ def _hash_or_token(value: object) -> str:
     return _HASH_TAG if isinstance(value, Mapping) else _SCALAR_TAG
 
 
-Text = Annotated[Union[str, None], PlainValidator(text())]
+Text = Annotated[str | None, PlainValidator(text())]
 RequiredText = Annotated[str, PlainValidator(text(clearable=False))]
 Integer = Annotated[int, PlainValidator(_integer)]
-Metadata = Annotated[Union[dict[str, Union[str, None]], None], PlainValidator(_metadata)]
+Metadata = Annotated[dict[str, str | None] | None, PlainValidator(_metadata)]
 Expand = Annotated[
     tuple[Annotated[str, PlainValidator(text(clearable=False))], ...],
     BeforeValidator(_array(clearable=False)),
@@ -260,7 +261,7 @@ class CustomFieldParams(_Shape, total=False):
 
 class RenderingOptionsParams(_Shape, total=False):
     amount_tax_display: Annotated[
-        Union[str, None],
+        str | None,
         PlainValidator(enum("exclude_tax", "include_inclusive_tax", clearable=True)),
     ]
     template: Text
@@ -268,12 +269,12 @@ class RenderingOptionsParams(_Shape, total=False):
 
 class InvoiceSettingsParams(_Shape, total=False):
     custom_fields: Annotated[
-        Union[list[CustomFieldParams], None], BeforeValidator(_array(clearable=True))
+        list[CustomFieldParams] | None, BeforeValidator(_array(clearable=True))
     ]
     default_payment_method: Text
     footer: Text
     rendering_options: Annotated[
-        Union[RenderingOptionsParams, None], BeforeValidator(_object(clearable=True))
+        RenderingOptionsParams | None, BeforeValidator(_object(clearable=True))
     ]
 
 
@@ -294,9 +295,7 @@ class TaxCreateParams(_Shape, total=False):
 
 class TaxUpdateParams(_Shape, total=False):
     ip_address: Text
-    validate_location: Annotated[
-        str, PlainValidator(enum("auto", "deferred", "immediately"))
-    ]
+    validate_location: Annotated[str, PlainValidator(enum("auto", "deferred", "immediately"))]
 
 
 TAX_ID_TYPES = (
@@ -321,13 +320,11 @@ class TaxIdDataParams(_Shape, total=False):
 
 class BankAccountParams(_Shape, total=False):
     account_holder_name: Text
-    account_holder_type: Annotated[
-        Union[str, None], PlainValidator(enum("company", "individual"))
-    ]
+    account_holder_type: Annotated[str | None, PlainValidator(enum("company", "individual"))]
     account_number: Required[RequiredText]
     country: Required[RequiredText]
     currency: Text
-    object: Annotated[Union[str, None], PlainValidator(enum("bank_account"))]
+    object: Annotated[str | None, PlainValidator(enum("bank_account"))]
     routing_number: Text
 
 
@@ -349,20 +346,18 @@ class CardParams(_Shape, total=False):
     metadata: Metadata
     name: Text
     network_token: Annotated[
-        Union[CardNetworkTokenParams, None], BeforeValidator(_object(clearable=False))
+        CardNetworkTokenParams | None, BeforeValidator(_object(clearable=False))
     ]
     number: Required[RequiredText]
-    object: Annotated[Union[str, None], PlainValidator(enum("card"))]
+    object: Annotated[str | None, PlainValidator(enum("card"))]
     swipe_data: Text
 
 
 _Hash = TypeVar("_Hash")
 
 HashOrToken = Annotated[
-    Union[
-        Annotated[_Hash, Tag(_HASH_TAG)],
-        Annotated[str, PlainValidator(text(clearable=False)), Tag(_SCALAR_TAG)],
-    ],
+    Annotated[_Hash, Tag(_HASH_TAG)]
+    | Annotated[str, PlainValidator(text(clearable=False)), Tag(_SCALAR_TAG)],
     Discriminator(_hash_or_token),
 ]
 """A legacy payment source: a hash of card or bank details, or a token string."""
@@ -371,101 +366,87 @@ HashOrToken = Annotated[
 class _CustomerWriteParams(_Params):
     """Parameters shared by create and update, in the spec's (alphabetical) order."""
 
-    address: Annotated[
-        Union[AddressParams, None], BeforeValidator(_object(clearable=True))
-    ] = None
+    address: Annotated[AddressParams | None, BeforeValidator(_object(clearable=True))] = None
     balance: Integer = 0
-    business_name: Annotated[Union[str, None], PlainValidator(text(150))] = None
-    cash_balance: Annotated[
-        Union[CashBalanceParams, None], BeforeValidator(_object(clearable=False))
-    ] = None
+    business_name: Annotated[str | None, PlainValidator(text(150))] = None
+    cash_balance: Annotated[CashBalanceParams | None, BeforeValidator(_object(clearable=False))] = (
+        None
+    )
     description: Text = None
-    email: Annotated[Union[str, None], PlainValidator(_email)] = None
+    email: Annotated[str | None, PlainValidator(_email)] = None
     expand: Expand = ()
-    individual_name: Annotated[Union[str, None], PlainValidator(text(150))] = None
-    invoice_prefix: Annotated[Union[str, None], PlainValidator(_invoice_prefix)] = None
+    individual_name: Annotated[str | None, PlainValidator(text(150))] = None
+    invoice_prefix: Annotated[str | None, PlainValidator(_invoice_prefix)] = None
     invoice_settings: Annotated[
-        Union[InvoiceSettingsParams, None], BeforeValidator(_object(clearable=False))
+        InvoiceSettingsParams | None, BeforeValidator(_object(clearable=False))
     ] = None
     metadata: Metadata = None
-    name: Annotated[Union[str, None], PlainValidator(text(256))] = None
+    name: Annotated[str | None, PlainValidator(text(256))] = None
     next_invoice_sequence: Annotated[
         int, PlainValidator(integer_between(1, MAX_INVOICE_SEQUENCE))
     ] = 1
-    phone: Annotated[Union[str, None], PlainValidator(text(20))] = None
+    phone: Annotated[str | None, PlainValidator(text(20))] = None
     preferred_locales: Annotated[
         tuple[Annotated[str, PlainValidator(text(clearable=False))], ...],
         BeforeValidator(_array(clearable=False)),
     ] = ()
-    shipping: Annotated[
-        Union[ShippingParams, None], BeforeValidator(_object(clearable=True))
-    ] = None
-    source: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    shipping: Annotated[ShippingParams | None, BeforeValidator(_object(clearable=True))] = None
+    source: Annotated[str | None, PlainValidator(text(clearable=False))] = None
     tax_exempt: Annotated[
         str,
-        PlainValidator(
-            enum("none", "reverse", "exempt", empty_means="none", clearable=True)
-        ),
+        PlainValidator(enum("none", "reverse", "exempt", empty_means="none", clearable=True)),
     ] = "none"
 
 
 class CustomerCreateParams(_CustomerWriteParams):
     """Parameters of ``POST /v1/customers``."""
 
-    payment_method: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
-    tax: Annotated[
-        Union[TaxCreateParams, None], BeforeValidator(_object(clearable=False))
-    ] = None
+    payment_method: Annotated[str | None, PlainValidator(text(clearable=False))] = None
+    tax: Annotated[TaxCreateParams | None, BeforeValidator(_object(clearable=False))] = None
     tax_id_data: Annotated[
         tuple[TaxIdDataParams, ...], BeforeValidator(_array(clearable=False))
     ] = ()
-    test_clock: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    test_clock: Annotated[str | None, PlainValidator(text(clearable=False))] = None
 
 
-_DefaultSource = Annotated[Union[str, None], PlainValidator(text(500))]
+_DefaultSource = Annotated[str | None, PlainValidator(text(500))]
 
 
 class CustomerUpdateParams(_CustomerWriteParams):
     """Parameters of ``POST /v1/customers/{customer}``."""
 
-    bank_account: Union[HashOrToken[BankAccountParams], None] = None
-    card: Union[HashOrToken[CardParams], None] = None
+    bank_account: HashOrToken[BankAccountParams] | None = None
+    card: HashOrToken[CardParams] | None = None
     default_alipay_account: _DefaultSource = None
     default_bank_account: _DefaultSource = None
     default_card: _DefaultSource = None
     default_source: _DefaultSource = None
-    tax: Annotated[
-        Union[TaxUpdateParams, None], BeforeValidator(_object(clearable=False))
-    ] = None
+    tax: Annotated[TaxUpdateParams | None, BeforeValidator(_object(clearable=False))] = None
 
 
 class CreatedRange(_Shape, total=False):
     """A ``created`` filter: Unix seconds, each bound optional."""
 
-    gt: Union[Integer, None]
-    gte: Union[Integer, None]
-    lt: Union[Integer, None]
-    lte: Union[Integer, None]
+    gt: Integer | None
+    gte: Integer | None
+    lt: Integer | None
+    lte: Integer | None
 
 
 class CustomerListParams(_Params):
     """Parameters of ``GET /v1/customers``."""
 
     created: Annotated[
-        Union[
-            Annotated[CreatedRange, Tag(_HASH_TAG)],
-            Annotated[int, PlainValidator(_integer), Tag(_SCALAR_TAG)],
-        ],
+        Annotated[CreatedRange, Tag(_HASH_TAG)]
+        | Annotated[int, PlainValidator(_integer), Tag(_SCALAR_TAG)],
         Discriminator(_hash_or_token),
     ] = None  # type: ignore[assignment]  # absent means no filter; an explicit None is refused
-    email: Annotated[Union[str, None], PlainValidator(text(512, clearable=False))] = None
-    ending_before: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    email: Annotated[str | None, PlainValidator(text(512, clearable=False))] = None
+    ending_before: Annotated[str | None, PlainValidator(text(clearable=False))] = None
     expand: Expand = ()
     limit: Annotated[int, PlainValidator(integer_between(1, 100))] = 10
-    starting_after: Annotated[
-        Union[str, None], PlainValidator(text(clearable=False))
-    ] = None
-    test_clock: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    starting_after: Annotated[str | None, PlainValidator(text(clearable=False))] = None
+    test_clock: Annotated[str | None, PlainValidator(text(clearable=False))] = None
 
 
 class CustomerSearchParams(_Params):
@@ -473,7 +454,7 @@ class CustomerSearchParams(_Params):
 
     expand: Expand = ()
     limit: Annotated[int, PlainValidator(integer_between(1, 100))] = 10
-    page: Annotated[Union[str, None], PlainValidator(text(clearable=False))] = None
+    page: Annotated[str | None, PlainValidator(text(clearable=False))] = None
     query: Annotated[str, PlainValidator(text(clearable=False))]
 
 

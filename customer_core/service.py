@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from . import idempotency
 from . import metadata as metadata_rules
-from .expand import NOTHING, expansions, with_included
 from .errors import (
     CustomerCoreError,
     DuplicateKeyError,
@@ -23,6 +22,7 @@ from .errors import (
     RecordNotFoundError,
     no_such_customer,
 )
+from .expand import NOTHING, expansions, with_included
 from .ids import Clock, IdGenerator, system_clock
 from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage, canonical
 from .pagination import created_range, page_key, page_token
@@ -212,7 +212,13 @@ class CustomerService:
                     status, body = error.http_status, error.to_dict()
                 self._store.idempotency_put(
                     key,
-                    {"created": now, "endpoint": endpoint, "fingerprint": fingerprint, "status": status, "body": body},
+                    {
+                        "created": now,
+                        "endpoint": endpoint,
+                        "fingerprint": fingerprint,
+                        "status": status,
+                        "body": body,
+                    },
                 )
                 self._writes_since_purge += 1
                 if self._writes_since_purge >= idempotency.PURGE_EVERY:
@@ -371,7 +377,9 @@ class CustomerService:
         included = expansions(p.expand)
         return lambda: self._update(customer_id, p, included)
 
-    def _update(self, customer_id: str, p: CustomerUpdateParams, included: frozenset[str]) -> Customer:
+    def _update(
+        self, customer_id: str, p: CustomerUpdateParams, included: frozenset[str]
+    ) -> Customer:
         given = p.model_fields_set
         with self._store.transaction():
             record = self._store.get(customer_id)
@@ -458,7 +466,11 @@ class CustomerService:
         query = parse_query(p.query)
         wants_total = "total_count" in p.expand
         included = expansions([path for path in p.expand if path != "total_count"], prefix="data")
-        key_range = KeyRange() if p.page is None else KeyRange(upper=page_key(p.page), upper_inclusive=False)
+        key_range = (
+            KeyRange()
+            if p.page is None
+            else KeyRange(upper=page_key(p.page), upper_inclusive=False)
+        )
         records = self._store.search(query, key_range, limit=p.limit + 1)
         has_more = len(records) > p.limit
         del records[p.limit :]
@@ -515,6 +527,7 @@ class CustomerService:
 
 Operation = Literal["create", "retrieve", "update", "delete", "list", "search"]
 OPERATIONS: tuple[str, ...] = ("create", "retrieve", "update", "delete", "list", "search")
+
 
 def _prefix_taken(prefix: str) -> InvalidRequestError:
     msg = (

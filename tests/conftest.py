@@ -9,8 +9,8 @@ import pytest
 
 pytest.register_assert_rewrite("customer_core.testing.store_contract")
 
-from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
-from customer_core.testing import FakeClock
+from customer_core import CustomerService, MemoryStore, SQLiteStore, Store  # noqa: E402 (after the rewrite hook)
+from customer_core.testing import FakeClock  # noqa: E402
 
 STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
     "memory": lambda tmp_path: MemoryStore(),

@@ -28,7 +28,17 @@ def _number(cell: str) -> float:
 
 def test_store_benchmark_prints_a_full_row_per_store_and_size(tmp_path: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--sizes", "300", "--ops", "40", "--dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--sizes",
+            "300",
+            "--ops",
+            "40",
+            "--dir",
+            str(tmp_path),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -38,9 +48,16 @@ def test_store_benchmark_prints_a_full_row_per_store_and_size(tmp_path: Path) ->
     header, rows = _table_rows(completed.stdout, "| store |")
     assert [row[:2] for row in rows] == [["memory", "300"], ["sqlite", "300"]]
     assert all(len(row) == len(header) for row in rows)
-    memory, sqlite = (dict(zip(header, row)) for row in rows)
+    memory, sqlite = (dict(zip(header, row, strict=True)) for row in rows)
     for row in (memory, sqlite):
-        for column in ("floor", "create", "create/floor", "batched (/floor)", "insert alone batched/floor", "retrieve"):
+        for column in (
+            "floor",
+            "create",
+            "create/floor",
+            "batched (/floor)",
+            "insert alone batched/floor",
+            "retrieve",
+        ):
             assert _number(row[column]) > 0, column
     # The raw sqlite3 peer and the durable ratios exist for the file store only.
     assert memory["raw sqlite3"] == memory["create/raw"] == memory["insert alone/raw"] == "-"
@@ -48,6 +65,8 @@ def test_store_benchmark_prints_a_full_row_per_store_and_size(tmp_path: Path) ->
         assert _number(sqlite[column]) > 0, column
     assert sqlite["memory"].startswith("open ")
 
-    search_header, search_rows = _table_rows(completed.stdout, "| store | customers | metadata exact")
+    search_header, search_rows = _table_rows(
+        completed.stdout, "| store | customers | metadata exact"
+    )
     assert [row[:2] for row in search_rows] == [["memory", "300"], ["sqlite", "300"]]
     assert all(len(row) == len(search_header) for row in search_rows)

@@ -20,22 +20,42 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, object, st
 
 def test_every_operation_on_a_data_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = str(tmp_path / "customers.db")
-    status, created, _ = run(capsys, "create", "--data", data, "-d", "email=jenny@example.com",
-                             "-d", "metadata[plan]=gold", "-d", "preferred_locales[]=fr", "-d", "preferred_locales[]=en")
+    status, created, _ = run(
+        capsys,
+        "create",
+        "--data",
+        data,
+        "-d",
+        "email=jenny@example.com",
+        "-d",
+        "metadata[plan]=gold",
+        "-d",
+        "preferred_locales[]=fr",
+        "-d",
+        "preferred_locales[]=en",
+    )
     assert status == 0 and created["email"] == "jenny@example.com"  # type: ignore[index]
     assert created["metadata"] == {"plan": "gold"} and created["preferred_locales"] == ["fr", "en"]  # type: ignore[index]
     customer_id = created["id"]  # type: ignore[index]
     assert run(capsys, "retrieve", customer_id, "--data", data)[1] == created
-    status, updated, _ = run(capsys, "update", customer_id, "--data", data, "-d", "metadata[plan]=", "-d", "name=Jenny")
+    status, updated, _ = run(
+        capsys, "update", customer_id, "--data", data, "-d", "metadata[plan]=", "-d", "name=Jenny"
+    )
     assert updated["metadata"] == {} and updated["name"] == "Jenny"  # type: ignore[index]
     status, page, _ = run(capsys, "list", "--data", data, "-d", "limit=1")
     assert [c["id"] for c in page["data"]] == [customer_id]  # type: ignore[index]
     status, found, _ = run(capsys, "search", "--data", data, "-d", 'query=name:"jenny"')
     assert found["object"] == "search_result" and found["data"][0]["id"] == customer_id  # type: ignore[index]
-    assert run(capsys, "delete", customer_id, "--data", data)[1] == {"id": customer_id, "object": "customer", "deleted": True}
+    assert run(capsys, "delete", customer_id, "--data", data)[1] == {
+        "id": customer_id,
+        "object": "customer",
+        "deleted": True,
+    }
 
 
-def test_errors_print_stripes_message_and_exit_non_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_print_stripes_message_and_exit_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = str(tmp_path / "customers.db")
     status, output, error = run(capsys, "create", "--data", data, "-d", "email=not-an-email")
     assert (status, output, error) == (1, None, "error: Invalid email address: not-an-email\n")
@@ -47,19 +67,30 @@ def test_errors_print_stripes_message_and_exit_non_zero(tmp_path: Path, capsys: 
     assert status == 1 and "it is a directory" in error
 
 
-def test_idempotency_key_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_idempotency_key_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = str(tmp_path / "customers.db")
-    first = run(capsys, "create", "--data", data, "--idempotency-key", "k1", "-d", "email=a@b.co")[1]
-    assert run(capsys, "create", "--data", data, "--idempotency-key", "k1", "-d", "email=a@b.co")[1] == first
+    first = run(capsys, "create", "--data", data, "--idempotency-key", "k1", "-d", "email=a@b.co")[
+        1
+    ]
+    assert (
+        run(capsys, "create", "--data", data, "--idempotency-key", "k1", "-d", "email=a@b.co")[1]
+        == first
+    )
 
 
-def test_serve_refuses_to_start_without_an_api_key(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_to_start_without_an_api_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("CUSTOMER_CORE_API_KEY", raising=False)
     assert main(["serve", "--memory"]) == 2
     assert "needs an API key" in capsys.readouterr().err
 
 
-def test_default_data_path_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_data_path_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("CUSTOMER_CORE_DATA", str(tmp_path / "x.db"))
     assert default_data_path() == tmp_path / "x.db"
     monkeypatch.delenv("CUSTOMER_CORE_DATA")
@@ -74,6 +105,9 @@ def test_the_console_script_is_declared_and_the_module_runs(tmp_path: Path) -> N
     assert scripts["customer-core"] == "customer_core.cli:main"
     result = subprocess.run(
         [sys.executable, "-m", "customer_core.cli", "list", "--data", str(tmp_path / "c.db")],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0 and json.loads(result.stdout)["object"] == "list"

@@ -42,7 +42,14 @@ def test_create_stores_every_param(service: CustomerService) -> None:
     assert body["phone"] == "+15555550123"
     assert body["preferred_locales"] == ["fr", "en"]
     assert body["shipping"] == {
-        "address": {"city": "Berlin", "country": None, "line1": None, "line2": None, "postal_code": None, "state": None},
+        "address": {
+            "city": "Berlin",
+            "country": None,
+            "line1": None,
+            "line2": None,
+            "postal_code": None,
+            "state": None,
+        },
         "carrier": None,
         "name": "Jenny",
         "phone": "+1555",
@@ -59,7 +66,9 @@ def test_name_defaults_to_business_name_then_individual_name(service: CustomerSe
 
 
 def test_wire_values_are_coerced_as_stripe_coerces_them(service: CustomerService) -> None:
-    customer = service.create(name=12345, balance="-42", next_invoice_sequence="3", metadata={"n": 5, "flag": True})
+    customer = service.create(
+        name=12345, balance="-42", next_invoice_sequence="3", metadata={"n": 5, "flag": True}
+    )
     assert customer.name == "12345"
     assert customer.balance == -42
     assert customer.next_invoice_sequence == 3
@@ -96,7 +105,12 @@ def test_references_to_objects_this_library_does_not_keep_are_not_found(
     service: CustomerService, param: str, value: str, message: str
 ) -> None:
     error = error_of(service.create, **{param: value})
-    assert (error.code, error.param, error.message, error.http_status) == ("resource_missing", param, message, 400)
+    assert (error.code, error.param, error.message, error.http_status) == (
+        "resource_missing",
+        param,
+        message,
+        400,
+    )
     error = error_of(service.create, invoice_settings={"default_payment_method": "pm_1"})
     assert error.param == "invoice_settings[default_payment_method]"
 
@@ -106,31 +120,101 @@ def test_references_to_objects_this_library_does_not_keep_are_not_found(
     [
         ({"foo": 1}, "foo", "Received unknown parameter: foo", "parameter_unknown"),
         ({"coupon": "X"}, "coupon", "Received unknown parameter: coupon", "parameter_unknown"),
-        ({"address": {"foo": "x"}}, "address[foo]", "Received unknown parameter: address[foo]", "parameter_unknown"),
+        (
+            {"address": {"foo": "x"}},
+            "address[foo]",
+            "Received unknown parameter: address[foo]",
+            "parameter_unknown",
+        ),
         (
             {"invoice_settings": {"nope": 1}},
             "invoice_settings[nope]",
             "Received unknown parameter: invoice_settings[nope]",
             "parameter_unknown",
         ),
-        ({"name": "x" * 257}, "name", "Invalid string: xxxxxxxxxx...xxxxxxxxxx; must be at most 256 characters", None),
-        ({"phone": "1" * 21}, "phone", "Invalid string: 111111111111111111111; must be at most 20 characters", None),
-        ({"business_name": "b" * 151}, "business_name", "Invalid string: bbbbbbbbbb...bbbbbbbbbb; must be at most 150 characters", None),
-        ({"individual_name": "i" * 151}, "individual_name", "Invalid string: iiiiiiiiii...iiiiiiiiii; must be at most 150 characters", None),
-        ({"description": "d" * 5001}, "description", "Invalid string: dddddddddd...dddddddddd; must be at most 5000 characters", None),
-        ({"email": "a" * 507 + "@x.com"}, "email", "Invalid string: aaaaaaaaaa...aaaa@x.com; must be at most 512 characters", None),
-        ({"email": "not-an-email"}, "email", "Invalid email address: not-an-email", "email_invalid"),
-        ({"email": "a b@example.com"}, "email", "Invalid email address: a b@example.com", "email_invalid"),
-        ({"tax_exempt": "all"}, "tax_exempt", "Invalid tax_exempt: must be one of none, reverse, or exempt", None),
+        (
+            {"name": "x" * 257},
+            "name",
+            "Invalid string: xxxxxxxxxx...xxxxxxxxxx; must be at most 256 characters",
+            None,
+        ),
+        (
+            {"phone": "1" * 21},
+            "phone",
+            "Invalid string: 111111111111111111111; must be at most 20 characters",
+            None,
+        ),
+        (
+            {"business_name": "b" * 151},
+            "business_name",
+            "Invalid string: bbbbbbbbbb...bbbbbbbbbb; must be at most 150 characters",
+            None,
+        ),
+        (
+            {"individual_name": "i" * 151},
+            "individual_name",
+            "Invalid string: iiiiiiiiii...iiiiiiiiii; must be at most 150 characters",
+            None,
+        ),
+        (
+            {"description": "d" * 5001},
+            "description",
+            "Invalid string: dddddddddd...dddddddddd; must be at most 5000 characters",
+            None,
+        ),
+        (
+            {"email": "a" * 507 + "@x.com"},
+            "email",
+            "Invalid string: aaaaaaaaaa...aaaa@x.com; must be at most 512 characters",
+            None,
+        ),
+        (
+            {"email": "not-an-email"},
+            "email",
+            "Invalid email address: not-an-email",
+            "email_invalid",
+        ),
+        (
+            {"email": "a b@example.com"},
+            "email",
+            "Invalid email address: a b@example.com",
+            "email_invalid",
+        ),
+        (
+            {"tax_exempt": "all"},
+            "tax_exempt",
+            "Invalid tax_exempt: must be one of none, reverse, or exempt",
+            None,
+        ),
         ({"balance": "abc"}, "balance", "Invalid integer: abc", "parameter_invalid_integer"),
         ({"balance": "1.5"}, "balance", "Invalid integer: 1.5", "parameter_invalid_integer"),
         ({"balance": 1.0}, "balance", "Invalid integer: 1.0", "parameter_invalid_integer"),
         ({"balance": True}, "balance", "Invalid integer: True", "parameter_invalid_integer"),
         ({"balance": 2**63}, "balance", f"Invalid integer: {2**63}", "parameter_invalid_integer"),
-        ({"balance": str(-(2**63) - 1)}, "balance", f"Invalid integer: {-(2**63) - 1}", "parameter_invalid_integer"),
-        ({"next_invoice_sequence": 0}, "next_invoice_sequence", "This value must be greater than or equal to 1.", "parameter_invalid_integer"),
-        ({"shipping": {"name": "J"}}, "shipping[address]", "Missing required param: shipping[address].", "parameter_missing"),
-        ({"shipping": {"address": {}}}, "shipping[name]", "Missing required param: shipping[name].", "parameter_missing"),
+        (
+            {"balance": str(-(2**63) - 1)},
+            "balance",
+            f"Invalid integer: {-(2**63) - 1}",
+            "parameter_invalid_integer",
+        ),
+        (
+            {"next_invoice_sequence": 0},
+            "next_invoice_sequence",
+            "This value must be greater than or equal to 1.",
+            "parameter_invalid_integer",
+        ),
+        (
+            {"shipping": {"name": "J"}},
+            "shipping[address]",
+            "Missing required param: shipping[address].",
+            "parameter_missing",
+        ),
+        (
+            {"shipping": {"address": {}}},
+            "shipping[name]",
+            "Missing required param: shipping[name].",
+            "parameter_missing",
+        ),
         (
             {"invoice_settings": {"custom_fields": [{"name": "PO"}]}},
             "invoice_settings[custom_fields][0][value]",
@@ -156,20 +240,50 @@ def test_references_to_objects_this_library_does_not_keep_are_not_found(
             None,
         ),
         ({"address": "Paris"}, "address", "Invalid object for address", None),
-        ({"preferred_locales": "en"}, "preferred_locales", "Invalid array for preferred_locales", None),
+        (
+            {"preferred_locales": "en"},
+            "preferred_locales",
+            "Invalid array for preferred_locales",
+            None,
+        ),
         ({"name": {"first": "J"}}, "name", "Invalid string: {'first': 'J'}", None),
-        ({"invoice_prefix": "abc"}, "invoice_prefix", "Invalid invoice_prefix: must be 1 to 12 uppercase letters or numbers", None),
-        ({"invoice_prefix": "ABCDEFGHIJKLM"}, "invoice_prefix", "Invalid invoice_prefix: must be 1 to 12 uppercase letters or numbers", None),
+        (
+            {"invoice_prefix": "abc"},
+            "invoice_prefix",
+            "Invalid invoice_prefix: must be 1 to 12 uppercase letters or numbers",
+            None,
+        ),
+        (
+            {"invoice_prefix": "ABCDEFGHIJKLM"},
+            "invoice_prefix",
+            "Invalid invoice_prefix: must be 1 to 12 uppercase letters or numbers",
+            None,
+        ),
         ({"expand": ["bogus"]}, "expand", "This property cannot be expanded (bogus).", None),
-        ({"expand": ["invoice_settings.bogus.x"]}, "expand", "This property cannot be expanded (invoice_settings.bogus).", None),
-        ({"expand": ["tax.location"]}, "expand", "This property cannot be expanded (tax.location).", None),
+        (
+            {"expand": ["invoice_settings.bogus.x"]},
+            "expand",
+            "This property cannot be expanded (invoice_settings.bogus).",
+            None,
+        ),
+        (
+            {"expand": ["tax.location"]},
+            "expand",
+            "This property cannot be expanded (tax.location).",
+            None,
+        ),
     ],
 )
 def test_invalid_params_get_stripes_error(
     service: CustomerService, params: dict[str, Any], param: str, message: str, code: str | None
 ) -> None:
     error = error_of(service.create, **params)
-    assert (error.param, error.message, error.code, error.http_status) == (param, message, code, 400)
+    assert (error.param, error.message, error.code, error.http_status) == (
+        param,
+        message,
+        code,
+        400,
+    )
     assert error.type == "invalid_request_error"
 
 
@@ -185,19 +299,45 @@ def test_unknown_params_are_reported_before_other_problems(service: CustomerServ
 
 @pytest.mark.parametrize(
     "param",
-    ["balance", "next_invoice_sequence", "preferred_locales", "tax_id_data", "expand", "cash_balance",
-     "source", "payment_method", "test_clock", "invoice_prefix", "invoice_settings", "tax"],
+    [
+        "balance",
+        "next_invoice_sequence",
+        "preferred_locales",
+        "tax_id_data",
+        "expand",
+        "cash_balance",
+        "source",
+        "payment_method",
+        "test_clock",
+        "invoice_prefix",
+        "invoice_settings",
+        "tax",
+    ],
 )
-def test_empty_string_is_refused_where_a_param_cannot_be_unset(service: CustomerService, param: str) -> None:
+def test_empty_string_is_refused_where_a_param_cannot_be_unset(
+    service: CustomerService, param: str
+) -> None:
     error = error_of(service.create, **{param: ""})
-    assert (error.code, error.param, error.message) == ("parameter_invalid_empty", param, EMPTY_MESSAGE.format(param))
+    assert (error.code, error.param, error.message) == (
+        "parameter_invalid_empty",
+        param,
+        EMPTY_MESSAGE.format(param),
+    )
     assert error_of(service.create, **{param: None}).code == "parameter_invalid_empty"
 
 
 def test_empty_string_clears_where_the_spec_allows_it(service: CustomerService) -> None:
     customer = service.create(
-        address="", shipping="", metadata="", business_name="", individual_name="",
-        description="", email="", name="", phone="", tax_exempt="",
+        address="",
+        shipping="",
+        metadata="",
+        business_name="",
+        individual_name="",
+        description="",
+        email="",
+        name="",
+        phone="",
+        tax_exempt="",
         invoice_settings={"custom_fields": "", "rendering_options": "", "footer": ""},
     )
     body = customer.to_dict()
@@ -205,23 +345,49 @@ def test_empty_string_clears_where_the_spec_allows_it(service: CustomerService) 
     assert "business_name" not in body and "individual_name" not in body
     assert body["description"] is None and body["email"] is None and body["name"] is None
     assert body["tax_exempt"] == "none"
-    assert body["invoice_settings"] == {"custom_fields": None, "default_payment_method": None, "footer": None, "rendering_options": None}
+    assert body["invoice_settings"] == {
+        "custom_fields": None,
+        "default_payment_method": None,
+        "footer": None,
+        "rendering_options": None,
+    }
     rendering = service.create(invoice_settings={"rendering_options": {"amount_tax_display": ""}})
     assert rendering.invoice_settings.rendering_options.amount_tax_display is None  # type: ignore[union-attr]
 
 
 def test_expand_includes_requested_fields(service: CustomerService) -> None:
-    customer = service.create(expand=["tax", "tax_ids", "invoice_credit_balance", "default_source", "invoice_settings.default_payment_method"])
+    customer = service.create(
+        expand=[
+            "tax",
+            "tax_ids",
+            "invoice_credit_balance",
+            "default_source",
+            "invoice_settings.default_payment_method",
+        ]
+    )
     body = customer.to_dict()
-    assert body["tax"] == {"automatic_tax": "unrecognized_location", "ip_address": None, "location": None, "provider": "stripe"}
-    assert body["tax_ids"] == {"object": "list", "data": [], "has_more": False, "url": f"/v1/customers/{customer.id}/tax_ids"}
+    assert body["tax"] == {
+        "automatic_tax": "unrecognized_location",
+        "ip_address": None,
+        "location": None,
+        "provider": "stripe",
+    }
+    assert body["tax_ids"] == {
+        "object": "list",
+        "data": [],
+        "has_more": False,
+        "url": f"/v1/customers/{customer.id}/tax_ids",
+    }
     assert body["invoice_credit_balance"] == {}
     assert body["default_source"] is None
     assert "sources" not in body
     keys = list(body)
     assert keys == ["id", "object", *sorted(keys[2:])]
     assert "tax" not in service.retrieve(customer.id).to_dict()
-    assert service.retrieve(customer.id, expand=["sources"]).to_dict()["sources"]["url"] == f"/v1/customers/{customer.id}/sources"
+    assert (
+        service.retrieve(customer.id, expand=["sources"]).to_dict()["sources"]["url"]
+        == f"/v1/customers/{customer.id}/sources"
+    )
 
 
 def test_expand_deeper_than_four_levels_is_refused(service: CustomerService) -> None:
@@ -232,13 +398,19 @@ def test_expand_deeper_than_four_levels_is_refused(service: CustomerService) -> 
 def test_metadata_limits(service: CustomerService) -> None:
     assert len(service.create(metadata={f"k{n}": "v" for n in range(50)}).metadata) == 50
     error = error_of(service.create, metadata={f"k{n}": "v" for n in range(51)})
-    assert (error.param, error.message) == ("metadata", "Metadata can have up to 50 keys, but you've set 51")
+    assert (error.param, error.message) == (
+        "metadata",
+        "Metadata can have up to 50 keys, but you've set 51",
+    )
     error = error_of(service.create, metadata={"k" * 41: "v"})
     assert error.message == f"Invalid key: {'k' * 41} must be a string under 40 characters"
     error = error_of(service.create, metadata={"k": "v" * 501})
     assert error.message == f"Invalid val: {'v' * 501} must be a string under 500 characters"
     error = error_of(service.create, metadata={"a[b]": "v"})
-    assert (error.param, error.message) == ("metadata", "Invalid key: a[b] must not contain square brackets")
+    assert (error.param, error.message) == (
+        "metadata",
+        "Invalid key: a[b] must not contain square brackets",
+    )
     error = error_of(service.create, metadata={"k": {"nested": 1}})
     assert error.message == "Invalid value type: {'nested': 1} must be a string"
     error = error_of(service.create, metadata="x")

@@ -90,7 +90,11 @@ EXPECTED_DEFAULT = {
 def test_a_customer_created_without_params_has_stripes_defaults(service: CustomerService) -> None:
     customer = service.create()
     body = customer.to_dict()
-    assert body == {**EXPECTED_DEFAULT, "id": customer.id, "invoice_prefix": customer.invoice_prefix}
+    assert body == {
+        **EXPECTED_DEFAULT,
+        "id": customer.id,
+        "invoice_prefix": customer.invoice_prefix,
+    }
     assert list(body) == list(EXPECTED_DEFAULT)
     assert customer.model_dump(mode="json") == body
 
@@ -114,7 +118,14 @@ def test_default_body_keys_are_those_of_the_docs_example(service: CustomerServic
 
 
 FULL = {
-    "address": {"city": "Paris", "country": "FR", "line1": "1 Rue", "line2": "B", "postal_code": "75001", "state": "IDF"},
+    "address": {
+        "city": "Paris",
+        "country": "FR",
+        "line1": "1 Rue",
+        "line2": "B",
+        "postal_code": "75001",
+        "state": "IDF",
+    },
     "balance": -500,
     "business_name": "Rosen GmbH",
     "description": "VIP",
@@ -136,7 +147,9 @@ FULL = {
 }
 
 
-def test_every_dumped_field_conforms_to_the_openapi_customer_schema(service: CustomerService) -> None:
+def test_every_dumped_field_conforms_to_the_openapi_customer_schema(
+    service: CustomerService,
+) -> None:
     properties = SCHEMAS["customer"]["properties"]
     for customer in (service.create(), service.create(**FULL)):
         body = customer.to_dict()

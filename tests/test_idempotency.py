@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from customer_core import CustomerService, IdempotencyError, InvalidRequestError, MemoryStore, SQLiteStore
+from customer_core import (
+    CustomerService,
+    IdempotencyError,
+    InvalidRequestError,
+    MemoryStore,
+    SQLiteStore,
+)
 from customer_core.testing import FakeClock
 
 from .test_create import error_of
@@ -78,7 +84,10 @@ def test_keys_expire_after_the_ttl(store: Any, clock: FakeClock) -> None:
 def test_key_rules(service: CustomerService) -> None:
     assert service.create(idempotency_key="k" * 255).id
     error = error_of(service.create, idempotency_key="k" * 256)
-    assert error.message == "Idempotency key is too long: it has 256 characters, at most 255 are allowed."
+    assert (
+        error.message
+        == "Idempotency key is too long: it has 256 characters, at most 255 are allowed."
+    )
     assert error_of(service.create, idempotency_key=5).param == "idempotency_key"
     error = error_of(service.execute, "create", {"idempotency_key": "in-the-body"})
     assert error.message == "Received unknown parameter: idempotency_key"
@@ -104,7 +113,9 @@ def test_a_request_still_in_flight_is_a_409() -> None:
     store = SlowStore()
     service = CustomerService(store)
     results: list[Any] = []
-    worker = threading.Thread(target=lambda: results.append(service.create(idempotency_key="key-1")))
+    worker = threading.Thread(
+        target=lambda: results.append(service.create(idempotency_key="key-1"))
+    )
     worker.start()
     assert store.entered.wait(10)
     with pytest.raises(IdempotencyError) as caught:

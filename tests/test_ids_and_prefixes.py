@@ -14,7 +14,9 @@ from customer_core.testing import FakeClock
 from .test_create import error_of
 
 
-def test_ids_are_cus_plus_a_ulid_of_the_clock_time(service: CustomerService, clock: FakeClock) -> None:
+def test_ids_are_cus_plus_a_ulid_of_the_clock_time(
+    service: CustomerService, clock: FakeClock
+) -> None:
     customer = service.create()
     assert re.fullmatch(r"cus_[0-9A-HJKMNP-TV-Z]{26}", customer.id)
     parsed = ulid.parse(customer.id[4:])
@@ -38,21 +40,29 @@ def test_ids_match_ulid_py_encoding_for_random_values() -> None:
         assert ulid.from_str(made[4:]).str == made[4:]
 
 
-def test_generated_invoice_prefixes_are_eight_uppercase_hex_characters(service: CustomerService) -> None:
+def test_generated_invoice_prefixes_are_eight_uppercase_hex_characters(
+    service: CustomerService,
+) -> None:
     prefixes = {service.create().invoice_prefix for _ in range(50)}
     assert len(prefixes) == 50
     assert all(re.fullmatch(r"[0-9A-F]{8}", p or "") for p in prefixes)
 
 
 @pytest.mark.parametrize("prefix", ["A", "AB12", "ABCDEFGHIJKL", "0759376C"])
-def test_user_set_prefixes_of_one_to_twelve_uppercase_letters_or_digits(service: CustomerService, prefix: str) -> None:
+def test_user_set_prefixes_of_one_to_twelve_uppercase_letters_or_digits(
+    service: CustomerService, prefix: str
+) -> None:
     assert service.create(invoice_prefix=prefix).invoice_prefix == prefix
 
 
 def test_prefix_conflicts_include_deleted_and_former_prefixes(service: CustomerService) -> None:
     first = service.create(invoice_prefix="ACME")
     error = error_of(service.create, invoice_prefix="ACME")
-    assert (error.param, error.http_status, error.type) == ("invoice_prefix", 400, "invalid_request_error")
+    assert (error.param, error.http_status, error.type) == (
+        "invoice_prefix",
+        400,
+        "invalid_request_error",
+    )
     assert error.message == (
         "Invoice prefix ACME is already in use. Invoice prefixes must be unique across all "
         "customers, including deleted ones."
@@ -85,7 +95,7 @@ def test_generated_prefix_skips_one_already_taken() -> None:
 def test_generated_prefixes_run_upward_in_small_steps_and_jump_on_request() -> None:
     ids = IdGenerator(FakeClock(), seed=3)
     run = [int(ids.invoice_prefix(), 16) for _ in range(500)]
-    steps = [later - earlier for earlier, later in zip(run, run[1:])]
+    steps = [later - earlier for earlier, later in zip(run, run[1:], strict=False)]
     # Upward in steps of 1..4096: new keys land next to each other in a prefix index.
     assert min(steps) >= 1 and max(steps) <= 4096
     jumped = int(ids.invoice_prefix(jump=True), 16)
@@ -102,13 +112,19 @@ def test_a_prefix_run_that_reaches_ffffffff_starts_again_below() -> None:
 
 def test_a_run_that_meets_taken_prefixes_jumps_past_them() -> None:
     clock = FakeClock()
-    run = [customer.invoice_prefix for customer in _created(CustomerService(MemoryStore(), clock=clock, seed=11), 10)]
+    run = [
+        customer.invoice_prefix
+        for customer in _created(CustomerService(MemoryStore(), clock=clock, seed=11), 10)
+    ]
     store = MemoryStore()
     # Another writer already holds the prefixes this run would take.
     other = CustomerService(store, clock=clock, seed=99)
     for prefix in run:
         other.create(invoice_prefix=prefix)
-    made = [customer.invoice_prefix for customer in _created(CustomerService(store, clock=clock, seed=11), 10)]
+    made = [
+        customer.invoice_prefix
+        for customer in _created(CustomerService(store, clock=clock, seed=11), 10)
+    ]
     assert not set(run) & set(made) and len(set(made)) == 10
     # It jumped to a new run instead of walking through the other writer's prefixes.
     assert int(made[0], 16) not in range(int(run[0], 16), int(run[-1], 16) + 4097)

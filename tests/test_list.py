@@ -15,7 +15,9 @@ def customers(service: CustomerService, clock: FakeClock) -> list[str]:
     """Seven customers, oldest first: two per second for three seconds, then one."""
     made = []
     for n in range(7):
-        made.append(service.create(email="even@example.com" if n % 2 == 0 else f"c{n}@example.com").id)
+        made.append(
+            service.create(email="even@example.com" if n % 2 == 0 else f"c{n}@example.com").id
+        )
         if n % 2 == 1:
             clock.advance(1)
     return made
@@ -25,7 +27,9 @@ def ids(page: object) -> list[str]:
     return [customer.id for customer in page.data]  # type: ignore[attr-defined]
 
 
-def test_list_is_newest_first_with_ties_in_id_order(service: CustomerService, customers: list[str]) -> None:
+def test_list_is_newest_first_with_ties_in_id_order(
+    service: CustomerService, customers: list[str]
+) -> None:
     page = service.list()
     assert ids(page) == customers[::-1]
     assert page.has_more is False
@@ -60,14 +64,18 @@ def test_ending_before_pages_towards_newer_and_still_shows_newest_first(
     assert ids(page) == newest_first[:2] and page.has_more is False
 
 
-def test_cursors_are_exclusive_and_work_from_deleted_customers(service: CustomerService, customers: list[str]) -> None:
+def test_cursors_are_exclusive_and_work_from_deleted_customers(
+    service: CustomerService, customers: list[str]
+) -> None:
     newest_first = customers[::-1]
     service.delete(newest_first[3])
     assert ids(service.list(starting_after=newest_first[3])) == newest_first[4:]
     assert ids(service.list(ending_before=newest_first[3])) == newest_first[:3]
 
 
-def test_email_filter_is_exact_and_case_sensitive(service: CustomerService, customers: list[str]) -> None:
+def test_email_filter_is_exact_and_case_sensitive(
+    service: CustomerService, customers: list[str]
+) -> None:
     evens = [customers[n] for n in (6, 4, 2, 0)]
     assert ids(service.list(email="even@example.com")) == evens
     assert ids(service.list(email="EVEN@example.com")) == []
@@ -82,28 +90,51 @@ def test_created_filters(service: CustomerService, customers: list[str], clock: 
     assert ids(service.list(created={"gte": start + 1, "lt": start + 3})) == customers[5:1:-1]
     assert ids(service.list(created={"gt": start + 2})) == [customers[6]]
     assert ids(service.list(created={"lte": start})) == customers[1::-1]
-    assert ids(service.list(created={"gt": start, "lte": start + 1}, email="even@example.com")) == [customers[2]]
+    assert ids(service.list(created={"gt": start, "lte": start + 1}, email="even@example.com")) == [
+        customers[2]
+    ]
 
 
 def test_limit_out_of_range_is_refused(service: CustomerService) -> None:
     error = error_of(service.list, limit=0)
-    assert (error.param, error.code, error.message) == ("limit", "parameter_invalid_integer", "This value must be greater than or equal to 1.")
-    assert error_of(service.list, limit=101).message == "This value must be less than or equal to 100."
+    assert (error.param, error.code, error.message) == (
+        "limit",
+        "parameter_invalid_integer",
+        "This value must be greater than or equal to 1.",
+    )
+    assert (
+        error_of(service.list, limit=101).message == "This value must be less than or equal to 100."
+    )
     assert error_of(service.list, limit="ten").message == "Invalid integer: ten"
     assert len(service.list(limit="100").data) == 0
 
 
-def test_unknown_cursor_is_a_400_naming_the_param(service: CustomerService, customers: list[str]) -> None:
+def test_unknown_cursor_is_a_400_naming_the_param(
+    service: CustomerService, customers: list[str]
+) -> None:
     for name in ("starting_after", "ending_before"):
         error = error_of(service.list, **{name: "cus_nope"})
-        assert (error.http_status, error.code, error.param, error.message) == (400, "resource_missing", name, "No such customer: 'cus_nope'")
+        assert (error.http_status, error.code, error.param, error.message) == (
+            400,
+            "resource_missing",
+            name,
+            "No such customer: 'cus_nope'",
+        )
 
 
-def test_both_cursors_are_refused_after_checking_they_exist(service: CustomerService, customers: list[str]) -> None:
+def test_both_cursors_are_refused_after_checking_they_exist(
+    service: CustomerService, customers: list[str]
+) -> None:
     error = error_of(service.list, starting_after=customers[0], ending_before=customers[1])
-    assert error.message == "Received both starting_after and ending_before parameters. Please pass in only one."
+    assert (
+        error.message
+        == "Received both starting_after and ending_before parameters. Please pass in only one."
+    )
     assert (error.code, error.param) == (None, None)
-    assert error_of(service.list, starting_after=customers[0], ending_before="cus_nope").param == "ending_before"
+    assert (
+        error_of(service.list, starting_after=customers[0], ending_before="cus_nope").param
+        == "ending_before"
+    )
 
 
 def test_list_params_are_validated(service: CustomerService) -> None:
@@ -112,7 +143,9 @@ def test_list_params_are_validated(service: CustomerService) -> None:
     assert error_of(service.list, created={"gt": "x"}).param == "created[gt]"
     assert error_of(service.list, created={"gt": 10**30}).message == f"Invalid integer: {10**30}"
     assert error_of(service.list, created=-(10**30)).param == "created"
-    assert error_of(service.list, expand=["tax"]).message == "This property cannot be expanded (tax)."
+    assert (
+        error_of(service.list, expand=["tax"]).message == "This property cannot be expanded (tax)."
+    )
     assert error_of(service.list, test_clock="clock_1").message == "No such test clock: 'clock_1'"
     assert error_of(service.list, starting_after="").code == "parameter_invalid_empty"
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +17,27 @@ from customer_core.params import CustomerCreateParams, CustomerListParams, Custo
 from .conftest import STORE_FACTORIES
 from .test_customer_object import FULL
 
-NAMES = sorted({*CustomerCreateParams.model_fields, *CustomerUpdateParams.model_fields, *CustomerListParams.model_fields})
-NESTED_KEYS = ["city", "name", "value", "address", "custom_fields", "footer", "gt", "lte", "type", "settings", "0", "x[y]"]
+NAMES = sorted(
+    {
+        *CustomerCreateParams.model_fields,
+        *CustomerUpdateParams.model_fields,
+        *CustomerListParams.model_fields,
+    }
+)
+NESTED_KEYS = [
+    "city",
+    "name",
+    "value",
+    "address",
+    "custom_fields",
+    "footer",
+    "gt",
+    "lte",
+    "type",
+    "settings",
+    "0",
+    "x[y]",
+]
 
 scalars = st.one_of(
     st.none(),
@@ -36,12 +54,18 @@ values = st.recursive(
     lambda children: st.one_of(
         st.lists(children, max_size=4),
         st.tuples(children),
-        st.dictionaries(st.one_of(st.sampled_from(NESTED_KEYS), st.text(max_size=5), st.integers()), children, max_size=4),
+        st.dictionaries(
+            st.one_of(st.sampled_from(NESTED_KEYS), st.text(max_size=5), st.integers()),
+            children,
+            max_size=4,
+        ),
         st.frozensets(st.integers(), max_size=2),
     ),
     max_leaves=10,
 )
-params = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(min_size=1, max_size=8)), values, max_size=5)
+params = st.dictionaries(
+    st.one_of(st.sampled_from(NAMES), st.text(min_size=1, max_size=8)), values, max_size=5
+)
 
 # Hypothesis runs many examples per test, so each store gets one long-lived service.
 _DIRECTORY = tempfile.TemporaryDirectory()  # removed when the test process exits
@@ -64,14 +88,18 @@ def call_is_safe(call: Any, *args: Any, **kwargs: Any) -> None:
 @every_store
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(generated=params)
-def test_random_create_params_succeed_or_raise_customer_core_errors(store_name: str, generated: dict[str, Any]) -> None:
+def test_random_create_params_succeed_or_raise_customer_core_errors(
+    store_name: str, generated: dict[str, Any]
+) -> None:
     call_is_safe(SHARED[store_name].create, **generated)
 
 
 @every_store
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(generated=params)
-def test_random_update_params_succeed_or_raise_customer_core_errors(store_name: str, generated: dict[str, Any]) -> None:
+def test_random_update_params_succeed_or_raise_customer_core_errors(
+    store_name: str, generated: dict[str, Any]
+) -> None:
     call_is_safe(SHARED[store_name].update, EXISTING[store_name], **generated)
 
 
@@ -92,7 +120,10 @@ def test_random_list_and_retrieve_params_succeed_or_raise_customer_core_errors(
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(generated=params)
 def test_a_failed_update_changes_nothing(store_name: str, generated: dict[str, Any]) -> None:
-    with tempfile.TemporaryDirectory() as directory, STORE_FACTORIES[store_name](Path(directory)) as store:
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        STORE_FACTORIES[store_name](Path(directory)) as store,
+    ):
         service = CustomerService(store, seed=3)
         first = service.create(**{**FULL, "metadata": {f"k{n}": "v" for n in range(49)}})
         service.create(invoice_prefix="TAKEN")

@@ -52,7 +52,9 @@ def test_search_result_envelope(service: CustomerService, people: list[str]) -> 
     assert "total_count" not in page.to_dict()
 
 
-def test_next_page_walks_all_matches_newest_first(service: CustomerService, people: list[str]) -> None:
+def test_next_page_walks_all_matches_newest_first(
+    service: CustomerService, people: list[str]
+) -> None:
     golds = [people[n] for n in range(11, -1, -1) if n % 2]
     first = service.search(query='metadata["plan"]:"gold"', limit=4)
     assert ids(first) == golds[:4] and first.has_more and first.next_page
@@ -75,14 +77,26 @@ def test_deleted_customers_are_never_found(service: CustomerService, people: lis
 
 def test_search_params_are_validated(service: CustomerService) -> None:
     error = error_of(service.search)
-    assert (error.code, error.param, error.message) == ("parameter_missing", "query", "Missing required param: query.")
+    assert (error.code, error.param, error.message) == (
+        "parameter_missing",
+        "query",
+        "Missing required param: query.",
+    )
     assert error_of(service.search, query="").code == "parameter_invalid_empty"
-    assert error_of(service.search, query="name:x").message.startswith("Invalid search query: string values must be quoted")
+    assert error_of(service.search, query="name:x").message.startswith(
+        "Invalid search query: string values must be quoted"
+    )
     assert error_of(service.search, query='name:"x"', limit=0).param == "limit"
     assert error_of(service.search, query='name:"x"', page="garbage").param == "page"
     assert error_of(service.search, query='name:"x"', page="page_!!!").param == "page"
-    assert error_of(service.search, query='name:"x"', bogus=1).message == "Received unknown parameter: bogus"
-    assert error_of(service.search, query='name:"x"', expand=["tax"]).message == "This property cannot be expanded (tax)."
+    assert (
+        error_of(service.search, query='name:"x"', bogus=1).message
+        == "Received unknown parameter: bogus"
+    )
+    assert (
+        error_of(service.search, query='name:"x"', expand=["tax"]).message
+        == "This property cannot be expanded (tax)."
+    )
 
 
 # --- every store agrees with a deliberately simple reference evaluator ----------------------
@@ -93,13 +107,23 @@ def reference(query: str, records: list[dict[str, Any]]) -> list[str]:
     parsed = parse(query)
 
     def holds(clause: Any, record: dict[str, Any]) -> bool:
-        value = record["metadata"].get(clause.key) if clause.field == "metadata" else record.get(clause.field)
+        value = (
+            record["metadata"].get(clause.key)
+            if clause.field == "metadata"
+            else record.get(clause.field)
+        )
         if clause.value is None:
             result = value in (None, "")
         elif clause.field == "created":
             wanted = int(clause.value)
-            result = {":": value == wanted, "=": value == wanted, ">": value > wanted, "<": value < wanted,
-                      ">=": value >= wanted, "<=": value <= wanted}[clause.operator]
+            result = {
+                ":": value == wanted,
+                "=": value == wanted,
+                ">": value > wanted,
+                "<": value < wanted,
+                ">=": value >= wanted,
+                "<=": value <= wanted,
+            }[clause.operator]
         elif value is None:
             result = False
         elif clause.field == "metadata":
@@ -122,9 +146,16 @@ word_text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".joi
 customer = st.fixed_dictionaries(
     {
         "name": st.one_of(st.none(), word_text),
-        "email": st.one_of(st.none(), st.tuples(word_text, st.sampled_from(WORDS)).map(lambda t: f"{t[0].replace(' ', '.')}@{t[1]}.io")),
+        "email": st.one_of(
+            st.none(),
+            st.tuples(word_text, st.sampled_from(WORDS)).map(
+                lambda t: f"{t[0].replace(' ', '.')}@{t[1]}.io"
+            ),
+        ),
         "phone": st.one_of(st.none(), st.sampled_from(["+1 555", "+1555", "555 1"])),
-        "metadata": st.dictionaries(st.sampled_from(["plan", "tier"]), st.sampled_from(WORDS), max_size=2),
+        "metadata": st.dictionaries(
+            st.sampled_from(["plan", "tier"]), st.sampled_from(WORDS), max_size=2
+        ),
     }
 )
 value = st.one_of(word_text, st.sampled_from(["null", "amy@gold.io", "amy rocket"]))
@@ -135,7 +166,7 @@ def clauses(draw: Any) -> str:
     negate = draw(st.sampled_from(["", "", "-"]))
     field = draw(st.sampled_from(["name", "email", "phone", "metadata", "created"]))
     if field == "created":
-        return f'{negate}created{draw(st.sampled_from([":", "=", ">", "<", ">=", "<="]))}{draw(st.integers(0, 6))}'
+        return f"{negate}created{draw(st.sampled_from([':', '=', '>', '<', '>=', '<=']))}{draw(st.integers(0, 6))}"
     text = draw(value)
     literal = "null" if text == "null" else '"' + text + '"'
     if field == "metadata":
@@ -144,16 +175,27 @@ def clauses(draw: Any) -> str:
     return f"{negate}{field}{operator}{literal}"
 
 
-queries = st.tuples(st.lists(clauses(), min_size=1, max_size=3), st.sampled_from([" ", " AND ", " OR "])).map(
-    lambda t: t[1].join(t[0])
-)
+queries = st.tuples(
+    st.lists(clauses(), min_size=1, max_size=3), st.sampled_from([" ", " AND ", " OR "])
+).map(lambda t: t[1].join(t[0]))
 
 
 @pytest.mark.parametrize("store_name", sorted(STORE_FACTORIES))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(people=st.lists(customer, max_size=12), query_texts=st.lists(queries, min_size=1, max_size=5))
-def test_every_store_agrees_with_the_reference_evaluator(store_name: str, people: list[dict[str, Any]], query_texts: list[str]) -> None:
-    with tempfile.TemporaryDirectory() as directory, STORE_FACTORIES[store_name](Path(directory)) as store:
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    people=st.lists(customer, max_size=12), query_texts=st.lists(queries, min_size=1, max_size=5)
+)
+def test_every_store_agrees_with_the_reference_evaluator(
+    store_name: str, people: list[dict[str, Any]], query_texts: list[str]
+) -> None:
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        STORE_FACTORIES[store_name](Path(directory)) as store,
+    ):
         clock = FakeClock(0)
         service = CustomerService(store, clock=clock, seed=1)
         for person in people:
@@ -163,4 +205,6 @@ def test_every_store_agrees_with_the_reference_evaluator(store_name: str, people
         for text in query_texts:
             expected = reference(text, records)
             assert ids(service.search(query=text, limit=100)) == expected, text
-            assert [r["id"] for r in store.search(parse(text), KeyRange(), limit=3)] == expected[:3], text
+            assert [r["id"] for r in store.search(parse(text), KeyRange(), limit=3)] == expected[
+                :3
+            ], text

@@ -47,7 +47,11 @@ def test_everything_survives_closing_and_reopening(tmp_path: Path) -> None:
         service = CustomerService(store)
         assert store.snapshot() == before
         assert service.retrieve(kept.id).to_dict() == body
-        assert service.retrieve(gone.id).to_dict() == {"id": gone.id, "object": "customer", "deleted": True}
+        assert service.retrieve(gone.id).to_dict() == {
+            "id": gone.id,
+            "object": "customer",
+            "deleted": True,
+        }
         with pytest.raises(Exception, match="GONE"):
             service.create(invoice_prefix="GONE")
 
@@ -94,7 +98,9 @@ def test_an_older_schema_version_is_migrated_forward(tmp_path: Path) -> None:
         '{"id":"cus_old","object":"customer","created":5,"email":"Old.Timer@example.com",'
         '"invoice_prefix":"OLD","metadata":{"plan":"Gold"}}'
     )
-    connection.execute("INSERT INTO customers VALUES ('cus_old', 5, 'Old.Timer@example.com', ?)", (body,))
+    connection.execute(
+        "INSERT INTO customers VALUES ('cus_old', 5, 'Old.Timer@example.com', ?)", (body,)
+    )
     connection.execute("INSERT INTO invoice_prefixes VALUES ('OLD', 'cus_old')")
     connection.close()
     with SQLiteStore(path) as store:
@@ -186,7 +192,11 @@ def test_a_record_changed_by_another_program_into_bad_json_is_a_store_error(tmp_
         other.execute("UPDATE customers SET body = '{\"id\": ' WHERE id = ?", (broken.id,))
         other.commit()
         other.close()
-        for call in (lambda: service.retrieve(broken.id), lambda: service.list(), lambda: service.delete(broken.id)):
+        for call in (
+            lambda: service.retrieve(broken.id),
+            lambda: service.list(),
+            lambda: service.delete(broken.id),
+        ):
             with pytest.raises(StoreError, match="a stored record is not valid JSON") as caught:
                 call()
             assert str(path) in caught.value.message and caught.value.http_status == 500
@@ -201,8 +211,12 @@ def test_a_substring_search_decodes_only_the_records_that_can_match(tmp_path: Pa
             service.create(name=f"Customer {number}")
         rocket = service.create(name="Amy ROCKET")
         service.create(name="Customer 40")
-        assert [record["id"] for record in store.scan_containing("rocket", limit=100)] == [rocket.id]
-        assert [customer.id for customer in service.search(query='name~"rocket"').data] == [rocket.id]
+        assert [record["id"] for record in store.scan_containing("rocket", limit=100)] == [
+            rocket.id
+        ]
+        assert [customer.id for customer in service.search(query='name~"rocket"').data] == [
+            rocket.id
+        ]
         # Text a JSON body would hold escaped cannot narrow: every record comes back for search to check.
         assert len(store.scan_containing('"rocket"', limit=100)) == 42
 

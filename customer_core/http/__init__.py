@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from .app import CustomerCoreApp, create_app
     from .server import build_server
 
-__all__ = ["API_VERSION", "CustomerCoreApp", "StripeAPI", "build_server", "create_app", "decode", "mask_key"]
+__all__ = [
+    "API_VERSION",
+    "CustomerCoreApp",
+    "StripeAPI",
+    "build_server",
+    "create_app",
+    "decode",
+    "mask_key",
+]
 
 _EXTRA = 'the HTTP server needs the "server" extra: pip install "customer-core[server]"'
 

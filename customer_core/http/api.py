@@ -123,9 +123,13 @@ class StripeAPI:
         except CustomerCoreError as error:
             status, payload = error.http_status, _json(error.to_dict())
         except Exception:  # a bug: answer like Stripe's 500, log without request data
-            logger.exception("unexpected error answering %s %s (request %s)", method, path, request_id)
+            logger.exception(
+                "unexpected error answering %s %s (request %s)", method, path, request_id
+            )
             status = 500
-            payload = _json({"error": {"message": "An unknown error occurred.", "type": "api_error"}})
+            payload = _json(
+                {"error": {"message": "An unknown error occurred.", "type": "api_error"}}
+            )
         return _respond(status, payload, headers, request_id)
 
     def too_large(self, limit: int, headers: Mapping[str, str]) -> Response:
@@ -143,9 +147,13 @@ class StripeAPI:
         credentials = credentials.strip()
         if scheme.lower() == "basic":
             try:
-                credentials = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+                credentials = (
+                    base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+                )
             except (binascii.Error, UnicodeDecodeError):
-                raise _error(401, "Invalid API Key provided: the Basic credentials are not base64.") from None
+                raise _error(
+                    401, "Invalid API Key provided: the Basic credentials are not base64."
+                ) from None
         elif scheme.lower() != "bearer":
             raise _error(401, _NO_KEY)
         if not credentials:

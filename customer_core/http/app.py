@@ -44,7 +44,10 @@ class CustomerCoreApp:
             return
         # Read the ASGI scope directly: building Starlette's URL and Headers objects costs
         # more than answering a retrieve.
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
         # StripeAPI decodes the id itself: hand it the path as sent, not ASGI's decoded one.
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
@@ -53,7 +56,13 @@ class CustomerCoreApp:
         except _TooLarge:
             answer = self.api.too_large(self.max_body_bytes, headers)
         else:
-            arguments = (scope["method"], path, scope["query_string"].decode("latin-1"), headers, body)
+            arguments = (
+                scope["method"],
+                path,
+                scope["query_string"].decode("latin-1"),
+                headers,
+                body,
+            )
             if path == "/v1/customers/search":
                 answer = await run_in_threadpool(self.api.handle, *arguments)
             else:
@@ -62,7 +71,10 @@ class CustomerCoreApp:
             {
                 "type": "http.response.start",
                 "status": answer.status,
-                "headers": [(name.encode(), value.encode("latin-1")) for name, value in answer.headers.items()]
+                "headers": [
+                    (name.encode(), value.encode("latin-1"))
+                    for name, value in answer.headers.items()
+                ]
                 + [(b"content-length", str(len(answer.body)).encode())],
             }
         )
@@ -90,4 +102,3 @@ def create_app(
 ) -> CustomerCoreApp:
     """Build the ASGI app for ``service``; clients must send one of ``api_keys``."""
     return CustomerCoreApp(StripeAPI(service, list(api_keys)), max_body_bytes=max_body_bytes)
-

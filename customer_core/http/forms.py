@@ -93,7 +93,9 @@ def decode(body: bytes | str) -> dict[str, Any]:
             msg = "Invalid request: the body is not valid UTF-8 form encoding."
             raise _fail(msg) from None
     try:
-        pairs = parse_qsl(body, keep_blank_values=True, strict_parsing=False, max_num_fields=MAX_FIELDS)
+        pairs = parse_qsl(
+            body, keep_blank_values=True, strict_parsing=False, max_num_fields=MAX_FIELDS
+        )
     except ValueError:
         msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
         raise _fail(msg) from None

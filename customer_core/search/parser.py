@@ -85,7 +85,9 @@ class _Parser:
                     f"unexpected {character!r} after a clause; separate clauses with spaces, AND or OR"
                 )
             if conjunction is not None and this != conjunction:
-                raise self.fail("AND and OR cannot be mixed in one query (a space means AND)", start)
+                raise self.fail(
+                    "AND and OR cannot be mixed in one query (a space means AND)", start
+                )
             conjunction = this
             clauses.append(self.clause())
         return Query(tuple(clauses), "OR" if conjunction == "OR" else "AND")
@@ -96,7 +98,9 @@ class _Parser:
             self.position += 1
         match = _FIELD.match(self.text, self.position)
         if match is None:
-            raise self.fail("expected a field name such as email, name, phone, created or metadata[\"key\"]")
+            raise self.fail(
+                'expected a field name such as email, name, phone, created or metadata["key"]'
+            )
         field = match.group()
         if field not in FIELD_TYPES:
             fields = ", ".join(sorted(FIELD_TYPES))
@@ -118,7 +122,9 @@ class _Parser:
         self.position += len(operator)
         kind = FIELD_TYPES[field]
         if operator not in _ALLOWED[kind]:
-            raise self.fail(f"operator {operator!r} is not valid for the {kind} field {field}", operator_at)
+            raise self.fail(
+                f"operator {operator!r} is not valid for the {kind} field {field}", operator_at
+            )
         value = self.value(field, kind, operator)
         return Clause(field, operator, value, key, negated)
 
@@ -131,7 +137,10 @@ class _Parser:
             if kind == "numeric":
                 return self.integer(field, text, value_at)
             if operator == "~" and len(text) < MIN_SUBSTRING:
-                raise self.fail(f"a substring search with '~' needs at least {MIN_SUBSTRING} characters", value_at)
+                raise self.fail(
+                    f"a substring search with '~' needs at least {MIN_SUBSTRING} characters",
+                    value_at,
+                )
             return text
         bare = _BARE.match(self.text, self.position)
         assert bare is not None
@@ -145,7 +154,7 @@ class _Parser:
             value = self.integer(field, word, value_at)
             self.position = bare.end()
             return value
-        raise self.fail(f"string values must be quoted, as in {field}{operator}\"{word}\"", value_at)
+        raise self.fail(f'string values must be quoted, as in {field}{operator}"{word}"', value_at)
 
     def integer(self, field: str, text: str, at: int) -> int:
         if not _INTEGER.fullmatch(text) or not _INT64_MIN <= int(text) <= _INT64_MAX:

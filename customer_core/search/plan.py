@@ -22,7 +22,7 @@ from .evaluate import value_key, word_key
 
 __all__ = ["IndexHint", "created_bounds", "index_hint", "substring_hint"]
 
-IndexHint = Union[tuple[str, str, str], tuple[str, str], None]
+IndexHint = Union[tuple[str, str, str], tuple[str, str], None]  # noqa: UP007 (a runtime alias on 3.10)
 """``("metadata", key, lowercase value)``, ``("email", word key)`` or None (scan)."""
 
 
@@ -49,7 +49,9 @@ def index_hint(query: Query) -> IndexHint:
     """The index that holds every match of an AND query, or None."""
     if query.conjunction != "AND":
         return None
-    positive = [c for c in query.clauses if not c.negated and c.value is not None and c.operator == ":"]
+    positive = [
+        c for c in query.clauses if not c.negated and c.value is not None and c.operator == ":"
+    ]
     for clause in positive:
         if clause.field == "metadata" and clause.key is not None:
             return ("metadata", clause.key, value_key(str(clause.value)))

@@ -190,7 +190,9 @@ class Store(abc.ABC):
         has an index for the filter: never a walk over all customers.
         """
 
-    def scan_containing(self, text: str, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
+    def scan_containing(
+        self, text: str, key_range: KeyRange = KeyRange(), *, limit: int
+    ) -> list[Record]:
         """``scan`` for a substring search: live records in ``key_range``, newest first, at
         most ``limit``, of which a store may leave out any record in which no string value
         contains ``text`` (lowercase) case-insensitively. Search checks every record it
@@ -198,7 +200,9 @@ class Store(abc.ABC):
         return self.scan(key_range, limit=limit)
 
     @abc.abstractmethod
-    def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
+    def metadata_keys(
+        self, key: str, value: str, key_range: KeyRange, *, limit: int
+    ) -> list[SortKey]:
         """Return sort keys of live customers whose ``metadata[key]``, lowercased, equals
         ``value``, inside ``key_range``, newest first, at most ``limit``. O(log n + limit)."""
 
@@ -235,14 +239,18 @@ class Store(abc.ABC):
                     break
         return count
 
-    def _candidates(self, query: Query, key_range: KeyRange, first_chunk: int = _CHUNK) -> Iterator[Record]:
+    def _candidates(
+        self, query: Query, key_range: KeyRange, first_chunk: int = _CHUNK
+    ) -> Iterator[Record]:
         """Records that may match, newest first; chunks start at ``first_chunk`` (a page
         rarely needs more) and double up to ``_CHUNK`` while the filter keeps rejecting."""
         lowest, highest = created_bounds(query)
         if lowest is not None:
             key_range = key_range.intersect(KeyRange(lower=(lowest, "")))
         if highest is not None:
-            key_range = key_range.intersect(KeyRange(upper=(highest + 1, ""), upper_inclusive=False))
+            key_range = key_range.intersect(
+                KeyRange(upper=(highest + 1, ""), upper_inclusive=False)
+            )
         hint = index_hint(query)
         if hint is None:
             yield from self._walk(key_range, first_chunk, containing=substring_hint(query))
@@ -267,7 +275,9 @@ class Store(abc.ABC):
             if record is not None:  # deleted since the keys were read
                 yield record
 
-    def _walk(self, key_range: KeyRange, batch_size: int = _CHUNK, containing: str | None = None) -> Iterator[Record]:
+    def _walk(
+        self, key_range: KeyRange, batch_size: int = _CHUNK, containing: str | None = None
+    ) -> Iterator[Record]:
         """Every live record in the range, newest first, in batches growing to ``_CHUNK``;
         with ``containing``, the store may skip records without that text (``scan_containing``)."""
         batch_size = max(1, batch_size)
@@ -280,7 +290,9 @@ class Store(abc.ABC):
             if len(page) < batch_size:
                 return
             last = page[-1]
-            key_range = key_range.intersect(KeyRange(upper=(last["created"], last["id"]), upper_inclusive=False))
+            key_range = key_range.intersect(
+                KeyRange(upper=(last["created"], last["id"]), upper_inclusive=False)
+            )
             batch_size = max(batch_size, min(batch_size * 2, _CHUNK))
 
     @abc.abstractmethod

@@ -74,7 +74,7 @@ class MemoryStore(Store):
 
     def _decode(self, payload: bytes) -> Record:
         layout, values = marshal.loads(payload)
-        return dict(zip(self._layouts[layout], values))
+        return dict(zip(self._layouts[layout], values, strict=True))
 
     # --- bookkeeping -----------------------------------------------------------------
 
@@ -224,7 +224,9 @@ class MemoryStore(Store):
     def _keys(self, key_range: KeyRange, descending: bool) -> Iterator[SortKey]:
         """The sort keys of live records in ``key_range``, in key order."""
         inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
-        keys: Iterator[SortKey] = self._order.irange(key_range.lower, key_range.upper, inclusive, reverse=descending)
+        keys: Iterator[SortKey] = self._order.irange(
+            key_range.lower, key_range.upper, inclusive, reverse=descending
+        )
         return keys
 
     def scan(
@@ -249,12 +251,16 @@ class MemoryStore(Store):
             upper = (key, *key_range.upper) if key_range.upper else (key, math.inf)
             exact = (
                 record
-                for entry in self._by_email_words.irange(lower, upper, inclusive, reverse=descending)
+                for entry in self._by_email_words.irange(
+                    lower, upper, inclusive, reverse=descending
+                )
                 if (record := decode(records[entry[2]]))["email"] == email
             )
             return list(islice(exact, limit))
 
-    def scan_containing(self, text: str, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
+    def scan_containing(
+        self, text: str, key_range: KeyRange = KeyRange(), *, limit: int
+    ) -> list[Record]:
         # A record's marshal bytes hold each ASCII string as is and others as UTF-8, so a
         # record whose value contains ASCII ``text`` case-insensitively holds its bytes
         # once ASCII letters are folded, unless the text's k or i came from one of the two
@@ -270,11 +276,15 @@ class MemoryStore(Store):
             candidates = (
                 decode(payload)
                 for payload in payloads
-                if needle in payload.lower() or _KELVIN_SIGN in payload or _DOTTED_CAPITAL_I in payload
+                if needle in payload.lower()
+                or _KELVIN_SIGN in payload
+                or _DOTTED_CAPITAL_I in payload
             )
             return list(islice(candidates, limit))
 
-    def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
+    def metadata_keys(
+        self, key: str, value: str, key_range: KeyRange, *, limit: int
+    ) -> list[SortKey]:
         lower = (key, value, *key_range.lower) if key_range.lower else (key, value)
         upper = (key, value, *key_range.upper) if key_range.upper else (key, value, math.inf)
         inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
@@ -288,7 +298,9 @@ class MemoryStore(Store):
             self._ensure_open()
             exact = self._by_email_words.irange((word_key,), (word_key, math.inf))
             # "key " up to (not including) "key!" is every key that continues with a space.
-            longer = self._by_email_words.irange((word_key + " ",), (word_key + "!",), (True, False))
+            longer = self._by_email_words.irange(
+                (word_key + " ",), (word_key + "!",), (True, False)
+            )
             keys = [(entry[1], entry[2]) for entries in (exact, longer) for entry in entries]
         return [key for key in keys if key_range.contains(key)]
 
@@ -337,7 +349,9 @@ class MemoryStore(Store):
                 "customers": [self._decode(self._records[key[1]]) for key in self._order],
                 "tombstones": dict(self._tombstones),
                 "invoice_prefixes": dict(self._prefixes),
-                "idempotency_keys": {key: marshal.loads(entry) for key, entry in self._idempotency.items()},
+                "idempotency_keys": {
+                    key: marshal.loads(entry) for key, entry in self._idempotency.items()
+                },
             }
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import pydantic_core
 
@@ -70,11 +70,12 @@ def _write_postings(connection: sqlite3.Connection, old: Postings, new: Postings
         )
     if added:
         connection.executemany(
-            "INSERT INTO customer_metadata (key, value, created, customer_id) VALUES (?, ?, ?, ?)", added
+            "INSERT INTO customer_metadata (key, value, created, customer_id) VALUES (?, ?, ?, ?)",
+            added,
         )
 
 
-Migration = tuple[Union[str, Callable[[sqlite3.Connection], None]], ...]
+Migration = tuple[str | Callable[[sqlite3.Connection], None], ...]
 
 # Each entry migrates the schema from version N to N + 1; never edit a released one.
 MIGRATIONS: tuple[Migration, ...] = (
@@ -159,7 +160,9 @@ class _Access:
 
     __slots__ = ("_action", "_store", "_transaction")
 
-    def __init__(self, store: SQLiteStore, action: str, transaction: NestedTransaction | None) -> None:
+    def __init__(
+        self, store: SQLiteStore, action: str, transaction: NestedTransaction | None
+    ) -> None:
         self._store = store
         self._action = action
         self._transaction = transaction
@@ -274,7 +277,10 @@ class SQLiteStore(Store):
     def _read_version(self, connection: sqlite3.Connection) -> int:
         """Read the schema version without writing anything (a refused file stays untouched)."""
         try:
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
         except sqlite3.DatabaseError as error:
             msg = f"Could not open the customer store {self.path}: it is not a SQLite database ({error})"
             raise StoreError(msg) from error
@@ -288,7 +294,9 @@ class SQLiteStore(Store):
             raise StoreError(msg)
         (version,) = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()
         if version is None:
-            msg = f"Could not open the customer store {self.path}: its schema_version table is empty"
+            msg = (
+                f"Could not open the customer store {self.path}: its schema_version table is empty"
+            )
             raise StoreError(msg)
         if version > SCHEMA_VERSION:
             msg = (
@@ -306,7 +314,9 @@ class SQLiteStore(Store):
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
             version = 0
             if "schema_version" in tables:
-                version = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+                version = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()[
+                    0
+                ]
             for number in range(version, SCHEMA_VERSION):
                 for step in MIGRATIONS[number]:
                     if callable(step):
@@ -364,12 +374,15 @@ class SQLiteStore(Store):
     def _abort(self) -> None:
         self._rollback()
 
-    def _reserve_prefix(self, connection: sqlite3.Connection, prefix: str | None, customer_id: str) -> bool:
+    def _reserve_prefix(
+        self, connection: sqlite3.Connection, prefix: str | None, customer_id: str
+    ) -> bool:
         """Reserve ``prefix`` for the customer; return whether a new row was written."""
         if prefix is None:
             return False
         cursor = connection.execute(
-            "INSERT OR IGNORE INTO invoice_prefixes (prefix, customer_id) VALUES (?, ?)", (prefix, customer_id)
+            "INSERT OR IGNORE INTO invoice_prefixes (prefix, customer_id) VALUES (?, ?)",
+            (prefix, customer_id),
         )
         if cursor.rowcount:
             return True
@@ -391,7 +404,13 @@ class SQLiteStore(Store):
                 inserted = connection.execute(
                     "INSERT INTO customers (id, created, email, email_words, body) SELECT ?, ?, ?, ?, ? "
                     "WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = ?)",
-                    (customer_id, record["created"], *_email_columns(record), _encode(record), customer_id),
+                    (
+                        customer_id,
+                        record["created"],
+                        *_email_columns(record),
+                        _encode(record),
+                        customer_id,
+                    ),
                 ).rowcount
             except sqlite3.IntegrityError:
                 inserted = 0
@@ -404,12 +423,19 @@ class SQLiteStore(Store):
 
     def get(self, customer_id: str) -> Record | None:
         with self._reading() as connection:
-            row = connection.execute("SELECT body FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            row = connection.execute(
+                "SELECT body FROM customers WHERE id = ?", (customer_id,)
+            ).fetchone()
             return None if row is None else _decode(row[0])
 
     def is_deleted(self, customer_id: str) -> bool:
         with self._reading() as connection:
-            return connection.execute("SELECT 1 FROM tombstones WHERE id = ?", (customer_id,)).fetchone() is not None
+            return (
+                connection.execute(
+                    "SELECT 1 FROM tombstones WHERE id = ?", (customer_id,)
+                ).fetchone()
+                is not None
+            )
 
     def sort_key(self, customer_id: str) -> SortKey | None:
         with self._reading() as connection:
@@ -420,9 +446,13 @@ class SQLiteStore(Store):
         return None if row is None else (row[0], customer_id)
 
     @staticmethod
-    def _live(connection: sqlite3.Connection, customer_id: str, action: str) -> tuple[int, Postings]:
+    def _live(
+        connection: sqlite3.Connection, customer_id: str, action: str
+    ) -> tuple[int, Postings]:
         """The created time and metadata postings of a live customer, which ``action`` needs."""
-        row = connection.execute("SELECT created, body FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        row = connection.execute(
+            "SELECT created, body FROM customers WHERE id = ?", (customer_id,)
+        ).fetchone()
         if row is None:
             msg = f"No live customer {customer_id} to {action}."
             raise RecordNotFoundError(msg)
@@ -439,14 +469,18 @@ class SQLiteStore(Store):
                 "UPDATE customers SET email = ?, email_words = ?, body = ? WHERE id = ?",
                 (*_email_columns(record), _encode(body), customer_id),
             )
-            _write_postings(connection, postings, _postings(customer_id, created, record.get("metadata")))
+            _write_postings(
+                connection, postings, _postings(customer_id, created, record.get("metadata"))
+            )
 
     def delete(self, customer_id: str) -> None:
         with self._writing() as connection:
             created, postings = self._live(connection, customer_id, "delete")
             connection.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
             _write_postings(connection, postings, set())
-            connection.execute("INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, created))
+            connection.execute(
+                "INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, created)
+            )
 
     def scan(
         self,
@@ -463,7 +497,9 @@ class SQLiteStore(Store):
             arguments[:0] = [word_key(email), email]
         return self._select(conditions, arguments, descending, limit)
 
-    def scan_containing(self, text: str, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
+    def scan_containing(
+        self, text: str, key_range: KeyRange = KeyRange(), *, limit: int
+    ) -> list[Record]:
         # SQLite skips, without handing them to Python's JSON decoder, the rows whose body
         # cannot hold the text (see _may_contain); most of a search's cost is decoding.
         if not _SAFE_TEXT.fullmatch(text):
@@ -473,7 +509,9 @@ class SQLiteStore(Store):
         arguments.append(text.lower())
         return self._select(conditions, arguments, True, limit)
 
-    def _select(self, conditions: list[str], arguments: list[Any], descending: bool, limit: int | None) -> list[Record]:
+    def _select(
+        self, conditions: list[str], arguments: list[Any], descending: bool, limit: int | None
+    ) -> list[Record]:
         """Bodies of the customers meeting ``conditions``, in key order."""
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         direction = "DESC" if descending else "ASC"
@@ -482,7 +520,9 @@ class SQLiteStore(Store):
         with self._reading() as connection:
             return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
 
-    def metadata_keys(self, key: str, value: str, key_range: KeyRange, *, limit: int) -> list[SortKey]:
+    def metadata_keys(
+        self, key: str, value: str, key_range: KeyRange, *, limit: int
+    ) -> list[SortKey]:
         conditions, arguments = _range_conditions(key_range, id_column="customer_id")
         where = " AND ".join(["key = ?", "value = ?", *conditions])
         sql = (
@@ -494,16 +534,22 @@ class SQLiteStore(Store):
 
     def email_word_keys(self, word_key: str, key_range: KeyRange) -> list[SortKey]:
         conditions, arguments = _range_conditions(key_range)
-        where = " AND ".join(["(email_words = ? OR (email_words >= ? AND email_words < ?))", *conditions])
+        where = " AND ".join(
+            ["(email_words = ? OR (email_words >= ? AND email_words < ?))", *conditions]
+        )
         sql = f"SELECT created, id FROM customers WHERE {where}"
         # "key " up to (not including) "key!" is every key that continues with a space.
         with self._reading() as connection:
-            rows = connection.execute(sql, [word_key, word_key + " ", word_key + "!", *arguments]).fetchall()
+            rows = connection.execute(
+                sql, [word_key, word_key + " ", word_key + "!", *arguments]
+            ).fetchall()
         return [tuple(row) for row in rows]
 
     def idempotency_get(self, key: str) -> dict[str, Any] | None:
         with self._reading() as connection:
-            row = connection.execute("SELECT entry FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+            row = connection.execute(
+                "SELECT entry FROM idempotency_keys WHERE key = ?", (key,)
+            ).fetchone()
             return None if row is None else _decode(row[0])
 
     def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
@@ -515,7 +561,9 @@ class SQLiteStore(Store):
 
     def idempotency_purge(self, before: int) -> int:
         with self._writing() as connection:
-            return connection.execute("DELETE FROM idempotency_keys WHERE created < ?", (before,)).rowcount
+            return connection.execute(
+                "DELETE FROM idempotency_keys WHERE created < ?", (before,)
+            ).rowcount
 
     def count(self) -> int:
         with self._reading() as connection:
@@ -523,11 +571,24 @@ class SQLiteStore(Store):
 
     def snapshot(self) -> dict[str, Any]:
         with self._reading() as connection:
-            customers = [_decode(row[0]) for row in connection.execute("SELECT body FROM customers ORDER BY created, id")]
+            customers = [
+                _decode(row[0])
+                for row in connection.execute("SELECT body FROM customers ORDER BY created, id")
+            ]
             tombstones = dict(connection.execute("SELECT id, created FROM tombstones").fetchall())
-            prefixes = dict(connection.execute("SELECT prefix, customer_id FROM invoice_prefixes").fetchall())
-            keys = {key: _decode(entry) for key, entry in connection.execute("SELECT key, entry FROM idempotency_keys")}
-        return {"customers": customers, "tombstones": tombstones, "invoice_prefixes": prefixes, "idempotency_keys": keys}
+            prefixes = dict(
+                connection.execute("SELECT prefix, customer_id FROM invoice_prefixes").fetchall()
+            )
+            keys = {
+                key: _decode(entry)
+                for key, entry in connection.execute("SELECT key, entry FROM idempotency_keys")
+            }
+        return {
+            "customers": customers,
+            "tombstones": tombstones,
+            "invoice_prefixes": prefixes,
+            "idempotency_keys": keys,
+        }
 
     def backup(self, target: str | os.PathLike[str]) -> None:
         """Copy the live database to ``target`` consistently (SQLite's online backup API)."""
@@ -548,16 +609,24 @@ class SQLiteStore(Store):
     def _check(self) -> None:
         with self._reading() as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            for customer_id, created, email, body in connection.execute("SELECT id, created, email, body FROM customers"):
+            for customer_id, created, email, body in connection.execute(
+                "SELECT id, created, email, body FROM customers"
+            ):
                 record = _decode(body)
-                assert (record["id"], record["created"], record.get("email")) == (customer_id, created, email)
+                assert (record["id"], record["created"], record.get("email")) == (
+                    customer_id,
+                    created,
+                    email,
+                )
                 prefix = record.get("invoice_prefix")
                 if prefix is not None:
                     holder = connection.execute(
                         "SELECT customer_id FROM invoice_prefixes WHERE prefix = ?", (prefix,)
                     ).fetchone()
                     assert holder == (customer_id,)
-            both = connection.execute("SELECT COUNT(*) FROM customers JOIN tombstones USING (id)").fetchone()[0]
+            both = connection.execute(
+                "SELECT COUNT(*) FROM customers JOIN tombstones USING (id)"
+            ).fetchone()[0]
             assert both == 0
             expected = set()
             for customer_id, created, email_words, body in connection.execute(
@@ -566,12 +635,14 @@ class SQLiteStore(Store):
                 record = _decode(body)
                 assert email_words == _email_columns(record)[1]
                 expected |= _postings(customer_id, created, record.get("metadata"))
-            stored = set(connection.execute("SELECT key, value, created, customer_id FROM customer_metadata"))
+            stored = set(
+                connection.execute("SELECT key, value, created, customer_id FROM customer_metadata")
+            )
             assert stored == expected
 
 
 # Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.
-_SAFE_TEXT = re.compile(r'[ !#-\[\]-~]+')
+_SAFE_TEXT = re.compile(r"[ !#-\[\]-~]+")
 
 
 def _may_contain(body: str, text: str) -> bool:
@@ -593,10 +664,13 @@ def _range_conditions(key_range: KeyRange, id_column: str = "id") -> tuple[list[
     conditions: list[str] = []
     arguments: list[Any] = []
     if key_range.lower is not None:
-        conditions.append(f"(created, {id_column}) {'>=' if key_range.lower_inclusive else '>'} (?, ?)")
+        conditions.append(
+            f"(created, {id_column}) {'>=' if key_range.lower_inclusive else '>'} (?, ?)"
+        )
         arguments.extend(key_range.lower)
     if key_range.upper is not None:
-        conditions.append(f"(created, {id_column}) {'<=' if key_range.upper_inclusive else '<'} (?, ?)")
+        conditions.append(
+            f"(created, {id_column}) {'<=' if key_range.upper_inclusive else '<'} (?, ?)"
+        )
         arguments.extend(key_range.upper)
     return conditions, arguments
-

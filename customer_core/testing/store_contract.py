@@ -74,7 +74,11 @@ class StoreContract:
             ("cus_d", 20, "Shared@example.com"),
             ("cus_e", 30, None),
         ]:
-            store.insert(make_record(customer_id, created, email=email, invoice_prefix=customer_id[-1].upper()))
+            store.insert(
+                make_record(
+                    customer_id, created, email=email, invoice_prefix=customer_id[-1].upper()
+                )
+            )
         return store
 
     # --- insert and get ----------------------------------------------------------------
@@ -149,7 +153,11 @@ class StoreContract:
         store.replace(make_record("cus_1", 999, email="new@example.com", balance=7))
         record = store.get("cus_1")
         assert record is not None
-        assert (record["created"], record["email"], record["balance"]) == (100, "new@example.com", 7)
+        assert (record["created"], record["email"], record["balance"]) == (
+            100,
+            "new@example.com",
+            7,
+        )
         assert ids(store.scan(email="old@example.com")) == []
         assert ids(store.scan(email="new@example.com")) == ["cus_1"]
 
@@ -284,10 +292,14 @@ class StoreContract:
             ("cus_5", 40, "amy@rocketrides.iox", "amy rocket rides", {"plan": "gold", "x": ""}),
         ]
         for customer_id, created, email, name, metadata in people:
-            store.insert(make_record(customer_id, created, email=email, name=name, metadata=metadata))
+            store.insert(
+                make_record(customer_id, created, email=email, name=name, metadata=metadata)
+            )
         return store
 
-    def search(self, store: Store, query: str, key_range: KeyRange = KeyRange(), limit: int = 100) -> list[str]:
+    def search(
+        self, store: Store, query: str, key_range: KeyRange = KeyRange(), limit: int = 100
+    ) -> list[str]:
         return ids(store.search(parse(query), key_range, limit=limit))
 
     def test_search_metadata_is_case_insensitive_and_newest_first(self, searchable: Store) -> None:
@@ -295,20 +307,38 @@ class StoreContract:
         assert self.search(searchable, 'metadata["plan"]:"gold"', limit=2) == ["cus_5", "cus_2"]
         upper = KeyRange(upper=(20, "cus_2"), upper_inclusive=False)
         assert self.search(searchable, 'metadata["plan"]:"gold"', upper) == ["cus_1"]
-        assert searchable.metadata_keys("plan", "gold", KeyRange(), limit=10) == [(40, "cus_5"), (20, "cus_2"), (10, "cus_1")]
+        assert searchable.metadata_keys("plan", "gold", KeyRange(), limit=10) == [
+            (40, "cus_5"),
+            (20, "cus_2"),
+            (10, "cus_1"),
+        ]
 
     def test_search_email_is_a_word_prefix_match(self, searchable: Store) -> None:
         assert self.search(searchable, 'email:"amy@rocketrides.io"') == ["cus_2", "cus_1"]
         assert self.search(searchable, 'email:"amy"') == ["cus_5", "cus_3", "cus_2", "cus_1"]
         assert self.search(searchable, 'email:"amy x"') == ["cus_3"]
-        assert sorted(searchable.email_word_keys("amy rocketrides io", KeyRange())) == [(10, "cus_1"), (20, "cus_2")]
+        assert sorted(searchable.email_word_keys("amy rocketrides io", KeyRange())) == [
+            (10, "cus_1"),
+            (20, "cus_2"),
+        ]
 
     def test_search_names_substrings_nulls_and_negation(self, searchable: Store) -> None:
         assert self.search(searchable, 'name:"amy rocket"') == ["cus_5", "cus_1"]
         assert self.search(searchable, 'name~"ROCK"') == ["cus_5", "cus_1"]
         assert self.search(searchable, "name:null") == ["cus_4"]
-        assert self.search(searchable, '-metadata["plan"]:null') == ["cus_5", "cus_3", "cus_2", "cus_1"]
-        assert self.search(searchable, 'metadata["x"]:null') == ["cus_5", "cus_4", "cus_3", "cus_2", "cus_1"]
+        assert self.search(searchable, '-metadata["plan"]:null') == [
+            "cus_5",
+            "cus_3",
+            "cus_2",
+            "cus_1",
+        ]
+        assert self.search(searchable, 'metadata["x"]:null') == [
+            "cus_5",
+            "cus_4",
+            "cus_3",
+            "cus_2",
+            "cus_1",
+        ]
         assert self.search(searchable, '-name~"amy"') == ["cus_4"]
 
     def test_search_created_ranges_and_or(self, searchable: Store) -> None:
@@ -362,16 +392,33 @@ class StoreContract:
         return store
 
     @pytest.mark.parametrize(
-        "text", ["kim", "rock", "rocket", '"rocket"', "back\\slash", "tab\there", "zoë", "tai", "pei\u0307"]
+        "text",
+        [
+            "kim",
+            "rock",
+            "rocket",
+            '"rocket"',
+            "back\\slash",
+            "tab\there",
+            "zoë",
+            "tai",
+            "pei\u0307",
+        ],
     )
-    def test_scan_containing_leaves_out_no_record_holding_the_text(self, awkward: Store, text: str) -> None:
+    def test_scan_containing_leaves_out_no_record_holding_the_text(
+        self, awkward: Store, text: str
+    ) -> None:
         holding = [
-            f"cus_{number}" for number, name in enumerate(self.AWKWARD_NAMES) if text in name.lower()
+            f"cus_{number}"
+            for number, name in enumerate(self.AWKWARD_NAMES)
+            if text in name.lower()
         ]
         found = ids(awkward.scan_containing(text, limit=100))
         assert set(holding) <= set(found)
         everything = ids(awkward.scan(limit=100))
-        assert found == [customer_id for customer_id in everything if customer_id in found]  # newest first
+        assert found == [
+            customer_id for customer_id in everything if customer_id in found
+        ]  # newest first
         assert len(awkward.scan_containing(text, limit=1)) <= 1
         in_range = ids(awkward.scan_containing(text, KeyRange(upper=(30, "cus_3")), limit=100))
         assert set(in_range) == {customer_id for customer_id in found if int(customer_id[-1]) <= 3}
@@ -394,7 +441,12 @@ class StoreContract:
 
     def test_idempotency_entries_round_trip_and_overwrite(self, store: Store) -> None:
         assert store.idempotency_get("key-1") is None
-        entry = {"created": 100, "endpoint": "/v1/customers", "status": 200, "body": {"id": "cus_1", "n": [1, None]}}
+        entry = {
+            "created": 100,
+            "endpoint": "/v1/customers",
+            "status": 200,
+            "body": {"id": "cus_1", "n": [1, None]},
+        }
         store.idempotency_put("key-1", entry)
         assert store.idempotency_get("key-1") == entry
         store.idempotency_put("key-1", {**entry, "status": 400})
@@ -405,7 +457,13 @@ class StoreContract:
         for n in range(5):
             store.idempotency_put(f"key-{n}", {"created": n * 10})
         assert store.idempotency_purge(before=25) == 3
-        assert [store.idempotency_get(f"key-{n}") is None for n in range(5)] == [True, True, True, False, False]
+        assert [store.idempotency_get(f"key-{n}") is None for n in range(5)] == [
+            True,
+            True,
+            True,
+            False,
+            False,
+        ]
 
     def test_idempotency_writes_roll_back_with_the_transaction(self, store: Store) -> None:
         store.idempotency_put("kept", {"created": 1})
@@ -429,7 +487,9 @@ class StoreContract:
     def test_concurrent_inserts_from_threads_lose_nothing(self, store: Store) -> None:
         def work(thread: int) -> None:
             for n in range(50):
-                store.insert(make_record(f"cus_{thread}_{n:03d}", n, invoice_prefix=f"T{thread}N{n}"))
+                store.insert(
+                    make_record(f"cus_{thread}_{n:03d}", n, invoice_prefix=f"T{thread}N{n}")
+                )
 
         threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
         for thread in threads:
