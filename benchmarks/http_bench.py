@@ -79,7 +79,7 @@ def servers(directory: Path) -> dict[str, Callable[[int], list[str]]]:
             "-m",
             "customer_core.cli",
             "serve",
-            "--data",
+            "--db",
             str(directory / f"http-{port}.db"),
             "--port",
             str(port),

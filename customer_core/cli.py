@@ -1,6 +1,6 @@
 """The ``customer-core`` command: serve the Stripe-compatible API, or work on a data file.
 
-    customer-core serve [--host 127.0.0.1] [--port 12111] [--data PATH | --memory] [--api-key KEY]
+    customer-core serve [--host 127.0.0.1] [--port 12111] [--db PATH | --memory] [--api-key KEY]
     customer-core create -d email=jenny@example.com -d "metadata[plan]=gold"
     customer-core retrieve cus_...
     customer-core update cus_... -d "metadata[plan]="
@@ -45,10 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customer-core", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def with_data(command: argparse.ArgumentParser) -> None:
+    def with_db(command: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
         command.add_argument(
-            "--data",
+            "--db",
             type=Path,
+            metavar="PATH",
             help=f"the data file (default: ${DATA_VARIABLE} or {default_data_path()})",
         )
 
@@ -58,11 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=12111)
     store = serve.add_mutually_exclusive_group()
-    store.add_argument(
-        "--data",
-        type=Path,
-        help=f"the data file (default: ${DATA_VARIABLE} or {default_data_path()})",
-    )
+    with_db(store)
     store.add_argument("--memory", action="store_true", help="keep customers in memory only")
     serve.add_argument(
         "--api-key", action="append", help=f"a key clients must send (or set ${API_KEY_VARIABLE})"
@@ -95,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name in ("create", "update"):
             command.add_argument("--idempotency-key")
-        with_data(command)
+        with_db(command)
     return parser
 
 
@@ -135,9 +132,7 @@ def _serve(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    store = (
-        MemoryStore() if arguments.memory else _open_store(arguments.data, arguments.synchronous)
-    )
+    store = MemoryStore() if arguments.memory else _open_store(arguments.db, arguments.synchronous)
     where = "memory" if arguments.memory else getattr(store, "path", "")
     if arguments.host not in ("127.0.0.1", "localhost", "::1"):
         print(
@@ -165,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(arguments)
     try:
         params = _params(arguments.param)
-        with _open_store(arguments.data) as store:
+        with _open_store(arguments.db) as store:
             result = CustomerService(store).execute(
                 arguments.command,
                 params,

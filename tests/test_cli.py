@@ -23,7 +23,7 @@ def test_every_operation_on_a_data_file(tmp_path: Path, capsys: pytest.CaptureFi
     status, created, _ = run(
         capsys,
         "create",
-        "--data",
+        "--db",
         data,
         "-d",
         "email=jenny@example.com",
@@ -37,16 +37,16 @@ def test_every_operation_on_a_data_file(tmp_path: Path, capsys: pytest.CaptureFi
     assert status == 0 and created["email"] == "jenny@example.com"  # type: ignore[index]
     assert created["metadata"] == {"plan": "gold"} and created["preferred_locales"] == ["fr", "en"]  # type: ignore[index]
     customer_id = created["id"]  # type: ignore[index]
-    assert run(capsys, "retrieve", customer_id, "--data", data)[1] == created
+    assert run(capsys, "retrieve", customer_id, "--db", data)[1] == created
     status, updated, _ = run(
-        capsys, "update", customer_id, "--data", data, "-d", "metadata[plan]=", "-d", "name=Jenny"
+        capsys, "update", customer_id, "--db", data, "-d", "metadata[plan]=", "-d", "name=Jenny"
     )
     assert updated["metadata"] == {} and updated["name"] == "Jenny"  # type: ignore[index]
-    status, page, _ = run(capsys, "list", "--data", data, "-d", "limit=1")
+    status, page, _ = run(capsys, "list", "--db", data, "-d", "limit=1")
     assert [c["id"] for c in page["data"]] == [customer_id]  # type: ignore[index]
-    status, found, _ = run(capsys, "search", "--data", data, "-d", 'query=name:"jenny"')
+    status, found, _ = run(capsys, "search", "--db", data, "-d", 'query=name:"jenny"')
     assert found["object"] == "search_result" and found["data"][0]["id"] == customer_id  # type: ignore[index]
-    assert run(capsys, "delete", customer_id, "--data", data)[1] == {
+    assert run(capsys, "delete", customer_id, "--db", data)[1] == {
         "id": customer_id,
         "object": "customer",
         "deleted": True,
@@ -57,25 +57,31 @@ def test_errors_print_stripes_message_and_exit_non_zero(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = str(tmp_path / "customers.db")
-    status, output, error = run(capsys, "create", "--data", data, "-d", "email=not-an-email")
+    status, output, error = run(capsys, "create", "--db", data, "-d", "email=not-an-email")
     assert (status, output, error) == (1, None, "error: Invalid email address: not-an-email\n")
-    status, _, error = run(capsys, "retrieve", "cus_nope", "--data", data)
+    status, _, error = run(capsys, "retrieve", "cus_nope", "--db", data)
     assert (status, error) == (1, "error: No such customer: 'cus_nope'\n")
-    status, _, error = run(capsys, "create", "--data", data, "-d", "oops")
+    status, _, error = run(capsys, "create", "--db", data, "-d", "oops")
     assert status == 1 and "KEY=VALUE" in error
-    status, _, error = run(capsys, "create", "--data", str(tmp_path), "-d", "email=a@b.co")
+    status, _, error = run(capsys, "create", "--db", str(tmp_path), "-d", "email=a@b.co")
     assert status == 1 and "it is a directory" in error
+
+
+def test_the_data_file_option_is_db_and_data_is_not_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["list", "--data", str(tmp_path / "c.db")])
+    assert exit_.value.code == 2 and "unrecognized arguments: --data" in capsys.readouterr().err
 
 
 def test_idempotency_key_on_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = str(tmp_path / "customers.db")
-    first = run(capsys, "create", "--data", data, "--idempotency-key", "k1", "-d", "email=a@b.co")[
-        1
-    ]
+    first = run(capsys, "create", "--db", data, "--idempotency-key", "k1", "-d", "email=a@b.co")[1]
     assert (
-        run(capsys, "create", "--data", data, "--idempotency-key", "k1", "-d", "email=a@b.co")[1]
+        run(capsys, "create", "--db", data, "--idempotency-key", "k1", "-d", "email=a@b.co")[1]
         == first
     )
 
@@ -104,7 +110,7 @@ def test_the_console_script_is_declared_and_the_module_runs(tmp_path: Path) -> N
     scripts = {entry.name: entry.value for entry in entry_points(group="console_scripts")}
     assert scripts["customer-core"] == "customer_core.cli:main"
     result = subprocess.run(
-        [sys.executable, "-m", "customer_core.cli", "list", "--data", str(tmp_path / "c.db")],
+        [sys.executable, "-m", "customer_core.cli", "list", "--db", str(tmp_path / "c.db")],
         capture_output=True,
         text=True,
         timeout=60,
