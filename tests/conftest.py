@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite("customer_core.testing.store_contract")
+pytest.register_assert_rewrite(
+    "customer_core.testing.store_contract", "customer_core.testing.contract_tax_ids"
+)
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store  # noqa: E402 (after the rewrite hook)
 from customer_core.testing import FakeClock  # noqa: E402

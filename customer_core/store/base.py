@@ -169,7 +169,8 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def delete(self, customer_id: str) -> None:
         """Turn the live record into a tombstone: ``get`` then returns None, ``is_deleted``
-        True, ``scan`` skips it; its id and prefixes stay reserved.
+        True, ``scan`` skips it; its id and prefixes stay reserved. The customer's tax
+        IDs are removed in the same step.
 
         Raises RecordNotFoundError if there is no live record with that id.
         """
@@ -308,6 +309,37 @@ class Store(abc.ABC):
     def idempotency_purge(self, before: int) -> int:
         """Forget entries created before ``before``; return how many were removed."""
 
+    # --- tax IDs: records of a customer's TaxId objects, kept and deleted with it ---------
+
+    @abc.abstractmethod
+    def insert_tax_id(self, record: Record) -> None:
+        """Add a tax ID record (a TaxId's Stripe JSON; stores read ``id``, ``created`` and
+        ``customer``).
+
+        Raises RecordNotFoundError if ``record["customer"]`` is not a live customer, and
+        DuplicateKeyError (``key`` = ``"id"``) if a tax ID with that id exists.
+        """
+
+    @abc.abstractmethod
+    def get_tax_id(self, tax_id: str) -> Record | None:
+        """Return the tax ID record with that id, or None."""
+
+    @abc.abstractmethod
+    def delete_tax_id(self, tax_id: str) -> None:
+        """Remove a tax ID record for good; raises RecordNotFoundError if there is none."""
+
+    @abc.abstractmethod
+    def tax_ids(
+        self,
+        customer_id: str,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Record]:
+        """Return the customer's tax ID records whose ``(created, id)`` is in ``key_range``,
+        in that order, at most ``limit``. Costs O(log n + returned records)."""
+
     @abc.abstractmethod
     def count(self) -> int:
         """Return the number of live records."""
@@ -316,7 +348,8 @@ class Store(abc.ABC):
     def snapshot(self) -> dict[str, Any]:
         """Return the whole content, for tests and exports: ``{"customers": [records in
         key order], "tombstones": {id: created}, "invoice_prefixes": {prefix: id},
-        "idempotency_keys": {key: entry}}``."""
+        "idempotency_keys": {key: entry}, "tax_ids": [tax ID records in (customer, created,
+        id) order]}``."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources; the store must not be used afterwards."""

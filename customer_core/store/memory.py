@@ -11,7 +11,8 @@ about 0.5 KiB per customer instead of about 7.6 KiB for a pydantic model.
 Indexes: SortedLists of ``(created, id)`` for list pages, ``(email word key, created,
 id)`` for email lookups (the list's exact email filters that group) and search, and
 ``(metadata key, lowercase value, created, id)`` for search; dicts for ids, tombstones
-and prefixes. Entries are tuples of strings and ints, which the garbage collector stops
+and prefixes. Tax IDs: marshal bytes by id, and a SortedList of ``(customer, created,
+id)`` for a customer's list. Entries are tuples of strings and ints, which the garbage collector stops
 tracking after one pass.
 """
 
@@ -58,6 +59,8 @@ class MemoryStore(Store):
         self._tombstones: dict[str, int] = {}
         self._prefixes: dict[str, str] = {}
         self._idempotency: dict[str, bytes] = {}
+        self._tax_ids: dict[str, bytes] = {}
+        self._tax_id_order: SortedList = SortedList()
         self._layouts: list[tuple[str, ...]] = []
         self._layout_numbers: dict[tuple[str, ...], int] = {}
 
@@ -213,11 +216,17 @@ class MemoryStore(Store):
             entries = self._entries(old)
             self._unindex(entries)
             self._tombstones[customer_id] = old["created"]
+            tax_id_keys = list(self._tax_id_order.irange((customer_id,), (customer_id, math.inf)))
+            tax_id_payloads = {key[2]: self._tax_ids.pop(key[2]) for key in tax_id_keys}
+            for key in tax_id_keys:
+                self._tax_id_order.remove(key)
 
             def undo() -> None:
                 del self._tombstones[customer_id]
                 self._records[customer_id] = payload
                 self._index(entries)
+                self._tax_ids.update(tax_id_payloads)
+                self._tax_id_order.update(tax_id_keys)
 
             self._log(undo)
 
@@ -337,6 +346,66 @@ class MemoryStore(Store):
             self._log(lambda: self._idempotency.update(old))
             return len(old)
 
+    def insert_tax_id(self, record: Record) -> None:
+        tax_id: str = record["id"]
+        customer_id: str = record["customer"]
+        with self._lock:
+            self._ensure_open()
+            if customer_id not in self._records:
+                msg = f"No live customer {customer_id} to add a tax ID to."
+                raise RecordNotFoundError(msg)
+            if tax_id in self._tax_ids:
+                msg = f"Tax ID {tax_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=tax_id)
+            key = (customer_id, record["created"], tax_id)
+            self._tax_ids[tax_id] = marshal.dumps(record)
+            self._tax_id_order.add(key)
+
+            def undo() -> None:
+                del self._tax_ids[tax_id]
+                self._tax_id_order.remove(key)
+
+            self._log(undo)
+
+    def get_tax_id(self, tax_id: str) -> Record | None:
+        with self._lock:
+            self._ensure_open()
+            payload = self._tax_ids.get(tax_id)
+            return None if payload is None else marshal.loads(payload)
+
+    def delete_tax_id(self, tax_id: str) -> None:
+        with self._lock:
+            self._ensure_open()
+            payload = self._tax_ids.pop(tax_id, None)
+            if payload is None:
+                msg = f"No tax ID {tax_id} to delete."
+                raise RecordNotFoundError(msg)
+            record = marshal.loads(payload)
+            key = (record["customer"], record["created"], tax_id)
+            self._tax_id_order.remove(key)
+
+            def undo() -> None:
+                self._tax_ids[tax_id] = payload
+                self._tax_id_order.add(key)
+
+            self._log(undo)
+
+    def tax_ids(
+        self,
+        customer_id: str,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Record]:
+        lower = (customer_id, *key_range.lower) if key_range.lower else (customer_id,)
+        upper = (customer_id, *key_range.upper) if key_range.upper else (customer_id, math.inf)
+        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+        with self._lock:
+            self._ensure_open()
+            keys = self._tax_id_order.irange(lower, upper, inclusive, reverse=descending)
+            return [marshal.loads(self._tax_ids[key[2]]) for key in islice(keys, limit)]
+
     def count(self) -> int:
         with self._lock:
             self._ensure_open()
@@ -352,6 +421,7 @@ class MemoryStore(Store):
                 "idempotency_keys": {
                     key: marshal.loads(entry) for key, entry in self._idempotency.items()
                 },
+                "tax_ids": [marshal.loads(self._tax_ids[key[2]]) for key in self._tax_id_order],
             }
 
     def close(self) -> None:
@@ -372,3 +442,9 @@ class MemoryStore(Store):
             for index in (self._order, self._by_email_words, self._by_metadata):
                 assert list(index) == sorted(expected.get(id(index), []))
             assert not set(self._tombstones) & set(self._records)
+            tax_id_keys = []
+            for tax_id, payload in self._tax_ids.items():
+                record = marshal.loads(payload)
+                assert record["id"] == tax_id and record["customer"] in self._records
+                tax_id_keys.append((record["customer"], record["created"], tax_id))
+            assert list(self._tax_id_order) == sorted(tax_id_keys)

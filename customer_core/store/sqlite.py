@@ -139,6 +139,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "DROP TABLE customer_metadata",
         "ALTER TABLE customer_metadata_v5 RENAME TO customer_metadata",
     ),
+    (
+        # A customer's tax IDs, keyed the way its list reads them; the id index serves
+        # retrieve and delete by id.
+        """CREATE TABLE tax_ids (
+            customer_id TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (customer_id, created, id)
+        ) WITHOUT ROWID""",
+        "CREATE UNIQUE INDEX tax_ids_by_id ON tax_ids (id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -477,6 +489,7 @@ class SQLiteStore(Store):
         with self._writing() as connection:
             created, postings = self._live(connection, customer_id, "delete")
             connection.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
+            connection.execute("DELETE FROM tax_ids WHERE customer_id = ?", (customer_id,))
             _write_postings(connection, postings, set())
             connection.execute(
                 "INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, created)
@@ -565,6 +578,54 @@ class SQLiteStore(Store):
                 "DELETE FROM idempotency_keys WHERE created < ?", (before,)
             ).rowcount
 
+    def insert_tax_id(self, record: Record) -> None:
+        customer_id = record["customer"]
+        with self._writing() as connection:
+            if not connection.execute(
+                "SELECT 1 FROM customers WHERE id = ?", (customer_id,)
+            ).fetchone():
+                msg = f"No live customer {customer_id} to add a tax ID to."
+                raise RecordNotFoundError(msg)
+            try:
+                connection.execute(
+                    "INSERT INTO tax_ids (customer_id, created, id, body) VALUES (?, ?, ?, ?)",
+                    (customer_id, record["created"], record["id"], _encode(record)),
+                )
+            except sqlite3.IntegrityError:
+                msg = f"Tax ID {record['id']} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=record["id"]) from None
+
+    def get_tax_id(self, tax_id: str) -> Record | None:
+        with self._reading() as connection:
+            row = connection.execute("SELECT body FROM tax_ids WHERE id = ?", (tax_id,)).fetchone()
+            return None if row is None else _decode(row[0])
+
+    def delete_tax_id(self, tax_id: str) -> None:
+        with self._writing() as connection:
+            if not connection.execute("DELETE FROM tax_ids WHERE id = ?", (tax_id,)).rowcount:
+                msg = f"No tax ID {tax_id} to delete."
+                raise RecordNotFoundError(msg)
+
+    def tax_ids(
+        self,
+        customer_id: str,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Record]:
+        conditions, arguments = _range_conditions(key_range)
+        where = " AND ".join(["customer_id = ?", *conditions])
+        direction = "DESC" if descending else "ASC"
+        sql = (
+            f"SELECT body FROM tax_ids WHERE {where} "
+            f"ORDER BY created {direction}, id {direction} LIMIT ?"
+        )
+        limit_argument = -1 if limit is None else limit
+        with self._reading() as connection:
+            rows = connection.execute(sql, [customer_id, *arguments, limit_argument]).fetchall()
+            return [_decode(row[0]) for row in rows]
+
     def count(self) -> int:
         with self._reading() as connection:
             return int(connection.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
@@ -583,11 +644,18 @@ class SQLiteStore(Store):
                 key: _decode(entry)
                 for key, entry in connection.execute("SELECT key, entry FROM idempotency_keys")
             }
+            tax_ids = [
+                _decode(row[0])
+                for row in connection.execute(
+                    "SELECT body FROM tax_ids ORDER BY customer_id, created, id"
+                )
+            ]
         return {
             "customers": customers,
             "tombstones": tombstones,
             "invoice_prefixes": prefixes,
             "idempotency_keys": keys,
+            "tax_ids": tax_ids,
         }
 
     def backup(self, target: str | os.PathLike[str]) -> None:
@@ -639,6 +707,19 @@ class SQLiteStore(Store):
                 connection.execute("SELECT key, value, created, customer_id FROM customer_metadata")
             )
             assert stored == expected
+            for customer_id, created, tax_id, body in connection.execute(
+                "SELECT customer_id, created, id, body FROM tax_ids"
+            ):
+                record = _decode(body)
+                assert (record["customer"], record["created"], record["id"]) == (
+                    customer_id,
+                    created,
+                    tax_id,
+                )
+            orphans = connection.execute(
+                "SELECT COUNT(*) FROM tax_ids WHERE customer_id NOT IN (SELECT id FROM customers)"
+            ).fetchone()[0]
+            assert orphans == 0
 
 
 # Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.
