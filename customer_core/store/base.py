@@ -10,7 +10,7 @@ by ``customer_core.testing.StoreContract``.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -20,7 +20,7 @@ from ..search.ast import Query
 from ..search.evaluate import matches
 from ..search.plan import created_bounds, index_hint, substring_hint
 
-__all__ = ["KeyRange", "NestedTransaction", "Record", "SortKey", "Store"]
+__all__ = ["KeyRange", "NestedTransaction", "Record", "SortKey", "Store", "StoreSnapshot"]
 
 Record = dict[str, Any]
 """A customer record: its Stripe JSON form. Stores read ``id``, ``created``, ``email``
@@ -118,6 +118,30 @@ class NestedTransaction:
             store._lock.release()
 
 
+class StoreSnapshot(abc.ABC):
+    """A consistent view of a whole store, for exports: what it held when the snapshot
+    began, whatever is written meanwhile. Every method streams: memory stays bounded
+    however many customers the store holds. Used inside ``Store.read_snapshot()`` only."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """Return the number of live records."""
+
+    @abc.abstractmethod
+    def records(self, *, descending: bool = True) -> Iterator[Record]:
+        """Yield every live record in ``(created, id)`` order."""
+
+    @abc.abstractmethod
+    def tombstones(self) -> Iterator[tuple[str, int]]:
+        """Yield ``(id, created)`` of every tombstone, by id."""
+
+    @abc.abstractmethod
+    def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(customer id, prefix)`` for every reserved invoice prefix that is not
+        the current prefix of a live record (all of a tombstone's, a live customer's
+        former ones), by customer id then prefix."""
+
+
 class Store(abc.ABC):
     """Persistence for customer records, tombstones and invoice prefixes.
 
@@ -143,6 +167,39 @@ class Store(abc.ABC):
         Raises DuplicateKeyError (``key`` = ``"id"`` or ``"invoice_prefix"``) if the id
         is held by any record or tombstone, or the invoice prefix was ever used by
         another customer (tombstones and former prefixes included).
+        """
+
+    @abc.abstractmethod
+    def insert_many(self, records: Iterable[Record]) -> None:
+        """Add new live records in one atomic step, much faster than one ``insert`` each:
+        the bulk path of imports.
+
+        All or none: the first record that ``insert`` would refuse (an id held by a record
+        or tombstone, or earlier in ``records``; an invoice prefix held by another
+        customer) raises DuplicateKeyError, as ``insert`` would, and nothing is added.
+        """
+
+    @abc.abstractmethod
+    def insert_tombstone(self, customer_id: str, created: int) -> None:
+        """Add a tombstone for a customer this store never held (an imported deletion).
+
+        Raises DuplicateKeyError (``key`` = ``"id"``) if a record or tombstone holds the id.
+        """
+
+    @abc.abstractmethod
+    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> None:
+        """Keep ``prefix`` reserved for ``customer_id`` (a former prefix, or a tombstone's).
+
+        Nothing happens if it already is; raises DuplicateKeyError (``key`` =
+        ``"invoice_prefix"``) if another customer holds it.
+        """
+
+    @abc.abstractmethod
+    def read_snapshot(self) -> AbstractContextManager[StoreSnapshot]:
+        """A consistent snapshot of the whole store for the duration of the block.
+
+        A store may make writers wait for the block to end (the memory store does) or
+        let them go on unseen (the SQLite store reads from a snapshot of its own).
         """
 
     @abc.abstractmethod

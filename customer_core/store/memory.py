@@ -21,7 +21,8 @@ from __future__ import annotations
 import marshal
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -29,7 +30,7 @@ from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search.evaluate import value_key, word_key
-from .base import KeyRange, NestedTransaction, Record, SortKey, Store
+from .base import KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
 
 __all__ = ["MemoryStore"]
 
@@ -159,6 +160,77 @@ class MemoryStore(Store):
                 self._unindex(entries)
 
             self._log(undo)
+
+    def insert_many(self, records: Iterable[Record]) -> None:
+        batch = list(records)
+        with self._lock:
+            self._ensure_open()
+            # Check everything first, so that nothing needs undoing when a record is refused.
+            seen: set[str] = set()
+            claimed: dict[str, str] = {}
+            for record in batch:
+                customer_id: str = record["id"]
+                if (
+                    customer_id in self._records
+                    or customer_id in self._tombstones
+                    or (customer_id in seen)
+                ):
+                    msg = f"Customer id {customer_id} is already taken."
+                    raise DuplicateKeyError(msg, key="id", value=customer_id)
+                seen.add(customer_id)
+                prefix = record.get("invoice_prefix")
+                if prefix is not None:
+                    holder = claimed.get(prefix) or self._prefixes.get(prefix)
+                    if holder is not None and holder != customer_id:
+                        msg = f"Invoice prefix {prefix} is already held by another customer."
+                        raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+                    claimed[prefix] = customer_id
+            new_prefixes = [prefix for prefix in claimed if prefix not in self._prefixes]
+            self._prefixes.update(claimed)
+            encode = self._encode
+            self._records.update((record["id"], encode(record)) for record in batch)
+            entries: dict[int, tuple[SortedList, list[tuple[Any, ...]]]] = {}
+            for record in batch:
+                for index, entry in self._entries(record):
+                    entries.setdefault(id(index), (index, []))[1].append(entry)
+            for index, added in entries.values():
+                index.update(added)
+
+            def undo() -> None:
+                for customer_id in seen:
+                    del self._records[customer_id]
+                for prefix in new_prefixes:
+                    del self._prefixes[prefix]
+                for index, added in entries.values():
+                    for entry in added:
+                        index.remove(entry)
+
+            self._log(undo)
+
+    def insert_tombstone(self, customer_id: str, created: int) -> None:
+        with self._lock:
+            self._ensure_open()
+            if customer_id in self._records or customer_id in self._tombstones:
+                msg = f"Customer id {customer_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=customer_id)
+            self._tombstones[customer_id] = created
+
+            def undo() -> None:
+                del self._tombstones[customer_id]
+
+            self._log(undo)
+
+    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> None:
+        with self._lock:
+            self._ensure_open()
+            self._reserve_prefix(prefix, customer_id)
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[StoreSnapshot]:
+        # Holding the lock is the snapshot: writers of other threads wait for the block.
+        with self._lock:
+            self._ensure_open()
+            yield _MemorySnapshot(self)
 
     def get(self, customer_id: str) -> Record | None:
         with self._lock:
@@ -448,3 +520,35 @@ class MemoryStore(Store):
                 assert record["id"] == tax_id and record["customer"] in self._records
                 tax_id_keys.append((record["customer"], record["created"], tax_id))
             assert list(self._tax_id_order) == sorted(tax_id_keys)
+
+
+class _MemorySnapshot(StoreSnapshot):
+    """The store itself, read while its lock is held (see ``MemoryStore.read_snapshot``)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def count(self) -> int:
+        return len(self._store._records)
+
+    def records(self, *, descending: bool = True) -> Iterator[Record]:
+        records, decode = self._store._records, self._store._decode
+        for _, customer_id in self._store._keys(KeyRange(), descending):
+            yield decode(records[customer_id])
+
+    def tombstones(self) -> Iterator[tuple[str, int]]:
+        return iter(sorted(self._store._tombstones.items()))
+
+    def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
+        records, decode = self._store._records, self._store._decode
+        former = []
+        for prefix, customer_id in self._store._prefixes.items():
+            payload = records.get(customer_id)
+            # A payload without the prefix's bytes cannot hold it; decode only the others.
+            if (
+                payload is None
+                or prefix.encode() not in payload
+                or decode(payload).get("invoice_prefix") != prefix
+            ):
+                former.append((customer_id, prefix))
+        return iter(sorted(former))

@@ -19,7 +19,8 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ import pydantic_core
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from ..search.evaluate import value_key, word_key
-from .base import KeyRange, NestedTransaction, Record, SortKey, Store
+from .base import KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -433,6 +434,125 @@ class SQLiteStore(Store):
                 raise DuplicateKeyError(msg, key="id", value=customer_id)
             _insert_metadata(connection, customer_id, record["created"], record.get("metadata"))
 
+    def insert_many(self, records: Iterable[Record]) -> None:
+        batch = list(records)
+        customers: list[tuple[Any, ...]] = []
+        prefixes: list[tuple[str, str]] = []
+        postings: list[tuple[str, str, int, str]] = []
+        for record in batch:
+            customer_id, created = record["id"], record["created"]
+            customers.append(
+                (customer_id, created, *_email_columns(record), _encode(record), customer_id)
+            )
+            prefix = record.get("invoice_prefix")
+            if prefix is not None:
+                prefixes.append((prefix, customer_id))
+            postings.extend(_postings(customer_id, created, record.get("metadata")))
+        with self._writing() as connection:
+            connection.execute("SAVEPOINT insert_many")
+            try:
+                # Row counts, not exceptions: a short count means a conflict. A prefix the
+                # customer already holds counts as an (empty) update.
+                reserved = connection.executemany(
+                    "INSERT INTO invoice_prefixes (prefix, customer_id) VALUES (?, ?) "
+                    "ON CONFLICT (prefix) DO UPDATE SET customer_id = excluded.customer_id "
+                    "WHERE customer_id = excluded.customer_id",
+                    prefixes,
+                ).rowcount
+                inserted = connection.executemany(
+                    "INSERT OR IGNORE INTO customers (id, created, email, email_words, body) "
+                    "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = ?)",
+                    customers,
+                ).rowcount
+                if reserved < len(prefixes) or inserted < len(customers):
+                    raise self._conflict(connection, batch)
+                connection.executemany(
+                    "INSERT INTO customer_metadata (key, value, created, customer_id) VALUES (?, ?, ?, ?)",
+                    postings,
+                )
+            except BaseException:
+                connection.execute("ROLLBACK TO insert_many")
+                connection.execute("RELEASE insert_many")
+                raise
+            connection.execute("RELEASE insert_many")
+
+    @staticmethod
+    def _conflict(connection: sqlite3.Connection, batch: list[Record]) -> DuplicateKeyError:
+        """The error ``insert`` would raise for the first refused record of ``batch``; the
+        savepoint is rolled back first, so the checks see the store as it was."""
+        connection.execute("ROLLBACK TO insert_many")
+        seen: set[str] = set()
+        claimed: dict[str, str] = {}
+        for record in batch:
+            customer_id = record["id"]
+            prefix = record.get("invoice_prefix")
+            if prefix is not None:
+                holder = claimed.get(prefix)
+                if holder is None:
+                    row = connection.execute(
+                        "SELECT customer_id FROM invoice_prefixes WHERE prefix = ?", (prefix,)
+                    ).fetchone()
+                    holder = None if row is None else row[0]
+                if holder is not None and holder != customer_id:
+                    msg = f"Invoice prefix {prefix} is already held by another customer."
+                    return DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+                claimed[prefix] = customer_id
+            taken = (
+                customer_id in seen
+                or connection.execute(
+                    "SELECT 1 FROM customers WHERE id = ? UNION ALL SELECT 1 FROM tombstones WHERE id = ?",
+                    (customer_id, customer_id),
+                ).fetchone()
+            )
+            if taken:
+                msg = f"Customer id {customer_id} is already taken."
+                return DuplicateKeyError(msg, key="id", value=customer_id)
+            seen.add(customer_id)
+        msg = "insert_many found a conflict it cannot name"  # unreachable: counts said so
+        return DuplicateKeyError(msg, key="id", value="")
+
+    def insert_tombstone(self, customer_id: str, created: int) -> None:
+        with self._writing() as connection:
+            inserted = connection.execute(
+                "INSERT OR IGNORE INTO tombstones (id, created) SELECT ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM customers WHERE id = ?)",
+                (customer_id, created, customer_id),
+            ).rowcount
+            if not inserted:
+                msg = f"Customer id {customer_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=customer_id)
+
+    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> None:
+        with self._writing() as connection:
+            self._reserve_prefix(connection, prefix, customer_id)
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[StoreSnapshot]:
+        if self.path == ":memory:":
+            # No second connection can see this database: hold the store's own instead.
+            with self._reading() as connection:
+                yield _SQLiteSnapshot(connection, self)
+            return
+        # A connection of its own, in a read transaction: WAL gives it the file as of its
+        # first read, and writers of this store and other processes carry on meanwhile.
+        with self._reading():
+            pass  # a closed store fails here, as every call does
+        try:
+            connection = sqlite3.connect(
+                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA query_only = ON")
+            connection.execute("BEGIN")
+            connection.execute("SELECT COUNT(*) FROM schema_version").fetchone()
+        except sqlite3.Error as error:
+            raise self._fail("read a snapshot of", error) from error
+        try:
+            yield _SQLiteSnapshot(connection, self)
+        except sqlite3.Error as error:
+            raise self._fail("read a snapshot of", error) from error
+        finally:
+            connection.close()
+
     def get(self, customer_id: str) -> Record | None:
         with self._reading() as connection:
             row = connection.execute(
@@ -720,6 +840,51 @@ class SQLiteStore(Store):
                 "SELECT COUNT(*) FROM tax_ids WHERE customer_id NOT IN (SELECT id FROM customers)"
             ).fetchone()[0]
             assert orphans == 0
+
+
+class _SQLiteSnapshot(StoreSnapshot):
+    """Reads over a connection inside one read transaction (see ``read_snapshot``)."""
+
+    def __init__(self, connection: sqlite3.Connection, store: SQLiteStore) -> None:
+        self._connection = connection
+        self._store = store
+
+    def _rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query, fetched a batch at a time (memory stays flat)."""
+        try:
+            cursor = self._connection.execute(sql)
+            while rows := cursor.fetchmany(500):
+                yield from rows
+        except sqlite3.Error as error:
+            raise self._store._fail("read a snapshot of", error) from error
+
+    def count(self) -> int:
+        return int(next(self._rows("SELECT COUNT(*) FROM customers"))[0])
+
+    def records(self, *, descending: bool = True) -> Iterator[Record]:
+        direction = "DESC" if descending else "ASC"
+        for (body,) in self._rows(
+            f"SELECT body FROM customers ORDER BY created {direction}, id {direction}"
+        ):
+            try:
+                yield _decode(body)
+            except ValueError as error:
+                raise self._store._fail("read a snapshot of", error) from error
+
+    def tombstones(self) -> Iterator[tuple[str, int]]:
+        yield from self._rows("SELECT id, created FROM tombstones ORDER BY id")
+
+    def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
+        # A prefix is current when the body's "invoice_prefix" key (its first occurrence:
+        # only the id, names, address, description, discount and email come before it in
+        # Stripe's key order) holds it; text compares cost a fraction of a JSON parse.
+        sql = """SELECT p.customer_id, p.prefix FROM invoice_prefixes AS p
+            LEFT JOIN customers AS c ON c.id = p.customer_id
+            WHERE c.body IS NULL
+               OR substr(c.body, instr(c.body, '"invoice_prefix":') + 17, length(p.prefix) + 2)
+                  != '"' || p.prefix || '"'
+            ORDER BY p.customer_id, p.prefix"""
+        yield from self._rows(sql)
 
 
 # Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.

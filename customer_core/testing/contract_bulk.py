@@ -1,0 +1,201 @@
+"""Store contract, bulk part: ``insert_many``, imported tombstones and prefix reservations,
+and ``read_snapshot`` (what imports and exports use). Mixed into ``StoreContract``."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from ..errors import DuplicateKeyError, StoreClosedError
+from ..search import parse
+from ..store.base import KeyRange, Store
+from . import store_contract  # its StoreContract mixes this class in: use it at call time
+
+__all__ = ["BulkContract"]
+
+
+class BulkContract:
+    """Bulk writes and snapshots; the ``store`` and ``filled`` fixtures come from
+    ``StoreContract`` (``filled``: cus_a 10, cus_b/c/d 20, cus_e 30, prefixes A to E)."""
+
+    def make_store(self, tmp_path: Path) -> Store:
+        raise NotImplementedError
+
+    # --- insert_many -------------------------------------------------------------------
+
+    def test_insert_many_adds_records_as_insert_would(self, filled: Store) -> None:
+        batch = [
+            store_contract.make_record(
+                "cus_g", 25, email="g@example.com", invoice_prefix="G", plan="x"
+            ),
+            store_contract.make_record("cus_f", 15, email="shared@example.com", invoice_prefix="F"),
+        ]
+        batch[0]["metadata"] = {"plan": "Gold"}
+        filled.insert_many(batch)
+        assert filled.get("cus_g") == batch[0]
+        assert filled.count() == 7
+        assert store_contract.ids(filled.scan()) == [
+            "cus_e",
+            "cus_g",
+            "cus_d",
+            "cus_c",
+            "cus_b",
+            "cus_f",
+            "cus_a",
+        ]
+        assert store_contract.ids(filled.scan(email="shared@example.com")) == [
+            "cus_c",
+            "cus_b",
+            "cus_f",
+        ]
+        assert store_contract.ids(filled.search(parse('metadata["plan"]:"gold"'), limit=10)) == [
+            "cus_g"
+        ]
+        assert store_contract.ids(filled.search(parse('email:"g"'), limit=10)) == ["cus_g"]
+        with pytest.raises(DuplicateKeyError):
+            filled.insert(store_contract.make_record("cus_h", 1, invoice_prefix="F"))
+
+    def test_insert_many_of_nothing_changes_nothing(self, filled: Store) -> None:
+        before = filled.snapshot()
+        filled.insert_many([])
+        assert filled.snapshot() == before
+
+    @pytest.mark.parametrize(
+        ("batch", "key", "value"),
+        [
+            ([("cus_new", "N1"), ("cus_a", "N2")], "id", "cus_a"),
+            ([("cus_new", "N1"), ("cus_new", "N2")], "id", "cus_new"),
+            ([("cus_new", "N1"), ("cus_other", "B")], "invoice_prefix", "B"),
+            ([("cus_new", "N1"), ("cus_other", "N1")], "invoice_prefix", "N1"),
+            ([("cus_new", "N1"), ("cus_e", "N2")], "id", "cus_e"),  # a tombstone's id
+        ],
+    )
+    def test_insert_many_refuses_a_conflict_and_adds_nothing(
+        self, filled: Store, batch: list[tuple[str, str]], key: str, value: str
+    ) -> None:
+        filled.delete("cus_e")
+        before = filled.snapshot()
+        records = [
+            store_contract.make_record(customer_id, 40, invoice_prefix=p)
+            for customer_id, p in batch
+        ]
+        with pytest.raises(DuplicateKeyError) as caught:
+            filled.insert_many(records)
+        assert (caught.value.key, caught.value.value) == (key, value)
+        assert filled.snapshot() == before
+        filled.insert(
+            store_contract.make_record("cus_new", 40, invoice_prefix="N1")
+        )  # nothing was left held
+
+    def test_insert_many_rolls_back_with_the_transaction(self, filled: Store) -> None:
+        before = filled.snapshot()
+        with pytest.raises(RuntimeError), filled.transaction():
+            filled.insert_many([store_contract.make_record("cus_f", 15, invoice_prefix="F")])
+            assert filled.get("cus_f") is not None
+            raise RuntimeError("boom")
+        assert filled.snapshot() == before
+        assert filled.search(parse('metadata["n"]:"f"'), limit=10) == []
+
+    def test_records_of_insert_many_can_be_replaced_and_deleted(self, store: Store) -> None:
+        store.insert_many(
+            [store_contract.make_record(f"cus_{n}", n, invoice_prefix=f"P{n}") for n in range(5)]
+        )
+        record = store_contract.make_record("cus_3", 3, invoice_prefix="Q3", email="q@example.com")
+        store.replace(record)
+        store.delete("cus_4")
+        assert store_contract.ids(store.scan(KeyRange(lower=(2, "")))) == ["cus_3", "cus_2"]
+        assert store_contract.ids(store.scan(email="q@example.com")) == ["cus_3"]
+
+    # --- imported tombstones and reservations ------------------------------------------
+
+    def test_insert_tombstone_makes_a_deleted_customer(self, filled: Store) -> None:
+        filled.insert_tombstone("cus_gone", 12)
+        assert filled.get("cus_gone") is None
+        assert filled.is_deleted("cus_gone") is True
+        assert filled.sort_key("cus_gone") == (12, "cus_gone")
+        assert filled.count() == 5
+        for taken in ("cus_gone", "cus_a"):
+            with pytest.raises(DuplicateKeyError) as caught:
+                filled.insert_tombstone(taken, 1)
+            assert caught.value.key == "id"
+        with pytest.raises(DuplicateKeyError):
+            filled.insert(store_contract.make_record("cus_gone", 12))
+
+    def test_reserve_invoice_prefix_keeps_it_for_one_customer(self, filled: Store) -> None:
+        filled.reserve_invoice_prefix("OLDA", "cus_a")
+        filled.reserve_invoice_prefix("OLDA", "cus_a")  # already held by it: nothing happens
+        filled.reserve_invoice_prefix("A", "cus_a")
+        with pytest.raises(DuplicateKeyError) as caught:
+            filled.reserve_invoice_prefix("OLDA", "cus_b")
+        assert (caught.value.key, caught.value.value) == ("invoice_prefix", "OLDA")
+        with pytest.raises(DuplicateKeyError):
+            filled.insert(store_contract.make_record("cus_f", 1, invoice_prefix="OLDA"))
+        filled.replace(
+            store_contract.make_record("cus_a", 10, invoice_prefix="OLDA")
+        )  # its own: allowed
+
+    def test_imported_tombstones_and_reservations_roll_back(self, filled: Store) -> None:
+        before = filled.snapshot()
+        with pytest.raises(RuntimeError), filled.transaction():
+            filled.insert_tombstone("cus_gone", 12)
+            filled.reserve_invoice_prefix("GONE", "cus_gone")
+            raise RuntimeError("boom")
+        assert filled.snapshot() == before
+
+    # --- read_snapshot -----------------------------------------------------------------
+
+    def test_read_snapshot_streams_everything_in_order(self, filled: Store) -> None:
+        filled.replace(store_contract.make_record("cus_b", 20, invoice_prefix="B2"))
+        filled.replace(store_contract.make_record("cus_b", 20, invoice_prefix="B3"))
+        filled.delete("cus_e")
+        filled.insert_tombstone("cus_0", 5)
+        filled.reserve_invoice_prefix("Z", "cus_0")
+        with filled.read_snapshot() as snapshot:
+            assert snapshot.count() == 4
+            assert store_contract.ids(list(snapshot.records())) == [
+                "cus_d",
+                "cus_c",
+                "cus_b",
+                "cus_a",
+            ]
+            oldest = list(snapshot.records(descending=False))
+            assert store_contract.ids(oldest) == ["cus_a", "cus_b", "cus_c", "cus_d"]
+            assert oldest[0] == filled.get("cus_a")
+            assert list(snapshot.tombstones()) == [("cus_0", 5), ("cus_e", 30)]
+            assert list(snapshot.former_invoice_prefixes()) == [
+                ("cus_0", "Z"),
+                ("cus_b", "B"),
+                ("cus_b", "B2"),
+                ("cus_e", "E"),
+            ]
+
+    def test_read_snapshot_does_not_see_writes_made_during_it(self, filled: Store) -> None:
+        done = threading.Event()
+
+        def write() -> None:
+            filled.insert(store_contract.make_record("cus_late", 99, invoice_prefix="LATE"))
+            filled.delete("cus_a")
+            done.set()
+
+        writer = threading.Thread(target=write)
+        with filled.read_snapshot() as snapshot:
+            first = next(snapshot.records())
+            writer.start()
+            done.wait(0.5)  # SQLite lets the writer finish, the memory store makes it wait
+            rest = list(snapshot.records())
+            assert first["id"] == "cus_e"
+            assert store_contract.ids(rest) == ["cus_e", "cus_d", "cus_c", "cus_b", "cus_a"]
+            assert list(snapshot.tombstones()) == []
+            assert snapshot.count() == 5
+        writer.join(10)
+        assert done.is_set()
+        assert filled.get("cus_late") is not None
+        assert filled.is_deleted("cus_a")
+
+    def test_a_closed_store_refuses_a_snapshot(self, tmp_path: Path) -> None:
+        store = self.make_store(tmp_path)
+        store.close()
+        with pytest.raises(StoreClosedError), store.read_snapshot():
+            pass
