@@ -37,6 +37,9 @@ class CustomerCoreError(Exception):
 
     type: str = "api_error"
     default_status: int = 500
+    replayed: bool = False
+    """True when this error is the saved answer of an earlier request with the same
+    idempotency key (Stripe sends ``Idempotent-Replayed: true`` with it)."""
 
     def __init__(
         self,

@@ -45,7 +45,9 @@ def replay(key: str, endpoint: str, fingerprint: str, entry: dict[str, Any]) -> 
         msg = f"Keys for idempotent requests can only be used with the same parameters they were first used with. {retry}"
         raise IdempotencyError(msg)
     if entry["status"] != 200:
-        raise error_from_dict(entry["body"], entry["status"])
+        error = error_from_dict(entry["body"], entry["status"])
+        error.replayed = True
+        raise error
     return Customer.model_validate(entry["body"])
 
 

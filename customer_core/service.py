@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import idempotency
@@ -38,7 +39,7 @@ from .params import (
 from .search import parse as parse_query
 from .store.base import KeyRange, Store
 
-__all__ = ["OPERATIONS", "CustomerService", "Operation"]
+__all__ = ["OPERATIONS", "CustomerService", "Operation", "Outcome", "Result"]
 
 # Plain fields an update copies as given (None clears a nullable one).
 _COPIED_ON_UPDATE = (
@@ -180,16 +181,17 @@ class CustomerService:
         key: object,
         params: dict[str, Any],
         prepare: Callable[[], Callable[[], Customer]],
-    ) -> Customer:
+    ) -> Outcome:
         """Run a POST operation at most once per idempotency key (Stripe's rules).
 
         ``prepare`` validates the params and returns the operation: validation failures
         are not saved, so a corrected retry runs. Anything after validation, success or
         Stripe error, is saved in the store with the endpoint and a fingerprint of the
-        params, and replayed for the same key for ``idempotency_ttl`` seconds.
+        params, and replayed for the same key for ``idempotency_ttl`` seconds; a replay
+        says so (``Outcome.replayed``, or ``replayed`` on the error raised again).
         """
         if key is None:
-            return prepare()()
+            return Outcome(prepare()())
         key = idempotency.check_key(key)
         with self._in_flight_lock:
             if key in self._in_flight:
@@ -201,7 +203,7 @@ class CustomerService:
                 now = int(self._clock())
                 entry = self._store.idempotency_get(key)
                 if entry is not None and entry["created"] > now - self._idempotency_ttl:
-                    return idempotency.replay(key, endpoint, fingerprint, entry)
+                    return Outcome(idempotency.replay(key, endpoint, fingerprint, entry), True)
                 operation = prepare()
                 failure: CustomerCoreError | None = None
                 try:
@@ -227,7 +229,7 @@ class CustomerService:
             if failure is not None:
                 raise failure
             assert result is not None
-            return result
+            return Outcome(result)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(key)
@@ -241,13 +243,27 @@ class CustomerService:
         *,
         id: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Customer | DeletedCustomer | ListPage | SearchPage:
-        """Run one operation with its params as a mapping: the entry point for wrappers.
+    ) -> Result:
+        """Run one operation with its params as a mapping and return its result.
 
         ``create`` and ``update`` honour ``idempotency_key``; on the read operations and
         ``delete`` it has no effect, as on Stripe's GET and DELETE. Because params are a
         mapping, a param named ``idempotency_key`` or ``id`` is an unknown param, as on
         the wire. ``svc.create(**params)`` is ``svc.execute("create", params)``.
+        """
+        return self.perform(operation, params, id=id, idempotency_key=idempotency_key).result
+
+    def perform(
+        self,
+        operation: Operation,
+        params: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """``execute``, also telling whether the result replays an earlier request with
+        the same idempotency key: the entry point for wrappers, which send Stripe's
+        ``Idempotent-Replayed: true`` header on a replay.
         """
         params = dict(params or {})
         if operation == "create":
@@ -255,12 +271,12 @@ class CustomerService:
                 "/v1/customers", idempotency_key, params, lambda: self._prepare_create(params)
             )
         if operation == "list":
-            return self._list(params)
+            return Outcome(self._list(params))
         if operation == "search":
-            return self._search(params)
+            return Outcome(self._search(params))
         customer_id = _customer_id(id)
         if operation == "retrieve":
-            return self._retrieve(customer_id, params)
+            return Outcome(self._retrieve(customer_id, params))
         if operation == "update":
             return self._idempotent(
                 f"/v1/customers/{customer_id}",
@@ -269,7 +285,7 @@ class CustomerService:
                 lambda: self._prepare_update(customer_id, params),
             )
         if operation == "delete":
-            return self._delete(customer_id, params)
+            return Outcome(self._delete(customer_id, params))
         msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
         raise InvalidRequestError(msg)
 
@@ -523,6 +539,19 @@ class CustomerService:
         if included:
             records = [with_included(record, included) for record in records]
         return ListPage(records, has_more)
+
+
+Result = Customer | DeletedCustomer | ListPage | SearchPage
+"""What an operation returns."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What ``CustomerService.perform`` returns: the result, and whether it is the saved
+    answer of an earlier request with the same idempotency key."""
+
+    result: Result
+    replayed: bool = False
 
 
 Operation = Literal["create", "retrieve", "update", "delete", "list", "search"]

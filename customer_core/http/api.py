@@ -22,8 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..errors import CustomerCoreError, InvalidRequestError
-from ..models import Customer, DeletedCustomer, ListPage, SearchPage
-from ..service import CustomerService, Operation
+from ..service import CustomerService, Operation, Outcome
 from .forms import decode
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "Response", "StripeAPI", "mask_key"]
@@ -117,11 +116,13 @@ class StripeAPI:
     ) -> Response:
         """Answer one request; ``headers`` must have lowercase names."""
         request_id = _request_id()
+        replayed = False
         try:
             self._authenticate(headers)
-            status, payload = 200, self._route(method.upper(), path, query, headers, body).to_json()
+            outcome = self._route(method.upper(), path, query, headers, body)
+            status, payload, replayed = 200, outcome.result.to_json(), outcome.replayed
         except CustomerCoreError as error:
-            status, payload = error.http_status, _json(error.to_dict())
+            status, payload, replayed = error.http_status, _json(error.to_dict()), error.replayed
         except Exception:  # a bug: answer like Stripe's 500, log without request data
             logger.exception(
                 "unexpected error answering %s %s (request %s)", method, path, request_id
@@ -130,7 +131,13 @@ class StripeAPI:
             payload = _json(
                 {"error": {"message": "An unknown error occurred.", "type": "api_error"}}
             )
-        return _respond(status, payload, headers, request_id)
+        answer = _respond(status, payload, headers, request_id)
+        idempotency_key = headers.get("idempotency-key")
+        if idempotency_key is not None and method.upper() == "POST":
+            answer.headers["idempotency-key"] = idempotency_key
+        if replayed:
+            answer.headers["idempotent-replayed"] = "true"
+        return answer
 
     def too_large(self, limit: int, headers: Mapping[str, str]) -> Response:
         """The 413 answer for a body over ``limit`` bytes (the body is never read whole)."""
@@ -164,7 +171,7 @@ class StripeAPI:
 
     def _route(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
-    ) -> Customer | DeletedCustomer | ListPage | SearchPage:
+    ) -> Outcome:
         operation, customer_id = _resolve(method, path)
         if method == "POST":
             content_type = headers.get("content-type", "application/x-www-form-urlencoded")
@@ -177,7 +184,7 @@ class StripeAPI:
             params = decode(body)
         else:
             params = decode(query)
-        return self.service.execute(
+        return self.service.perform(
             operation, params, id=customer_id, idempotency_key=headers.get("idempotency-key")
         )
 
