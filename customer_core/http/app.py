@@ -1,23 +1,36 @@
 """The ASGI app: Starlette request and response objects around ``StripeAPI``.
 
 It reads the body with a hard limit (1 MiB, also for chunked bodies without a
-Content-Length), answers 413 beyond it, and runs searches in a worker thread (a search
-may walk many customers); everything else is a few microseconds of work and runs inline.
+Content-Length), answers 413 beyond it, and hands every request that reaches the store to
+a worker thread, so the event loop never waits for a store: a durable write may wait for
+an fsync, or for another process's write lock for the whole busy timeout. Reads (GET,
+HEAD, OPTIONS) and writes have pools of their own: writes blocked on the database lock
+never take the threads reads need, and two writes (two requests with one idempotency key,
+say) can be in flight at once (docs/decisions.md, "HTTP dispatch").
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from ..service import CustomerService
-from .api import MAX_BODY_BYTES, StripeAPI
+from .api import MAX_BODY_BYTES, Response, StripeAPI
 
-__all__ = ["CustomerCoreApp", "create_app"]
+__all__ = ["READ_THREADS", "WRITE_THREADS", "CustomerCoreApp", "create_app"]
+
+READ_THREADS = 16
+"""Worker threads for reads: more readers than this queue for a thread."""
+WRITE_THREADS = 8
+"""Worker threads for writes; a durable store serializes them anyway, so threads beyond a
+few only hold waiting writes."""
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class _TooLarge(Exception):
@@ -27,9 +40,44 @@ class _TooLarge(Exception):
 class CustomerCoreApp:
     """An ASGI application serving Stripe's customer endpoints."""
 
-    def __init__(self, api: StripeAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        api: StripeAPI,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        read_threads: int = READ_THREADS,
+        write_threads: int = WRITE_THREADS,
+    ) -> None:
         self.api = api
         self.max_body_bytes = max_body_bytes
+        self._thread_counts = (read_threads, write_threads)
+        self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
+
+    def _worker_pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        """The read and the write pools, made at first use (again after a shutdown)."""
+        if self._pools is None:
+            reads, writes = self._thread_counts
+            self._pools = (
+                ThreadPoolExecutor(reads, thread_name_prefix="customer-core-read"),
+                ThreadPoolExecutor(writes, thread_name_prefix="customer-core-write"),
+            )
+        return self._pools
+
+    def shutdown(self) -> None:
+        """Let the worker threads end once the requests they run are answered."""
+        pools, self._pools = self._pools, None
+        for pool in pools or ():
+            pool.shutdown(wait=False)
+
+    async def dispatch(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Response:
+        """Answer a request on a worker thread: a read pool thread for GET, HEAD and
+        OPTIONS, a write pool thread for the others."""
+        readers, writers = self._worker_pools()
+        pool = readers if method in _READ_METHODS else writers
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, self.api.handle, method, path, query, headers, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -38,6 +86,7 @@ class CustomerCoreApp:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    self.shutdown()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if scope["type"] != "http":
@@ -56,17 +105,9 @@ class CustomerCoreApp:
         except _TooLarge:
             answer = self.api.too_large(self.max_body_bytes, headers)
         else:
-            arguments = (
-                scope["method"],
-                path,
-                scope["query_string"].decode("latin-1"),
-                headers,
-                body,
+            answer = await self.dispatch(
+                scope["method"], path, scope["query_string"].decode("latin-1"), headers, body
             )
-            if path == "/v1/customers/search":
-                answer = await run_in_threadpool(self.api.handle, *arguments)
-            else:
-                answer = self.api.handle(*arguments)
         await send(
             {
                 "type": "http.response.start",

@@ -7,7 +7,13 @@
 - Processes: every write transaction starts with ``BEGIN IMMEDIATE``, so read-modify-write
   cycles of several processes serialize instead of losing updates; waiting for another
   writer is SQLite's busy timeout (30 s by default), never a "database is locked" error.
-- Threads: one connection per store, guarded by a re-entrant lock.
+- Threads: writes share one connection behind a re-entrant lock; reads outside a write
+  transaction take a connection of their own from a pool, so they never wait for a write
+  (WAL lets readers run beside a writer, even one of another process holding the write
+  lock). Each read starts a fresh snapshot, so it sees every write committed before it;
+  reads inside a write transaction use the write connection and see its uncommitted work.
+  An in-memory database (``":memory:"``) cannot be shared by connections: there, reads
+  take the lock and the write connection too.
 - Files: a ``schema_version`` table and forward migrations. A file that is not SQLite, not
   ours, or of a newer schema is refused with a StoreError naming the path, untouched.
 - Records are stored as compact JSON text, so any server database can share the schema.
@@ -167,11 +173,13 @@ _decode = pydantic_core.from_json
 
 
 class _Access:
-    """One call's hold on the store: the lock for a read, a transaction for a write; an
-    sqlite3 error leaving the block becomes a StoreError naming the file. A class rather
-    than generator context managers: it runs on every call, and costs a third as much."""
+    """One call's hold on the store: a pooled read connection for a read (the write
+    connection and its lock inside this thread's write transaction), a transaction for a
+    write; an sqlite3 error leaving the block becomes a StoreError naming the file. A class
+    rather than generator context managers: it runs on every call, and costs a third as
+    much."""
 
-    __slots__ = ("_action", "_store", "_transaction")
+    __slots__ = ("_action", "_reader", "_store", "_transaction")
 
     def __init__(
         self, store: SQLiteStore, action: str, transaction: NestedTransaction | None
@@ -179,14 +187,22 @@ class _Access:
         self._store = store
         self._action = action
         self._transaction = transaction
+        self._reader: sqlite3.Connection | None = None
 
     def __enter__(self) -> sqlite3.Connection:
-        if self._transaction is None:
-            self._store._lock.acquire()
-        else:
+        store = self._store
+        if self._transaction is not None:
             self._transaction.__enter__()
+        elif store._pooled_reads and store._writer != threading.get_ident():
+            try:
+                self._reader = store._take_reader()
+            except sqlite3.Error as error:
+                raise store._fail(self._action, error) from error
+            return self._reader
+        else:
+            store._lock.acquire()
         try:
-            return self._store._open_connection()
+            return store._open_connection()
         except BaseException as error:
             self._release(type(error), error, error.__traceback__)
             raise
@@ -211,7 +227,10 @@ class _Access:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._transaction is None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            self._store._give_back(reader)
+        elif self._transaction is None:
             self._store._lock.release()
         else:
             self._transaction.__exit__(exc_type, exc, traceback)
@@ -246,6 +265,12 @@ class SQLiteStore(Store):
         self._lock = threading.RLock()
         self._depth = 0
         self._closed = False
+        # The thread inside a write transaction (its reads use the write connection).
+        self._writer: int | None = None
+        # Idle read connections; a read takes one (or opens one) and gives it back.
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._pooled_reads = self.path not in (":memory:", "")
         self._connection: sqlite3.Connection | None = None
         self._connection = self._connect()
 
@@ -258,20 +283,25 @@ class SQLiteStore(Store):
             return StoreError(f"Could not {action} the customer store {self.path}: {reason}")
         return StoreError(f"Could not {action} the customer store {self.path}: {error}")
 
+    def _raw_connection(self) -> sqlite3.Connection:
+        """A new connection in autocommit mode, usable from any thread (one at a time)."""
+        connection = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        connection.create_function("customer_core_may_contain", 2, _may_contain, deterministic=True)
+        return connection
+
     def _connect(self) -> sqlite3.Connection:
         if os.path.isdir(self.path):
             msg = f"Could not open the customer store {self.path}: it is a directory"
             raise StoreError(msg)
         try:
-            connection = sqlite3.connect(
-                self.path,
-                timeout=self._busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            connection = self._raw_connection()
         except sqlite3.Error as error:
             raise self._fail("open", error) from error
-        connection.create_function("customer_core_may_contain", 2, _may_contain, deterministic=True)
         try:
             version = self._read_version(connection)
             if self.path != ":memory:":
@@ -348,6 +378,25 @@ class SQLiteStore(Store):
             raise StoreClosedError(msg)
         return self._connection
 
+    def _take_reader(self) -> sqlite3.Connection:
+        """An idle read connection, or a new one (the pool grows to the readers at once)."""
+        with self._readers_lock:
+            if self._closed:
+                msg = f"The customer store {self.path} is closed."
+                raise StoreClosedError(msg)
+            if self._readers:
+                return self._readers.pop()
+        connection = self._raw_connection()
+        connection.execute("PRAGMA query_only=ON")
+        return connection
+
+    def _give_back(self, reader: sqlite3.Connection) -> None:
+        with self._readers_lock:
+            if not self._closed:
+                self._readers.append(reader)
+                return
+        reader.close()
+
     def _rollback(self) -> None:
         connection = self._connection
         if connection is not None and connection.in_transaction:
@@ -373,8 +422,10 @@ class SQLiteStore(Store):
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             raise self._fail("begin a transaction on", error) from error
+        self._writer = threading.get_ident()
 
     def _commit(self) -> None:
+        self._writer = None
         connection = self._open_connection()
         try:
             connection.execute("COMMIT")
@@ -385,6 +436,7 @@ class SQLiteStore(Store):
             raise
 
     def _abort(self) -> None:
+        self._writer = None
         self._rollback()
 
     def _reserve_prefix(
@@ -789,7 +841,11 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         with self._lock:
-            self._closed = True
+            with self._readers_lock:
+                self._closed = True
+                readers, self._readers = self._readers, []
+            for reader in readers:
+                reader.close()
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
