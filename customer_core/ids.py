@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import ulid
 
@@ -70,6 +71,24 @@ class IdGenerator:
         self._prefix_millis = -1
         self._prefix = ""
         self._next_prefix = _PREFIX_MAX + 1  # no run yet: the first prefix starts one
+
+    def get_state(self) -> object:
+        """Return where the generator stands (an opaque value for ``set_state``)."""
+        with self._lock:
+            return (
+                self._random.getstate(),
+                self._last,
+                self._prefix_millis,
+                self._prefix,
+                self._next_prefix,
+            )
+
+    def set_state(self, state: object) -> None:
+        """Put the generator back where ``get_state`` saw it: it makes the same ids again."""
+        with self._lock:
+            saved: tuple[Any, int, int, str, int] = state  # type: ignore[assignment]
+            self._last, self._prefix_millis, self._prefix, self._next_prefix = saved[1:]
+            self._random.setstate(saved[0])
 
     def customer_id(self) -> str:
         """Return a new ``cus_`` id, greater than every id this generator made before."""

@@ -37,9 +37,9 @@ from .params import (
     parse,
 )
 from .search import parse as parse_query
-from .store.base import KeyRange, Store
+from .store.base import Checkpoint, KeyRange, Store
 
-__all__ = ["OPERATIONS", "CustomerService", "Operation", "Outcome", "Result"]
+__all__ = ["OPERATIONS", "CustomerService", "Operation", "Outcome", "Result", "Snapshot"]
 
 # Plain fields an update copies as given (None clears a nullable one).
 _COPIED_ON_UPDATE = (
@@ -117,6 +117,15 @@ def _customer_id(value: object) -> str:
     return value
 
 
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """A service's whole state at one moment, from ``CustomerService.snapshot()``: the
+    store's content and where its id generator stood."""
+
+    store: Checkpoint
+    ids: object
+
+
 class CustomerService:
     """Create, retrieve, update, delete and list customers with Stripe's semantics.
 
@@ -167,6 +176,28 @@ class CustomerService:
         """
         with self._store.transaction():
             yield self
+
+    def snapshot(self) -> Snapshot:
+        """Return everything this service holds, for ``restore``: fill once, reset often.
+
+        >>> from customer_core import MemoryStore
+        >>> svc = CustomerService(MemoryStore(), seed=7)
+        >>> empty = svc.snapshot()
+        >>> first = svc.create(email="jenny@example.com").id
+        >>> svc.restore(empty)
+        >>> svc.list().data, svc.create(email="jenny@example.com").id == first
+        ([], True)
+        """
+        with self._store.transaction():
+            return Snapshot(self._store.checkpoint(), self._ids.get_state())
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Put the service back as it was at ``snapshot()``: every customer, tombstone,
+        prefix and idempotency key, and the id generator, so the same calls after a
+        restore make the same ids. The clock is the caller's and is left alone."""
+        with self._store.transaction():
+            self._store.restore(snapshot.store)
+            self._ids.set_state(snapshot.ids)
 
     # --- rendering -----------------------------------------------------------------
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 pytest.register_assert_rewrite(
-    "customer_core.testing.store_contract", "customer_core.testing.contract_tax_ids"
+    "customer_core.testing.store_contract",
+    "customer_core.testing.contract_snapshots",
+    "customer_core.testing.contract_tax_ids",
 )
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store  # noqa: E402 (after the rewrite hook)

@@ -20,7 +20,15 @@ from ..search.ast import Query
 from ..search.evaluate import matches
 from ..search.plan import created_bounds, index_hint, substring_hint
 
-__all__ = ["KeyRange", "NestedTransaction", "Record", "SortKey", "Store", "StoreSnapshot"]
+__all__ = [
+    "Checkpoint",
+    "KeyRange",
+    "NestedTransaction",
+    "Record",
+    "SortKey",
+    "Store",
+    "StoreSnapshot",
+]
 
 Record = dict[str, Any]
 """A customer record: its Stripe JSON form. Stores read ``id``, ``created``, ``email``
@@ -30,6 +38,15 @@ _CHUNK = 200
 
 SortKey = tuple[int, str]
 """``(created, id)``: the order of the list endpoint (newest first = descending)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoint:
+    """Everything one store kept at one moment, from ``Store.checkpoint()``: opaque, never
+    changed afterwards, and restorable any number of times into a store of the same type."""
+
+    store_type: type[Store]
+    state: Any
 
 
 @dataclass(frozen=True)
@@ -406,7 +423,33 @@ class Store(abc.ABC):
         """Return the whole content, for tests and exports: ``{"customers": [records in
         key order], "tombstones": {id: created}, "invoice_prefixes": {prefix: id},
         "idempotency_keys": {key: entry}, "tax_ids": [tax ID records in (customer, created,
-        id) order]}``."""
+        id) order]}``. ``checkpoint()`` is the restorable copy."""
+
+    @abc.abstractmethod
+    def checkpoint(self) -> Checkpoint:
+        """Return a copy of everything the store keeps, for ``restore``.
+
+        Everything: records, tombstones, prefixes, idempotency keys and whatever else the
+        store holds, now or in a later version. A store copies its whole state generically
+        (every table, every container) rather than a list of known parts, so nothing
+        added later can be left out.
+        """
+
+    @abc.abstractmethod
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Make the content exactly what it was when ``checkpoint`` was taken.
+
+        Inside a transaction it rolls back with it. The checkpoint stays usable. Raises
+        ValueError for a checkpoint another type of store took.
+        """
+
+    def _checkpoint_state(self, checkpoint: Checkpoint) -> Any:
+        """The state of a checkpoint this type of store took; ValueError for any other."""
+        if not isinstance(checkpoint, Checkpoint) or checkpoint.store_type is not type(self):
+            taken_by = getattr(getattr(checkpoint, "store_type", None), "__name__", checkpoint)
+            msg = f"{type(self).__name__} cannot restore a checkpoint of {taken_by}."
+            raise ValueError(msg)
+        return checkpoint.state
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources; the store must not be used afterwards."""

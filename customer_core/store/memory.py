@@ -26,17 +26,49 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
-from sortedcontainers import SortedList  # type: ignore[import-untyped]
+from sortedcontainers import SortedDict, SortedList, SortedSet  # type: ignore[import-untyped]
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search.evaluate import value_key, word_key
-from .base import KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
+from .base import Checkpoint, KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
 
 __all__ = ["MemoryStore"]
 
 # UTF-8 of the only non-ASCII letters whose str.lower() holds an ASCII letter ("k", "i").
 _KELVIN_SIGN = "\u212a".encode()
 _DOTTED_CAPITAL_I = "\u0130".encode()
+
+# Values a checkpoint can share with the live store because nothing can change them.
+_IMMUTABLE = frozenset({str, bytes, int, float, bool, type(None)})
+
+
+def _copy_state(value: Any, name: str) -> Any:
+    """A copy of one part of a MemoryStore's state that later writes cannot reach.
+
+    Containers are copied, nested ones recursively; immutable values are shared (records
+    are bytes, so a 10,000-customer store copies in a few milliseconds). Sorted
+    containers are copied shallowly: their keys cannot change in place. Anything else is
+    refused, so that a new kind of state cannot slip out of checkpoints unnoticed.
+    """
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is tuple:
+        return tuple(_copy_state(item, name) for item in value)
+    if isinstance(value, (SortedList, SortedSet, SortedDict)):
+        return value.copy()
+    if kind is set or kind is frozenset:
+        return kind(value)  # members are hashable: immutable in practice
+    if kind is dict:
+        if set(map(type, value.values())) <= _IMMUTABLE:
+            return value.copy()
+        return {key: _copy_state(item, name) for key, item in value.items()}
+    if kind is list:
+        if set(map(type, value)) <= _IMMUTABLE:
+            return value.copy()
+        return [_copy_state(item, name) for item in value]
+    msg = f"MemoryStore cannot checkpoint {name}: it holds a {kind.__name__}."
+    raise TypeError(msg)
 
 
 class MemoryStore(Store):
@@ -47,6 +79,9 @@ class MemoryStore(Store):
     >>> svc.create(email="jenny@example.com").email
     'jenny@example.com'
     """
+
+    # Machinery, not content: every other attribute is state that checkpoint() copies.
+    _MACHINERY = frozenset({"_lock", "_depth", "_undo", "_closed"})
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -495,6 +530,32 @@ class MemoryStore(Store):
                 },
                 "tax_ids": [marshal.loads(self._tax_ids[key[2]]) for key in self._tax_id_order],
             }
+
+    def checkpoint(self) -> Checkpoint:
+        with self._lock:
+            self._ensure_open()
+            state = {
+                name: _copy_state(value, name)
+                for name, value in vars(self).items()
+                if name not in self._MACHINERY
+            }
+            return Checkpoint(type(self), state)
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        state: dict[str, Any] = self._checkpoint_state(checkpoint)
+        with self._lock:
+            self._ensure_open()
+            current = {
+                name: value for name, value in vars(self).items() if name not in self._MACHINERY
+            }
+            if set(state) != set(current):
+                msg = "This checkpoint was taken by a MemoryStore of another version."
+                raise ValueError(msg)
+            for name, value in state.items():
+                setattr(self, name, _copy_state(value, name))
+            # Undo puts back the very objects replaced: steps logged before the restore
+            # refer to them, and run after this one.
+            self._log(lambda: vars(self).update(current))
 
     def close(self) -> None:
         with self._lock:

@@ -34,7 +34,7 @@ import pydantic_core
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from ..search.evaluate import value_key, word_key
-from .base import KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
+from .base import Checkpoint, KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -830,6 +830,39 @@ class SQLiteStore(Store):
             "tax_ids": tax_ids,
         }
 
+    def checkpoint(self) -> Checkpoint:
+        # Every table of the file, whoever added it, row by row (rowids kept where the
+        # table has them); inside a write transaction, so no other process writes between
+        # two tables.
+        with self._writing() as connection:
+            state: dict[str, tuple[list[str], list[Any]]] = {}
+            for table, has_rowid in _content_tables(connection):
+                selected = "rowid, *" if has_rowid else "*"
+                cursor = connection.execute(f'SELECT {selected} FROM "{table}"')
+                columns = [column[0] for column in cursor.description]
+                state[table] = (columns, cursor.fetchall())
+        return Checkpoint(type(self), state)
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        state: dict[str, tuple[list[str], list[Any]]] = self._checkpoint_state(checkpoint)
+        with self._writing() as connection:
+            tables = [table for table, _ in _content_tables(connection)]
+            if sorted(tables) != sorted(state):
+                msg = f"This checkpoint was taken from a customer store with other tables than {self.path}."
+                raise ValueError(msg)
+            connection.execute("PRAGMA defer_foreign_keys = ON")
+            for table in tables:
+                connection.execute(f'DELETE FROM "{table}"')
+            # Inserting rows of AUTOINCREMENT tables writes counters: put the saved ones last.
+            for table, (columns, rows) in sorted(
+                state.items(), key=lambda item: item[0] == "sqlite_sequence"
+            ):
+                if table == "sqlite_sequence":
+                    connection.execute("DELETE FROM sqlite_sequence")
+                names = ", ".join(f'"{column}"' for column in columns)
+                marks = ", ".join("?" * len(columns))
+                connection.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+
     def backup(self, target: str | os.PathLike[str]) -> None:
         """Copy the live database to ``target`` consistently (SQLite's online backup API)."""
         with self._reading() as connection:
@@ -941,6 +974,20 @@ class _SQLiteSnapshot(StoreSnapshot):
                   != '"' || p.prefix || '"'
             ORDER BY p.customer_id, p.prefix"""
         yield from self._rows(sql)
+
+
+def _content_tables(connection: sqlite3.Connection) -> list[tuple[str, bool]]:
+    """The tables holding the store's content, and whether each has rowids: every table
+    and virtual table of the file (not the shadow tables of virtual ones, which follow
+    them, nor SQLite's own catalog and statistics; AUTOINCREMENT counters included)."""
+    tables = []
+    for schema, name, kind, _, without_rowid, _ in connection.execute("PRAGMA table_list"):
+        if schema != "main" or kind not in ("table", "virtual"):
+            continue
+        if name.startswith("sqlite_") and name != "sqlite_sequence":
+            continue
+        tables.append((name, not without_rowid and name != "sqlite_sequence"))
+    return tables
 
 
 # Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.

@@ -23,6 +23,7 @@ from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search import parse
 from ..store.base import KeyRange, Record, Store
 from .contract_bulk import BulkContract
+from .contract_snapshots import SnapshotContract
 from .contract_tax_ids import TaxIdContract
 
 __all__ = ["StoreContract", "make_record"]
@@ -54,7 +55,7 @@ def ids(records: list[Record]) -> list[str]:
     return [record["id"] for record in records]
 
 
-class StoreContract(TaxIdContract, BulkContract):
+class StoreContract(SnapshotContract, TaxIdContract, BulkContract):
     """Behaviour every Store has; see ``customer_core.store.base.Store`` for the port."""
 
     def make_store(self, tmp_path: Path) -> Store:
