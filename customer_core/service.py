@@ -181,7 +181,7 @@ class CustomerService:
         """Return everything this service holds, for ``restore``: fill once, reset often.
 
         >>> from customer_core import MemoryStore
-        >>> svc = CustomerService(MemoryStore(), seed=7)
+        >>> svc = CustomerService(MemoryStore(), clock=lambda: 1_700_000_000, seed=7)
         >>> empty = svc.snapshot()
         >>> first = svc.create(email="jenny@example.com").id
         >>> svc.restore(empty)
