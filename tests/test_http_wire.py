@@ -7,42 +7,20 @@ and, where the transport applies, through the in-process ``StripeHTTPClient``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import stripe
 
 from customer_core import CustomerService, MemoryStore
-from customer_core.testing import StripeHTTPClient
 
-from .test_http import API_KEY, RunningServer
+from . import test_http
+from .test_http import RunningServer
+
+# test_http's fixtures: one server per module, the SDK client over it and in process.
+server_service = test_http.server_service
+server = test_http.server
+client = test_http.client
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[RunningServer, CustomerService]]:
-    service = CustomerService(MemoryStore())
-    with RunningServer(service) as server:
-        yield server, service
-
-
-@pytest.fixture
-def server(served: tuple[RunningServer, CustomerService]) -> RunningServer:
-    return served[0]
-
-
-@pytest.fixture(params=["server", "in_process"])
-def client(request: pytest.FixtureRequest, server: RunningServer) -> stripe.StripeClient:
-    if request.param == "server":
-        return stripe.StripeClient(
-            API_KEY,
-            base_addresses={"api": f"http://127.0.0.1:{server.port}"},
-            max_network_retries=0,
-        )
-    return stripe.StripeClient(
-        API_KEY, http_client=StripeHTTPClient(CustomerService(MemoryStore())), max_network_retries=0
-    )
 
 
 # --- Idempotent-Replayed --------------------------------------------------------------------
