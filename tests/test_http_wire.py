@@ -11,9 +11,10 @@ import pytest
 import stripe
 
 from customer_core import CustomerService, MemoryStore
+from customer_core.http import API_VERSION
 
 from . import test_http
-from .test_http import RunningServer
+from .test_http import API_KEY, RunningServer
 
 # test_http's fixtures: one server per module, the SDK client over it and in process.
 server_service = test_http.server_service
@@ -74,3 +75,66 @@ def test_the_service_reports_replays() -> None:
     assert (first.replayed, again.replayed) == (False, True)
     assert again.result == first.result
     assert svc.perform("retrieve", id=first.result.id).replayed is False  # type: ignore[union-attr]
+
+
+# --- Stripe-Version ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        "2019-2-19",
+        "2018-11-21 accounts_upgrade=true",
+        "2026-02-30",
+        "latest",
+        "2026-09-30.Endive",
+        "",
+    ],
+)
+def test_a_malformed_version_is_stripes_400(server: RunningServer, version: str) -> None:
+    status, headers, body = server.request(
+        "GET", "/v1/customers", headers={"Stripe-Version": version}
+    )
+    assert status == 400
+    assert body == {
+        "error": {
+            "message": f"Invalid Stripe API version: {version}",
+            "type": "invalid_request_error",
+        }
+    }
+    assert headers["stripe-version"] == API_VERSION
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        "2026-10-28.endive",
+        "2020-08-27",
+        "2031-01-01.zebra",
+        "2026-09-30.endive; feature_beta=v1",
+        "2026-09-30.endive; a_beta=v2; b_beta=v1",
+    ],
+)
+def test_every_well_formed_version_is_accepted(server: RunningServer, version: str) -> None:
+    status, headers, body = server.request(
+        "GET", "/v1/customers", headers={"Stripe-Version": version}
+    )
+    assert status == 200 and body["object"] == "list"
+    # The body has this library's shape, and the header says which one.
+    assert headers["stripe-version"] == API_VERSION == "2026-09-30.endive"
+
+
+def test_the_sdk_sends_its_own_newer_version_and_a_bad_one_is_refused(
+    client: stripe.StripeClient, server: RunningServer
+) -> None:
+    customer = client.v1.customers.create(params={"name": "Versioned"})
+    assert stripe.api_version == "2026-10-28.endive"
+    assert customer.last_response.headers["stripe-version"] == API_VERSION
+    bad = stripe.StripeClient(
+        API_KEY,
+        base_addresses={"api": f"http://127.0.0.1:{server.port}"},
+        stripe_version="2019-2-19",
+        max_network_retries=0,
+    )
+    with pytest.raises(stripe.InvalidRequestError, match="Invalid Stripe API version: 2019-2-19"):
+        bad.v1.customers.list()

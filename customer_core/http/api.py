@@ -18,6 +18,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
@@ -28,11 +29,14 @@ from .forms import decode
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "Response", "StripeAPI", "mask_key"]
 
 API_VERSION = "2026-09-30.endive"
+"""The API version whose shapes the bodies have, whatever version a client asks for."""
 MAX_BODY_BYTES = 1024 * 1024
 
 logger = logging.getLogger("customer_core.http")
 
 _ITEM = re.compile(r"^/v1/customers/([^/]+)$")
+# A version as the SDKs send it: a date, a release name, beta flags ("; name_beta=v1").
+_VERSION = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:\.[a-z]+)?(?:; ?[a-z0-9_]+=v[0-9]+)*")
 _KEY_PREFIX = re.compile(r"^[a-z]{2,4}_(?:test_|live_)?")
 _NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -83,13 +87,32 @@ def _respond(status: int, body: bytes, headers: Mapping[str, str], request_id: s
         {
             "content-type": "application/json",
             "request-id": request_id,
-            "stripe-version": headers.get("stripe-version", API_VERSION),
+            "stripe-version": API_VERSION,
         },
     )
 
 
 def _error(status: int, message: str) -> CustomerCoreError:
     return InvalidRequestError(message, http_status=status)
+
+
+def _check_version(headers: Mapping[str, str]) -> None:
+    """Refuse a ``Stripe-Version`` that is not a well-formed version (docs/decisions.md).
+
+    Any well-formed version is accepted: the SDKs send their own, often newer than ours.
+    """
+    version = headers.get("stripe-version")
+    if version is None:
+        return
+    match = _VERSION.fullmatch(version)
+    if match is not None:
+        try:
+            date(*map(int, match.groups()))
+        except ValueError:
+            pass
+        else:
+            return
+    raise _error(400, f"Invalid Stripe API version: {version}")
 
 
 class StripeAPI:
@@ -119,6 +142,7 @@ class StripeAPI:
         replayed = False
         try:
             self._authenticate(headers)
+            _check_version(headers)
             outcome = self._route(method.upper(), path, query, headers, body)
             status, payload, replayed = 200, outcome.result.to_json(), outcome.replayed
         except CustomerCoreError as error:
