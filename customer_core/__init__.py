@@ -17,6 +17,7 @@ from .errors import (
 from .models import Customer, DeletedCustomer, ListPage, SearchPage
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
+from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "CustomerCoreError",
     "CustomerService",
     "DeletedCustomer",
+    "DeletedTaxId",
     "IdempotencyError",
     "InvalidRequestError",
     "ListPage",
@@ -34,5 +36,8 @@ __all__ = [
     "SearchPage",
     "Store",
     "StoreError",
+    "TaxId",
+    "TaxIdList",
+    "TaxIdService",
     "__version__",
 ]

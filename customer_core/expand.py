@@ -1,8 +1,8 @@
 """``expand``: which paths may be expanded, and the includable fields they add.
 
-This library keeps no sources, test clocks, payment methods, balances, subscriptions
-or tax ids, so references expand to null and includable fields are empty (see
-docs/decisions.md).
+This library keeps no sources, test clocks, payment methods, balances or subscriptions,
+so references expand to null and includable fields are empty (see docs/decisions.md);
+``tax_ids`` lists the customer's tax IDs (the service fills it in, see ``tax_ids.py``).
 
 >>> sorted(expansions(["tax", "default_source"]))
 ['tax']
@@ -16,7 +16,7 @@ from typing import Any
 from .errors import InvalidRequestError
 from .models import Customer, Record, canonical
 
-__all__ = ["NOTHING", "expansions", "with_included"]
+__all__ = ["NOTHING", "cannot_expand", "expansions", "too_deep", "with_included"]
 
 # What ``expand`` may name. Id fields may be followed by deeper segments: they are
 # null here (this library keeps no sources, clocks or payment methods), so those
@@ -24,36 +24,57 @@ __all__ = ["NOTHING", "expansions", "with_included"]
 _REFERENCES = ("default_source", "test_clock")
 _NESTED = ("address", "discount", "shipping")
 _INCLUDABLE = Customer.INCLUDABLE
+# Paths into an includable list's items; ``expansions`` returns them beside the list.
+_DEEP = frozenset({"tax_ids.data.customer", "tax_ids.data.owner.customer"})
+_DEEP_PREFIXES = frozenset(
+    ".".join(path.split(".")[:end]) for path in _DEEP for end in range(1, path.count(".") + 1)
+)
 _MAX_EXPAND_DEPTH = 4
 NOTHING: frozenset[str] = frozenset()
 
 
+def cannot_expand(path: str) -> InvalidRequestError:
+    """Stripe's error for an expand path that names something not expandable."""
+    return InvalidRequestError(f"This property cannot be expanded ({path}).", param="expand")
+
+
+def too_deep(path: str) -> InvalidRequestError | None:
+    """Stripe's error for an expand path deeper than 4 levels, or None."""
+    if path.count(".") < _MAX_EXPAND_DEPTH:
+        return None
+    msg = f"You cannot expand more than {_MAX_EXPAND_DEPTH} levels of a property. Property: {path}"
+    return InvalidRequestError(msg, param="expand")
+
+
 def expansions(paths: Sequence[str], *, prefix: str = "") -> frozenset[str]:
     """Check ``expand`` paths; return the includable fields they ask for."""
-    included = set()
+    included: set[str] = set()
     for path in paths:
         segments = path.split(".")
-        if len(segments) > _MAX_EXPAND_DEPTH:
-            msg = (
-                f"You cannot expand more than {_MAX_EXPAND_DEPTH} levels of a property. "
-                f"Property: {path}"
-            )
-            raise InvalidRequestError(msg, param="expand")
+        error = too_deep(path)
+        if error is not None:
+            raise error
         local = segments
         if prefix:
             if segments[0] != prefix:
-                msg = f"This property cannot be expanded ({segments[0]})."
-                raise InvalidRequestError(msg, param="expand")
+                raise cannot_expand(segments[0])
             local = segments[1:]
         if not local:
-            msg = f"This property cannot be expanded ({path})."
-            raise InvalidRequestError(msg, param="expand")
+            raise cannot_expand(path)
         head = local[0]
         bad: int | None = None
         if head in _REFERENCES:
             pass
+        elif ".".join(local) in _DEEP:
+            included.update((head, ".".join(local)))
         elif head in _INCLUDABLE or head in _NESTED:
             bad = 1 if len(local) > 1 else None
+            while (
+                bad is not None
+                and bad < len(local) - 1
+                and ".".join(local[: bad + 1]) in _DEEP_PREFIXES
+            ):
+                bad += 1
             if head in _INCLUDABLE and bad is None:
                 included.add(head)
         elif head == "invoice_settings":
@@ -62,15 +83,13 @@ def expansions(paths: Sequence[str], *, prefix: str = "") -> frozenset[str]:
         else:
             bad = 0
         if bad is not None:
-            shown = ".".join(segments[: len(segments) - len(local) + bad + 1])
-            msg = f"This property cannot be expanded ({shown})."
-            raise InvalidRequestError(msg, param="expand")
+            raise cannot_expand(".".join(segments[: len(segments) - len(local) + bad + 1]))
     return frozenset(included)
 
 
 def _included(customer_id: str, name: str) -> Any:
-    """The value of an includable field: this library keeps no balances, sources,
-    subscriptions or tax ids, so they are empty (docs/decisions.md)."""
+    """The value of an includable field: this library keeps no balances, sources or
+    subscriptions, so they are empty (docs/decisions.md); the service fills ``tax_ids``."""
     if name == "tax":
         return {
             "automatic_tax": "unrecognized_location",
@@ -94,5 +113,5 @@ def with_included(record: Record, included: frozenset[str]) -> Record:
     """Add the includable fields ``expand`` asked for, in Stripe's key order."""
     if not included:
         return record
-    extra = {name: _included(record["id"], name) for name in included}
+    extra = {name: _included(record["id"], name) for name in included if "." not in name}
     return canonical({**record, **extra})

@@ -6,10 +6,10 @@ The flow lives in ``CustomerService._idempotent``; these are its pure parts.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import IdempotencyError, InvalidRequestError, error_from_dict
-from .models import Customer
+from .models import _Model
 
 __all__ = ["MAX_KEY_LENGTH", "PURGE_EVERY", "check_key", "fingerprint", "in_use", "replay"]
 
@@ -32,7 +32,12 @@ def check_key(key: object) -> str:
     return key
 
 
-def replay(key: str, endpoint: str, fingerprint: str, entry: dict[str, Any]) -> Customer:
+_Result = TypeVar("_Result", bound=_Model)
+
+
+def replay(
+    key: str, endpoint: str, fingerprint: str, entry: dict[str, Any], model: type[_Result]
+) -> _Result:
     """Answer a repeated request from its saved entry, or refuse a mismatched one."""
     retry = f"Try using a key other than '{key}' if you meant to execute a different request."
     if entry["endpoint"] != endpoint:
@@ -48,7 +53,7 @@ def replay(key: str, endpoint: str, fingerprint: str, entry: dict[str, Any]) -> 
         error = error_from_dict(entry["body"], entry["status"])
         error.replayed = True
         raise error
-    return Customer.model_validate(entry["body"])
+    return model.model_validate(entry["body"])
 
 
 def fingerprint(params: dict[str, Any]) -> str:

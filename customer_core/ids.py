@@ -1,4 +1,4 @@
-"""Customer ids (``cus_`` + ULID) and invoice prefixes, with an injectable clock and seed.
+"""Customer and tax ids (``cus_``/``txi_`` + ULID) and invoice prefixes, with an injectable clock and seed.
 
 Ids are ULIDs: 48 bits of milliseconds then 80 random bits, in Crockford base32, so
 they sort in creation order. Within one generator they are strictly increasing, even
@@ -92,6 +92,13 @@ class IdGenerator:
 
     def customer_id(self) -> str:
         """Return a new ``cus_`` id, greater than every id this generator made before."""
+        return "cus_" + self._ulid()
+
+    def tax_id(self) -> str:
+        """Return a new ``txi_`` id (a TaxId's), from the same increasing sequence."""
+        return "txi_" + self._ulid()
+
+    def _ulid(self) -> str:
         millis = int(self._clock() * 1000)
         with self._lock:
             value = (millis << _RANDOM_BITS) | self._random.getrandbits(_RANDOM_BITS)
@@ -103,7 +110,7 @@ class IdGenerator:
             timestamp = value >> _RANDOM_BITS
             if timestamp != self._prefix_millis:
                 self._prefix_millis = timestamp
-                self._prefix = "cus_" + ulid.base32.encode_timestamp(timestamp.to_bytes(6, "big"))
+                self._prefix = ulid.base32.encode_timestamp(timestamp.to_bytes(6, "big"))
             prefix = self._prefix
         return prefix + _encode_randomness(value & _RANDOM_MAX)
 

@@ -9,13 +9,13 @@ KeyRange(lower=(10, ''), lower_inclusive=True, upper=(20, ''), upper_inclusive=F
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from .errors import InvalidRequestError
 from .store.base import KeyRange, SortKey
 
-__all__ = ["created_range", "page_key", "page_token"]
+__all__ = ["created_range", "cursor_range", "page_key", "page_token", "trim_page"]
 
 _PAGE_PREFIX = "page_"
 
@@ -57,3 +57,45 @@ def created_range(created: int | Mapping[str, Any] | None) -> KeyRange:
     if lt is not None:
         key_range = key_range.intersect(KeyRange(upper=(lt, ""), upper_inclusive=False))
     return key_range
+
+
+def cursor_range(
+    starting_after: str | None,
+    ending_before: str | None,
+    sort_key: Callable[[str], SortKey | None],
+    not_found: Callable[[str, str], InvalidRequestError],
+) -> tuple[KeyRange, bool]:
+    """The key range and direction (``descending``) of a list page after or before a
+    cursor object; a page without a cursor starts at the newest.
+
+    ``sort_key`` finds a cursor's ``(created, id)``; an unknown cursor is
+    ``not_found(cursor, param)``, reported before "Received both" (contract section 18).
+    """
+    keys: dict[str, SortKey] = {}
+    for name, cursor in (("starting_after", starting_after), ("ending_before", ending_before)):
+        if cursor is not None:
+            key = sort_key(cursor)
+            if key is None:
+                raise not_found(cursor, name)
+            keys[name] = key
+    if len(keys) == 2:
+        msg = "Received both starting_after and ending_before parameters. Please pass in only one."
+        raise InvalidRequestError(msg)
+    if "starting_after" in keys:
+        return KeyRange(upper=keys["starting_after"], upper_inclusive=False), True
+    if "ending_before" in keys:
+        return KeyRange(lower=keys["ending_before"], lower_inclusive=False), False
+    return KeyRange(), True
+
+
+_Item = TypeVar("_Item")
+
+
+def trim_page(items: list[_Item], limit: int, descending: bool) -> tuple[list[_Item], bool]:
+    """Cut ``limit + 1`` items read in key order to a page, newest first, and say whether
+    there are more (the extra item)."""
+    has_more = len(items) > limit
+    del items[limit:]
+    if not descending:
+        items.reverse()
+    return items, has_more

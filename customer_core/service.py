@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from . import idempotency
 from . import metadata as metadata_rules
@@ -26,7 +26,7 @@ from .errors import (
 from .expand import NOTHING, expansions, with_included
 from .ids import Clock, IdGenerator, system_clock
 from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage, canonical
-from .pagination import created_range, page_key, page_token
+from .pagination import created_range, cursor_range, page_key, page_token, trim_page
 from .params import (
     CustomerCreateParams,
     CustomerListParams,
@@ -38,8 +38,11 @@ from .params import (
 )
 from .search import parse as parse_query
 from .store.base import Checkpoint, KeyRange, Store
+from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
 
 __all__ = ["OPERATIONS", "CustomerService", "Operation", "Outcome", "Result", "Snapshot"]
+
+_Saved = TypeVar("_Saved", Customer, TaxId)
 
 # Plain fields an update copies as given (None clears a nullable one).
 _COPIED_ON_UPDATE = (
@@ -157,6 +160,8 @@ class CustomerService:
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
         self._writes_since_purge = 0
+        self.tax_ids = TaxIdService(self)
+        """The customers' tax IDs: ``svc.tax_ids.create(customer_id, type=..., value=...)``."""
 
     @property
     def store(self) -> Store:
@@ -202,7 +207,19 @@ class CustomerService:
     # --- rendering -----------------------------------------------------------------
 
     def _render(self, record: Record, included: frozenset[str]) -> Customer:
-        return Customer.from_record(with_included(record, included))
+        return Customer.from_record(self._with_included(record, included))
+
+    def _with_included(self, record: Record, included: frozenset[str]) -> Record:
+        """The record with the includable fields ``expand`` asked for (tax IDs from the store)."""
+        if "tax_ids" not in included:
+            return with_included(record, included)
+        nested = frozenset(
+            name.removeprefix("tax_ids.data.") for name in included if name.startswith("tax_ids.")
+        )
+        tax_ids = self.tax_ids.embedded(record, nested)
+        result = with_included(record, included)
+        result["tax_ids"] = tax_ids
+        return result
 
     # --- idempotency ---------------------------------------------------------------
 
@@ -211,7 +228,8 @@ class CustomerService:
         endpoint: str,
         key: object,
         params: dict[str, Any],
-        prepare: Callable[[], Callable[[], Customer]],
+        prepare: Callable[[], Callable[[], _Saved]],
+        model: type[_Saved],
     ) -> Outcome:
         """Run a POST operation at most once per idempotency key (Stripe's rules).
 
@@ -234,11 +252,13 @@ class CustomerService:
                 now = int(self._clock())
                 entry = self._store.idempotency_get(key)
                 if entry is not None and entry["created"] > now - self._idempotency_ttl:
-                    return Outcome(idempotency.replay(key, endpoint, fingerprint, entry), True)
+                    return Outcome(
+                        idempotency.replay(key, endpoint, fingerprint, entry, model), True
+                    )
                 operation = prepare()
                 failure: CustomerCoreError | None = None
                 try:
-                    result: Customer | None = operation()
+                    result: _Saved | None = operation()
                     status, body = 200, result.to_dict()  # type: ignore[union-attr]
                 except (InvalidRequestError, IdempotencyError) as error:
                     result, failure = None, error
@@ -299,7 +319,11 @@ class CustomerService:
         params = dict(params or {})
         if operation == "create":
             return self._idempotent(
-                "/v1/customers", idempotency_key, params, lambda: self._prepare_create(params)
+                "/v1/customers",
+                idempotency_key,
+                params,
+                lambda: self._prepare_create(params),
+                Customer,
             )
         if operation == "list":
             return Outcome(self._list(params))
@@ -314,6 +338,7 @@ class CustomerService:
                 idempotency_key,
                 params,
                 lambda: self._prepare_update(customer_id, params),
+                Customer,
             )
         if operation == "delete":
             return Outcome(self._delete(customer_id, params))
@@ -330,6 +355,7 @@ class CustomerService:
 
     def _prepare_create(self, params: dict[str, Any]) -> Callable[[], Customer]:
         p = parse(CustomerCreateParams, params)
+        self.tax_ids.check_data(p.tax_id_data)
         included = expansions(p.expand)
         return lambda: self._create(p, included)
 
@@ -376,7 +402,10 @@ class CustomerService:
                 if getattr(p, field) is not None:
                     record[field] = getattr(p, field)
             record = canonical(record)
-        self._insert(record, generate_prefix=p.invoice_prefix is None)
+        # A customer and the tax IDs of its tax_id_data are created together or not at all.
+        with self._store.transaction() if p.tax_id_data else nullcontext():
+            self._insert(record, generate_prefix=p.invoice_prefix is None)
+            self.tax_ids.insert_data(record, p.tax_id_data)
         return self._render(record, included)
 
     def _insert(self, record: Record, *, generate_prefix: bool) -> None:
@@ -524,7 +553,7 @@ class CustomerService:
         next_page = page_token((records[-1]["created"], records[-1]["id"])) if has_more else None
         total = self._store.count_matches(query) if wants_total else None
         if included:
-            records = [with_included(record, included) for record in records]
+            records = [self._with_included(record, included) for record in records]
         return SearchPage(records, has_more, next_page, total)
 
     def list(self, /, **params: Any) -> ListPage:
@@ -536,43 +565,24 @@ class CustomerService:
         included = expansions(p.expand, prefix="data")
         if p.test_clock is not None:
             raise _missing(f"No such test clock: '{p.test_clock}'", "test_clock")
-        key_range = created_range(p.created)
-        cursors = {}
-        for name in ("starting_after", "ending_before"):
-            cursor = getattr(p, name)
-            if cursor is not None:
-                key = self._store.sort_key(cursor)
-                if key is None:
-                    raise no_such_customer(cursor, param=name, http_status=400)
-                cursors[name] = key
-        if len(cursors) == 2:
-            msg = (
-                "Received both starting_after and ending_before parameters. "
-                "Please pass in only one."
-            )
-            raise InvalidRequestError(msg)
-        descending = "ending_before" not in cursors
-        if "starting_after" in cursors:
-            key_range = key_range.intersect(
-                KeyRange(upper=cursors["starting_after"], upper_inclusive=False)
-            )
-        elif "ending_before" in cursors:
-            key_range = key_range.intersect(
-                KeyRange(lower=cursors["ending_before"], lower_inclusive=False)
-            )
-        records = self._store.scan(
-            key_range, descending=descending, email=p.email, limit=p.limit + 1
+        cursor_keys, descending = cursor_range(
+            p.starting_after,
+            p.ending_before,
+            self._store.sort_key,
+            lambda cursor, param: no_such_customer(cursor, param=param, http_status=400),
         )
-        has_more = len(records) > p.limit
-        del records[p.limit :]
-        if not descending:
-            records.reverse()
+        key_range = created_range(p.created).intersect(cursor_keys)
+        records, has_more = trim_page(
+            self._store.scan(key_range, descending=descending, email=p.email, limit=p.limit + 1),
+            p.limit,
+            descending,
+        )
         if included:
-            records = [with_included(record, included) for record in records]
+            records = [self._with_included(record, included) for record in records]
         return ListPage(records, has_more)
 
 
-Result = Customer | DeletedCustomer | ListPage | SearchPage
+Result = Customer | DeletedCustomer | ListPage | SearchPage | TaxId | DeletedTaxId | TaxIdList
 """What an operation returns."""
 
 

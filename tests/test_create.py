@@ -79,14 +79,11 @@ def test_accepted_but_ignored_params_are_validated(service: CustomerService) -> 
     customer = service.create(
         tax={"ip_address": "127.0.0.1", "validate_location": "deferred"},
         cash_balance={"settings": {"reconciliation_mode": "manual"}},
-        tax_id_data=[{"type": "eu_vat", "value": "DE123456789"}],
     )
     assert "tax" not in customer.to_dict()
     error = error_of(service.create, tax={"validate_location": "auto"})
     assert error.param == "tax[validate_location]"
     assert error.message == "Invalid tax[validate_location]: must be one of deferred or immediately"
-    error = error_of(service.create, tax_id_data=[{"type": "xx_vat", "value": "1"}])
-    assert error.param == "tax_id_data[0][type]"
     error = error_of(service.create, cash_balance={"settings": {"reconciliation_mode": "x"}})
     assert error.message == (
         "Invalid cash_balance[settings][reconciliation_mode]: must be one of automatic, manual, or merchant_default"

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 from ..errors import CustomerCoreError, InvalidRequestError
 from ..service import CustomerService, Operation, Outcome
+from ..tax_ids import TaxIdOperation
 from .forms import decode
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "Response", "StripeAPI", "mask_key"]
@@ -37,6 +38,7 @@ logger = logging.getLogger("customer_core.http")
 _ITEM = re.compile(r"^/v1/customers/([^/]+)$")
 # A version as the SDKs send it: a date, a release name, beta flags ("; name_beta=v1").
 _VERSION = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:\.[a-z]+)?(?:; ?[a-z0-9_]+=v[0-9]+)*")
+_TAX_IDS = re.compile(r"^/v1/customers/([^/]+)/tax_ids(?:/([^/]+))?$")
 _KEY_PREFIX = re.compile(r"^[a-z]{2,4}_(?:test_|live_)?")
 _NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -196,7 +198,8 @@ class StripeAPI:
     def _route(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Outcome:
-        operation, customer_id = _resolve(method, path)
+        tax_id_route = _resolve_tax_id(method, path)
+        operation, customer_id = (None, None) if tax_id_route else _resolve(method, path)
         if method == "POST":
             content_type = headers.get("content-type", "application/x-www-form-urlencoded")
             if body and not content_type.startswith("application/x-www-form-urlencoded"):
@@ -208,8 +211,19 @@ class StripeAPI:
             params = decode(body)
         else:
             params = decode(query)
+        idempotency_key = headers.get("idempotency-key")
+        if tax_id_route is not None:
+            tax_id_operation, customer_id, tax_id = tax_id_route
+            return self.service.tax_ids.perform(
+                tax_id_operation,
+                params,
+                customer=customer_id,
+                id=tax_id,
+                idempotency_key=idempotency_key,
+            )
+        assert operation is not None
         return self.service.perform(
-            operation, params, id=customer_id, idempotency_key=headers.get("idempotency-key")
+            operation, params, id=customer_id, idempotency_key=idempotency_key
         )
 
 
@@ -236,9 +250,34 @@ def _resolve(method: str, path: str) -> tuple[Operation, str | None]:
         customer_id = unquote(match.group(1)) if match else None
     operation = _ROUTES.get((method, kind))
     if operation is None:
-        msg = (
-            f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
-            "or we can help at https://support.stripe.com/."
-        )
-        raise _error(404, msg)
+        raise _unrecognized(method, path)
     return operation, customer_id
+
+
+_TAX_ID_ROUTES: dict[tuple[str, bool], TaxIdOperation] = {
+    ("POST", False): "create",
+    ("GET", False): "list",
+    ("GET", True): "retrieve",
+    ("DELETE", True): "delete",
+}
+
+
+def _resolve_tax_id(method: str, path: str) -> tuple[TaxIdOperation, str, str | None] | None:
+    """Map a customer tax ID path to an operation, the customer id and the tax id; None
+    for any other path."""
+    match = _TAX_IDS.match(path)
+    if match is None:
+        return None
+    customer_id, tax_id = match.groups()
+    operation = _TAX_ID_ROUTES.get((method, tax_id is not None))
+    if operation is None:
+        raise _unrecognized(method, path)
+    return operation, unquote(customer_id), None if tax_id is None else unquote(tax_id)
+
+
+def _unrecognized(method: str, path: str) -> CustomerCoreError:
+    msg = (
+        f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
+        "or we can help at https://support.stripe.com/."
+    )
+    return _error(404, msg)
