@@ -122,10 +122,6 @@ class TaxIdList:
             "data": self._records,
         }
 
-    def model_dump(self, *, mode: str = "json") -> dict[str, Any]:
-        """Same as ``to_dict()``, for symmetry with the pydantic models."""
-        return self.to_dict()
-
     def to_json(self) -> bytes:
         """Return Stripe's JSON body as bytes."""
         return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
