@@ -9,6 +9,7 @@ the ULID spec's monotonic mode says.
 from __future__ import annotations
 
 import random
+import string
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ Clock = Callable[[], float]
 _RANDOM_BITS = 80
 _RANDOM_MAX = (1 << _RANDOM_BITS) - 1
 _PREFIX_MAX = (1 << 32) - 1
+_REQUEST_ID_ALPHABET = string.ascii_letters + string.digits
 
 # Every pair of Crockford base32 characters, indexed by the 10 bits they encode: the 80
 # random bits become 16 characters in 8 lookups, a third of the cost of ulid-py's
@@ -66,6 +68,9 @@ class IdGenerator:
         # Stripe ids are not secrets, so a seeded Mersenne Twister is enough and is
         # what makes two services with the same seed produce identical customers.
         self._random = random.Random(seed)
+        # Request ids draw from a stream of their own: answering more or fewer requests
+        # (a retrieve, a failed call) changes no customer id or prefix.
+        self._request_random = random.Random(None if seed is None else f"request ids {seed}")
         self._lock = threading.Lock()
         self._last = -1
         self._prefix_millis = -1
@@ -77,6 +82,7 @@ class IdGenerator:
         with self._lock:
             return (
                 self._random.getstate(),
+                self._request_random.getstate(),
                 self._last,
                 self._prefix_millis,
                 self._prefix,
@@ -86,9 +92,10 @@ class IdGenerator:
     def set_state(self, state: object) -> None:
         """Put the generator back where ``get_state`` saw it: it makes the same ids again."""
         with self._lock:
-            saved: tuple[Any, int, int, str, int] = state  # type: ignore[assignment]
-            self._last, self._prefix_millis, self._prefix, self._next_prefix = saved[1:]
+            saved: tuple[Any, Any, int, int, str, int] = state  # type: ignore[assignment]
+            self._last, self._prefix_millis, self._prefix, self._next_prefix = saved[2:]
             self._random.setstate(saved[0])
+            self._request_random.setstate(saved[1])
 
     def customer_id(self) -> str:
         """Return a new ``cus_`` id, greater than every id this generator made before."""
@@ -113,6 +120,11 @@ class IdGenerator:
                 self._prefix = ulid.base32.encode_timestamp(timestamp.to_bytes(6, "big"))
             prefix = self._prefix
         return prefix + _encode_randomness(value & _RANDOM_MAX)
+
+    def request_id(self) -> str:
+        """Return a ``req_`` id for one API request, like Stripe's ``req_8u9LDuTHkUFpj8``."""
+        with self._lock:
+            return "req_" + "".join(self._request_random.choices(_REQUEST_ID_ALPHABET, k=14))
 
     def invoice_prefix(self, *, jump: bool = False) -> str:
         """Return a prefix of 8 uppercase hex characters, like Stripe's ``0759376C``.

@@ -164,6 +164,12 @@ class CustomerService:
         """The customers' tax IDs: ``svc.tax_ids.create(customer_id, type=..., value=...)``."""
 
     @property
+    def ids(self) -> IdGenerator:
+        """Where this service's ids come from (its clock and seed): wrappers draw request
+        ids from it too, so a seeded service answers byte for byte the same every run."""
+        return self._ids
+
+    @property
     def store(self) -> Store:
         """The store this service writes to."""
         return self._store

@@ -15,7 +15,6 @@ import hmac
 import json
 import logging
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -72,10 +71,6 @@ def mask_key(key: str) -> str:
     rest = len(key) - len(prefix)
     tail = key[-4:] if rest > 8 else ""
     return prefix + "*" * (rest - len(tail)) + tail
-
-
-def _request_id() -> str:
-    return "req_" + secrets.token_urlsafe(10).replace("-", "x").replace("_", "y")
 
 
 def _json(payload: Any) -> bytes:
@@ -140,7 +135,7 @@ class StripeAPI:
         body: bytes,
     ) -> Response:
         """Answer one request; ``headers`` must have lowercase names."""
-        request_id = _request_id()
+        request_id = self.service.ids.request_id()
         replayed = False
         try:
             self._authenticate(headers)
@@ -168,7 +163,7 @@ class StripeAPI:
     def too_large(self, limit: int, headers: Mapping[str, str]) -> Response:
         """The 413 answer for a body over ``limit`` bytes (the body is never read whole)."""
         error = _error(413, f"Request body too large: the limit is {limit} bytes.")
-        return _respond(413, _json(error.to_dict()), headers, _request_id())
+        return _respond(413, _json(error.to_dict()), headers, self.service.ids.request_id())
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         if self._api_keys is None:
@@ -277,7 +272,9 @@ def _resolve_tax_id(method: str, path: str) -> tuple[TaxIdOperation, str, str | 
 
 def _unrecognized(method: str, path: str) -> CustomerCoreError:
     msg = (
-        f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
+        f"Unrecognized request URL ({method}: {path}). customer_core does not emulate "
+        f"{method} {path}: it emulates Stripe's customers and what belongs to them "
+        "(see docs/testing.md of customer_core). Please see https://stripe.com/docs "
         "or we can help at https://support.stripe.com/."
     )
     return _error(404, msg)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,9 +23,11 @@ __all__ = ["StripeHTTPClient"]
 
 
 class StripeHTTPClient(stripe.HTTPClient):
-    """Hands the SDK's requests to ``StripeAPI`` in this process.
+    """Hands the SDK's requests to ``StripeAPI`` in this process, sync and async.
 
     ``api_keys`` None (the default) accepts whatever key the client was built with.
+    Async calls (``create_async``, ...) run the service inline: it does no I/O to wait on
+    with the memory store, and a test gets the same order of effects as with sync calls.
     """
 
     name = "customer_core"
@@ -65,3 +68,20 @@ class StripeHTTPClient(stripe.HTTPClient):
 
     def close(self) -> None:
         """Nothing to release: no connection was opened."""
+
+    async def request_async(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    ) -> tuple[Any, int, Mapping[str, str]]:
+        return self.request(method, url, headers, post_data)
+
+    async def request_stream_async(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    ) -> tuple[Any, int, Mapping[str, str]]:
+        return self.request_stream(method, url, headers, post_data)
+
+    async def close_async(self) -> None:
+        """Nothing to release."""
+
+    def sleep_async(self, secs: float) -> Any:
+        """Wait between the SDK's retries (of a 409 or a 5xx) on the running event loop."""
+        return asyncio.sleep(secs)

@@ -1,0 +1,188 @@
+"""``mock_stripe()``: every request of the ``stripe`` package goes to a CustomerService in
+this process, for code that uses Stripe's global style or builds its own ``StripeClient``.
+
+>>> import stripe
+>>> stripe.api_key = "sk_test_123"
+>>> with mock_stripe() as service:
+...     jenny = stripe.Customer.create(email="jenny@example.com")
+...     service.retrieve(jenny.id).email
+'jenny@example.com'
+>>> stripe.api_key = None
+
+How: the SDK asks ``_APIRequestor._get_http_client()`` for its HTTP client before every
+request, whatever the style (global, ``StripeClient``, async, raw requests). While a mock
+is active that method answers with the mock's in-process ``StripeHTTPClient``, unless the
+client was built with a customer_core ``StripeHTTPClient``, which keeps its own service.
+It is the one attribute of the ``stripe`` package the mock changes; it is put back when
+the last active mock stops. Clients built while a mock was active use the network again
+once no mock is active, as they would have without it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, TypeVar, cast
+
+from stripe import _api_requestor
+
+from ..service import CustomerService
+from ..store import MemoryStore
+from .stripe_client import StripeHTTPClient
+
+__all__ = ["StripeMock", "mock_stripe"]
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+_Requestor = _api_requestor._APIRequestor
+_PATCHED = "_get_http_client"
+
+
+class _Routing:
+    """The mocks active in this process, innermost last, and the method they replace."""
+
+    lock = threading.Lock()
+    active: list[StripeMock] = []
+    original: Any = None
+
+    @classmethod
+    def push(cls, mock: StripeMock) -> None:
+        with cls.lock:
+            if not cls.active:
+                original = _Requestor.__dict__.get(_PATCHED)
+                if original is None:
+                    msg = (
+                        "mock_stripe does not know this version of the stripe package: "
+                        f"stripe._api_requestor._APIRequestor has no {_PATCHED}()."
+                    )
+                    raise RuntimeError(msg)
+                cls.original = original
+                setattr(_Requestor, _PATCHED, _routed_http_client)
+            cls.active.append(mock)
+
+    @classmethod
+    def remove(cls, mock: StripeMock) -> None:
+        with cls.lock:
+            # The latest activation of this mock, wherever it is: stops need not be nested.
+            index = max(i for i, active in enumerate(cls.active) if active is mock)
+            del cls.active[index]
+            if not cls.active:
+                setattr(_Requestor, _PATCHED, cls.original)
+                cls.original = None
+
+    @classmethod
+    def innermost(cls) -> StripeMock | None:
+        with cls.lock:
+            return cls.active[-1] if cls.active else None
+
+
+def _routed_http_client(requestor: Any) -> Any:
+    """``_APIRequestor._get_http_client`` while a mock is active."""
+    own = requestor._client
+    if isinstance(own, StripeHTTPClient):
+        return own
+    mock = _Routing.innermost()
+    if mock is None or mock._http_client is None:  # stopped by another thread meanwhile
+        return _Routing.original(requestor) if _Routing.original else own
+    return mock._http_client
+
+
+class _MockHTTPClient(StripeHTTPClient):
+    name = "customer_core mock_stripe"
+
+
+class StripeMock:
+    """One mock: a context manager, a decorator (of sync and async functions) and a
+    ``start()``/``stop()`` pair. Build it with ``mock_stripe()``."""
+
+    def __init__(
+        self, service: CustomerService | None = None, *, api_keys: Iterable[str] | None = None
+    ) -> None:
+        self._given = service
+        self._api_keys = None if api_keys is None else list(api_keys)
+        self.service: CustomerService | None = service
+        """The service requests go to: the one given, else a fresh one per start."""
+        self._http_client: StripeHTTPClient | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether this mock is started and not stopped yet."""
+        return self._http_client is not None
+
+    def start(self) -> CustomerService:
+        """Route the stripe package's requests here until ``stop()``; return the service.
+
+        Without a service given, each start makes a fresh in-memory one, so a decorated
+        test begins empty every time it runs.
+        """
+        if self._http_client is not None:
+            msg = "This mock_stripe is already started; stop it first or use another one."
+            raise RuntimeError(msg)
+        service = self._given if self._given is not None else CustomerService(MemoryStore())
+        self._http_client = _MockHTTPClient(service, self._api_keys)
+        self.service = service
+        try:
+            _Routing.push(self)
+        except BaseException:
+            self._http_client = None
+            raise
+        return service
+
+    def stop(self) -> None:
+        """Stop routing here; the stripe package is as before once no mock is active."""
+        if self._http_client is None:
+            msg = "This mock_stripe is not started."
+            raise RuntimeError(msg)
+        _Routing.remove(self)
+        self._http_client = None
+
+    def __enter__(self) -> CustomerService:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __call__(self, function: Function) -> Function:
+        """Decorate a test function: every call runs inside a fresh activation."""
+
+        def fresh() -> StripeMock:
+            return StripeMock(self._given, api_keys=self._api_keys)
+
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with fresh():
+                    return await function(*args, **kwargs)
+
+            return cast(Function, run_async)
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with fresh():
+                return function(*args, **kwargs)
+
+        return cast(Function, run)
+
+
+def mock_stripe(
+    service: CustomerService | None = None, *, api_keys: Iterable[str] | None = None
+) -> StripeMock:
+    """Send every request the ``stripe`` package makes to ``service`` (default: a fresh
+    in-memory CustomerService per start), in this process; nothing reaches the network.
+
+    Use it as ``with mock_stripe() as service:``, as ``@mock_stripe()`` on a test
+    function (sync or async), or ``mock = mock_stripe(); mock.start() ... mock.stop()``.
+    Mocks nest: the innermost active one answers. ``api_keys`` are the keys requests
+    must carry (default: any key). A path customer_core does not emulate, such as
+    ``/v1/charges``, is answered with a 404 ``invalid_request_error`` that says so.
+    """
+    return StripeMock(service, api_keys=api_keys)
