@@ -8,7 +8,7 @@ it is given; it never looks behind that port.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -55,6 +55,17 @@ _COPIED_ON_UPDATE = (
     "tax_exempt",
 )
 _NAME_FIELDS = ("business_name", "individual_name")
+
+
+class _Required:
+    """The default of a parameter Stripe requires: leaving it out is Stripe's
+    ``Missing required param`` error, not Python's TypeError."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_REQUIRED: Any = _Required()
 _DEFAULT_SOURCE_PARAMS = (
     "default_alipay_account",
     "default_bank_account",
@@ -534,13 +545,30 @@ class CustomerService:
             raise no_such_customer(customer_id) from None
         return DeletedCustomer(id=customer_id)
 
-    def search(self, /, **params: Any) -> SearchPage:
+    def search(
+        self,
+        query: str = _REQUIRED,
+        *,
+        limit: int = 10,
+        page: str | None = None,
+        expand: Sequence[str] | None = None,
+        **params: Any,
+    ) -> SearchPage:
         """Return a page of live customers matching a search query, newest first.
 
-        ``query`` uses Stripe's search query language (see ``customer_core.search``); pass
-        a page's ``next_page`` back as ``page`` for the next one. ``expand=["total_count"]``
-        adds the number of matches (counted up to 10,000, as Stripe documents).
+        ``query`` uses Stripe's search query language (see ``customer_core.search``),
+        positionally or by name; pass a page's ``next_page`` back as ``page`` for the next
+        one (``None`` is the first page). ``expand=["total_count"]`` adds the number of
+        matches (counted up to 10,000, as Stripe documents). Other params are refused as
+        on the wire.
         """
+        if query is not _REQUIRED:
+            params["query"] = query
+        params["limit"] = limit
+        if page is not None:
+            params["page"] = page
+        if expand is not None:
+            params["expand"] = expand
         return self.execute("search", params)  # type: ignore[return-value]
 
     def _search(self, params: dict[str, Any]) -> SearchPage:

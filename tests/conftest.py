@@ -9,6 +9,7 @@ import pytest
 
 pytest.register_assert_rewrite(
     "customer_core.testing.store_contract",
+    "customer_core.testing.contract_search_words",
     "customer_core.testing.contract_snapshots",
     "customer_core.testing.contract_tax_ids",
 )

@@ -130,10 +130,14 @@ def reference(query: str, records: list[dict[str, Any]]) -> list[str]:
             result = value.lower() == str(clause.value).lower()
         elif clause.operator == "~":
             result = str(clause.value).lower() in value.lower()
+        elif clause.field == "email":
+            result = value != "" and value.lower() == str(clause.value).lower()
         else:
             mine = re.findall(r"[^\W_]+", value.lower())
             theirs = re.findall(r"[^\W_]+", str(clause.value).lower())
-            result = mine[: len(theirs)] == theirs
+            result = bool(theirs) and any(
+                mine[start : start + len(theirs)] == theirs for start in range(len(mine))
+            )
         return result != clause.negated
 
     combine = all if parsed.conjunction == "AND" else any
@@ -141,24 +145,45 @@ def reference(query: str, records: list[dict[str, Any]]) -> list[str]:
     return [r["id"] for r in sorted(hits, key=lambda r: (r["created"], r["id"]), reverse=True)]
 
 
-WORDS = ["amy", "Amy", "rocket", "rides", "bob", "x", "gold", "GOLD", "io"]
+WORDS = ["amy", "Amy", "rocket", "rides", "bob", "x", "gold", "GOLD", "io", "am"]
 word_text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
+# Addresses that share words and punctuation with each other, in several letter cases.
+EMAILS = [
+    "bob@corp.com",
+    "BOB@Corp.com",
+    "bob.corp.com@evil.io",
+    "bob@corp.com.au",
+    "bob-corp-com@x.io",
+    "amy@rocket.io",
+    "amy.rocket@io.io",
+]
 customer = st.fixed_dictionaries(
     {
-        "name": st.one_of(st.none(), word_text),
+        "name": st.one_of(
+            st.none(),
+            word_text,
+            st.tuples(word_text, st.sampled_from([", ", "-", "  "]), word_text).map("".join),
+        ),
         "email": st.one_of(
             st.none(),
+            st.sampled_from(EMAILS),
             st.tuples(word_text, st.sampled_from(WORDS)).map(
                 lambda t: f"{t[0].replace(' ', '.')}@{t[1]}.io"
             ),
         ),
-        "phone": st.one_of(st.none(), st.sampled_from(["+1 555", "+1555", "555 1"])),
+        "phone": st.one_of(
+            st.none(), st.sampled_from(["+1 555", "+1555", "555 1", "1 555 1", "(555) 1-1"])
+        ),
         "metadata": st.dictionaries(
             st.sampled_from(["plan", "tier"]), st.sampled_from(WORDS), max_size=2
         ),
     }
 )
-value = st.one_of(word_text, st.sampled_from(["null", "amy@gold.io", "amy rocket"]))
+value = st.one_of(
+    word_text,
+    st.sampled_from(EMAILS),
+    st.sampled_from(["null", "amy@gold.io", "amy rocket", "555 1", "1 555", "", "--", "555"]),
+)
 
 
 @st.composite

@@ -107,7 +107,10 @@ def test_an_older_schema_version_is_migrated_forward(tmp_path: Path) -> None:
         assert store.get("cus_old")["invoice_prefix"] == "OLD"  # type: ignore[index]
         # Version 2 added the search indexes and filled them from the old rows.
         assert store.metadata_keys("plan", "gold", KeyRange(), limit=5) == [(5, "cus_old")]
-        assert store.email_word_keys("old timer", KeyRange()) == [(5, "cus_old")]
+        # Version 6 posted the words of email, name and phone.
+        assert store.word_keys("email", ["old.timer@example.com"], KeyRange(), limit=5) == [
+            (5, "cus_old")
+        ]
         version = store._connection.execute("SELECT version FROM schema_version").fetchone()[0]  # type: ignore[union-attr]
         assert version == SCHEMA_VERSION
         store._check()

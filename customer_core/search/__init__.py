@@ -6,7 +6,16 @@
 """
 
 from .ast import FIELD_TYPES, Clause, Query
-from .evaluate import matches, word_key, words
+from .evaluate import contains_phrase, field_words, matches
 from .parser import QueryError, parse
 
-__all__ = ["FIELD_TYPES", "Clause", "Query", "QueryError", "matches", "parse", "word_key", "words"]
+__all__ = [
+    "FIELD_TYPES",
+    "Clause",
+    "Query",
+    "QueryError",
+    "contains_phrase",
+    "field_words",
+    "matches",
+    "parse",
+]

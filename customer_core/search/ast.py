@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Clause", "FIELD_TYPES", "Query"]
+__all__ = ["Clause", "FIELD_TYPES", "Query", "STRING_FIELDS"]
 
 FieldType = Literal["numeric", "string", "token"]
 
@@ -17,6 +17,9 @@ FIELD_TYPES: dict[str, FieldType] = {
     "phone": "string",
 }
 """The searchable customer fields and their types (Stripe's search docs)."""
+
+STRING_FIELDS = tuple(field for field, kind in FIELD_TYPES.items() if kind == "string")
+"""``email``, ``name``, ``phone``: the fields whose words stores index for ``:``."""
 
 
 @dataclass(frozen=True)

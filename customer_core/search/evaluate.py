@@ -1,9 +1,11 @@
 """Evaluate a Query against a customer record: the semantics every store must share.
 
-- ``:`` on a string field (email, name, phone) is a case-insensitive *word prefix* match:
-  the query's words must be the first words of the value, in order
-  (``name:"one two"`` matches "One Two" and "one two three", not "zero one two").
-  Words are runs of letters and digits, so ``email:"amy@x.io"`` matches "AMY@x.io".
+- ``:`` on a string field (email, name, phone) is a case-insensitive *phrase* match, as
+  Stripe documents it ("returns any record where that record contains all of the words
+  from the query in the same order"): the query's words must appear among the value's
+  words as one contiguous run, in order, anywhere (``name:"ada"`` matches "Augusta Ada
+  King", ``name:"king ada"`` does not). Words are whole words, never word prefixes
+  (``name:"jen"`` misses "Jenny"; ``~`` finds parts of words). See ``field_words``.
 - ``~`` is a case-insensitive substring match (at least 3 characters).
 - ``metadata["k"]:"v"`` is a case-insensitive match of the whole value.
 - ``created`` compares integers; ``:`` and ``=`` mean equality.
@@ -13,28 +15,50 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .ast import Clause, Query
 
-__all__ = ["clause_matches", "matches", "value_key", "word_key", "words"]
+__all__ = ["clause_matches", "contains_phrase", "field_words", "matches", "value_key"]
 
 _WORD = re.compile(r"[^\W_]+")
 
 
-def words(text: str) -> list[str]:
-    """The lowercase words of ``text``: runs of letters and digits."""
+def field_words(field: str, text: str) -> list[str]:
+    """The words of a string field's value, as ``:`` compares them, lowercased.
+
+    An email address is one word, the whole address (so ``email:"bob@corp.com"`` finds
+    that address in any letter case and nothing else); in names and phone numbers a word
+    is a run of letters and digits (anything else separates words). A value or query
+    with no words has none to match.
+
+    >>> field_words("name", "Augusta Ada-King, Countess")
+    ['augusta', 'ada', 'king', 'countess']
+    >>> field_words("email", "Bob@Corp.com")
+    ['bob@corp.com']
+    """
+    if field == "email":
+        return [text.lower()] if text else []
     return _WORD.findall(text.lower())
 
 
-def word_key(text: str) -> str:
-    """The words of ``text`` joined by single spaces: what word-prefix indexes store.
+def contains_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:
+    """Whether ``phrase`` (at least one word) appears in ``words`` as a contiguous run.
 
-    >>> word_key("Amy.Rocket@Rides.io")
-    'amy rocket rides io'
+    >>> contains_phrase(["augusta", "ada", "king"], ["ada", "king"])
+    True
+    >>> contains_phrase(["augusta", "ada", "king"], ["king", "ada"])
+    False
     """
-    return " ".join(words(text))
+    size = len(phrase)
+    if size == 0:
+        return False
+    first = phrase[0]
+    return any(
+        word == first and list(words[start : start + size]) == list(phrase)
+        for start, word in enumerate(words)
+    )
 
 
 def value_key(value: str) -> str:
@@ -67,9 +91,8 @@ def clause_matches(clause: Clause, record: Mapping[str, Any]) -> bool:
     elif clause.operator == "~":
         result = str(wanted).lower() in str(value).lower()
     else:
-        prefix = word_key(str(wanted))
-        key = word_key(str(value))
-        result = key == prefix or (prefix != "" and key.startswith(prefix + " "))
+        phrase = field_words(clause.field, str(wanted))
+        result = contains_phrase(field_words(clause.field, str(value)), phrase)
     return result != clause.negated
 
 

@@ -2,11 +2,13 @@
 
 Only AND queries are narrowed (an OR query may match records no single index holds):
 ``created`` comparisons bound the key range, and one positive clause picks an index,
-metadata first (the most selective), then email.
+metadata first (the most selective), then the words of email, then of name or phone.
 
 >>> from .parser import parse
 >>> index_hint(parse('metadata["plan"]:"Gold" name~"amy"'))
 ('metadata', 'plan', 'gold')
+>>> index_hint(parse('name:"Ada Lovelace" email:"Ada@Example.com"'))
+('words', 'email', ('ada@example.com',))
 >>> created_bounds(parse("created>10 created<=20"))
 (11, 20)
 >>> substring_hint(parse('name~"Rock" created>10'))
@@ -18,12 +20,13 @@ from __future__ import annotations
 from typing import Union
 
 from .ast import Query
-from .evaluate import value_key, word_key
+from .evaluate import field_words, value_key
 
 __all__ = ["IndexHint", "created_bounds", "index_hint", "substring_hint"]
 
-IndexHint = Union[tuple[str, str, str], tuple[str, str], None]  # noqa: UP007 (a runtime alias on 3.10)
-"""``("metadata", key, lowercase value)``, ``("email", word key)`` or None (scan)."""
+IndexHint = Union[tuple[str, str, str], tuple[str, str, tuple[str, ...]], None]  # noqa: UP007 (a runtime alias on 3.10)
+"""``("metadata", key, lowercase value)``, ``("words", field, the phrase's words)`` or None
+(scan). A phrase without words matches nothing, so its hint finds no candidates."""
 
 
 def created_bounds(query: Query) -> tuple[int | None, int | None]:
@@ -55,9 +58,10 @@ def index_hint(query: Query) -> IndexHint:
     for clause in positive:
         if clause.field == "metadata" and clause.key is not None:
             return ("metadata", clause.key, value_key(str(clause.value)))
-    for clause in positive:
-        if clause.field == "email" and word_key(str(clause.value)):
-            return ("email", word_key(str(clause.value)))
+    for field in ("email", "name", "phone"):
+        for clause in positive:
+            if clause.field == field:
+                return ("words", field, tuple(field_words(field, str(clause.value))))
     return None
 
 

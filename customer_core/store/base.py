@@ -10,7 +10,7 @@ by ``customer_core.testing.StoreContract``.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -282,14 +282,19 @@ class Store(abc.ABC):
         ``value``, inside ``key_range``, newest first, at most ``limit``. O(log n + limit)."""
 
     @abc.abstractmethod
-    def email_word_keys(self, word_key: str, key_range: KeyRange) -> list[SortKey]:
-        """Return sort keys (any order) of live customers whose email's word key
-        (``customer_core.search.word_key``) equals ``word_key`` or starts with it and a space."""
+    def word_keys(
+        self, field: str, words: Sequence[str], key_range: KeyRange, *, limit: int
+    ) -> list[SortKey]:
+        """Return sort keys of live customers whose ``field`` (``email``, ``name`` or
+        ``phone``) holds every one of ``words`` (at least one) among its words, anywhere and
+        in any order, inside ``key_range``, newest first, at most ``limit``. A value's words
+        are ``customer_core.search.field_words(field, value)``. Costs O(log n + keys walked)
+        per word: never a walk over all customers."""
 
     def search(self, query: Query, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
         """Return up to ``limit`` live records matching ``query`` in ``key_range``, newest first.
 
-        Uses ``metadata_keys`` or ``email_word_keys`` when the query allows (see
+        Uses ``metadata_keys`` or ``word_keys`` when the query allows (see
         ``customer_core.search.plan``), else walks the key range a page at a time (through
         ``scan_containing`` when a ``~`` clause lets the store skip records), so memory
         stays bounded by the page, not the store. Every candidate is checked with
@@ -330,14 +335,23 @@ class Store(abc.ABC):
         if hint is None:
             yield from self._walk(key_range, first_chunk, containing=substring_hint(query))
             return
-        if hint[0] == "email":
-            keys = sorted(self.email_word_keys(hint[1], key_range), reverse=True)
-            yield from self._records_of(keys)
-            return
-        _, metadata_key, value = hint  # type: ignore[misc]
+        if hint[0] == "metadata":
+            _, metadata_key, value = hint
+
+            def keys_in(key_range: KeyRange, limit: int) -> list[SortKey]:
+                return self.metadata_keys(metadata_key, value, key_range, limit=limit)  # type: ignore[arg-type]
+
+        else:
+            _, field, words = hint
+            if not words:  # a phrase without words matches nothing
+                return
+
+            def keys_in(key_range: KeyRange, limit: int) -> list[SortKey]:
+                return self.word_keys(field, words, key_range, limit=limit)
+
         chunk = max(1, min(first_chunk, _CHUNK))
         while True:
-            keys = self.metadata_keys(metadata_key, value, key_range, limit=chunk)
+            keys = keys_in(key_range, chunk)
             yield from self._records_of(keys)
             if len(keys) < chunk:
                 return

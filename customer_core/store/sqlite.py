@@ -25,7 +25,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Literal
@@ -33,7 +33,8 @@ from typing import Any, Literal
 import pydantic_core
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
-from ..search.evaluate import value_key, word_key
+from ..search.ast import STRING_FIELDS
+from ..search.evaluate import field_words, value_key
 from .base import Checkpoint, KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -45,41 +46,91 @@ def _add_search_indexes(connection: sqlite3.Connection) -> None:
     for customer_id, created, email, body in rows:
         connection.execute(
             "UPDATE customers SET email_words = ? WHERE id = ?",
-            (None if email is None else word_key(email), customer_id),
+            (None if email is None else " ".join(_V2_WORD.findall(email.lower())), customer_id),
         )
-        _insert_metadata(connection, customer_id, created, _decode(body).get("metadata"))
+        metadata = _metadata_postings(customer_id, created, _decode(body).get("metadata"))
+        _write_postings(connection, "customer_metadata", set(), metadata)
+
+
+_V2_WORD = re.compile(r"[^\W_]+")
+"""A word of schema version 2's email word key (a column unused since version 7)."""
+
+
+def _add_word_postings(connection: sqlite3.Connection) -> None:
+    """Version 7: post the words of every customer's email, name and phone."""
+    rows = connection.execute("SELECT id, created, body FROM customers")
+    postings = (
+        posting
+        for customer_id, created, body in rows
+        for posting in _word_postings(customer_id, created, _decode(body))
+    )
+    connection.executemany(
+        "INSERT INTO customer_words (field, word, created, customer_id) VALUES (?, ?, ?, ?)",
+        postings,
+    )
 
 
 Postings = set[tuple[str, str, int, str]]
-"""customer_metadata rows: (key, lowercase value, created, customer_id)."""
+"""Rows of customer_metadata ``(key, lowercase value, created, customer_id)`` or of
+customer_words ``(field, word, created, customer_id)``."""
 
 
-def _postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> Postings:
+def _metadata_postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> Postings:
     """The customer_metadata rows of a record."""
     if not metadata:
         return set()
     return {(key, value_key(value), created, customer_id) for key, value in metadata.items()}
 
 
-def _insert_metadata(
-    connection: sqlite3.Connection, customer_id: str, created: int, metadata: dict[str, str] | None
+def _word_postings(customer_id: str, created: int, record: Record) -> Postings:
+    """The customer_words rows of a record: one per distinct word of each string field."""
+    return {
+        (field, word, created, customer_id)
+        for field in STRING_FIELDS
+        if (text := record.get(field))
+        for word in field_words(field, text)
+    }
+
+
+def _postings(customer_id: str, created: int, record: Record) -> dict[str, Postings]:
+    """Every posting table's rows of a record, by table."""
+    return {
+        "customer_metadata": _metadata_postings(customer_id, created, record.get("metadata")),
+        "customer_words": _word_postings(customer_id, created, record),
+    }
+
+
+_POSTING_TABLES = (("customer_metadata", "key", "value"), ("customer_words", "field", "word"))
+"""Posting tables and their two leading columns; all end with ``created, customer_id``."""
+
+_POSTING_SQL = {
+    table: (
+        f"DELETE FROM {table} WHERE {first} = ? AND {second} = ? AND created = ? AND customer_id = ?",
+        f"INSERT INTO {table} ({first}, {second}, created, customer_id) VALUES (?, ?, ?, ?)",
+    )
+    for table, first, second in _POSTING_TABLES
+}
+
+
+def _write_postings(
+    connection: sqlite3.Connection, table: str, old: Postings, new: Postings
 ) -> None:
-    _write_postings(connection, set(), _postings(customer_id, created, metadata))
-
-
-def _write_postings(connection: sqlite3.Connection, old: Postings, new: Postings) -> None:
-    """Change the metadata postings from ``old`` to ``new``, touching only the differences."""
+    """Change a posting table's rows of one customer from ``old`` to ``new``, touching only
+    the differences."""
+    delete, insert = _POSTING_SQL[table]
     removed, added = old - new, new - old
     if removed:
-        connection.executemany(
-            "DELETE FROM customer_metadata WHERE key = ? AND value = ? AND created = ? AND customer_id = ?",
-            removed,
-        )
+        connection.executemany(delete, removed)
     if added:
-        connection.executemany(
-            "INSERT INTO customer_metadata (key, value, created, customer_id) VALUES (?, ?, ?, ?)",
-            added,
-        )
+        connection.executemany(insert, added)
+
+
+def _rewrite_postings(
+    connection: sqlite3.Connection, old: dict[str, Postings], new: dict[str, Postings]
+) -> None:
+    """Change every posting table's rows of one customer from ``old`` to ``new``."""
+    for table in _POSTING_SQL:
+        _write_postings(connection, table, old.get(table, set()), new.get(table, set()))
 
 
 Migration = tuple[str | Callable[[sqlite3.Connection], None], ...]
@@ -157,6 +208,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (customer_id, created, id)
         ) WITHOUT ROWID""",
         "CREATE UNIQUE INDEX tax_ids_by_id ON tax_ids (id)",
+    ),
+    (
+        # Search's ':' matches whole words of email (the lowercase address), name and phone
+        # anywhere in the value: one posting per distinct word, read the way metadata's are.
+        # The email-words column and its index are retired (SQLite before 3.35 cannot drop
+        # a column, so it stays, NULL); the list's exact email filter reads the email word.
+        """CREATE TABLE customer_words (
+            field TEXT NOT NULL,
+            word TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            customer_id TEXT NOT NULL,
+            PRIMARY KEY (field, word, created, customer_id)
+        ) WITHOUT ROWID""",
+        _add_word_postings,
+        "DROP INDEX customers_by_email_words",
+        "UPDATE customers SET email_words = NULL WHERE email_words IS NOT NULL",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -467,12 +534,12 @@ class SQLiteStore(Store):
             try:
                 # One statement checks the tombstones (ids are never reused) and inserts.
                 inserted = connection.execute(
-                    "INSERT INTO customers (id, created, email, email_words, body) SELECT ?, ?, ?, ?, ? "
+                    "INSERT INTO customers (id, created, email, body) SELECT ?, ?, ?, ? "
                     "WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = ?)",
                     (
                         customer_id,
                         record["created"],
-                        *_email_columns(record),
+                        record.get("email"),
                         _encode(record),
                         customer_id,
                     ),
@@ -484,22 +551,23 @@ class SQLiteStore(Store):
                     connection.execute("DELETE FROM invoice_prefixes WHERE prefix = ?", (prefix,))
                 msg = f"Customer id {customer_id} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=customer_id)
-            _insert_metadata(connection, customer_id, record["created"], record.get("metadata"))
+            _rewrite_postings(connection, {}, _postings(customer_id, record["created"], record))
 
     def insert_many(self, records: Iterable[Record]) -> None:
         batch = list(records)
         customers: list[tuple[Any, ...]] = []
         prefixes: list[tuple[str, str]] = []
-        postings: list[tuple[str, str, int, str]] = []
+        postings: dict[str, Postings] = {table: set() for table in _POSTING_SQL}
         for record in batch:
             customer_id, created = record["id"], record["created"]
             customers.append(
-                (customer_id, created, *_email_columns(record), _encode(record), customer_id)
+                (customer_id, created, record.get("email"), _encode(record), customer_id)
             )
             prefix = record.get("invoice_prefix")
             if prefix is not None:
                 prefixes.append((prefix, customer_id))
-            postings.extend(_postings(customer_id, created, record.get("metadata")))
+            for table, rows in _postings(customer_id, created, record).items():
+                postings[table] |= rows
         with self._writing() as connection:
             connection.execute("SAVEPOINT insert_many")
             try:
@@ -512,16 +580,13 @@ class SQLiteStore(Store):
                     prefixes,
                 ).rowcount
                 inserted = connection.executemany(
-                    "INSERT OR IGNORE INTO customers (id, created, email, email_words, body) "
-                    "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = ?)",
+                    "INSERT OR IGNORE INTO customers (id, created, email, body) "
+                    "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = ?)",
                     customers,
                 ).rowcount
                 if reserved < len(prefixes) or inserted < len(customers):
                     raise self._conflict(connection, batch)
-                connection.executemany(
-                    "INSERT INTO customer_metadata (key, value, created, customer_id) VALUES (?, ?, ?, ?)",
-                    postings,
-                )
+                _rewrite_postings(connection, {}, postings)
             except BaseException:
                 connection.execute("ROLLBACK TO insert_many")
                 connection.execute("RELEASE insert_many")
@@ -632,8 +697,8 @@ class SQLiteStore(Store):
     @staticmethod
     def _live(
         connection: sqlite3.Connection, customer_id: str, action: str
-    ) -> tuple[int, Postings]:
-        """The created time and metadata postings of a live customer, which ``action`` needs."""
+    ) -> tuple[int, dict[str, Postings]]:
+        """The created time and postings of a live customer, which ``action`` needs."""
         row = connection.execute(
             "SELECT created, body FROM customers WHERE id = ?", (customer_id,)
         ).fetchone()
@@ -641,7 +706,7 @@ class SQLiteStore(Store):
             msg = f"No live customer {customer_id} to {action}."
             raise RecordNotFoundError(msg)
         created, body = row
-        return created, _postings(customer_id, created, _decode(body).get("metadata"))
+        return created, _postings(customer_id, created, _decode(body))
 
     def replace(self, record: Record) -> None:
         customer_id = record["id"]
@@ -650,19 +715,17 @@ class SQLiteStore(Store):
             self._reserve_prefix(connection, record.get("invoice_prefix"), customer_id)
             body = {**record, "created": created}
             connection.execute(
-                "UPDATE customers SET email = ?, email_words = ?, body = ? WHERE id = ?",
-                (*_email_columns(record), _encode(body), customer_id),
+                "UPDATE customers SET email = ?, body = ? WHERE id = ?",
+                (record.get("email"), _encode(body), customer_id),
             )
-            _write_postings(
-                connection, postings, _postings(customer_id, created, record.get("metadata"))
-            )
+            _rewrite_postings(connection, postings, _postings(customer_id, created, record))
 
     def delete(self, customer_id: str) -> None:
         with self._writing() as connection:
             created, postings = self._live(connection, customer_id, "delete")
             connection.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
             connection.execute("DELETE FROM tax_ids WHERE customer_id = ?", (customer_id,))
-            _write_postings(connection, postings, set())
+            _rewrite_postings(connection, postings, {})
             connection.execute(
                 "INSERT INTO tombstones (id, created) VALUES (?, ?)", (customer_id, created)
             )
@@ -675,12 +738,25 @@ class SQLiteStore(Store):
         email: str | None = None,
         limit: int | None = None,
     ) -> list[Record]:
-        conditions, arguments = _range_conditions(key_range)
-        if email is not None:
-            # Served by the email-words index; the exact, case-sensitive email filters it.
-            conditions[:0] = ["email_words = ?", "email = ?"]
-            arguments[:0] = [word_key(email), email]
-        return self._select(conditions, arguments, descending, limit)
+        if email is None:
+            conditions, arguments = _range_conditions(key_range)
+            return self._select(conditions, arguments, descending, limit)
+        # The email's word (its lowercase address) gathers every letter case of the address,
+        # in key order; the exact, case-sensitive email filters that group.
+        conditions, arguments = _range_conditions(
+            key_range, id_column="w.customer_id", created_column="w.created"
+        )
+        where = " AND ".join(["w.field = 'email'", "w.word = ?", "c.email = ?", *conditions])
+        direction = "DESC" if descending else "ASC"
+        sql = (
+            "SELECT c.body FROM customer_words AS w CROSS JOIN customers AS c "
+            f"ON c.id = w.customer_id WHERE {where} "
+            f"ORDER BY w.created {direction}, w.customer_id {direction} LIMIT ?"
+        )
+        arguments[:0] = [email.lower(), email]
+        arguments.append(-1 if limit is None else limit)
+        with self._reading() as connection:
+            return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
 
     def scan_containing(
         self, text: str, key_range: KeyRange = KeyRange(), *, limit: int
@@ -717,16 +793,28 @@ class SQLiteStore(Store):
         with self._reading() as connection:
             return [tuple(row) for row in connection.execute(sql, [key, value, *arguments, limit])]
 
-    def email_word_keys(self, word_key: str, key_range: KeyRange) -> list[SortKey]:
-        conditions, arguments = _range_conditions(key_range)
-        where = " AND ".join(
-            ["(email_words = ? OR (email_words >= ? AND email_words < ?))", *conditions]
-        )
-        sql = f"SELECT created, id FROM customers WHERE {where}"
-        # "key " up to (not including) "key!" is every key that continues with a space.
+    def word_keys(
+        self, field: str, words: Sequence[str], key_range: KeyRange, *, limit: int
+    ) -> list[SortKey]:
+        distinct = list(dict.fromkeys(words))
         with self._reading() as connection:
+            if len(distinct) > 1:
+                # Walk the rarest word's postings (counted up to a cap) and look the others
+                # up for each, inside SQLite: no record is read to narrow.
+                def frequency(word: str) -> int:
+                    count: int = connection.execute(_COUNT_WORD, (field, word)).fetchone()[0]
+                    return count
+
+                distinct.sort(key=frequency)
+            conditions, arguments = _range_conditions(key_range, id_column="customer_id")
+            others = [_HAS_WORD] * (len(distinct) - 1)
+            where = " AND ".join(["field = ?", "word = ?", *conditions, *others])
+            sql = (
+                f"SELECT created, customer_id FROM customer_words AS w WHERE {where} "
+                "ORDER BY created DESC, customer_id DESC LIMIT ?"
+            )
             rows = connection.execute(
-                sql, [word_key, word_key + " ", word_key + "!", *arguments]
+                sql, [field, distinct[0], *arguments, *distinct[1:], limit]
             ).fetchall()
         return [tuple(row) for row in rows]
 
@@ -905,17 +993,20 @@ class SQLiteStore(Store):
                 "SELECT COUNT(*) FROM customers JOIN tombstones USING (id)"
             ).fetchone()[0]
             assert both == 0
-            expected = set()
+            expected: dict[str, Postings] = {table: set() for table in _POSTING_SQL}
             for customer_id, created, email_words, body in connection.execute(
                 "SELECT id, created, email_words, body FROM customers"
             ):
-                record = _decode(body)
-                assert email_words == _email_columns(record)[1]
-                expected |= _postings(customer_id, created, record.get("metadata"))
-            stored = set(
-                connection.execute("SELECT key, value, created, customer_id FROM customer_metadata")
-            )
-            assert stored == expected
+                assert email_words is None  # retired in version 7
+                for table, postings in _postings(customer_id, created, _decode(body)).items():
+                    expected[table] |= postings
+            for table, first, second in _POSTING_TABLES:
+                stored = set(
+                    connection.execute(
+                        f"SELECT {first}, {second}, created, customer_id FROM {table}"
+                    )
+                )
+                assert stored == expected[table], table
             for customer_id, created, tax_id, body in connection.execute(
                 "SELECT customer_id, created, id, body FROM tax_ids"
             ):
@@ -929,6 +1020,17 @@ class SQLiteStore(Store):
                 "SELECT COUNT(*) FROM tax_ids WHERE customer_id NOT IN (SELECT id FROM customers)"
             ).fetchone()[0]
             assert orphans == 0
+
+
+_COUNT_WORD = (
+    "SELECT COUNT(*) FROM (SELECT 1 FROM customer_words WHERE field = ? AND word = ? LIMIT 1000)"
+)
+"""A word's postings, counted up to 1,000: enough to tell a rare word from a common one."""
+_HAS_WORD = (
+    "EXISTS (SELECT 1 FROM customer_words WHERE field = w.field AND word = ? "
+    "AND created = w.created AND customer_id = w.customer_id)"
+)
+"""The customer of posting ``w`` has that word in the same field too."""
 
 
 class _SQLiteSnapshot(StoreSnapshot):
@@ -1003,23 +1105,17 @@ def _may_contain(body: str, text: str) -> bool:
     return text in body.lower() or "\\u" in body
 
 
-def _email_columns(record: Record) -> tuple[str | None, str | None]:
-    email = record.get("email")
-    return email, None if email is None else word_key(email)
-
-
-def _range_conditions(key_range: KeyRange, id_column: str = "id") -> tuple[list[str], list[Any]]:
+def _range_conditions(
+    key_range: KeyRange, id_column: str = "id", created_column: str = "created"
+) -> tuple[list[str], list[Any]]:
     """SQL row-value conditions for a KeyRange; SQLite answers them from the index."""
     conditions: list[str] = []
     arguments: list[Any] = []
+    key = f"({created_column}, {id_column})"
     if key_range.lower is not None:
-        conditions.append(
-            f"(created, {id_column}) {'>=' if key_range.lower_inclusive else '>'} (?, ?)"
-        )
+        conditions.append(f"{key} {'>=' if key_range.lower_inclusive else '>'} (?, ?)")
         arguments.extend(key_range.lower)
     if key_range.upper is not None:
-        conditions.append(
-            f"(created, {id_column}) {'<=' if key_range.upper_inclusive else '<'} (?, ?)"
-        )
+        conditions.append(f"{key} {'<=' if key_range.upper_inclusive else '<'} (?, ?)")
         arguments.extend(key_range.upper)
     return conditions, arguments
