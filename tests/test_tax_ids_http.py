@@ -3,8 +3,6 @@ server and in process, and the global style (``stripe.Customer.create_tax_id``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import stripe
 
@@ -12,26 +10,11 @@ from customer_core import CustomerService, MemoryStore
 from customer_core.http.api import StripeAPI
 from customer_core.testing import StripeHTTPClient
 
-from .test_http import API_KEY, RunningServer
+from . import test_http
 
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[RunningServer]:
-    with RunningServer(CustomerService(MemoryStore())) as server:
-        yield server
-
-
-@pytest.fixture(params=["server", "in_process"])
-def client(request: pytest.FixtureRequest, running: RunningServer) -> stripe.StripeClient:
-    if request.param == "server":
-        return stripe.StripeClient(
-            API_KEY,
-            base_addresses={"api": f"http://127.0.0.1:{running.port}"},
-            max_network_retries=0,
-        )
-    return stripe.StripeClient(
-        API_KEY, http_client=StripeHTTPClient(CustomerService(MemoryStore())), max_network_retries=0
-    )
+# test_http's fixtures: one server per module, the SDK client over it and in process.
+server_service = test_http.server_service
+client = test_http.client
 
 
 def test_tax_ids_through_the_client(client: stripe.StripeClient) -> None:
