@@ -450,3 +450,26 @@ def test_the_type_enum_is_the_sdks_and_countries_are_iso_codes() -> None:
         country = country_of(tax_id_type, "DE123456789")
         assert country is None or (len(country) == 2 and country.isupper()), tax_id_type
     assert value_fits("ru_inn", "anything at all")  # types without a known format: as given
+
+
+def test_a_service_snapshot_restores_tax_ids(service: CustomerService) -> None:
+    customer = service.create(tax_id_data=[{"type": "eu_vat", "value": "DE123456789"}])
+    saved = service.snapshot()
+    tax_id = service.tax_ids.list(customer.id).data[0]
+    service.delete(customer.id)
+    service.restore(saved)
+    assert service.tax_ids.retrieve(customer.id, tax_id.id) == tax_id
+    # The id generator was restored too: the next tax ID is new, after the restored one.
+    added = service.tax_ids.create(customer.id, type="us_ein", value="123456789")
+    assert added.id > tax_id.id
+
+
+def test_an_idempotent_create_with_tax_id_data_replays_its_tax_ids(
+    service: CustomerService,
+) -> None:
+    params = {"tax_id_data": [{"type": "gb_vat", "value": "GB123456789"}], "expand": ["tax_ids"]}
+    first = service.create(idempotency_key="with-tax-ids", **params)
+    again = service.create(idempotency_key="with-tax-ids", **params)
+    assert again == first
+    assert first.tax_ids is not None and len(first.tax_ids["data"]) == 1
+    assert len(service.store.snapshot()["tax_ids"]) == 1

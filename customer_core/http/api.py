@@ -260,7 +260,7 @@ _TAX_ID_ROUTES: dict[tuple[str, bool], TaxIdOperation] = {
 def _resolve_tax_id(method: str, path: str) -> tuple[TaxIdOperation, str, str | None] | None:
     """Map a customer tax ID path to an operation, the customer id and the tax id; None
     for any other path."""
-    match = _TAX_IDS.match(path)
+    match = _TAX_IDS.match(path) if "/tax_ids" in path else None
     if match is None:
         return None
     customer_id, tax_id = match.groups()
