@@ -18,6 +18,7 @@ from .models import Customer, DeletedCustomer, ListPage, SearchPage
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
 from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
+from .transfer import TransferError, export_customers, import_customers
 
 __version__ = "0.1.0"
 
@@ -39,5 +40,8 @@ __all__ = [
     "TaxId",
     "TaxIdList",
     "TaxIdService",
+    "TransferError",
     "__version__",
+    "export_customers",
+    "import_customers",
 ]

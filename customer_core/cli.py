@@ -7,6 +7,8 @@
     customer-core delete cus_...
     customer-core list -d limit=3
     customer-core search -d 'query=email:"jenny@example.com"'
+    customer-core export [--db PATH] [-o FILE] [--order newest|oldest]
+    customer-core import FILE [--db PATH] [--on-conflict error|skip|replace]
 
 Params use Stripe's form names, like the Stripe CLI's ``-d``. Results print as JSON; an
 error prints Stripe's message on stderr and exits with status 1.
@@ -26,6 +28,7 @@ from .errors import CustomerCoreError, InvalidRequestError
 from .http.forms import decode_pairs
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
+from .transfer import export_customers, import_customers
 
 __all__ = ["default_data_path", "main"]
 
@@ -93,6 +96,22 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("create", "update"):
             command.add_argument("--idempotency-key")
         with_db(command)
+
+    export = commands.add_parser("export", help="write every customer to a JSON-lines file")
+    export.add_argument("-o", "--output", default="-", help="the file to write (default: stdout)")
+    export.add_argument(
+        "--order", choices=["newest", "oldest"], default="newest", help="customers' order"
+    )
+    with_db(export)
+    imports = commands.add_parser("import", help="load customers from a JSON-lines file")
+    imports.add_argument("file", help="an export, or Stripe customers as JSON ('-': stdin)")
+    imports.add_argument(
+        "--on-conflict",
+        choices=["error", "skip", "replace"],
+        default="error",
+        help="what to do with an id already in the store (default: stop, import nothing)",
+    )
+    with_db(imports)
     return parser
 
 
@@ -153,11 +172,51 @@ def _serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _transfer(arguments: argparse.Namespace) -> int:
+    """Run export or import; a summary goes to stderr, never into the exported data."""
+    try:
+        with _open_store(arguments.db) as store:
+            if arguments.command == "export":
+                target = sys.stdout.buffer if arguments.output == "-" else arguments.output
+                exported = export_customers(store, target, order=arguments.order, progress=True)
+                print(
+                    f"exported {exported.customers:,} customers, {exported.deleted_customers:,} "
+                    f"deleted customers, {exported.invoice_prefixes:,} former invoice prefixes",
+                    file=sys.stderr,
+                )
+                return 0
+            source = sys.stdin.buffer if arguments.file == "-" else arguments.file
+            result = import_customers(
+                CustomerService(store), source, on_conflict=arguments.on_conflict, progress=True
+            )
+    except KeyboardInterrupt:
+        if arguments.command == "import":
+            print("interrupted: nothing was imported", file=sys.stderr)
+        return 130
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except CustomerCoreError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        if arguments.command == "import":
+            print("nothing was imported", file=sys.stderr)
+        return 1
+    print(
+        f"imported {result.created:,} new customers ({result.replaced:,} replaced, "
+        f"{result.skipped:,} skipped), {result.deleted_customers:,} deleted customers, "
+        f"{result.invoice_prefixes:,} former invoice prefixes",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = _parser().parse_args(argv)
     if arguments.command == "serve":
         return _serve(arguments)
+    if arguments.command in ("export", "import"):
+        return _transfer(arguments)
     try:
         params = _params(arguments.param)
         with _open_store(arguments.db) as store:

@@ -9,6 +9,7 @@ the ULID spec's monotonic mode says.
 from __future__ import annotations
 
 import random
+import re
 import string
 import threading
 import time
@@ -17,10 +18,14 @@ from typing import Any
 
 import ulid
 
-__all__ = ["Clock", "IdGenerator", "system_clock"]
+__all__ = ["CUSTOMER_ID_PATTERN", "Clock", "IdGenerator", "system_clock"]
 
 Clock = Callable[[], float]
 """A zero-argument callable returning the current Unix time in seconds."""
+
+CUSTOMER_ID_PATTERN = re.compile(r"cus_[0-9A-Za-z]{1,251}")
+"""What a customer id may be when it comes from elsewhere (an import): ``cus_`` then
+letters and digits, like ours (26 characters) and Stripe's (14), at most 255 in all."""
 
 _RANDOM_BITS = 80
 _RANDOM_MAX = (1 << _RANDOM_BITS) - 1

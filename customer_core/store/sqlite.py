@@ -655,9 +655,7 @@ class SQLiteStore(Store):
         with self._reading():
             pass  # a closed store fails here, as every call does
         try:
-            connection = sqlite3.connect(
-                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-            )
+            connection = self._raw_connection()
             connection.execute("PRAGMA query_only = ON")
             connection.execute("BEGIN")
             connection.execute("SELECT COUNT(*) FROM schema_version").fetchone()

@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ..errors import DuplicateKeyError, StoreClosedError
 from ..search import parse
-from ..store.base import KeyRange, Store
-from . import store_contract  # its StoreContract mixes this class in: use it at call time
+from ..store.base import KeyRange, Record, Store
+
+
+def make_record(customer_id: str, created: int, **fields: Any) -> Record:
+    """``store_contract.make_record``, imported on call: that module imports this one."""
+    from .store_contract import make_record as make
+
+    return make(customer_id, created, **fields)
+
+
+def ids(records: list[Record]) -> list[str]:
+    return [record["id"] for record in records]
+
 
 __all__ = ["BulkContract"]
 
@@ -27,16 +39,14 @@ class BulkContract:
 
     def test_insert_many_adds_records_as_insert_would(self, filled: Store) -> None:
         batch = [
-            store_contract.make_record(
-                "cus_g", 25, email="g@example.com", invoice_prefix="G", plan="x"
-            ),
-            store_contract.make_record("cus_f", 15, email="shared@example.com", invoice_prefix="F"),
+            make_record("cus_g", 25, email="g@example.com", invoice_prefix="G", plan="x"),
+            make_record("cus_f", 15, email="shared@example.com", invoice_prefix="F"),
         ]
         batch[0]["metadata"] = {"plan": "Gold"}
         filled.insert_many(batch)
         assert filled.get("cus_g") == batch[0]
         assert filled.count() == 7
-        assert store_contract.ids(filled.scan()) == [
+        assert ids(filled.scan()) == [
             "cus_e",
             "cus_g",
             "cus_d",
@@ -45,19 +55,15 @@ class BulkContract:
             "cus_f",
             "cus_a",
         ]
-        assert store_contract.ids(filled.scan(email="shared@example.com")) == [
+        assert ids(filled.scan(email="shared@example.com")) == [
             "cus_c",
             "cus_b",
             "cus_f",
         ]
-        assert store_contract.ids(filled.search(parse('metadata["plan"]:"gold"'), limit=10)) == [
-            "cus_g"
-        ]
-        assert store_contract.ids(filled.search(parse('email:"G@example.com"'), limit=10)) == [
-            "cus_g"
-        ]
+        assert ids(filled.search(parse('metadata["plan"]:"gold"'), limit=10)) == ["cus_g"]
+        assert ids(filled.search(parse('email:"G@example.com"'), limit=10)) == ["cus_g"]
         with pytest.raises(DuplicateKeyError):
-            filled.insert(store_contract.make_record("cus_h", 1, invoice_prefix="F"))
+            filled.insert(make_record("cus_h", 1, invoice_prefix="F"))
 
     def test_insert_many_of_nothing_changes_nothing(self, filled: Store) -> None:
         before = filled.snapshot()
@@ -79,36 +85,29 @@ class BulkContract:
     ) -> None:
         filled.delete("cus_e")
         before = filled.snapshot()
-        records = [
-            store_contract.make_record(customer_id, 40, invoice_prefix=p)
-            for customer_id, p in batch
-        ]
+        records = [make_record(customer_id, 40, invoice_prefix=p) for customer_id, p in batch]
         with pytest.raises(DuplicateKeyError) as caught:
             filled.insert_many(records)
         assert (caught.value.key, caught.value.value) == (key, value)
         assert filled.snapshot() == before
-        filled.insert(
-            store_contract.make_record("cus_new", 40, invoice_prefix="N1")
-        )  # nothing was left held
+        filled.insert(make_record("cus_new", 40, invoice_prefix="N1"))  # nothing was left held
 
     def test_insert_many_rolls_back_with_the_transaction(self, filled: Store) -> None:
         before = filled.snapshot()
         with pytest.raises(RuntimeError), filled.transaction():
-            filled.insert_many([store_contract.make_record("cus_f", 15, invoice_prefix="F")])
+            filled.insert_many([make_record("cus_f", 15, invoice_prefix="F")])
             assert filled.get("cus_f") is not None
             raise RuntimeError("boom")
         assert filled.snapshot() == before
         assert filled.search(parse('metadata["n"]:"f"'), limit=10) == []
 
     def test_records_of_insert_many_can_be_replaced_and_deleted(self, store: Store) -> None:
-        store.insert_many(
-            [store_contract.make_record(f"cus_{n}", n, invoice_prefix=f"P{n}") for n in range(5)]
-        )
-        record = store_contract.make_record("cus_3", 3, invoice_prefix="Q3", email="q@example.com")
+        store.insert_many([make_record(f"cus_{n}", n, invoice_prefix=f"P{n}") for n in range(5)])
+        record = make_record("cus_3", 3, invoice_prefix="Q3", email="q@example.com")
         store.replace(record)
         store.delete("cus_4")
-        assert store_contract.ids(store.scan(KeyRange(lower=(2, "")))) == ["cus_3", "cus_2"]
-        assert store_contract.ids(store.scan(email="q@example.com")) == ["cus_3"]
+        assert ids(store.scan(KeyRange(lower=(2, "")))) == ["cus_3", "cus_2"]
+        assert ids(store.scan(email="q@example.com")) == ["cus_3"]
 
     # --- imported tombstones and reservations ------------------------------------------
 
@@ -123,7 +122,7 @@ class BulkContract:
                 filled.insert_tombstone(taken, 1)
             assert caught.value.key == "id"
         with pytest.raises(DuplicateKeyError):
-            filled.insert(store_contract.make_record("cus_gone", 12))
+            filled.insert(make_record("cus_gone", 12))
 
     def test_reserve_invoice_prefix_keeps_it_for_one_customer(self, filled: Store) -> None:
         filled.reserve_invoice_prefix("OLDA", "cus_a")
@@ -133,10 +132,8 @@ class BulkContract:
             filled.reserve_invoice_prefix("OLDA", "cus_b")
         assert (caught.value.key, caught.value.value) == ("invoice_prefix", "OLDA")
         with pytest.raises(DuplicateKeyError):
-            filled.insert(store_contract.make_record("cus_f", 1, invoice_prefix="OLDA"))
-        filled.replace(
-            store_contract.make_record("cus_a", 10, invoice_prefix="OLDA")
-        )  # its own: allowed
+            filled.insert(make_record("cus_f", 1, invoice_prefix="OLDA"))
+        filled.replace(make_record("cus_a", 10, invoice_prefix="OLDA"))  # its own: allowed
 
     def test_imported_tombstones_and_reservations_roll_back(self, filled: Store) -> None:
         before = filled.snapshot()
@@ -149,21 +146,21 @@ class BulkContract:
     # --- read_snapshot -----------------------------------------------------------------
 
     def test_read_snapshot_streams_everything_in_order(self, filled: Store) -> None:
-        filled.replace(store_contract.make_record("cus_b", 20, invoice_prefix="B2"))
-        filled.replace(store_contract.make_record("cus_b", 20, invoice_prefix="B3"))
+        filled.replace(make_record("cus_b", 20, invoice_prefix="B2"))
+        filled.replace(make_record("cus_b", 20, invoice_prefix="B3"))
         filled.delete("cus_e")
         filled.insert_tombstone("cus_0", 5)
         filled.reserve_invoice_prefix("Z", "cus_0")
         with filled.read_snapshot() as snapshot:
             assert snapshot.count() == 4
-            assert store_contract.ids(list(snapshot.records())) == [
+            assert ids(list(snapshot.records())) == [
                 "cus_d",
                 "cus_c",
                 "cus_b",
                 "cus_a",
             ]
             oldest = list(snapshot.records(descending=False))
-            assert store_contract.ids(oldest) == ["cus_a", "cus_b", "cus_c", "cus_d"]
+            assert ids(oldest) == ["cus_a", "cus_b", "cus_c", "cus_d"]
             assert oldest[0] == filled.get("cus_a")
             assert list(snapshot.tombstones()) == [("cus_0", 5), ("cus_e", 30)]
             assert list(snapshot.former_invoice_prefixes()) == [
@@ -177,7 +174,7 @@ class BulkContract:
         done = threading.Event()
 
         def write() -> None:
-            filled.insert(store_contract.make_record("cus_late", 99, invoice_prefix="LATE"))
+            filled.insert(make_record("cus_late", 99, invoice_prefix="LATE"))
             filled.delete("cus_a")
             done.set()
 
@@ -188,7 +185,7 @@ class BulkContract:
             done.wait(0.5)  # SQLite lets the writer finish, the memory store makes it wait
             rest = list(snapshot.records())
             assert first["id"] == "cus_e"
-            assert store_contract.ids(rest) == ["cus_e", "cus_d", "cus_c", "cus_b", "cus_a"]
+            assert ids(rest) == ["cus_e", "cus_d", "cus_c", "cus_b", "cus_a"]
             assert list(snapshot.tombstones()) == []
             assert snapshot.count() == 5
         writer.join(10)

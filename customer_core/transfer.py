@@ -1,0 +1,734 @@
+"""Import and export of customers as JSON lines (the format: docs/transfer.md).
+
+An export is a header line naming the format and its version, then every live customer
+exactly as the API returns it, then the tombstones of deleted customers, then the invoice
+prefixes customers hold besides the ones on those lines. It streams from one consistent
+store snapshot (``Store.read_snapshot``), so memory stays flat whatever the store's size.
+
+An import reads such a file, or customers as Stripe returns them (one object a line, or
+list pages such as ``stripe customers list`` prints), checks every customer with the
+service's own parameter validators (params.py: formats, lengths, metadata limits) and
+the Customer model's types, and writes everything in one store transaction, in chunks
+through ``Store.insert_many``: a bad line, a conflict or an interruption leaves the
+store as it was. Imports write through the store, not the service's create: ids,
+``created`` and every other field are kept as given, and no events are produced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Annotated, Any, Literal
+
+import pydantic_core
+from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, WrapValidator
+from pydantic_core import PydanticCustomError
+from typing_extensions import Required, TypedDict
+
+from . import metadata as metadata_rules
+from .errors import DuplicateKeyError, InvalidRequestError
+from .ids import CUSTOMER_ID_PATTERN
+from .models import Customer, Record
+from .params import (
+    INT64_MAX,
+    CustomerCreateParams,
+    ShippingParams,
+    Text,
+    integer_between,
+    param_name,
+    translate,
+)
+from .service import (
+    _EMPTY_INVOICE_SETTINGS,
+    CustomerService,
+    _address,
+    _invoice_settings,
+    _prefix_taken,
+)
+from .store.base import Store, StoreSnapshot
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ExportResult",
+    "ImportResult",
+    "TransferError",
+    "export_customers",
+    "import_customers",
+]
+
+FORMAT = "customer_core.customers"
+FORMAT_VERSION = 1
+API_VERSION = "2026-09-30"
+PREFIX_OBJECT = "customer_core.invoice_prefix"
+END_OBJECT = "customer_core.end"
+
+Order = Literal["newest", "oldest"]
+OnConflict = Literal["error", "skip", "replace"]
+
+_CHUNK = 2000
+_WRITE_BATCH = 1000
+
+
+class TransferError(InvalidRequestError):
+    """A line of an import that cannot be imported: where (``line``, or ``item`` of a
+    JSON document), which field (``param``) and why (``reason``)."""
+
+    def __init__(
+        self, reason: str, *, line: int | None, param: str | None = None, item: str | None = None
+    ) -> None:
+        where = f"line {line}" if item is None else item if line is None else f"line {line}, {item}"
+        field = f": {param}" if param else ""
+        super().__init__(f"{where}{field}: {reason}", param=param)
+        self.line = line
+        self.item = item
+        self.reason = reason
+
+
+# --- what an imported line may hold --------------------------------------------------
+
+
+def _rule(message: str) -> PydanticCustomError:
+    """A validation failure worded as it will be shown (``params.translate`` kind "stripe")."""
+    return PydanticCustomError("stripe", "stripe", {"message": message})
+
+
+def _customer_id(value: object) -> str:
+    if not isinstance(value, str) or not CUSTOMER_ID_PATTERN.fullmatch(value):
+        raise _rule(f"Invalid customer id: {value!r} (expected cus_ and letters or digits)")
+    return value
+
+
+CustomerId = Annotated[str, PlainValidator(_customer_id)]
+Created = Annotated[int, PlainValidator(integer_between(0, INT64_MAX))]
+
+
+def _param(name: str) -> Any:
+    """The annotated type of a create param: its validators are the service's rules."""
+    field = CustomerCreateParams.model_fields[name]
+    return Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+
+
+def _null_allowed(value: object, handler: Callable[[object], object]) -> object:
+    # A customer object may hold null where the create param refuses "": keep it null.
+    return None if value is None else handler(value)
+
+
+class _ImportedShipping(ShippingParams, total=False):
+    """Shipping as a customer holds it: the create param's fields and rules, plus the two
+    the API returns (set by Stripe's shipping integrations)."""
+
+    carrier: Text
+    tracking_number: Text
+
+
+# Fields that are create params take the param's validators (formats, lengths, limits);
+# fields only Stripe sets (currency, discount, livemode, ...) the Customer model's types.
+_RULED = (
+    (set(CustomerCreateParams.model_fields) & set(Customer.model_fields))
+    - Customer.INCLUDABLE
+    - {"test_clock"}
+)
+_fields: dict[str, Any] = {}
+for _name, _field in Customer.model_fields.items():
+    if _name in _RULED:
+        _fields[_name] = _param(_name)
+    elif _field.metadata:
+        _fields[_name] = Annotated[(_field.annotation, *_field.metadata)]
+    else:
+        _fields[_name] = _field.annotation
+_fields.update(
+    id=Required[CustomerId],
+    created=Required[Created],
+    invoice_prefix=Annotated[_param("invoice_prefix"), WrapValidator(_null_allowed)],
+    preferred_locales=Annotated[_param("preferred_locales"), WrapValidator(_null_allowed)],
+    shipping=Annotated[_ImportedShipping | None, WrapValidator(_null_allowed)],
+)
+_ImportedCustomer = TypedDict("_ImportedCustomer", _fields, total=False)  # type: ignore[misc]
+_ImportedCustomer.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+_CUSTOMER = TypeAdapter(_ImportedCustomer)
+
+
+class _Tombstone(TypedDict, total=False):
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    id: Required[CustomerId]
+    object: Required[Literal["customer"]]
+    deleted: Required[Literal[True]]
+    created: Required[Created]
+    invoice_prefix: Annotated[_param("invoice_prefix"), WrapValidator(_null_allowed)]  # type: ignore[valid-type]
+
+
+class _Reservation(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    object: Literal["customer_core.invoice_prefix"]
+    customer: CustomerId
+    invoice_prefix: _param("invoice_prefix")  # type: ignore[valid-type]
+
+
+class _Header(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    format: Literal["customer_core.customers"]
+    version: int
+    api_version: str
+
+
+class _End(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    object: Literal["customer_core.end"]
+    customers: int
+    deleted_customers: int
+    invoice_prefixes: int
+
+
+_TOMBSTONE = TypeAdapter(_Tombstone)
+_END = TypeAdapter(_End)
+_RESERVATION = TypeAdapter(_Reservation)
+_HEADER = TypeAdapter(_Header)
+_DEFAULTS = {name: field.default for name, field in Customer.model_fields.items()}
+_DEFAULTS.update(invoice_settings=_EMPTY_INVOICE_SETTINGS, metadata={}, preferred_locales=[])
+_NAMES = ("business_name", "individual_name")
+_KEY_ORDER = tuple(name for name in Customer.model_fields if name not in Customer.INCLUDABLE)
+
+
+def _record(values: dict[str, Any]) -> Record:
+    """The stored record of a validated customer, built as the service builds one: the
+    same address, invoice settings and metadata rules, Stripe's key order."""
+    values.update(
+        address=_address(values.get("address")),
+        invoice_settings=_invoice_settings(_EMPTY_INVOICE_SETTINGS, values.get("invoice_settings")),
+        metadata=metadata_rules.merge({}, values.get("metadata") or {}),
+        preferred_locales=list(values.get("preferred_locales") or ()),
+        tax_exempt=values.get("tax_exempt") or "none",
+    )
+    shipping = values.get("shipping")
+    if shipping is not None:
+        values["shipping"] = {
+            "address": _address(shipping["address"]),
+            "carrier": shipping.get("carrier"),
+            "name": shipping["name"],
+            "phone": shipping.get("phone"),
+            "tracking_number": shipping.get("tracking_number"),
+        }
+    defaults = _DEFAULTS
+    record = {name: values[name] if name in values else defaults[name] for name in _KEY_ORDER}
+    for name in _NAMES:  # absent unless set, as the API leaves them out
+        if record[name] is None:
+            del record[name]
+    return record
+
+
+# The kinds of error params.translate words as Stripe would; pydantic's own words the rest.
+_PARAM_KINDS = frozenset(
+    "missing parameter_invalid_empty invalid_integer integer_too_small integer_too_large "
+    "string_too_long invalid_string invalid_enum invalid_email invalid_invoice_prefix stripe "
+    "invalid_array list_type tuple_type invalid_object dict_type model_type".split()
+)
+
+
+def _problem(error: ValidationError, line: int | None, item: str | None) -> TransferError:
+    first = error.errors(include_url=False)[0]
+    kind = first["type"]
+    if kind == "json_invalid":
+        return TransferError(f"not valid JSON ({first['msg']})", line=line, item=item)
+    field = param_name([part for part in first["loc"] if "function-" not in str(part)])
+    if kind == "extra_forbidden":
+        reason = f"unknown field: not part of a customer in Stripe API version {API_VERSION}"
+        return TransferError(reason, line=line, param=field, item=item)
+    if kind in _PARAM_KINDS:
+        translated = translate(error)
+        return TransferError(translated.message, line=line, param=translated.param, item=item)
+    return TransferError(first["msg"], line=line, param=field, item=item)
+
+
+# --- export --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    customers: int
+    deleted_customers: int
+    invoice_prefixes: int
+
+
+def _line(value: dict[str, Any]) -> bytes:
+    return pydantic_core.to_json(value) + b"\n"
+
+
+def _tombstone_lines(snapshot: StoreSnapshot) -> Iterator[bytes]:
+    """Tombstones by id, each with its first reserved prefix (prefixes are by id too)."""
+    former = snapshot.former_invoice_prefixes()
+    pending = next(former, None)
+    for customer_id, created in snapshot.tombstones():
+        while pending is not None and pending[0] < customer_id:
+            pending = next(former, None)
+        prefix = None
+        if pending is not None and pending[0] == customer_id:
+            prefix = pending[1]
+        stub = {"id": customer_id, "object": "customer", "deleted": True}
+        yield _line({**stub, "created": created, "invoice_prefix": prefix})
+
+
+def _reservation_lines(snapshot: StoreSnapshot) -> Iterator[bytes]:
+    """Reserved prefixes no customer or tombstone line carries (each tombstone's first)."""
+    tombstones = (customer_id for customer_id, _ in snapshot.tombstones())
+    tombstone = next(tombstones, None)
+    previous = None
+    for customer_id, prefix in snapshot.former_invoice_prefixes():
+        while tombstone is not None and tombstone < customer_id:
+            tombstone = next(tombstones, None)
+        first = customer_id != previous
+        previous = customer_id
+        if first and tombstone == customer_id:
+            continue
+        yield _line({"object": PREFIX_OBJECT, "customer": customer_id, "invoice_prefix": prefix})
+
+
+def export_customers(
+    store: Store | CustomerService,
+    target: IO[bytes] | str | os.PathLike[str],
+    *,
+    order: Order = "newest",
+    progress: bool = False,
+) -> ExportResult:
+    """Write every customer, tombstone and reserved invoice prefix of ``store`` to
+    ``target`` (a binary file or a path) as JSON lines, from one consistent snapshot.
+
+    ``order`` puts customers newest first (Stripe's list order) or oldest first;
+    ``progress`` shows a progress bar on stderr if stderr is a terminal.
+    """
+    if order not in ("newest", "oldest"):
+        msg = f"Invalid order: {order!r} (expected 'newest' or 'oldest')"
+        raise InvalidRequestError(msg, param="order")
+    if isinstance(store, CustomerService):
+        store = store.store
+    if isinstance(target, (str, os.PathLike)):
+        # Written beside the target and renamed when complete: never a cut-short export.
+        partial = f"{os.fspath(target)}.partial"
+        try:
+            with open(partial, "wb") as file:
+                result = export_customers(store, file, order=order, progress=progress)
+            os.replace(partial, target)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+        return result
+    counts = {"customer": 0, "tombstone": 0, "prefix": 0}
+    with store.read_snapshot() as snapshot:
+        bar = Progress("customers", total=snapshot.count()) if progress else None
+        header = {"format": FORMAT, "version": FORMAT_VERSION, "api_version": API_VERSION}
+        target.write(_line(header))
+        to_json = pydantic_core.to_json
+        batch: list[bytes] = []
+        for record in snapshot.records(descending=order == "newest"):
+            batch.append(to_json(record))
+            if len(batch) >= _WRITE_BATCH:
+                target.write(b"\n".join(batch) + b"\n")
+                counts["customer"] += len(batch)
+                batch.clear()
+                if bar is not None:
+                    bar.update(counts["customer"])
+        if batch:
+            target.write(b"\n".join(batch) + b"\n")
+            counts["customer"] += len(batch)
+        for kind, lines in (
+            ("tombstone", _tombstone_lines(snapshot)),
+            ("prefix", _reservation_lines(snapshot)),
+        ):
+            for line in lines:
+                target.write(line)
+                counts[kind] += 1
+        result = ExportResult(counts["customer"], counts["tombstone"], counts["prefix"])
+        # The last line says what came before it: an import can tell a file cut short.
+        target.write(_line({"object": END_OBJECT, **dataclasses.asdict(result)}))
+        if bar is not None:
+            bar.finish(counts["customer"])
+    target.flush()
+    return result
+
+
+# --- import --------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    created: int = 0
+    replaced: int = 0
+    skipped: int = 0
+    deleted_customers: int = 0
+    invoice_prefixes: int = 0
+
+
+_Pending = tuple[Record, int | None, str | None, bool]
+"""A customer waiting for its chunk: record, line, item, whether its prefix was made here."""
+
+
+class _Importer:
+    def __init__(self, service: CustomerService, on_conflict: OnConflict) -> None:
+        self.service = service
+        self.store = service.store
+        self.on_conflict = on_conflict
+        self.result = ImportResult()
+        self.chunk: list[_Pending] = []
+        # Lines read, to check against the counts of an export's end line.
+        self.seen = {"customers": 0, "deleted_customers": 0, "invoice_prefixes": 0}
+        self.header = False
+        self.ended = False
+
+    # --- dispatch ------------------------------------------------------------------
+
+    def line(self, text: bytes, number: int) -> None:
+        if self.ended:
+            raise TransferError("nothing may follow the export's end line", line=number)
+        # Customers (a line starting with their id, holding no "deleted" key) are
+        # validated straight from the bytes; anything else is parsed first, then dispatched.
+        if text.startswith(b'{"id":') and b'"deleted"' not in text:
+            try:
+                values = _CUSTOMER.validate_json(text)
+            except ValidationError as error:
+                raise _problem(error, number, None) from None
+            self.customer(values, number, None)
+            return
+        try:
+            value = pydantic_core.from_json(text)
+        except ValueError as error:
+            raise TransferError(f"not valid JSON ({error})", line=number) from None
+        self.value(value, number, None)
+
+    def value(self, value: object, line: int | None, item: str | None) -> None:
+        if not isinstance(value, dict):
+            reason = "expected a JSON object (a customer, a list page or a deleted customer)"
+            raise TransferError(reason, line=line, item=item)
+        kind = value.get("object")
+        if kind in ("list", "search_result") and isinstance(value.get("data"), list):
+            for index, entry in enumerate(value["data"]):
+                where = f"data[{index}]" if item is None else f"{item}.data[{index}]"
+                self.value(entry, line, where)
+            return
+        try:
+            if "format" in value:
+                raise TransferError(
+                    "a header line is only allowed as the first line", line=line, item=item
+                )
+            if kind == END_OBJECT and self.header and item is None:
+                self.end(_END.validate_python(value), line)
+            elif value.get("deleted") is True:
+                self.tombstone(_TOMBSTONE.validate_python(value), line, item)
+            elif kind == PREFIX_OBJECT:
+                self.reservation(_RESERVATION.validate_python(value), line, item)
+            else:
+                self.customer(_CUSTOMER.validate_python(value), line, item)
+        except ValidationError as error:
+            raise _problem(error, line, item) from None
+
+    def end(self, values: Any, line: int | None) -> None:
+        expected = {name: values[name] for name in self.seen}
+        if expected != self.seen:
+            reason = f"the export's end line counts {expected}, but the file holds {self.seen}"
+            raise TransferError(reason, line=line)
+        self.ended = True
+
+    def finish(self) -> None:
+        self.flush()
+        if self.header and not self.ended:
+            reason = (
+                "the file ends before the export's end line: it was cut short "
+                "(an export always ends with one)"
+            )
+            raise TransferError(reason, line=None, item="end of file")
+
+    # --- customers -----------------------------------------------------------------
+
+    def customer(self, values: Any, line: int | None, item: str | None) -> None:
+        self.seen["customers"] += 1
+        try:
+            record = _record(values)
+        except InvalidRequestError as error:  # the metadata key limit, checked by merge
+            raise TransferError(error.message, line=line, param=error.param, item=item) from None
+        generated = record["invoice_prefix"] is None
+        if generated:
+            # Every customer has a prefix: a missing one is made as create makes it.
+            record["invoice_prefix"] = self.service._ids.invoice_prefix()
+        self.chunk.append((record, line, item, generated))
+        if len(self.chunk) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        chunk, self.chunk = self.chunk, []
+        if not chunk:
+            return
+        try:
+            self.store.insert_many([pending[0] for pending in chunk])
+        except DuplicateKeyError:
+            # insert_many added nothing: take the chunk one customer at a time to find,
+            # and word, each conflict (or skip or replace it, as asked).
+            for pending in chunk:
+                self.one(*pending)
+        else:
+            self.result.created += len(chunk)
+
+    def one(self, record: Record, line: int | None, item: str | None, generated: bool) -> None:
+        customer_id = record["id"]
+        existing = self.store.sort_key(customer_id)
+        try:
+            if existing is None:
+                # The service's own insert: it makes a new prefix when a made one is
+                # taken, and words a given one that is taken as create would.
+                self.service._insert(record, generate_prefix=generated)
+                self.result.created += 1
+            elif self.replaceable(customer_id, existing[0], record["created"], line, item):
+                current = self.store.get(customer_id)
+                if generated and current is not None:
+                    record["invoice_prefix"] = current["invoice_prefix"]
+                try:
+                    self.store.replace(record)
+                except DuplicateKeyError as error:
+                    raise _prefix_taken(error.value) from None
+                self.result.replaced += 1
+        except TransferError:
+            raise
+        except InvalidRequestError as error:
+            raise TransferError(error.message, line=line, param=error.param, item=item) from None
+        except DuplicateKeyError as error:
+            raise self.taken(customer_id, line, item) from error
+
+    def replaceable(
+        self, customer_id: str, created: int, new_created: int, line: int | None, item: str | None
+    ) -> bool:
+        """Whether an existing customer is to be replaced (False: skipped); raise if the
+        conflict cannot be settled as asked."""
+        if self.on_conflict == "error":
+            raise self.taken(customer_id, line, item)
+        if self.on_conflict == "skip":
+            self.result.skipped += 1
+            return False
+        if self.store.is_deleted(customer_id):
+            reason = (
+                f"customer {customer_id} was deleted, and a deleted customer's id is never "
+                "used again, so it cannot be replaced"
+            )
+            raise TransferError(reason, line=line, param="id", item=item)
+        if created != new_created:
+            reason = (
+                f"customer {customer_id} exists with created={created}, not {new_created}; "
+                "a customer's created never changes, so it cannot be replaced"
+            )
+            raise TransferError(reason, line=line, param="created", item=item)
+        return True
+
+    @staticmethod
+    def taken(customer_id: str, line: int | None, item: str | None) -> TransferError:
+        reason = (
+            f"customer {customer_id} already exists (in the store or earlier in the file); "
+            "use on_conflict skip or replace to import over it"
+        )
+        return TransferError(reason, line=line, param="id", item=item)
+
+    # --- tombstones and reservations -----------------------------------------------
+
+    def tombstone(self, values: Any, line: int | None, item: str | None) -> None:
+        self.seen["deleted_customers"] += 1
+        self.flush()
+        customer_id, created = values["id"], values["created"]
+        existing = self.store.sort_key(customer_id)
+        if existing is not None:
+            if self.store.is_deleted(customer_id) and existing[0] == created:
+                self.result.skipped += 1  # already deleted: the same state
+            elif self.replaceable(customer_id, existing[0], created, line, item):
+                self.store.delete(customer_id)
+                self.result.deleted_customers += 1
+        else:
+            self.store.insert_tombstone(customer_id, created)
+            self.result.deleted_customers += 1
+        prefix = values.get("invoice_prefix")
+        if prefix is not None:
+            self.reserve(prefix, customer_id, line, item)
+
+    def reservation(self, values: Any, line: int | None, item: str | None) -> None:
+        self.seen["invoice_prefixes"] += 1
+        self.flush()
+        customer_id = values["customer"]
+        if self.store.sort_key(customer_id) is None:
+            reason = f"no customer {customer_id} in the store or earlier in the file"
+            raise TransferError(reason, line=line, param="customer", item=item)
+        self.reserve(values["invoice_prefix"], customer_id, line, item)
+        self.result.invoice_prefixes += 1
+
+    def reserve(self, prefix: str, customer_id: str, line: int | None, item: str | None) -> None:
+        try:
+            self.store.reserve_invoice_prefix(prefix, customer_id)
+        except DuplicateKeyError:
+            error = _prefix_taken(prefix)
+            raise TransferError(
+                error.message, line=line, param="invoice_prefix", item=item
+            ) from None
+
+
+def _lines(source: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Numbered non-blank lines, line endings stripped."""
+    for number, text in enumerate(source, 1):
+        text = text.strip()
+        if text:
+            yield number, text
+
+
+def import_customers(
+    service: CustomerService,
+    source: IO[bytes] | str | os.PathLike[str],
+    *,
+    on_conflict: OnConflict = "error",
+    progress: bool = False,
+) -> ImportResult:
+    """Import customers from ``source`` (a binary file or a path) into the service's store,
+    all or nothing, in one transaction; see the module docstring for what is accepted.
+
+    ``on_conflict`` says what to do with an id the store (or the file, earlier) already
+    holds: ``"error"`` stops, ``"skip"`` keeps the existing customer, ``"replace"``
+    overwrites it (its ``created`` must be the same). Raises TransferError naming the line,
+    the field and the reason; the store is then as it was.
+    """
+    if on_conflict not in ("error", "skip", "replace"):
+        msg = f"Invalid on_conflict: {on_conflict!r} (expected 'error', 'skip' or 'replace')"
+        raise InvalidRequestError(msg, param="on_conflict")
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as file:
+            return import_customers(service, file, on_conflict=on_conflict, progress=progress)
+    importer = _Importer(service, on_conflict)
+    bar = Progress("customers", total_bytes=_size(source)) if progress else None
+    with service.store.transaction():
+        lines = _lines(source)
+        first = next(lines, None)
+        if first is not None:
+            _first_line(importer, source, *first)
+        done = 0
+        for number, text in lines:
+            importer.line(text, number)
+            if bar is not None:
+                done += 1
+                if not done % 1000:
+                    bar.update(done, _position(source))
+        importer.finish()
+    if bar is not None:
+        bar.finish(importer.result.created + importer.result.replaced)
+    return importer.result
+
+
+def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes) -> None:
+    """A header, a first JSON line, or the start of one pretty-printed JSON document (as
+    the Stripe CLI prints a list page): that one is read whole."""
+    try:
+        value = pydantic_core.from_json(text)
+    except ValueError:
+        if not text.startswith((b"{", b"[")):
+            raise TransferError("not valid JSON", line=number) from None
+        document = text + b"\n" + source.read()
+        try:
+            value = pydantic_core.from_json(document)
+        except ValueError as error:
+            raise TransferError(f"not valid JSON ({error})", line=number) from None
+        if isinstance(value, list):
+            for index, entry in enumerate(value):
+                importer.value(entry, None, f"[{index}]")
+        else:
+            importer.value(value, None, "document")
+        return
+    if isinstance(value, dict) and "format" in value:
+        try:
+            header = _HEADER.validate_python(value)
+        except ValidationError as error:
+            raise _problem(error, number, None) from None
+        if header["version"] > FORMAT_VERSION:
+            reason = (
+                f"format version {header['version']} was written by a newer customer_core; "
+                f"this one reads version {FORMAT_VERSION}"
+            )
+            raise TransferError(reason, line=number, param="version")
+        importer.header = True
+        return
+    importer.value(value, number, None)
+
+
+def _size(source: IO[bytes]) -> int | None:
+    try:
+        return os.fstat(source.fileno()).st_size or None
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return None
+
+
+def _position(source: IO[bytes]) -> int | None:
+    try:
+        return source.tell()
+    except (OSError, io.UnsupportedOperation):
+        return None
+
+
+# --- progress ------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress report on stderr (count, rate, time left), drawn only when
+    stderr is a terminal and at most five times a second. A few lines of our own rather
+    than a dependency: the line is all that is needed."""
+
+    def __init__(
+        self,
+        unit: str,
+        *,
+        total: int | None = None,
+        total_bytes: int | None = None,
+        stream: IO[str] | None = None,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+        self.unit = unit
+        self.total = total
+        self.total_bytes = total_bytes
+        self.started = time.monotonic()
+        self.drawn = 0.0
+
+    def update(self, done: int, position: int | None = None) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.drawn < 0.2:
+            return
+        self.drawn = now
+        elapsed = max(now - self.started, 1e-9)
+        fraction = None
+        if self.total:
+            fraction = done / self.total
+        elif self.total_bytes and position is not None:
+            fraction = position / self.total_bytes
+        text = f"\r{done:,} {self.unit}  {done / elapsed:,.0f}/s"
+        if fraction:
+            left = elapsed * (1 - fraction) / fraction
+            text += f"  {min(fraction, 1):.0%}  {_duration(left)} left"
+        self.stream.write(text + "   ")
+        self.stream.flush()
+
+    def finish(self, done: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        self.stream.write(
+            f"\r{done:,} {self.unit}  {done / elapsed:,.0f}/s  in {_duration(elapsed)}"
+            + " " * 20
+            + "\n"
+        )
+        self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

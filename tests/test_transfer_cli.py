@@ -1,0 +1,154 @@
+"""customer-core export and import on a data file, and imports interrupted by Ctrl-C or
+killed outright: the store is left as it was, and the import can simply run again."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pydantic_core
+import pytest
+
+from customer_core import CustomerService, MemoryStore, SQLiteStore
+from customer_core.cli import main
+from customer_core.ids import IdGenerator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_customers(path: Path, count: int) -> None:
+    """``count`` customers as JSON lines (headerless), quickly: one template, varied."""
+    template = (
+        CustomerService(MemoryStore())
+        .create(name="Jenny Rosen", email="x@example.com", metadata={"plan": "gold"})
+        .to_dict()
+    )
+    ids = IdGenerator(clock=lambda: 1_700_000_000, seed=count)
+    with open(path, "wb") as file:
+        for n in range(count):
+            record = {**template, "id": ids.customer_id(), "email": f"c{n}@example.com"}
+            record["invoice_prefix"] = ids.invoice_prefix()
+            file.write(pydantic_core.to_json(record) + b"\n")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.db"
+    with SQLiteStore(path) as store:
+        service = CustomerService(store)
+        service.create(email="kept@example.com")
+        service.delete(service.create(email="gone@example.com").id)
+    return path
+
+
+def state(path: Path) -> dict[str, object]:
+    with SQLiteStore(path) as store:
+        store._check()
+        return store.snapshot()
+
+
+def test_export_then_import_through_the_command(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "export.jsonl"
+    assert main(["export", "--db", str(db), "-o", str(out), "--order", "oldest"]) == 0
+    assert capsys.readouterr().err == (
+        "exported 1 customers, 1 deleted customers, 0 former invoice prefixes\n"
+    )
+    copy = tmp_path / "copy.db"
+    assert main(["import", str(out), "--db", str(copy)]) == 0
+    assert capsys.readouterr().err == (
+        "imported 1 new customers (0 replaced, 0 skipped), 1 deleted customers, "
+        "0 former invoice prefixes\n"
+    )
+    assert main(["export", "--db", str(copy)]) == 0
+    assert capsys.readouterr().out.encode() == out.read_bytes()
+    assert main(["import", str(out), "--db", str(copy), "--on-conflict", "skip"]) == 0
+    assert "(0 replaced, 2 skipped)" in capsys.readouterr().err
+
+
+def test_a_bad_line_prints_where_and_why_and_exits_1(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "bad.jsonl"
+    good = {"id": "cus_Good", "object": "customer", "created": 1, "invoice_prefix": "GOOD"}
+    source.write_text(json.dumps(good) + "\n" + json.dumps({**good, "email": "nope"}) + "\n")
+    before = state(db)
+    assert main(["import", str(source), "--db", str(db)]) == 1
+    assert capsys.readouterr().err == (
+        "error: line 2: email: Invalid email address: nope\nnothing was imported\n"
+    )
+    assert state(db) == before
+    assert main(["import", str(tmp_path / "missing.jsonl"), "--db", str(db)]) == 1
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_import_reads_stdin(db: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    write_customers(source, 3)
+    with source.open("rb") as stdin:
+        completed = subprocess.run(
+            [sys.executable, "-m", "customer_core.cli", "import", "-", "--db", str(db)],
+            stdin=stdin,
+            capture_output=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+    assert completed.returncode == 0, completed.stderr
+    # Not a terminal: the summary alone, no progress bar.
+    assert completed.stderr.decode().startswith("imported 3 new customers")
+    assert state(db)["customers"].__len__() == 4  # type: ignore[attr-defined]
+
+
+def _start_import(source: Path, db: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "customer_core.cli", "import", str(source), "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+
+
+def _wait_until_writing(process: subprocess.Popen[bytes], db: Path) -> None:
+    """Until the import's uncommitted pages reach the WAL file: it is mid-transaction."""
+    wal = Path(f"{db}-wal")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the import ended before it could be interrupted"
+        if wal.exists() and wal.stat().st_size > 1_000_000:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the import never started writing")
+
+
+@pytest.mark.parametrize("how", ["kill", "interrupt"])
+def test_an_interrupted_import_leaves_the_store_as_it_was(
+    db: Path, tmp_path: Path, how: str
+) -> None:
+    source = tmp_path / "big.jsonl"
+    write_customers(source, 12_000)
+    before = state(db)
+    process = _start_import(source, db)
+    try:
+        _wait_until_writing(process, db)
+        process.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    if how == "kill":
+        assert process.returncode == -signal.SIGKILL
+    else:
+        assert process.returncode == 130
+        assert stderr.decode().endswith("interrupted: nothing was imported\n")
+    assert state(db) == before
+    # Running it again imports everything.
+    again = _start_import(source, db)
+    _, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    after = state(db)
+    assert len(after["customers"]) == 12_001  # type: ignore[arg-type]
