@@ -22,6 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
+from customer_core import CustomerService, MemoryStore
+from customer_core.http.api import INDENT
+from customer_core.http.forms import decode
+
 from .run import rate
 
 API_KEY = "sk_test_benchmark_0123456789"
@@ -198,14 +202,44 @@ def main(argv: list[str] | None = None) -> None:
                 while stored < size:
                     ids.append(client.call("POST", "/v1/customers", body_for(stored))["id"])
                     stored += 1
-                stored += measure(name, client, size, ids, args.ops, slow=False)
+                added, retrieves, lists = measure(name, client, size, ids, args.ops, slow=False)
+                stored += added
+            if name == "customer_core memory":
+                formatting = (retrieves, lists)
         finally:
             process.terminate()
             process.wait(10)
+    print_formatting_cost(*formatting)
 
 
-def measure(name: str, client: Client, size: int, ids: list[str], ops: int, *, slow: bool) -> int:
-    """Print one row; return how many customers the measured creates added."""
+def print_formatting_cost(retrieves: float, lists: float) -> None:
+    """Print what pretty-printing a body (as the server does) costs beside compact JSON, as a
+    share of one retrieve and one list page over HTTP on the memory store in this run."""
+    service = CustomerService(MemoryStore())
+    customer = service.create(**decode(body_for(0)))
+    for n in range(1, 100):
+        service.create(**decode(body_for(n)))
+    page = service.list(limit=100)
+    print()
+    print(f"# pretty-printed bodies (indent={INDENT}) vs compact JSON, per response")
+    print("| body | compact µs | pretty µs | added µs | share of one HTTP request |")
+    print("|---|---|---|---|---|")
+    for label, result, per_second in (("retrieve", customer, retrieves), ("list 100", page, lists)):
+        ops = 20_000 if label == "retrieve" else 500
+        compact = 1e6 / rate(lambda n, result=result: result.to_json(), ops, ROUNDS)
+        pretty = 1e6 / rate(lambda n, result=result: result.to_json(indent=INDENT), ops, ROUNDS)
+        share = (pretty - compact) / (1e6 / per_second)
+        print(
+            f"| {label} | {compact:.1f} | {pretty:.1f} | {pretty - compact:.1f} | {share:.1%} |",
+            flush=True,
+        )
+
+
+def measure(
+    name: str, client: Client, size: int, ids: list[str], ops: int, *, slow: bool
+) -> tuple[int, float, float]:
+    """Print one row; return how many customers the measured creates added, and the
+    retrieves and list pages per second."""
     create_ops = max(ops // (100 if slow else 1), 3)
     creates = rate(
         lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), create_ops, ROUNDS
@@ -224,7 +258,7 @@ def measure(name: str, client: Client, size: int, ids: list[str], ops: int, *, s
         f"| {name} | {size:,} | {creates:,.0f} | {retrieves:,.0f} | {lists:,.1f} | {1000 / lists:.2f} |",
         flush=True,
     )
-    return 3 * create_ops
+    return 3 * create_ops, retrieves, lists
 
 
 if __name__ == "__main__":

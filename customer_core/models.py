@@ -8,10 +8,10 @@ request (``tax``, ``sources``, ...) are left out unless set.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
@@ -41,9 +41,9 @@ class _Model(BaseModel):
         """Return Stripe's JSON form of this object (plain dicts, lists and scalars)."""
         return self.model_dump(mode="json")
 
-    def to_json(self) -> bytes:
-        """Return Stripe's JSON body as bytes."""
-        return self.model_dump_json().encode()
+    def to_json(self, *, indent: int | None = None) -> bytes:
+        """Return Stripe's JSON body as bytes (``indent=2``: pretty-printed, as Stripe sends it)."""
+        return self.model_dump_json(indent=indent).encode()
 
     @classmethod
     def _trusted(cls, values: dict[str, Any]) -> Any:
@@ -168,9 +168,11 @@ class Customer(_Model):
         """Pydantic's ``model_dump_json``, leaving out optional fields that were never set."""
         return super().model_dump_json(exclude=self._left_out(exclude), **options)
 
-    def to_json(self) -> bytes:
+    def to_json(self, *, indent: int | None = None) -> bytes:
         """Return Stripe's JSON body as bytes (serialized by pydantic-core, the fast way)."""
-        return self.__pydantic_serializer__.to_json(self, exclude=self._left_out(None))
+        return self.__pydantic_serializer__.to_json(
+            self, indent=indent, exclude=self._left_out(None)
+        )
 
     @classmethod
     def _trusted(cls, values: dict[str, Any]) -> Any:
@@ -270,9 +272,10 @@ class _Page:
         """Same as ``to_dict()``, for symmetry with the pydantic models."""
         return self.to_dict()
 
-    def to_json(self) -> bytes:
-        """Return Stripe's JSON body as bytes."""
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
+    def to_json(self, *, indent: int | None = None) -> bytes:
+        """Return Stripe's JSON body as bytes (pydantic-core's encoder: the standard
+        library's falls back to pure Python when indenting)."""
+        return pydantic_core.to_json(self.to_dict(), indent=indent)
 
 
 class ListPage(_Page):

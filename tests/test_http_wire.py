@@ -7,6 +7,9 @@ and, where the transport applies, through the in-process ``StripeHTTPClient``.
 
 from __future__ import annotations
 
+import http.client
+import json
+
 import pytest
 import stripe
 
@@ -134,3 +137,44 @@ def test_the_sdk_sends_its_own_newer_version_and_a_bad_one_is_refused(
     )
     with pytest.raises(stripe.InvalidRequestError, match="Invalid Stripe API version: 2019-2-19"):
         bad.v1.customers.list()
+
+
+# --- pretty-printed bodies ----------------------------------------------------------------------
+
+
+def raw_request(server: RunningServer, method: str, path: str, body: bytes | None = None) -> str:
+    """The response body as text, exactly as sent."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        headers = {"Authorization": f"Bearer {API_KEY}", **(FORM if body is not None else {})}
+        connection.request(method, path, body=body, headers=headers)
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()
+
+
+def test_bodies_are_pretty_printed_like_stripes(server: RunningServer) -> None:
+    created = raw_request(
+        server, "POST", "/v1/customers", b"email=pretty%40example.com&name=Zo%C3%AB"
+    )
+    assert created.startswith('{\n  "id": "cus_')
+    assert '\n  "object": "customer",\n' in created
+    assert '\n  "email": "pretty@example.com",\n' in created and '"name": "Zoë"' in created
+    assert '\n  "metadata": {},\n' in created and created.endswith("\n}\n")
+    customer_id = json.loads(created)["id"]
+    assert raw_request(server, "GET", f"/v1/customers/{customer_id}") == created
+    page = raw_request(server, "GET", "/v1/customers?limit=1")
+    assert page.startswith('{\n  "object": "list",\n  "url": "/v1/customers",\n')
+    assert '\n  "data": [\n    {\n      "id": "cus_' in page
+    error = raw_request(server, "GET", "/v1/customers/cus_nope")
+    assert error == (
+        "{\n"
+        '  "error": {\n'
+        '    "code": "resource_missing",\n'
+        '    "doc_url": "https://stripe.com/docs/error-codes/resource-missing",\n'
+        '    "message": "No such customer: \'cus_nope\'",\n'
+        '    "param": "id",\n'
+        '    "type": "invalid_request_error"\n'
+        "  }\n"
+        "}\n"
+    )

@@ -21,6 +21,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
+import pydantic_core
+
 from ..errors import CustomerCoreError, InvalidRequestError
 from ..service import CustomerService, Operation, Outcome
 from ..tax_ids import TaxIdOperation
@@ -31,6 +33,9 @@ __all__ = ["API_VERSION", "MAX_BODY_BYTES", "Response", "StripeAPI", "mask_key"]
 API_VERSION = "2026-09-30.endive"
 """The API version whose shapes the bodies have, whatever version a client asks for."""
 MAX_BODY_BYTES = 1024 * 1024
+INDENT = 2
+"""Bodies are pretty-printed like Stripe's (two spaces, ``": "`` after keys): curl users and
+scripts grep for ``"email": "..."``."""
 
 logger = logging.getLogger("customer_core.http")
 
@@ -74,13 +79,14 @@ def mask_key(key: str) -> str:
 
 
 def _json(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return pydantic_core.to_json(payload, indent=INDENT)
 
 
-def _respond(status: int, body: bytes, headers: Mapping[str, str], request_id: str) -> Response:
+def _respond(status: int, body: bytes, request_id: str) -> Response:
+    # Stripe's bodies end with a newline (a 360-byte error body is sent with Content-Length 361).
     return Response(
         status,
-        body,
+        body + b"\n",
         {
             "content-type": "application/json",
             "request-id": request_id,
@@ -141,7 +147,7 @@ class StripeAPI:
             self._authenticate(headers)
             _check_version(headers)
             outcome = self._route(method.upper(), path, query, headers, body)
-            status, payload, replayed = 200, outcome.result.to_json(), outcome.replayed
+            status, payload, replayed = 200, outcome.result.to_json(indent=INDENT), outcome.replayed
         except CustomerCoreError as error:
             status, payload, replayed = error.http_status, _json(error.to_dict()), error.replayed
         except Exception:  # a bug: answer like Stripe's 500, log without request data
@@ -152,7 +158,7 @@ class StripeAPI:
             payload = _json(
                 {"error": {"message": "An unknown error occurred.", "type": "api_error"}}
             )
-        answer = _respond(status, payload, headers, request_id)
+        answer = _respond(status, payload, request_id)
         idempotency_key = headers.get("idempotency-key")
         if idempotency_key is not None and method.upper() == "POST":
             answer.headers["idempotency-key"] = idempotency_key
@@ -163,7 +169,7 @@ class StripeAPI:
     def too_large(self, limit: int, headers: Mapping[str, str]) -> Response:
         """The 413 answer for a body over ``limit`` bytes (the body is never read whole)."""
         error = _error(413, f"Request body too large: the limit is {limit} bytes.")
-        return _respond(413, _json(error.to_dict()), headers, self.service.ids.request_id())
+        return _respond(413, _json(error.to_dict()), self.service.ids.request_id())
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         if self._api_keys is None:
