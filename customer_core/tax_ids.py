@@ -19,10 +19,10 @@ True
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
+import pydantic_core
 from pydantic import PlainValidator
 
 from . import metadata as metadata_rules
@@ -122,9 +122,9 @@ class TaxIdList:
             "data": self._records,
         }
 
-    def to_json(self) -> bytes:
-        """Return Stripe's JSON body as bytes."""
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
+    def to_json(self, *, indent: int | None = None) -> bytes:
+        """Return Stripe's JSON body as bytes (``indent=2``: pretty-printed, as Stripe sends it)."""
+        return pydantic_core.to_json(self.to_dict(), indent=indent)
 
 
 # --- params and checks -----------------------------------------------------------------------
