@@ -26,8 +26,10 @@ from typing import Any
 
 from .errors import CustomerCoreError, InvalidRequestError
 from .http.forms import decode_pairs
+from .ids import system_clock
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
+from .testing.fakes import FakeClock
 from .transfer import export_customers, import_customers
 
 __all__ = ["default_data_path", "main"]
@@ -69,6 +71,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--synchronous", choices=["FULL", "NORMAL"], default="FULL", help="SQLite durability"
+    )
+    tests = serve.add_argument_group("for test suites")
+    tests.add_argument("--seed", type=int, help="make ids, prefixes and request ids reproducible")
+    tests.add_argument(
+        "--frozen-time",
+        type=int,
+        metavar="UNIX_SECONDS",
+        help="the clock stands still at this time (created values, ids)",
+    )
+    tests.add_argument(
+        "--enable-reset",
+        action="store_true",
+        help="POST /_customer_core/reset (with the API key) puts the data back as it was at "
+        "startup; never on a server whose data matters",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -161,13 +177,16 @@ def _serve(arguments: argparse.Namespace) -> int:
         f"customer_core: Stripe customers API on http://{arguments.host}:{arguments.port}/v1/customers (data: {where})",
         file=sys.stderr,
     )
+    clock = system_clock if arguments.frozen_time is None else FakeClock(arguments.frozen_time)
     with store:
+        service = CustomerService(store, clock=clock, seed=arguments.seed)
         build_server(
-            CustomerService(store),
+            service,
             keys,
             host=arguments.host,
             port=arguments.port,
             log_level=arguments.log_level,
+            reset_to=service.snapshot() if arguments.enable_reset else None,
         ).run()
     return 0
 

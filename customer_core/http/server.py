@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 import uvicorn
 
-from ..service import CustomerService
-from .app import create_app
+from ..service import CustomerService, Snapshot
+from .app import CustomerCoreApp, create_app
+from .reset import ResettableAPI
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bound_socket", "build_server"]
 
@@ -23,11 +24,18 @@ def build_server(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     log_level: str = "info",
+    reset_to: Snapshot | None = None,
 ) -> uvicorn.Server:
     """A uvicorn server for ``service``: ``run()`` serves until interrupted
-    (``run(sockets=[...])`` on sockets the caller bound)."""
+    (``run(sockets=[...])`` on sockets the caller bound). ``reset_to`` adds the test-only
+    ``POST /_customer_core/reset`` route, which restores that snapshot."""
+    app = (
+        create_app(service, api_keys)
+        if reset_to is None
+        else CustomerCoreApp(ResettableAPI(service, list(api_keys), reset_to))
+    )
     config = uvicorn.Config(
-        create_app(service, api_keys),
+        app,
         host=host,
         port=port,
         log_level=log_level,
