@@ -199,8 +199,9 @@ def _transfer(arguments: argparse.Namespace) -> int:
                 target = sys.stdout.buffer if arguments.output == "-" else arguments.output
                 exported = export_customers(store, target, order=arguments.order, progress=True)
                 print(
-                    f"exported {exported.customers:,} customers, {exported.deleted_customers:,} "
-                    f"deleted customers, {exported.invoice_prefixes:,} former invoice prefixes",
+                    f"exported {exported.customers:,} customers, {exported.tax_ids:,} tax IDs, "
+                    f"{exported.deleted_customers:,} deleted customers, "
+                    f"{exported.invoice_prefixes:,} former invoice prefixes",
                     file=sys.stderr,
                 )
                 return 0
@@ -222,7 +223,8 @@ def _transfer(arguments: argparse.Namespace) -> int:
         return 1
     print(
         f"imported {result.created:,} new customers ({result.replaced:,} replaced, "
-        f"{result.skipped:,} skipped), {result.deleted_customers:,} deleted customers, "
+        f"{result.skipped:,} skipped), {result.tax_ids:,} tax IDs, "
+        f"{result.deleted_customers:,} deleted customers, "
         f"{result.invoice_prefixes:,} former invoice prefixes",
         file=sys.stderr,
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 import ulid
 
-__all__ = ["CUSTOMER_ID_PATTERN", "Clock", "IdGenerator", "system_clock"]
+__all__ = ["CUSTOMER_ID_PATTERN", "TAX_ID_PATTERN", "Clock", "IdGenerator", "system_clock"]
 
 Clock = Callable[[], float]
 """A zero-argument callable returning the current Unix time in seconds."""
@@ -26,6 +26,8 @@ Clock = Callable[[], float]
 CUSTOMER_ID_PATTERN = re.compile(r"cus_[0-9A-Za-z]{1,251}")
 """What a customer id may be when it comes from elsewhere (an import): ``cus_`` then
 letters and digits, like ours (26 characters) and Stripe's (14), at most 255 in all."""
+TAX_ID_PATTERN = re.compile(r"txi_[0-9A-Za-z]{1,251}")
+"""The same for a TaxId's id."""
 
 _RANDOM_BITS = 80
 _RANDOM_MAX = (1 << _RANDOM_BITS) - 1

@@ -1,8 +1,8 @@
 """Import and export of customers as JSON lines (the format: docs/transfer.md).
 
 An export is a header line naming the format and its version, then every live customer
-exactly as the API returns it, then the tombstones of deleted customers, then the invoice
-prefixes customers hold besides the ones on those lines. It streams from one consistent
+exactly as the API returns it, their tax IDs, the tombstones of deleted customers, the
+invoice prefixes customers hold besides the ones on those lines, and an end line. It streams from one consistent
 store snapshot (``Store.read_snapshot``), so memory stays flat whatever the store's size.
 
 An import reads such a file, or customers as Stripe returns them (one object a line, or
@@ -31,8 +31,8 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import Required, TypedDict
 
 from . import metadata as metadata_rules
-from .errors import DuplicateKeyError, InvalidRequestError
-from .ids import CUSTOMER_ID_PATTERN
+from .errors import DuplicateKeyError, InvalidRequestError, RecordNotFoundError
+from .ids import CUSTOMER_ID_PATTERN, TAX_ID_PATTERN
 from .models import Customer, Record
 from .params import (
     INT64_MAX,
@@ -41,6 +41,7 @@ from .params import (
     Text,
     integer_between,
     param_name,
+    parse,
     translate,
 )
 from .service import (
@@ -51,6 +52,7 @@ from .service import (
     _prefix_taken,
 )
 from .store.base import Store, StoreSnapshot
+from .tax_ids import TaxId, TaxIdCreateParams, check_value
 
 __all__ = [
     "FORMAT",
@@ -106,6 +108,7 @@ def _customer_id(value: object) -> str:
 
 CustomerId = Annotated[str, PlainValidator(_customer_id)]
 Created = Annotated[int, PlainValidator(integer_between(0, INT64_MAX))]
+_created = integer_between(0, INT64_MAX)
 
 
 def _param(name: str) -> Any:
@@ -185,6 +188,7 @@ class _End(TypedDict):
 
     object: Literal["customer_core.end"]
     customers: int
+    tax_ids: int
     deleted_customers: int
     invoice_prefixes: int
 
@@ -234,14 +238,16 @@ _PARAM_KINDS = frozenset(
 )
 
 
-def _problem(error: ValidationError, line: int | None, item: str | None) -> TransferError:
+def _problem(
+    error: ValidationError, line: int | None, item: str | None, kind_of: str = "customer"
+) -> TransferError:
     first = error.errors(include_url=False)[0]
     kind = first["type"]
     if kind == "json_invalid":
         return TransferError(f"not valid JSON ({first['msg']})", line=line, item=item)
     field = param_name([part for part in first["loc"] if "function-" not in str(part)])
     if kind == "extra_forbidden":
-        reason = f"unknown field: not part of a customer in Stripe API version {API_VERSION}"
+        reason = f"unknown field: not part of a {kind_of} in Stripe API version {API_VERSION}"
         return TransferError(reason, line=line, param=field, item=item)
     if kind in _PARAM_KINDS:
         translated = translate(error)
@@ -257,6 +263,7 @@ class ExportResult:
     """What an export wrote."""
 
     customers: int
+    tax_ids: int
     deleted_customers: int
     invoice_prefixes: int
 
@@ -323,7 +330,7 @@ def export_customers(
             if os.path.exists(partial):
                 os.remove(partial)
         return result
-    counts = {"customer": 0, "tombstone": 0, "prefix": 0}
+    counts = {"customer": 0, "tax_id": 0, "tombstone": 0, "prefix": 0}
     with store.read_snapshot() as snapshot:
         bar = Progress("customers", total=snapshot.count()) if progress else None
         header = {"format": FORMAT, "version": FORMAT_VERSION, "api_version": API_VERSION}
@@ -342,13 +349,14 @@ def export_customers(
             target.write(b"\n".join(batch) + b"\n")
             counts["customer"] += len(batch)
         for kind, lines in (
+            ("tax_id", (_line(record) for record in snapshot.tax_ids())),
             ("tombstone", _tombstone_lines(snapshot)),
             ("prefix", _reservation_lines(snapshot)),
         ):
             for line in lines:
                 target.write(line)
                 counts[kind] += 1
-        result = ExportResult(counts["customer"], counts["tombstone"], counts["prefix"])
+        result = ExportResult(*counts.values())
         # The last line says what came before it: an import can tell a file cut short.
         target.write(_line({"object": END_OBJECT, **dataclasses.asdict(result)}))
         if bar is not None:
@@ -367,6 +375,7 @@ class ImportResult:
     created: int = 0
     replaced: int = 0
     skipped: int = 0
+    tax_ids: int = 0
     deleted_customers: int = 0
     invoice_prefixes: int = 0
 
@@ -383,7 +392,8 @@ class _Importer:
         self.result = ImportResult()
         self.chunk: list[_Pending] = []
         # Lines read, to check against the counts of an export's end line.
-        self.seen = {"customers": 0, "deleted_customers": 0, "invoice_prefixes": 0}
+        self.seen = {"customers": 0, "tax_ids": 0, "deleted_customers": 0, "invoice_prefixes": 0}
+        self.tax_ids: list[tuple[Record, int | None, str | None]] = []
         self.header = False
         self.ended = False
 
@@ -394,7 +404,7 @@ class _Importer:
             raise TransferError("nothing may follow the export's end line", line=number)
         # Customers (a line starting with their id, holding no "deleted" key) are
         # validated straight from the bytes; anything else is parsed first, then dispatched.
-        if text.startswith(b'{"id":') and b'"deleted"' not in text:
+        if text.startswith(b'{"id":"cus_') and b'"deleted"' not in text:
             try:
                 values = _CUSTOMER.validate_json(text)
             except ValidationError as error:
@@ -428,6 +438,9 @@ class _Importer:
                 self.tombstone(_TOMBSTONE.validate_python(value), line, item)
             elif kind == PREFIX_OBJECT:
                 self.reservation(_RESERVATION.validate_python(value), line, item)
+            elif kind == "tax_id":
+                self.seen["tax_ids"] += 1
+                self.tax_id(value, line, item)
             else:
                 self.customer(_CUSTOMER.validate_python(value), line, item)
         except ValidationError as error:
@@ -453,10 +466,17 @@ class _Importer:
 
     def customer(self, values: Any, line: int | None, item: str | None) -> None:
         self.seen["customers"] += 1
+        embedded = values.get("tax_ids")
         try:
             record = _record(values)
         except InvalidRequestError as error:  # the metadata key limit, checked by merge
             raise TransferError(error.message, line=line, param=error.param, item=item) from None
+        if embedded is not None:  # expand=["tax_ids"]: the customer's (first ten) tax IDs
+            for index, tax_id in enumerate(embedded.get("data") or ()):
+                where = (
+                    f"tax_ids.data[{index}]" if item is None else f"{item}.tax_ids.data[{index}]"
+                )
+                self.tax_id(tax_id, line, where)
         generated = record["invoice_prefix"] is None
         if generated:
             # Every customer has a prefix: a missing one is made as create makes it.
@@ -467,8 +487,13 @@ class _Importer:
 
     def flush(self) -> None:
         chunk, self.chunk = self.chunk, []
-        if not chunk:
-            return
+        if chunk:
+            self.insert(chunk)
+        tax_ids, self.tax_ids = self.tax_ids, []
+        for record, line, item in tax_ids:  # after their customers
+            self.insert_tax_id(record, line, item)
+
+    def insert(self, chunk: list[_Pending]) -> None:
         try:
             self.store.insert_many([pending[0] for pending in chunk])
         except DuplicateKeyError:
@@ -535,6 +560,49 @@ class _Importer:
             "use on_conflict skip or replace to import over it"
         )
         return TransferError(reason, line=line, param="id", item=item)
+
+    # --- tax IDs -------------------------------------------------------------------
+
+    def tax_id(self, value: Any, line: int | None, item: str | None) -> None:
+        """Check a TaxId object with the tax ID service's rules; it is inserted once the
+        customers before it are (``flush``)."""
+        try:
+            record = TaxId.model_validate(value).to_dict()
+        except ValidationError as error:
+            raise _problem(error, line, item, "tax ID") from None
+        try:
+            for name, pattern in (("id", TAX_ID_PATTERN), ("customer", CUSTOMER_ID_PATTERN)):
+                if not isinstance(record[name], str) or not pattern.fullmatch(record[name]):
+                    raise InvalidRequestError(f"Invalid {name}: {record[name]!r}", param=name)
+            if record["owner"]["customer"] != record["customer"]:
+                msg = "owner.customer must be the tax ID's customer"
+                raise InvalidRequestError(msg, param="owner[customer]")
+            try:
+                _created(record["created"])
+            except PydanticCustomError as error:
+                raise InvalidRequestError(error.message(), param="created") from None
+            parse(TaxIdCreateParams, {"type": record["type"], "value": record["value"]})
+            check_value(record["type"], record["value"], "value")
+        except InvalidRequestError as error:
+            raise TransferError(error.message, line=line, param=error.param, item=item) from None
+        self.tax_ids.append((record, line, item))
+
+    def insert_tax_id(self, record: Record, line: int | None, item: str | None) -> None:
+        tax_id, customer_id = record["id"], record["customer"]
+        try:
+            if self.store.get_tax_id(tax_id) is not None:
+                if self.on_conflict == "error":
+                    reason = f"tax ID {tax_id} already exists (in the store or earlier in the file)"
+                    raise TransferError(reason, line=line, param="id", item=item)
+                if self.on_conflict == "skip":
+                    self.result.skipped += 1
+                    return
+                self.store.delete_tax_id(tax_id)
+            self.store.insert_tax_id(record)
+        except RecordNotFoundError:
+            reason = f"no live customer {customer_id} in the store or earlier in the file"
+            raise TransferError(reason, line=line, param="customer", item=item) from None
+        self.result.tax_ids += 1
 
     # --- tombstones and reservations -----------------------------------------------
 

@@ -59,9 +59,12 @@ def fill(service: CustomerService, clock: FakeClock) -> None:
         tax_exempt="reverse",
         business_name="Rosen SARL",
     )
+    service.tax_ids.create(jenny.id, type="eu_vat", value="FR12345678901")
     clock.advance(10)
     for n in range(5):
         service.create(email=f"user{n}@example.com", individual_name=f"User {n}")
+    service.create(tax_id_data=[{"type": "gb_vat", "value": "GB123456789"}])
+    service.tax_ids.create(jenny.id, type="us_ein", value="12-3456789")
     clock.advance(5)
     renamed = service.create(invoice_prefix="FIRST")
     service.update(renamed.id, invoice_prefix="SECOND")
@@ -103,13 +106,18 @@ def test_export_writes_header_customers_as_the_api_returns_them_tombstones_and_e
     customers = [
         filled.retrieve(record["id"]) for record in filled.list(limit=100).to_dict()["data"]
     ]
-    assert lines[1:8] == [customer.to_json() for customer in customers]
+    assert lines[1:9] == [customer.to_json() for customer in customers]
     snapshot = filled.store.snapshot()
+    by_customer = sorted(snapshot["tax_ids"], key=lambda t: (t["customer"], t["created"], t["id"]))
+    assert [json.loads(line) for line in lines[9:12]] == [
+        filled.tax_ids.retrieve(tax_id["customer"], tax_id["id"]).to_dict()
+        for tax_id in by_customer
+    ]
     tombstones = sorted(snapshot["tombstones"].items())
     prefixes: dict[str, list[str]] = {}
     for prefix, holder in sorted(snapshot["invoice_prefixes"].items()):
         prefixes.setdefault(holder, []).append(prefix)
-    assert [json.loads(line) for line in lines[8:10]] == [
+    assert [json.loads(line) for line in lines[12:14]] == [
         {
             "id": customer_id,
             "object": "customer",
@@ -128,28 +136,30 @@ def test_export_writes_header_customers_as_the_api_returns_them_tombstones_and_e
     )
     renamed = next(c for c in customers if c.invoice_prefix == "THIRD")
     assert (renamed.id, "FIRST") in former and (renamed.id, "SECOND") in former
-    assert [json.loads(line) for line in lines[10:-1]] == [
+    assert [json.loads(line) for line in lines[14:-1]] == [
         {"object": "customer_core.invoice_prefix", "customer": c, "invoice_prefix": p}
         for c, p in former
     ]
     assert json.loads(lines[-1]) == {
         "object": "customer_core.end",
-        "customers": 7,
+        "customers": 8,
+        "tax_ids": 3,
         "deleted_customers": 2,
         "invoice_prefixes": len(former),
     }
 
 
 def test_export_orders_customers_newest_or_oldest_first(filled: CustomerService) -> None:
-    newest = [line["id"] for line in lines_of(exported(filled, "newest"))[1:8]]
-    oldest = [line["id"] for line in lines_of(exported(filled, "oldest"))[1:8]]
+    newest = [line["id"] for line in lines_of(exported(filled, "newest"))[1:9]]
+    oldest = [line["id"] for line in lines_of(exported(filled, "oldest"))[1:9]]
     assert newest == [record["id"] for record in filled.list(limit=100).to_dict()["data"]]
     assert oldest == newest[::-1]
 
 
 def test_export_result_counts_what_was_written(filled: CustomerService) -> None:
     result = export_customers(filled, io.BytesIO())
-    assert (result.customers, result.deleted_customers, result.invoice_prefixes) == (7, 2, 3)
+    assert (result.customers, result.tax_ids, result.deleted_customers) == (8, 3, 2)
+    assert result.invoice_prefixes == 3
 
 
 # --- round trips -------------------------------------------------------------------
@@ -167,12 +177,13 @@ def test_round_trip_between_stores_is_byte_identical(
         before = source.snapshot()
     with make_store(target_kind, tmp_path / "b") as target:
         result = import_customers(CustomerService(target), io.BytesIO(first))
-        assert (result.created, result.deleted_customers, result.invoice_prefixes) == (7, 2, 3)
+        assert (result.created, result.tax_ids, result.deleted_customers) == (8, 3, 2)
+        assert result.invoice_prefixes == 3
         assert exported(target, order) == first
         after = target.snapshot()
         target._check()
     # Not only the file: the whole content (prefix reservations included) came across.
-    for part in ("customers", "tombstones", "invoice_prefixes"):
+    for part in ("customers", "tombstones", "invoice_prefixes", "tax_ids"):
         assert after[part] == before[part]
 
 
@@ -428,7 +439,7 @@ def test_an_export_cut_short_is_refused(filled: CustomerService) -> None:
     ):
         import_customers(target, io.BytesIO(cut))
     assert target.store.count() == 0
-    edited = data.replace(b'"customers":7', b'"customers":8')
+    edited = data.replace(b'"customers":8', b'"customers":9')
     with pytest.raises(TransferError, match="end line counts"):
         import_customers(target, io.BytesIO(edited))
     with pytest.raises(TransferError, match="nothing may follow"):
@@ -516,7 +527,7 @@ def test_reimporting_an_export_with_skip_changes_nothing(filled: CustomerService
     data = exported(filled)
     before = filled.store.snapshot()
     result = import_customers(filled, io.BytesIO(data), on_conflict="skip")
-    assert (result.created, result.skipped) == (0, 9)
+    assert (result.created, result.skipped) == (0, 13)
     assert filled.store.snapshot() == before
 
 
@@ -551,3 +562,81 @@ def test_progress_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> N
     quiet.update(250)
     quiet.finish(1000)
     assert piped.getvalue() == ""
+
+
+# --- tax IDs -------------------------------------------------------------------------
+
+
+def stripe_tax_id(**changes: Any) -> dict[str, Any]:
+    customer = changes.pop("customer", STRIPE_CUSTOMER["id"])
+    return {
+        "id": "txi_1NuMB12eZvKYlo2CMecoWkZd",
+        "object": "tax_id",
+        "country": "DE",
+        "created": 1695804000,
+        "customer": customer,
+        "livemode": False,
+        "owner": {"customer": customer, "type": "customer"},
+        "type": "eu_vat",
+        "value": "DE123456789",
+        "verification": {"status": "pending", "verified_address": None, "verified_name": None},
+        **changes,
+    }
+
+
+def test_tax_ids_embedded_by_expand_or_on_lines_of_their_own_are_imported(
+    service: CustomerService,
+) -> None:
+    embedded = {
+        **STRIPE_CUSTOMER,
+        "tax_ids": {"object": "list", "data": [stripe_tax_id()], "has_more": False, "url": "/x"},
+    }
+    other = stripe_tax_id(id="txi_Second", type="gb_vat", value="GB123456789", country="GB")
+    data = json.dumps(embedded).encode() + b"\n" + json.dumps(other).encode()
+    result = import_customers(service, io.BytesIO(data))
+    assert (result.created, result.tax_ids) == (1, 2)
+    listed = service.tax_ids.list(STRIPE_CUSTOMER["id"]).to_dict()["data"]
+    assert [tax_id["id"] for tax_id in listed] == ["txi_Second", "txi_1NuMB12eZvKYlo2CMecoWkZd"]
+    assert listed[1] == {
+        **stripe_tax_id(),
+        "customer_account": None,
+        "owner": {"customer": STRIPE_CUSTOMER["id"], "customer_account": None, "type": "customer"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("tax_id", "param", "reason"),
+    [
+        (stripe_tax_id(value="not a vat"), "value", "Invalid value for eu_vat."),
+        (stripe_tax_id(type="xx_nope"), "type", "Invalid type: must be one of"),
+        (stripe_tax_id(customer="cus_Unknown1"), "customer", "no live customer cus_Unknown1"),
+        (stripe_tax_id(id="bad"), "id", "Invalid id: 'bad'"),
+        (stripe_tax_id(extra=1), "extra", "unknown field: not part of a tax ID"),
+    ],
+)
+def test_a_bad_tax_id_line_imports_nothing(
+    service: CustomerService, tax_id: dict[str, Any], param: str, reason: str
+) -> None:
+    data = GOOD.encode() + b"\n" + json.dumps(tax_id).encode()
+    with pytest.raises(TransferError) as caught:
+        import_customers(service, io.BytesIO(data))
+    assert (caught.value.line, caught.value.param) == (2, param)
+    assert reason in caught.value.reason
+    assert service.store.count() == 0
+
+
+def test_a_tax_id_already_there_is_a_conflict(service: CustomerService) -> None:
+    data = GOOD.encode() + b"\n" + json.dumps(stripe_tax_id()).encode()
+    import_customers(service, io.BytesIO(data))
+    with pytest.raises(
+        TransferError, match="line 1: id: tax ID txi_1NuMB12eZvKYlo2CMecoWkZd already exists"
+    ):
+        import_customers(service, io.BytesIO(json.dumps(stripe_tax_id()).encode()))
+    assert import_customers(service, io.BytesIO(data), on_conflict="skip").skipped == 2
+    changed_value = json.dumps(stripe_tax_id(value="DE999999999")).encode()
+    result = import_customers(service, io.BytesIO(changed_value), on_conflict="replace")
+    assert result.tax_ids == 1
+    assert (
+        service.tax_ids.retrieve(STRIPE_CUSTOMER["id"], "txi_1NuMB12eZvKYlo2CMecoWkZd").value
+        == "DE999999999"
+    )

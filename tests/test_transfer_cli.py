@@ -57,12 +57,12 @@ def test_export_then_import_through_the_command(
     out = tmp_path / "export.jsonl"
     assert main(["export", "--db", str(db), "-o", str(out), "--order", "oldest"]) == 0
     assert capsys.readouterr().err == (
-        "exported 1 customers, 1 deleted customers, 0 former invoice prefixes\n"
+        "exported 1 customers, 0 tax IDs, 1 deleted customers, 0 former invoice prefixes\n"
     )
     copy = tmp_path / "copy.db"
     assert main(["import", str(out), "--db", str(copy)]) == 0
     assert capsys.readouterr().err == (
-        "imported 1 new customers (0 replaced, 0 skipped), 1 deleted customers, "
+        "imported 1 new customers (0 replaced, 0 skipped), 0 tax IDs, 1 deleted customers, "
         "0 former invoice prefixes\n"
     )
     assert main(["export", "--db", str(copy)]) == 0

@@ -153,6 +153,10 @@ class StoreSnapshot(abc.ABC):
         """Yield ``(id, created)`` of every tombstone, by id."""
 
     @abc.abstractmethod
+    def tax_ids(self) -> Iterator[Record]:
+        """Yield every tax ID record, by customer id, then ``(created, id)``."""
+
+    @abc.abstractmethod
     def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
         """Yield ``(customer id, prefix)`` for every reserved invoice prefix that is not
         the current prefix of a live record (all of a tombstone's, a live customer's

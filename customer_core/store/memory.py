@@ -624,6 +624,11 @@ class _MemorySnapshot(StoreSnapshot):
     def tombstones(self) -> Iterator[tuple[str, int]]:
         return iter(sorted(self._store._tombstones.items()))
 
+    def tax_ids(self) -> Iterator[Record]:
+        payloads = self._store._tax_ids
+        for _, _, tax_id in self._store._tax_id_order:
+            yield marshal.loads(payloads[tax_id])
+
     def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
         records, decode = self._store._records, self._store._decode
         former = []

@@ -1055,13 +1055,21 @@ class _SQLiteSnapshot(StoreSnapshot):
         for (body,) in self._rows(
             f"SELECT body FROM customers ORDER BY created {direction}, id {direction}"
         ):
-            try:
-                yield _decode(body)
-            except ValueError as error:
-                raise self._store._fail("read a snapshot of", error) from error
+            yield self._decoded(body)
+
+    def _decoded(self, body: str) -> Record:
+        try:
+            record: Record = _decode(body)
+        except ValueError as error:
+            raise self._store._fail("read a snapshot of", error) from error
+        return record
 
     def tombstones(self) -> Iterator[tuple[str, int]]:
         yield from self._rows("SELECT id, created FROM tombstones ORDER BY id")
+
+    def tax_ids(self) -> Iterator[Record]:
+        for (body,) in self._rows("SELECT body FROM tax_ids ORDER BY customer_id, created, id"):
+            yield self._decoded(body)
 
     def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
         # A prefix is current when the body's "invoice_prefix" key (its first occurrence:

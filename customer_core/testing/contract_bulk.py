@@ -12,6 +12,7 @@ import pytest
 from ..errors import DuplicateKeyError, StoreClosedError
 from ..search import parse
 from ..store.base import KeyRange, Record, Store
+from .contract_tax_ids import make_tax_id
 
 
 def make_record(customer_id: str, created: int, **fields: Any) -> Record:
@@ -148,9 +149,16 @@ class BulkContract:
     def test_read_snapshot_streams_everything_in_order(self, filled: Store) -> None:
         filled.replace(make_record("cus_b", 20, invoice_prefix="B2"))
         filled.replace(make_record("cus_b", 20, invoice_prefix="B3"))
-        filled.delete("cus_e")
         filled.insert_tombstone("cus_0", 5)
         filled.reserve_invoice_prefix("Z", "cus_0")
+        for tax_id, customer_id, created in [
+            ("txi_1", "cus_c", 7),
+            ("txi_2", "cus_a", 9),
+            ("txi_3", "cus_c", 8),
+            ("txi_4", "cus_e", 1),  # deleted with its customer
+        ]:
+            filled.insert_tax_id(make_tax_id(tax_id, customer_id, created))
+        filled.delete("cus_e")
         with filled.read_snapshot() as snapshot:
             assert snapshot.count() == 4
             assert ids(list(snapshot.records())) == [
@@ -163,6 +171,8 @@ class BulkContract:
             assert ids(oldest) == ["cus_a", "cus_b", "cus_c", "cus_d"]
             assert oldest[0] == filled.get("cus_a")
             assert list(snapshot.tombstones()) == [("cus_0", 5), ("cus_e", 30)]
+            assert [record["id"] for record in snapshot.tax_ids()] == ["txi_2", "txi_1", "txi_3"]
+            assert next(snapshot.tax_ids()) == filled.get_tax_id("txi_2")
             assert list(snapshot.former_invoice_prefixes()) == [
                 ("cus_0", "Z"),
                 ("cus_b", "B"),
