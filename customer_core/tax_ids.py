@@ -195,9 +195,10 @@ def _expansions(paths: Sequence[str], *, prefix: str = "") -> frozenset[str]:
     return frozenset(wanted)
 
 
-def _path_id(value: object, kind: str, param: str) -> str:
+def _path_id(value: object, param: str, example: str) -> str:
+    """A customer or tax id from the path: any string a URL can carry."""
     if not isinstance(value, str) or metadata_rules.wire_string(value) is None:
-        msg = f"Invalid {kind} id: {value!r} (expected a string such as '{kind[:3]}_...')"
+        msg = f"Invalid {param}: {value!r} (expected an id such as '{example}')"
         raise InvalidRequestError(msg, param=param)
     return value
 
@@ -249,7 +250,7 @@ class TaxIdService:
         from .service import Outcome  # the service module imports this one
 
         params = dict(params or {})
-        customer_id = _path_id(customer, "customer", "customer")
+        customer_id = _path_id(customer, "customer", "cus_...")
         if operation == "create":
             return self._customers._idempotent(
                 f"/v1/customers/{customer_id}/tax_ids",
@@ -260,7 +261,7 @@ class TaxIdService:
             )
         if operation == "list":
             return Outcome(self._list(customer_id, params))
-        tax_id = _path_id(id, "tax", "id")
+        tax_id = _path_id(id, "id", "txi_...")
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, tax_id, params))
         if operation == "delete":

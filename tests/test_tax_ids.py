@@ -473,3 +473,16 @@ def test_an_idempotent_create_with_tax_id_data_replays_its_tax_ids(
     assert again == first
     assert first.tax_ids is not None and len(first.tax_ids["data"]) == 1
     assert len(service.store.snapshot()["tax_ids"]) == 1
+
+
+def test_ids_that_are_not_strings_are_refused(service: CustomerService) -> None:
+    error = error_of(service.tax_ids.list, None)
+    assert (error.param, error.message) == (
+        "customer",
+        "Invalid customer: None (expected an id such as 'cus_...')",
+    )
+    error = error_of(service.tax_ids.retrieve, "cus_1", 5)
+    assert (error.param, error.message) == (
+        "id",
+        "Invalid id: 5 (expected an id such as 'txi_...')",
+    )
