@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from .errors import InvalidRequestError
+from .integers import parse_int64
 from .store.base import KeyRange, SortKey
 
 __all__ = ["created_range", "cursor_range", "page_key", "page_token", "trim_page"]
@@ -33,8 +34,11 @@ def page_key(token: str) -> SortKey:
             raise ValueError(token)
         encoded = token[len(_PAGE_PREFIX) :]
         raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-        created, customer_id = raw.split(":", 1)
-        return int(created), customer_id
+        created_text, customer_id = raw.split(":", 1)
+        created = parse_int64(created_text)
+        if created is None:
+            raise ValueError(created_text)
+        return created, customer_id
     except ValueError:
         msg = f"Invalid page: {token!r} is not a next_page value returned by a previous search."
         raise InvalidRequestError(msg, param="page") from None

@@ -28,6 +28,7 @@ from typing_extensions import Required, TypedDict
 
 from . import metadata as metadata_rules
 from .errors import InvalidRequestError
+from .integers import INT64_MAX, INT64_MIN, is_digits, parse_int64
 from .tax_id_types import TAX_ID_TYPES
 
 __all__ = [
@@ -108,18 +109,15 @@ def text(
     return validate
 
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
 def _integer(value: object) -> int:
     """A Stripe integer: an int or a string of digits, within 64 bits (Stripe's range)."""
     _reject_empty(value)
     result: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        result = value
-    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,20}", value.strip()):
-        result = int(value)
-    if result is None or not INT64_MIN <= result <= INT64_MAX:
+        result = value if INT64_MIN <= value <= INT64_MAX else None
+    elif isinstance(value, str):
+        result = parse_int64(value.strip())
+    if result is None:
         raise _error("invalid_integer", value=str(value))
     return result
 
@@ -209,11 +207,18 @@ def _array(*, clearable: bool) -> Callable[[object], object]:
             return None
         if value.__class__ is list or value.__class__ is tuple:
             return value
+        if isinstance(value, Mapping) and value and all(map(_is_digits_key, value)):
+            # Form encoding writes an array as a hash of indexes: ``expand[0]=a&expand[1]=b``.
+            return [value[key] for key in sorted(value, key=int)]
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
             raise _error("invalid_array")
         return tuple(value)  # pydantic's (Rust) tuple validator takes lists and tuples
 
     return validate
+
+
+def _is_digits_key(key: object) -> bool:
+    return isinstance(key, str) and is_digits(key)
 
 
 def _hash_or_token(value: object) -> str:

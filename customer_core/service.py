@@ -36,6 +36,7 @@ from .params import (
     NoParams,
     parse,
 )
+from .search import engine as search_engine
 from .search import parse as parse_query
 from .store.base import Checkpoint, KeyRange, Store
 from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
@@ -74,6 +75,10 @@ _DEFAULT_SOURCE_PARAMS = (
 )
 
 _MAX_INVOICE_PREFIX_ATTEMPTS = 32
+
+TOTAL_COUNT_CAP = 10_000
+"""Search's ``total_count`` counts matches up to this many (Stripe: "only accurate up to
+10,000")."""
 
 
 _EMPTY_ADDRESS = dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state"))
@@ -248,16 +253,28 @@ class CustomerService:
         prepare: Callable[[], Callable[[], _Saved]],
         model: type[_Saved],
     ) -> Outcome:
-        """Run a POST operation at most once per idempotency key (Stripe's rules).
+        """``_run_once`` as an Outcome (the shape ``perform`` returns)."""
+        return Outcome(*self._run_once(endpoint, key, params, prepare, model))
+
+    def _run_once(
+        self,
+        endpoint: str,
+        key: object,
+        params: dict[str, Any],
+        prepare: Callable[[], Callable[[], _Saved]],
+        model: type[_Saved],
+    ) -> tuple[_Saved, bool]:
+        """Run a POST operation at most once per idempotency key (Stripe's rules); return
+        its result and whether that is the saved answer of an earlier request.
 
         ``prepare`` validates the params and returns the operation: validation failures
         are not saved, so a corrected retry runs. Anything after validation, success or
         Stripe error, is saved in the store with the endpoint and a fingerprint of the
         params, and replayed for the same key for ``idempotency_ttl`` seconds; a replay
-        says so (``Outcome.replayed``, or ``replayed`` on the error raised again).
+        says so (the flag, or ``replayed`` on the error raised again).
         """
         if key is None:
-            return Outcome(prepare()())
+            return prepare()(), False
         key = idempotency.check_key(key)
         with self._in_flight_lock:
             if key in self._in_flight:
@@ -269,16 +286,15 @@ class CustomerService:
                 now = int(self._clock())
                 entry = self._store.idempotency_get(key)
                 if entry is not None and entry["created"] > now - self._idempotency_ttl:
-                    return Outcome(
-                        idempotency.replay(key, endpoint, fingerprint, entry, model), True
-                    )
+                    return idempotency.replay(key, endpoint, fingerprint, entry, model), True
                 operation = prepare()
                 failure: CustomerCoreError | None = None
+                result: _Saved | None = None
                 try:
-                    result: _Saved | None = operation()
-                    status, body = 200, result.to_dict()  # type: ignore[union-attr]
+                    result = operation()
+                    status, body = 200, result.to_dict()
                 except (InvalidRequestError, IdempotencyError) as error:
-                    result, failure = None, error
+                    failure = error
                     status, body = error.http_status, error.to_dict()
                 self._store.idempotency_put(
                     key,
@@ -297,7 +313,7 @@ class CustomerService:
             if failure is not None:
                 raise failure
             assert result is not None
-            return Outcome(result)
+            return result, False
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(key)
@@ -335,13 +351,7 @@ class CustomerService:
         """
         params = dict(params or {})
         if operation == "create":
-            return self._idempotent(
-                "/v1/customers",
-                idempotency_key,
-                params,
-                lambda: self._prepare_create(params),
-                Customer,
-            )
+            return Outcome(*self._create_once(params, idempotency_key))
         if operation == "list":
             return Outcome(self._list(params))
         if operation == "search":
@@ -350,13 +360,7 @@ class CustomerService:
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, params))
         if operation == "update":
-            return self._idempotent(
-                f"/v1/customers/{customer_id}",
-                idempotency_key,
-                params,
-                lambda: self._prepare_update(customer_id, params),
-                Customer,
-            )
+            return Outcome(*self._update_once(customer_id, params, idempotency_key))
         if operation == "delete":
             return Outcome(self._delete(customer_id, params))
         msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
@@ -368,7 +372,18 @@ class CustomerService:
         With ``idempotency_key``, a retry with the same key and params returns the same
         customer instead of creating another (see ``_idempotent``).
         """
-        return self.execute("create", params, idempotency_key=idempotency_key)  # type: ignore[return-value]
+        return self._create_once(params, idempotency_key)[0]
+
+    def _create_once(
+        self, params: dict[str, Any], idempotency_key: object
+    ) -> tuple[Customer, bool]:
+        return self._run_once(
+            "/v1/customers",
+            idempotency_key,
+            params,
+            lambda: self._prepare_create(params),
+            Customer,
+        )
 
     def _prepare_create(self, params: dict[str, Any]) -> Callable[[], Customer]:
         p = parse(CustomerCreateParams, params)
@@ -450,7 +465,7 @@ class CustomerService:
 
     def retrieve(self, id: str, /, **params: Any) -> Customer | DeletedCustomer:
         """Return a customer, or the ``{id, object, deleted: true}`` stub if it was deleted."""
-        return self.execute("retrieve", params, id=id)  # type: ignore[return-value]
+        return self._retrieve(_customer_id(id), params)
 
     def _retrieve(self, customer_id: str, params: dict[str, Any]) -> Customer | DeletedCustomer:
         included = expansions(parse(CustomerRetrieveParams, params).expand) if params else NOTHING
@@ -463,7 +478,18 @@ class CustomerService:
 
     def update(self, id: str, /, *, idempotency_key: str | None = None, **params: Any) -> Customer:
         """Change the given fields of a live customer; ``metadata`` merges, ``""`` unsets."""
-        return self.execute("update", params, id=id, idempotency_key=idempotency_key)  # type: ignore[return-value]
+        return self._update_once(_customer_id(id), params, idempotency_key)[0]
+
+    def _update_once(
+        self, customer_id: str, params: dict[str, Any], idempotency_key: object
+    ) -> tuple[Customer, bool]:
+        return self._run_once(
+            f"/v1/customers/{customer_id}",
+            idempotency_key,
+            params,
+            lambda: self._prepare_update(customer_id, params),
+            Customer,
+        )
 
     def _prepare_update(self, customer_id: str, params: dict[str, Any]) -> Callable[[], Customer]:
         p = parse(CustomerUpdateParams, params)
@@ -535,7 +561,7 @@ class CustomerService:
 
     def delete(self, id: str, /, **params: Any) -> DeletedCustomer:
         """Delete a customer for good; it stays retrievable as a tombstone stub."""
-        return self.execute("delete", params, id=id)  # type: ignore[return-value]
+        return self._delete(_customer_id(id), params)
 
     def _delete(self, customer_id: str, params: dict[str, Any]) -> DeletedCustomer:
         parse(NoParams, params)
@@ -569,7 +595,7 @@ class CustomerService:
             params["page"] = page
         if expand is not None:
             params["expand"] = expand
-        return self.execute("search", params)  # type: ignore[return-value]
+        return self._search(params)
 
     def _search(self, params: dict[str, Any]) -> SearchPage:
         p = parse(CustomerSearchParams, params)
@@ -581,18 +607,20 @@ class CustomerService:
             if p.page is None
             else KeyRange(upper=page_key(p.page), upper_inclusive=False)
         )
-        records = self._store.search(query, key_range, limit=p.limit + 1)
+        records = search_engine.find(self._store, query, key_range, limit=p.limit + 1)
         has_more = len(records) > p.limit
         del records[p.limit :]
         next_page = page_token((records[-1]["created"], records[-1]["id"])) if has_more else None
-        total = self._store.count_matches(query) if wants_total else None
+        total = (
+            search_engine.count(self._store, query, cap=TOTAL_COUNT_CAP) if wants_total else None
+        )
         if included:
             records = [self._with_included(record, included) for record in records]
         return SearchPage(records, has_more, next_page, total)
 
     def list(self, /, **params: Any) -> ListPage:
         """Return a page of live customers, newest first (``GET /v1/customers``)."""
-        return self.execute("list", params)  # type: ignore[return-value]
+        return self._list(params)
 
     def _list(self, params: dict[str, Any]) -> ListPage:
         p = parse(CustomerListParams, params)

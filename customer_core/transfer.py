@@ -33,9 +33,9 @@ from typing_extensions import Required, TypedDict
 from . import metadata as metadata_rules
 from .errors import DuplicateKeyError, InvalidRequestError, RecordNotFoundError
 from .ids import CUSTOMER_ID_PATTERN, TAX_ID_PATTERN
+from .integers import INT64_MAX
 from .models import Customer, Record
 from .params import (
-    INT64_MAX,
     CustomerCreateParams,
     ShippingParams,
     Text,

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from ..integers import is_digits
 from ..service import CustomerService
 from .api import MAX_BODY_BYTES, Response, StripeAPI
 
@@ -123,7 +124,7 @@ class CustomerCoreApp:
 
     async def _read_body(self, request: Request, headers: dict[str, str]) -> bytes:
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        if is_digits(declared) and int(declared) > self.max_body_bytes:
             raise _TooLarge
         chunks = []
         size = 0

@@ -1,11 +1,12 @@
 """Decode Stripe's form encoding (``a[b][0][c]=v``) into nested params, within bounds.
 
 Stripe's SDKs send ``metadata[k]=v``, arrays as ``expand[0]=x`` (or ``expand[]=x``) and
-nested hashes as ``invoice_settings[custom_fields][0][name]=PO``. A hash whose keys are all
-indexes becomes a list, except under ``metadata``, whose keys are the user's own.
+nested hashes as ``invoice_settings[custom_fields][0][name]=PO``. Every bracket level becomes
+a hash keyed by the text in the brackets (``[]`` appends the next index): the decoder knows
+no parameter, so whether a hash of indexes is an array is the params' call (``params.py``).
 
 >>> decode_pairs([("metadata[k]", "v"), ("expand[]", "tax"), ("a[b][0][c]", "1")])
-{'metadata': {'k': 'v'}, 'expand': ['tax'], 'a': {'b': [{'c': '1'}]}}
+{'metadata': {'k': 'v'}, 'expand': {'0': 'tax'}, 'a': {'b': {'0': {'c': '1'}}}}
 """
 
 from __future__ import annotations
@@ -46,15 +47,6 @@ def _path(name: str) -> list[Any]:
     return segments
 
 
-def _listify(value: Any, parent: str | None) -> Any:
-    if not isinstance(value, dict):
-        return value
-    items = {key: _listify(child, key) for key, child in value.items()}
-    if parent != "metadata" and items and all(key.isdigit() for key in items):
-        return [items[key] for key in sorted(items, key=int)]
-    return items
-
-
 def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Nest ``(name, value)`` pairs; later values win, ``name[]`` appends."""
     root: dict[str, Any] = {}
@@ -81,7 +73,7 @@ def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
                     raise _fail(msg)
                 child = node[segment] = {}
             node = child
-    return {key: _listify(value, key) for key, value in root.items()}
+    return root
 
 
 def decode(body: bytes | str) -> dict[str, Any]:

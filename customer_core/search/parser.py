@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidRequestError
+from ..integers import parse_int64
 from .ast import FIELD_TYPES, Clause, Query
 
 __all__ = ["QueryError", "parse"]
@@ -24,8 +25,6 @@ __all__ = ["QueryError", "parse"]
 _OPERATORS = (">=", "<=", ":", "~", ">", "<", "=")
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE = re.compile(r"[^\s]+")
-_INTEGER = re.compile(r"-?[0-9]{1,20}")
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _ALLOWED = {
     "numeric": {":", "=", ">", "<", ">=", "<="},
     "string": {":", "~"},
@@ -157,9 +156,10 @@ class _Parser:
         raise self.fail(f'string values must be quoted, as in {field}{operator}"{word}"', value_at)
 
     def integer(self, field: str, text: str, at: int) -> int:
-        if not _INTEGER.fullmatch(text) or not _INT64_MIN <= int(text) <= _INT64_MAX:
+        value = parse_int64(text)
+        if value is None:
             raise self.fail(f"{field} takes a 64-bit integer, not {text!r}", at)
-        return int(text)
+        return value
 
     def quoted(self, what: str) -> str:
         if self.at_end() or self.text[self.position] not in "\"'":

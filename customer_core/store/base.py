@@ -10,17 +10,18 @@ by ``customer_core.testing.StoreContract``.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from threading import RLock
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
-from ..search.ast import Query
-from ..search.evaluate import matches
-from ..search.plan import created_bounds, index_hint, substring_hint
+from ..models import Record
 
 __all__ = [
+    "BATCH_SIZE",
     "Checkpoint",
     "KeyRange",
     "NestedTransaction",
@@ -28,13 +29,12 @@ __all__ = [
     "SortKey",
     "Store",
     "StoreSnapshot",
+    "TransactionHooks",
+    "walk",
 ]
 
-Record = dict[str, Any]
-"""A customer record: its Stripe JSON form. Stores read ``id``, ``created``, ``email``
-and ``invoice_prefix`` from it to maintain their indexes."""
-
-_CHUNK = 200
+BATCH_SIZE = 200
+"""Records fetched per step when walking a key range: bounds the memory a walk holds."""
 
 SortKey = tuple[int, str]
 """``(created, id)``: the order of the list endpoint (newest first = descending)."""
@@ -93,28 +93,48 @@ class KeyRange:
         )
 
 
-class NestedTransaction:
-    """A re-entrant transaction over a store's lock, for store implementations.
+class TransactionHooks(Protocol):
+    """What a store does at the edges of its outermost transaction block (under the lock)."""
 
-    The store provides ``_lock`` (an RLock), ``_depth`` (0 when idle) and three hooks run
-    under the lock by the outermost block only: ``_begin()``, ``_commit()`` (when the
-    block ends normally) and ``_abort()`` (when it raises).
+    def begin(self) -> None:
+        """Start the unit of work (open an undo log, ``BEGIN IMMEDIATE``, ...)."""
+
+    def commit(self) -> None:
+        """Make the work durable and visible; the block ended normally."""
+
+    def abort(self) -> None:
+        """Undo the work; an exception is leaving the block."""
+
+
+class NestedTransaction:
+    """Re-entrant transactions over one lock, for store implementations.
+
+    A store keeps one instance and returns it from ``Store.transaction()``: entering takes
+    the lock (so it also guards the store's own reads and writes) and counts the depth; the
+    outermost block runs ``hooks.begin()``, then ``hooks.commit()`` when it ends normally
+    or ``hooks.abort()`` when it raises. Inner blocks join the outer one.
     """
 
-    __slots__ = ("_store",)
+    __slots__ = ("_depth", "_hooks", "lock")
 
-    def __init__(self, store: Any) -> None:
-        self._store = store
+    def __init__(self, hooks: TransactionHooks, lock: RLock | None = None) -> None:
+        self._hooks = hooks
+        self._depth = 0
+        self.lock: RLock = threading.RLock() if lock is None else lock
+
+    @property
+    def depth(self) -> int:
+        """How many blocks are open (0 when idle); only meaningful to the lock's holder."""
+        return self._depth
 
     def __enter__(self) -> None:
-        store = self._store
-        store._lock.acquire()
+        self.lock.acquire()
         try:
-            if store._depth == 0:
-                store._begin()
-            store._depth += 1
+            if self._depth == 0:
+                self._hooks.begin()
+            self._depth += 1
         except BaseException:
-            store._lock.release()
+            self.lock.release()
             raise
 
     def __exit__(
@@ -123,16 +143,15 @@ class NestedTransaction:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        store = self._store
         try:
-            store._depth -= 1
-            if store._depth == 0:
+            self._depth -= 1
+            if self._depth == 0:
                 if exc_type is None:
-                    store._commit()
+                    self._hooks.commit()
                 else:
-                    store._abort()
+                    self._hooks.abort()
         finally:
-            store._lock.release()
+            self.lock.release()
 
 
 class StoreSnapshot(abc.ABC):
@@ -295,99 +314,6 @@ class Store(abc.ABC):
         are ``customer_core.search.field_words(field, value)``. Costs O(log n + keys walked)
         per word: never a walk over all customers."""
 
-    def search(self, query: Query, key_range: KeyRange = KeyRange(), *, limit: int) -> list[Record]:
-        """Return up to ``limit`` live records matching ``query`` in ``key_range``, newest first.
-
-        Uses ``metadata_keys`` or ``word_keys`` when the query allows (see
-        ``customer_core.search.plan``), else walks the key range a page at a time (through
-        ``scan_containing`` when a ``~`` clause lets the store skip records), so memory
-        stays bounded by the page, not the store. Every candidate is checked with
-        ``customer_core.search.matches``: indexes only narrow, they never decide.
-        """
-        found: list[Record] = []
-        for record in self._candidates(query, key_range, first_chunk=limit):
-            if matches(query, record):
-                found.append(record)
-                if len(found) >= limit:
-                    break
-        return found
-
-    def count_matches(self, query: Query, *, cap: int = 10_000) -> int:
-        """Count live records matching ``query``, stopping at ``cap`` (Stripe's total_count
-        is "only accurate up to 10,000")."""
-        count = 0
-        for record in self._candidates(query, KeyRange()):
-            if matches(query, record):
-                count += 1
-                if count >= cap:
-                    break
-        return count
-
-    def _candidates(
-        self, query: Query, key_range: KeyRange, first_chunk: int = _CHUNK
-    ) -> Iterator[Record]:
-        """Records that may match, newest first; chunks start at ``first_chunk`` (a page
-        rarely needs more) and double up to ``_CHUNK`` while the filter keeps rejecting."""
-        lowest, highest = created_bounds(query)
-        if lowest is not None:
-            key_range = key_range.intersect(KeyRange(lower=(lowest, "")))
-        if highest is not None:
-            key_range = key_range.intersect(
-                KeyRange(upper=(highest + 1, ""), upper_inclusive=False)
-            )
-        hint = index_hint(query)
-        if hint is None:
-            yield from self._walk(key_range, first_chunk, containing=substring_hint(query))
-            return
-        if hint[0] == "metadata":
-            _, metadata_key, value = hint
-
-            def keys_in(key_range: KeyRange, limit: int) -> list[SortKey]:
-                return self.metadata_keys(metadata_key, value, key_range, limit=limit)  # type: ignore[arg-type]
-
-        else:
-            _, field, words = hint
-            if not words:  # a phrase without words matches nothing
-                return
-
-            def keys_in(key_range: KeyRange, limit: int) -> list[SortKey]:
-                return self.word_keys(field, words, key_range, limit=limit)
-
-        chunk = max(1, min(first_chunk, _CHUNK))
-        while True:
-            keys = keys_in(key_range, chunk)
-            yield from self._records_of(keys)
-            if len(keys) < chunk:
-                return
-            key_range = key_range.intersect(KeyRange(upper=keys[-1], upper_inclusive=False))
-            chunk = min(chunk * 2, _CHUNK)
-
-    def _records_of(self, keys: list[SortKey]) -> Iterator[Record]:
-        for _, customer_id in keys:
-            record = self.get(customer_id)
-            if record is not None:  # deleted since the keys were read
-                yield record
-
-    def _walk(
-        self, key_range: KeyRange, batch_size: int = _CHUNK, containing: str | None = None
-    ) -> Iterator[Record]:
-        """Every live record in the range, newest first, in batches growing to ``_CHUNK``;
-        with ``containing``, the store may skip records without that text (``scan_containing``)."""
-        batch_size = max(1, batch_size)
-        while True:
-            if containing is None:
-                page = self.scan(key_range, limit=batch_size)
-            else:
-                page = self.scan_containing(containing, key_range, limit=batch_size)
-            yield from page
-            if len(page) < batch_size:
-                return
-            last = page[-1]
-            key_range = key_range.intersect(
-                KeyRange(upper=(last["created"], last["id"]), upper_inclusive=False)
-            )
-            batch_size = max(batch_size, min(batch_size * 2, _CHUNK))
-
     @abc.abstractmethod
     def idempotency_get(self, key: str) -> dict[str, Any] | None:
         """Return the entry saved for an idempotency key, or None."""
@@ -486,6 +412,29 @@ class Store(abc.ABC):
     ) -> None:
         self.close()
 
-    def iter_all(self, *, batch_size: int = _CHUNK) -> Iterator[Record]:
+    def iter_all(self, *, batch_size: int = BATCH_SIZE) -> Iterator[Record]:
         """Yield every live record newest first, ``batch_size`` at a time (bounded memory)."""
-        return self._walk(KeyRange(), batch_size)
+        return walk(
+            lambda key_range, size: self.scan(key_range, limit=size), KeyRange(), batch_size
+        )
+
+
+def walk(
+    fetch: Callable[[KeyRange, int], list[Record]],
+    key_range: KeyRange = KeyRange(),
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[Record]:
+    """Yield every record ``fetch(key_range, limit)`` returns over the range, newest first,
+    in batches that start at ``batch_size`` and double up to ``BATCH_SIZE``; ``fetch`` is a
+    descending ``Store.scan`` or ``Store.scan_containing``."""
+    batch_size = max(1, batch_size)
+    while True:
+        page = fetch(key_range, batch_size)
+        yield from page
+        if len(page) < batch_size:
+            return
+        last = page[-1]
+        key_range = key_range.intersect(
+            KeyRange(upper=(last["created"], last["id"]), upper_inclusive=False)
+        )
+        batch_size = max(batch_size, min(batch_size * 2, BATCH_SIZE))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import marshal
 import math
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -74,6 +73,31 @@ def _copy_state(value: Any, name: str) -> Any:
     raise TypeError(msg)
 
 
+class _UndoLog:
+    """The MemoryStore's transaction hooks: inside a transaction every change logs the step
+    that reverts it, and an abort runs them newest first."""
+
+    __slots__ = ("_steps",)
+
+    def __init__(self) -> None:
+        self._steps: list[Callable[[], None]] | None = None
+
+    def log(self, step: Callable[[], None]) -> None:
+        if self._steps is not None:
+            self._steps.append(step)
+
+    def begin(self) -> None:
+        self._steps = []
+
+    def commit(self) -> None:
+        self._steps = None
+
+    def abort(self) -> None:
+        steps, self._steps = self._steps, None
+        for step in reversed(steps or []):
+            step()
+
+
 class MemoryStore(Store):
     """Customer records in memory; fast, bounded in memory per record, not durable.
 
@@ -84,12 +108,12 @@ class MemoryStore(Store):
     """
 
     # Machinery, not content: every other attribute is state that checkpoint() copies.
-    _MACHINERY = frozenset({"_lock", "_depth", "_undo", "_closed"})
+    _MACHINERY = frozenset({"_lock", "_transaction", "_undo", "_closed"})
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._undo: list[Callable[[], None]] | None = None
+        self._undo = _UndoLog()
+        self._transaction = NestedTransaction(self._undo)
+        self._lock = self._transaction.lock
         self._closed = False
         self._records: dict[str, bytes] = {}
         self._order: SortedList = SortedList()
@@ -126,8 +150,8 @@ class MemoryStore(Store):
             raise StoreClosedError(msg)
 
     def _log(self, step: Callable[[], None]) -> None:
-        if self._undo is not None:
-            self._undo.append(step)
+        """Inside a transaction, remember the step that reverts a change."""
+        self._undo.log(step)
 
     def _reserve_prefix(self, prefix: str | None, customer_id: str) -> None:
         if prefix is None:
@@ -172,18 +196,7 @@ class MemoryStore(Store):
     # --- the Store port --------------------------------------------------------------
 
     def transaction(self) -> NestedTransaction:
-        return NestedTransaction(self)
-
-    def _begin(self) -> None:
-        self._undo = []
-
-    def _commit(self) -> None:
-        self._undo = None
-
-    def _abort(self) -> None:
-        undo, self._undo = self._undo, None
-        for step in reversed(undo or []):
-            step()
+        return self._transaction
 
     def insert(self, record: Record) -> None:
         customer_id: str = record["id"]

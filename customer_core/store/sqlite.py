@@ -303,6 +303,26 @@ class _Access:
             self._transaction.__exit__(exc_type, exc, traceback)
 
 
+class _WriteTransaction:
+    """SQLiteStore's transaction hooks (``TransactionHooks``): one ``BEGIN IMMEDIATE`` ...
+    ``COMMIT`` per outermost block, so the write lock is taken up front and a
+    read-modify-write loses no update."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+
+    def begin(self) -> None:
+        self._store._begin()
+
+    def commit(self) -> None:
+        self._store._commit()
+
+    def abort(self) -> None:
+        self._store._abort()
+
+
 class SQLiteStore(Store):
     """Customer records in one SQLite file; durable, shared safely by threads and processes.
 
@@ -329,8 +349,8 @@ class SQLiteStore(Store):
         self.path = os.fspath(path)
         self.synchronous = synchronous
         self._busy_timeout = busy_timeout
-        self._lock = threading.RLock()
-        self._depth = 0
+        self._transaction = NestedTransaction(_WriteTransaction(self))
+        self._lock = self._transaction.lock
         self._closed = False
         # The thread inside a write transaction (its reads use the write connection).
         self._writer: int | None = None
@@ -476,12 +496,12 @@ class SQLiteStore(Store):
         return _Access(self, "read from", None)
 
     def _writing(self) -> _Access:
-        return _Access(self, "write to", NestedTransaction(self))
+        return _Access(self, "write to", self._transaction)
 
     # --- the Store port ------------------------------------------------------------------
 
     def transaction(self) -> NestedTransaction:
-        return NestedTransaction(self)
+        return self._transaction
 
     def _begin(self) -> None:
         connection = self._open_connection()

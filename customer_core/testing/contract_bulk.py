@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ..errors import DuplicateKeyError, StoreClosedError
+from ..search import engine as search_engine
 from ..search import parse
 from ..store.base import KeyRange, Record, Store
 from .contract_tax_ids import make_tax_id
@@ -61,8 +62,12 @@ class BulkContract:
             "cus_b",
             "cus_f",
         ]
-        assert ids(filled.search(parse('metadata["plan"]:"gold"'), limit=10)) == ["cus_g"]
-        assert ids(filled.search(parse('email:"G@example.com"'), limit=10)) == ["cus_g"]
+        assert ids(search_engine.find(filled, parse('metadata["plan"]:"gold"'), limit=10)) == [
+            "cus_g"
+        ]
+        assert ids(search_engine.find(filled, parse('email:"G@example.com"'), limit=10)) == [
+            "cus_g"
+        ]
         with pytest.raises(DuplicateKeyError):
             filled.insert(make_record("cus_h", 1, invoice_prefix="F"))
 
@@ -100,7 +105,7 @@ class BulkContract:
             assert filled.get("cus_f") is not None
             raise RuntimeError("boom")
         assert filled.snapshot() == before
-        assert filled.search(parse('metadata["n"]:"f"'), limit=10) == []
+        assert search_engine.find(filled, parse('metadata["n"]:"f"'), limit=10) == []
 
     def test_records_of_insert_many_can_be_replaced_and_deleted(self, store: Store) -> None:
         store.insert_many([make_record(f"cus_{n}", n, invoice_prefix=f"P{n}") for n in range(5)])
