@@ -1,24 +1,15 @@
-"""The ``customer-core`` command: serve the Stripe-compatible API, or work on a data file.
+"""The customer-core command: serve the Stripe-compatible API, or work on a data file.
 
-    customer-core serve [--host 127.0.0.1] [--port 12111] [--db PATH | --memory] [--api-key KEY]
-    customer-core create -d email=jenny@example.com -d "metadata[plan]=gold"
-    customer-core retrieve cus_...
-    customer-core update cus_... -d "metadata[plan]="
-    customer-core delete cus_...
-    customer-core list -d limit=3
-    customer-core search -d 'query=email:"jenny@example.com"'
-    customer-core export [--db PATH] [-o FILE] [--order newest|oldest]
-    customer-core import FILE [--db PATH] [--on-conflict error|skip|replace]
-
-Params use Stripe's form names, like the Stripe CLI's ``-d``. Results print as JSON; an
-error prints Stripe's message on stderr and exits with status 1.
+Params use Stripe's form names, like the Stripe CLI's -d. Results print as JSON; an error
+prints one line on stderr and exits non-zero. Help texts are plain text: argparse prints
+them as written.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,41 +27,138 @@ __all__ = ["default_data_path", "main"]
 
 API_KEY_VARIABLE = "CUSTOMER_CORE_API_KEY"
 DATA_VARIABLE = "CUSTOMER_CORE_DATA"
+DEFAULT_PORT = 12111  # the server module's default, kept here so --help needs no server extra
+
+_DESCRIPTION = "Serve Stripe's Customers API on this machine, or work on its data file directly."
+_EPILOG = """\
+examples:
+  customer-core serve --api-key sk_test_local
+  customer-core create -d email=jenny@example.com -d "metadata[plan]=gold"
+  customer-core search 'email:"jenny@example.com"'
+  customer-core list -d limit=3 | jq -r '.data[].id'
+
+The data file is --db PATH, else $CUSTOMER_CORE_DATA, else
+~/.local/share/customer-core/customers.db (created when first needed). A --db or
+$CUSTOMER_CORE_DATA path must exist for commands that read it, and its directory must
+exist for commands that write it.
+"""
+
+# name: (help, example, takes a customer id)
+_CUSTOMER_COMMANDS = {
+    "create": (
+        "create a customer",
+        'customer-core create -d email=jenny@example.com -d name="Jenny Rosen" -d "metadata[plan]=gold"',
+        False,
+    ),
+    "retrieve": ("retrieve a customer", "customer-core retrieve cus_NffrFeUfNV2Hib", True),
+    "update": (
+        "update a customer (metadata merges; an empty value removes a key)",
+        'customer-core update cus_NffrFeUfNV2Hib -d name="Jenny R." -d "metadata[plan]="',
+        True,
+    ),
+    "delete": (
+        "delete a customer (it stays retrievable as a deleted customer)",
+        "customer-core delete cus_NffrFeUfNV2Hib",
+        True,
+    ),
+    "list": (
+        "list customers, newest first",
+        "customer-core list -d limit=3 -d starting_after=cus_NffrFeUfNV2Hib",
+        False,
+    ),
+    "search": (
+        "search customers with Stripe's search query language",
+        "customer-core search 'email:\"jenny@example.com\"' -d limit=20",
+        False,
+    ),
+}
+# Commands that may start a new data file; the others need an existing one.
+_WRITES_NEW_FILE = frozenset({"serve", "create", "import"})
+
+
+class _CommandError(Exception):
+    """A mistake on the command line or in its environment: printed as one line."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def default_data_path() -> Path:
     """``$CUSTOMER_CORE_DATA``, else ``$XDG_DATA_HOME/customer-core/customers.db``."""
     if os.environ.get(DATA_VARIABLE):
         return Path(os.environ[DATA_VARIABLE])
+    return _default_location()
+
+
+def _default_location() -> Path:
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "customer-core" / "customers.db"
 
 
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help: str,
+    example: str,
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="customer-core", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="customer-core",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_db(command: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
         command.add_argument(
             "--db",
             type=Path,
             metavar="PATH",
-            help=f"the data file (default: ${DATA_VARIABLE} or {default_data_path()})",
+            help=f"the data file (default: ${DATA_VARIABLE}, else {_default_location()})",
         )
 
-    serve = commands.add_parser("serve", help="serve the Stripe-compatible HTTP API")
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    serve = _command(
+        commands,
+        "serve",
+        "serve the Stripe-compatible HTTP API",
+        "customer-core serve --api-key sk_test_local --port 12111",
     )
-    serve.add_argument("--port", type=int, default=12111)
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: 127.0.0.1, this machine only)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default: {DEFAULT_PORT})",
+    )
     store = serve.add_mutually_exclusive_group()
     with_db(store)
     store.add_argument("--memory", action="store_true", help="keep customers in memory only")
     serve.add_argument(
-        "--api-key", action="append", help=f"a key clients must send (or set ${API_KEY_VARIABLE})"
+        "--api-key",
+        action="append",
+        metavar="KEY",
+        help=f"a key clients must send; repeat for several (default: ${API_KEY_VARIABLE})",
     )
     serve.add_argument(
-        "--synchronous", choices=["FULL", "NORMAL"], default="FULL", help="SQLite durability"
+        "--synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="SQLite durability: FULL syncs every write to disk (default: FULL)",
     )
     tests = serve.add_argument_group("for test suites")
     tests.add_argument("--seed", type=int, help="make ids, prefixes and request ids reproducible")
@@ -87,45 +175,61 @@ def _parser() -> argparse.ArgumentParser:
         "startup; never on a server whose data matters",
     )
     serve.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level; debug adds access logs (default: info)",
     )
 
-    for name, takes_id in [
-        ("create", False),
-        ("retrieve", True),
-        ("update", True),
-        ("delete", True),
-        ("list", False),
-        ("search", False),
-    ]:
-        command = commands.add_parser(name, help=f"{name} customers in the data file")
+    for name, (help, example, takes_id) in _CUSTOMER_COMMANDS.items():
+        command = _command(commands, name, help, example)
         if takes_id:
-            command.add_argument("id", help="the customer id (cus_...)")
+            command.add_argument("id", help="the customer's id (cus_...)")
+        if name == "search":
+            command.add_argument(
+                "query",
+                help="a search query, as in 'email:\"jenny@example.com\"' or 'name~\"jen\"'",
+            )
         command.add_argument(
             "-d",
             "--param",
             action="append",
             default=[],
             metavar="KEY=VALUE",
-            help="a Stripe param, e.g. -d email=a@b.co -d 'metadata[k]=v'",
+            help="a Stripe param, as in -d email=a@b.co -d 'metadata[plan]=gold'; repeatable",
         )
         if name in ("create", "update"):
-            command.add_argument("--idempotency-key")
+            command.add_argument(
+                "--idempotency-key", metavar="KEY", help="run at most once for this key (24 hours)"
+            )
         with_db(command)
 
-    export = commands.add_parser("export", help="write every customer to a JSON-lines file")
+    export = _command(
+        commands,
+        "export",
+        "write every customer to a JSON-lines file",
+        "customer-core export -o customers.jsonl",
+    )
     export.add_argument("-o", "--output", default="-", help="the file to write (default: stdout)")
     export.add_argument(
-        "--order", choices=["newest", "oldest"], default="newest", help="customers' order"
+        "--order",
+        choices=["newest", "oldest"],
+        default="newest",
+        help="customers' order (default: newest)",
     )
     with_db(export)
-    imports = commands.add_parser("import", help="load customers from a JSON-lines file")
+    imports = _command(
+        commands,
+        "import",
+        "load customers from a JSON-lines file",
+        "customer-core import customers.jsonl --on-conflict skip",
+    )
     imports.add_argument("file", help="an export, or Stripe customers as JSON ('-': stdin)")
     imports.add_argument(
         "--on-conflict",
         choices=["error", "skip", "replace"],
         default="error",
-        help="what to do with an id already in the store (default: stop, import nothing)",
+        help="what to do with an id already in the store (default: error, import nothing)",
     )
     with_db(imports)
     return parser
@@ -142,44 +246,78 @@ def _params(pairs: Sequence[str]) -> dict[str, Any]:
     return decode_pairs(split)
 
 
-def _open_store(data: Path | None, synchronous: str = "FULL") -> Store:
-    path = data or default_data_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _open_store(db: Path | None, command: str, synchronous: str = "FULL") -> Store:
+    """Open the data file: the default location is created when first needed; a path the
+    user named must exist (or, for commands that write, its directory must)."""
+    if db is None and not os.environ.get(DATA_VARIABLE):
+        path = _default_location()
+        path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        path = db or default_data_path()
+        if not path.exists():
+            if command not in _WRITES_NEW_FILE:
+                msg = f"no data file at {path} (check --db or ${DATA_VARIABLE})"
+                raise _CommandError(msg)
+            if not path.parent.is_dir():
+                msg = f"cannot create the data file {path}: the directory {path.parent} does not exist"
+                raise _CommandError(msg)
     return SQLiteStore(path, synchronous=synchronous)  # type: ignore[arg-type]
 
 
-def _serve(arguments: argparse.Namespace) -> int:
-    keys = arguments.api_key or (
-        [os.environ[API_KEY_VARIABLE]] if os.environ.get(API_KEY_VARIABLE) else []
+def _api_keys(given: list[str] | None) -> list[str]:
+    if given is not None:
+        if any(not key.strip() for key in given):
+            msg = (
+                "--api-key is empty: pass the key clients must send, as in --api-key sk_test_local"
+            )
+            raise _CommandError(msg, status=2)
+        return given
+    if os.environ.get(API_KEY_VARIABLE, "").strip():
+        return [os.environ[API_KEY_VARIABLE]]
+    msg = (
+        f"serve needs an API key: pass --api-key KEY or set {API_KEY_VARIABLE} "
+        "(clients send it as Stripe's SDKs do: Authorization: Bearer KEY)"
     )
-    if not keys:
-        print(
-            f"customer-core serve needs an API key: pass --api-key KEY or set {API_KEY_VARIABLE}.\n"
-            "Clients send it as Stripe's SDKs do (Authorization: Bearer KEY).",
-            file=sys.stderr,
-        )
-        return 2
+    raise _CommandError(msg, status=2)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    from .http.server import bound_socket
+
+    try:
+        return bound_socket(host, port)
+    except (OSError, OverflowError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        msg = f"cannot listen on {host} port {port}: {reason.lower()}"
+        raise _CommandError(msg) from None
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    keys = _api_keys(arguments.api_key)
     try:
         from .http.server import build_server
     except ImportError:
-        print(
-            'customer-core serve needs the "server" extra: pip install "customer-core[server]"',
-            file=sys.stderr,
-        )
-        return 2
-    store = MemoryStore() if arguments.memory else _open_store(arguments.db, arguments.synchronous)
-    where = "memory" if arguments.memory else getattr(store, "path", "")
-    if arguments.host not in ("127.0.0.1", "localhost", "::1"):
-        print(
-            f"warning: serving on {arguments.host}, reachable from other machines", file=sys.stderr
-        )
-    print(
-        f"customer_core: Stripe customers API on http://{arguments.host}:{arguments.port}/v1/customers (data: {where})",
-        file=sys.stderr,
+        msg = 'serve needs the "server" extra: pip install "customer-core[server]"'
+        raise _CommandError(msg) from None
+    store = (
+        MemoryStore()
+        if arguments.memory
+        else _open_store(arguments.db, "serve", arguments.synchronous)
     )
     clock = system_clock if arguments.frozen_time is None else FakeClock(arguments.frozen_time)
     with store:
         service = CustomerService(store, clock=clock, seed=arguments.seed)
+        listening = _listen(arguments.host, arguments.port)
+        where = "memory" if arguments.memory else getattr(store, "path", "")
+        if arguments.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"warning: serving on {arguments.host}, reachable from other machines",
+                file=sys.stderr,
+            )
+        print(
+            f"customer_core: Stripe customers API on http://{arguments.host}:{arguments.port}/v1/customers (data: {where})",
+            file=sys.stderr,
+        )
         build_server(
             service,
             keys,
@@ -187,14 +325,14 @@ def _serve(arguments: argparse.Namespace) -> int:
             port=arguments.port,
             log_level=arguments.log_level,
             reset_to=service.snapshot() if arguments.enable_reset else None,
-        ).run()
+        ).run(sockets=[listening])
     return 0
 
 
 def _transfer(arguments: argparse.Namespace) -> int:
     """Run export or import; a summary goes to stderr, never into the exported data."""
     try:
-        with _open_store(arguments.db) as store:
+        with _open_store(arguments.db, arguments.command) as store:
             if arguments.command == "export":
                 target = sys.stdout.buffer if arguments.output == "-" else arguments.output
                 exported = export_customers(store, target, order=arguments.order, progress=True)
@@ -213,6 +351,8 @@ def _transfer(arguments: argparse.Namespace) -> int:
         if arguments.command == "import":
             print("interrupted: nothing was imported", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise  # main ends quietly
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -231,27 +371,51 @@ def _transfer(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    arguments = _parser().parse_args(argv)
-    if arguments.command == "serve":
-        return _serve(arguments)
-    if arguments.command in ("export", "import"):
-        return _transfer(arguments)
+def _customer_command(arguments: argparse.Namespace) -> int:
     try:
         params = _params(arguments.param)
-        with _open_store(arguments.db) as store:
+        if arguments.command == "search":
+            if "query" in params:
+                msg = "give the query once, as the argument: customer-core search 'name:\"jenny\"'"
+                raise _CommandError(msg)
+            params["query"] = arguments.query
+        with _open_store(arguments.db, arguments.command) as store:
             result = CustomerService(store).execute(
                 arguments.command,
                 params,
                 id=getattr(arguments, "id", None),
                 idempotency_key=getattr(arguments, "idempotency_key", None),
             )
-            print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     except CustomerCoreError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 1
+    print(result.to_json(indent=2).decode())
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    arguments = _parser().parse_args(argv)
+    try:
+        if arguments.command == "serve":
+            status = _serve(arguments)
+        elif arguments.command in ("export", "import"):
+            status = _transfer(arguments)
+        else:
+            status = _customer_command(arguments)
+        sys.stdout.flush()
+    except _CommandError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.status
+    except CustomerCoreError as error:  # serve's data file
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader stopped reading (``| head``): end quietly, with the status of a process
+        # killed by SIGPIPE, and keep Python from complaining when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    return status
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from customer_core import CustomerService, SQLiteStore
 from customer_core.cli import default_data_path, main
 
 
@@ -44,7 +45,7 @@ def test_every_operation_on_a_data_file(tmp_path: Path, capsys: pytest.CaptureFi
     assert updated["metadata"] == {} and updated["name"] == "Jenny"  # type: ignore[index]
     status, page, _ = run(capsys, "list", "--db", data, "-d", "limit=1")
     assert [c["id"] for c in page["data"]] == [customer_id]  # type: ignore[index]
-    status, found, _ = run(capsys, "search", "--db", data, "-d", 'query=name:"jenny"')
+    status, found, _ = run(capsys, "search", 'name:"jenny"', "--db", data)
     assert found["object"] == "search_result" and found["data"][0]["id"] == customer_id  # type: ignore[index]
     assert run(capsys, "delete", customer_id, "--db", data)[1] == {
         "id": customer_id,
@@ -109,6 +110,7 @@ def test_the_console_script_is_declared_and_the_module_runs(tmp_path: Path) -> N
 
     scripts = {entry.name: entry.value for entry in entry_points(group="console_scripts")}
     assert scripts["customer-core"] == "customer_core.cli:main"
+    CustomerService(SQLiteStore(tmp_path / "c.db")).create(name="Jenny")
     result = subprocess.run(
         [sys.executable, "-m", "customer_core.cli", "list", "--db", str(tmp_path / "c.db")],
         capture_output=True,

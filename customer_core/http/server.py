@@ -47,8 +47,13 @@ def build_server(
 
 
 def bound_socket(host: str = DEFAULT_HOST, port: int = 0) -> socket.socket:
-    """A listening socket on ``host``; port 0 picks a free one (read it back with getsockname)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    """A socket bound to ``host`` (IPv4 or IPv6); port 0 picks a free one (read it back
+    with getsockname). Binding fails here, with an OSError, when the port is in use."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
     return sock
