@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +105,25 @@ def customer_service(
 
 
 @pytest.fixture
-def stripe_client(customer_service: CustomerService) -> stripe.StripeClient:
+def _seeded_idempotency_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK makes an Idempotency-Key for every POST from ``os.urandom``, and the store
+    keeps it (the answer echoes it): draw them from ``SEED`` instead, for the test."""
+    from stripe import _api_requestor
+
+    if not hasattr(_api_requestor, "_generate_idempotency_key"):
+        return  # another SDK version: its keys stay random
+    keys = random.Random(f"idempotency keys {SEED}")
+    monkeypatch.setattr(
+        _api_requestor,
+        "_generate_idempotency_key",
+        lambda: str(uuid.UUID(int=keys.getrandbits(128), version=4)),
+    )
+
+
+@pytest.fixture
+def stripe_client(
+    customer_service: CustomerService, _seeded_idempotency_keys: None
+) -> stripe.StripeClient:
     """The official SDK's ``StripeClient``, talking to ``customer_service`` in-process."""
     import stripe
 
@@ -113,7 +133,9 @@ def stripe_client(customer_service: CustomerService) -> stripe.StripeClient:
 
 
 @pytest.fixture
-def stripe_mock(customer_service: CustomerService) -> Iterator[StripeMock]:
+def stripe_mock(
+    customer_service: CustomerService, _seeded_idempotency_keys: None
+) -> Iterator[StripeMock]:
     """``mock_stripe(customer_service)`` around the test: every request of the stripe
     package (``stripe.Customer.create``, any ``StripeClient``) goes to the service."""
     from .mock import mock_stripe
