@@ -2,13 +2,16 @@
 
 ``python -m benchmarks.dispatch_server PORT STORE DISPATCH STACK`` where STORE is
 ``memory`` or a SQLite file path, DISPATCH one of ``DISPATCHES`` and STACK one of
-``STACKS``. ``pools`` is what ``customer-core serve`` runs; the others are the
-alternatives docs/decisions.md weighs, built here so that one run can compare them.
+``STACKS``. ``pools`` on uvicorn with uvloop and httptools is what ``customer-core serve``
+runs; the others are the alternatives docs/decisions.md weighs, built here so that one
+run can compare them. ``granian`` (a Rust HTTP server, one worker, uvloop) needs
+``pip install granian``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -53,15 +56,49 @@ DISPATCHES = {
 STACKS = {
     "uvloop+httptools": {"loop": "uvloop", "http": "httptools"},
     "asyncio+h11": {"loop": "asyncio", "http": "h11"},
+    "granian": {},
 }
+
+
+def build(where: str, dispatch: str) -> CustomerCoreApp:
+    store: Store = MemoryStore() if where == "memory" else SQLiteStore(where)
+    app: CustomerCoreApp = DISPATCHES[dispatch](StripeAPI(CustomerService(store), [API_KEY]))
+    return app
+
+
+def from_environment() -> CustomerCoreApp:
+    """granian's factory: the store and dispatch ``main`` left in the environment."""
+    return build(os.environ["BENCHMARK_STORE"], os.environ["BENCHMARK_DISPATCH"])
 
 
 def main() -> None:
     port, where, dispatch, stack = sys.argv[1:5]
-    store: Store = MemoryStore() if where == "memory" else SQLiteStore(where)
-    app = DISPATCHES[dispatch](StripeAPI(CustomerService(store), [API_KEY]))
+    if stack == "granian":
+        os.environ.update(BENCHMARK_STORE=where, BENCHMARK_DISPATCH=dispatch)
+        # The same process (the caller stops it by its id), now granian's.
+        os.execv(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--loop",
+                "uvloop",
+                "--no-ws",
+                "--log-level",
+                "warning",
+                "benchmarks.dispatch_server:from_environment",
+            ],
+        )
     uvicorn.run(
-        app,
+        build(where, dispatch),
         host="127.0.0.1",
         port=int(port),
         log_level="warning",

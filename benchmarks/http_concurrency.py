@@ -9,15 +9,19 @@ customer_core server in its own process, for each store (memory; SQLite file,
 - mixed: 12 clients retrieving while 4 create and update, with the retrieves' median and
   p99 latency;
 - held lock (SQLite): the slowest retrieve of 4 clients while another connection holds
-  the database's write lock for a second and a create waits for it.
+  the database's write lock for a second and 32 clients' writes wait for it (more
+  writes than the server has worker threads).
 
-A last table compares uvicorn's stacks (uvloop + httptools against asyncio + h11).
+A last table compares the HTTP stacks under the same app: uvicorn with uvloop and
+httptools (what ``customer-core serve`` runs), uvicorn with asyncio and h11, and granian
+where it is installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import sqlite3
 import statistics
@@ -158,6 +162,9 @@ def requests_for(ids: list[str]) -> tuple[Request, Request]:
     return retrieve, write
 
 
+HELD_LOCK_WRITERS = 32
+"""Writers waiting for the held lock: more than all the worker threads of the server."""
+
 CELLS = ["retrieve 1", "retrieve 4", "retrieve 16", "write 1", "write 4", "write 16", "mixed"]
 
 
@@ -179,7 +186,7 @@ def cell(
         return [*figures, float("nan")]
     holder = hold_write_lock(database, 1.0)
     time.sleep(0.05)
-    held, _ = run(port, [(4, retrieve), (1, write)], 1.2)
+    held, _ = run(port, [(4, retrieve), (HELD_LOCK_WRITERS, write)], 1.2)
     holder.join()
     return [*figures, 1000 * max(held)]
 
@@ -192,6 +199,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--dispatch", nargs="+", default=list(DISPATCHES), choices=DISPATCHES)
+    parser.add_argument(
+        "--stacks", nargs="+", choices=STACKS, help="for the pools dispatch (default: all)"
+    )
     args = parser.parse_args(argv)
     if sys.platform != "win32":
         try:
@@ -207,10 +217,16 @@ def main(argv: list[str] | None = None) -> None:
         f"median of {args.rounds} rounds of {args.seconds:g} s per cell, the servers of a "
         "store measured in turn within each round; the clients run in one process"
     )
+    stacks = args.stacks or [
+        # granian is measured where it is installed (it is in no extra).
+        s
+        for s in STACKS
+        if s != "granian" or importlib.util.find_spec("granian")
+    ]
     configurations = [
         (dispatch, stack)
         for dispatch in args.dispatch
-        for stack in (STACKS if dispatch == "pools" else ["uvloop+httptools"])
+        for stack in (stacks if dispatch == "pools" else ["uvloop+httptools"])
     ]
     results: dict[tuple[str, str, str], dict[str, list[float]]] = {}
     requests_of: dict[tuple[str, str, str], tuple[Request, Request]] = {}
@@ -266,7 +282,7 @@ def print_tables(results: dict[tuple[str, str, str], dict[str, list[float]]]) ->
     print("\n## Mixed: 12 clients retrieve while 4 write\n")
     print(
         "| store | dispatch | retrieves/s | retrieve p50 ms | retrieve p99 ms | writes/s "
-        "| slowest retrieve ms, write lock held 1 s |"
+        "| slowest retrieve ms, write lock held 1 s, 32 writers waiting |"
     )
     print("|---|---|---|---|---|---|---|")
     for (store, dispatch, stack), row in results.items():
@@ -277,7 +293,7 @@ def print_tables(results: dict[tuple[str, str, str], dict[str, list[float]]]) ->
                 f"| {store} | {dispatch} | {reads:,.0f} | {p50:.1f} | {p99:.1f} | {writes:,.0f} "
                 f"| {held_cell} |"
             )
-    print("\n## uvicorn stacks (dispatch: pools)\n")
+    print("\n## HTTP stacks (dispatch: pools)\n")
     print("| store | stack | " + " | ".join(CELLS[:-1]) + " | mixed retrieve p99 ms |")
     print("|---|---|" + "---|" * len(CELLS))
     for (store, dispatch, stack), row in results.items():
