@@ -33,22 +33,15 @@ def test_http_concurrency_benchmark_prints_every_store_and_dispatch() -> None:
         timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
-    header, rows = _table_rows(completed.stdout, "| store | dispatch | retrieve 1")
-    assert [row[:2] for row in rows] == [
-        ["memory", "pools"],
-        ["memory", "inline"],
-        ["sqlite", "pools"],
-        ["sqlite", "inline"],
+    servers = [
+        [store, dispatch] for store in ("memory", "sqlite") for dispatch in ("pools", "inline")
     ]
+    header, rows = _table_rows(completed.stdout, "| store | dispatch | retrieve 1")
+    assert [row[:2] for row in rows] == servers
     assert all(len(row) == len(header) for row in rows)
     assert all(_number(cell) > 0 for row in rows for cell in row[2:])
     header, rows = _table_rows(completed.stdout, "| store | dispatch | retrieves/s")
-    assert [row[:2] for row in rows] == [
-        ["memory", "pools"],
-        ["memory", "inline"],
-        ["sqlite", "pools"],
-        ["sqlite", "inline"],
-    ]
+    assert [row[:2] for row in rows] == servers
     by_store = {(row[0], row[1]): dict(zip(header, row, strict=True)) for row in rows}
     held = "slowest retrieve ms, write lock held 1 s, 32 writers waiting"
     assert by_store["memory", "pools"][held] == "-"
