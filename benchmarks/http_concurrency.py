@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import json
 import os
 import sqlite3
 import statistics
@@ -118,7 +119,7 @@ def fill(port: int, count: int) -> list[str]:
                 if line[:15].lower() == b"content-length:"
             )
             body = await reader.readexactly(length)
-            ids.append(body.split(b'"id":"', 1)[1].split(b'"', 1)[0].decode())
+            ids.append(json.loads(body)["id"])
         writer.close()
         return ids
 
