@@ -26,6 +26,7 @@ __all__ = [
     "StoreClosedError",
     "StoreError",
     "error_from_dict",
+    "no_such",
     "no_such_customer",
 ]
 
@@ -137,13 +138,20 @@ class StoreClosedError(StoreError):
     """The store was closed; open a new one."""
 
 
-def no_such_customer(
-    customer_id: object, *, param: str = "id", http_status: int = 404
+def no_such(
+    resource: str, object_id: object, *, param: str = "id", http_status: int = 404
 ) -> InvalidRequestError:
-    """Build Stripe's ``No such customer: 'cus_x'`` error (404 for a path id, 400 for a param)."""
+    """Build Stripe's ``No such <resource>: 'id'`` error (404 for a path id, 400 for a param)."""
     return InvalidRequestError(
-        f"No such customer: '{customer_id}'",
+        f"No such {resource}: '{object_id}'",
         code="resource_missing",
         param=param,
         http_status=http_status,
     )
+
+
+def no_such_customer(
+    customer_id: object, *, param: str = "id", http_status: int = 404
+) -> InvalidRequestError:
+    """Build Stripe's ``No such customer: 'cus_x'`` error (404 for a path id, 400 for a param)."""
+    return no_such("customer", customer_id, param=param, http_status=http_status)

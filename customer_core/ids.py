@@ -70,7 +70,7 @@ class IdGenerator:
     8
     """
 
-    def __init__(self, clock: Clock = system_clock, seed: int | None = None) -> None:
+    def __init__(self, clock: Clock = system_clock, seed: int | str | None = None) -> None:
         self._clock = clock
         # Stripe ids are not secrets, so a seeded Mersenne Twister is enough and is
         # what makes two services with the same seed produce identical customers.
@@ -111,6 +111,10 @@ class IdGenerator:
     def tax_id(self) -> str:
         """Return a new ``txi_`` id (a TaxId's), from the same increasing sequence."""
         return "txi_" + self._ulid()
+
+    def event_id(self) -> str:
+        """Return a new ``evt_`` id (an Event's), from the same increasing sequence."""
+        return "evt_" + self._ulid()
 
     def _ulid(self) -> str:
         millis = int(self._clock() * 1000)

@@ -15,6 +15,7 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
+    "API_VERSION",
     "Address",
     "CUSTOMER_FIELDS",
     "Customer",
@@ -27,6 +28,9 @@ __all__ = [
     "Shipping",
     "canonical",
 ]
+
+API_VERSION = "2026-09-30.endive"
+"""The API version whose shapes the bodies have, whatever version a client asks for."""
 
 Record = dict[str, Any]
 """A customer as stored: exactly its Stripe JSON form (without includable fields)."""

@@ -424,19 +424,27 @@ class CreatedRange(_Shape, total=False):
     lte: Integer | None
 
 
+Created = Annotated[
+    Annotated[CreatedRange, Tag(_HASH_TAG)]
+    | Annotated[int, PlainValidator(_integer), Tag(_SCALAR_TAG)],
+    Discriminator(_hash_or_token),
+]
+"""A list's ``created`` filter: an exact time or a range (absent: no filter)."""
+Cursor = Annotated[str | None, PlainValidator(text(clearable=False))]
+"""A list's ``starting_after`` / ``ending_before``: an object id."""
+Limit = Annotated[int, PlainValidator(integer_between(1, 100))]
+"""A page size: 1 to 100."""
+
+
 class CustomerListParams(_Params):
     """Parameters of ``GET /v1/customers``."""
 
-    created: Annotated[
-        Annotated[CreatedRange, Tag(_HASH_TAG)]
-        | Annotated[int, PlainValidator(_integer), Tag(_SCALAR_TAG)],
-        Discriminator(_hash_or_token),
-    ] = None  # type: ignore[assignment]  # absent means no filter; an explicit None is refused
+    created: Created = None  # type: ignore[assignment]  # absent means no filter; an explicit None is refused
     email: Annotated[str | None, PlainValidator(text(512, clearable=False))] = None
-    ending_before: Annotated[str | None, PlainValidator(text(clearable=False))] = None
+    ending_before: Cursor = None
     expand: Expand = ()
-    limit: Annotated[int, PlainValidator(integer_between(1, 100))] = 10
-    starting_after: Annotated[str | None, PlainValidator(text(clearable=False))] = None
+    limit: Limit = 10
+    starting_after: Cursor = None
     test_clock: Annotated[str | None, PlainValidator(text(clearable=False))] = None
 
 
@@ -444,7 +452,7 @@ class CustomerSearchParams(_Params):
     """Parameters of ``GET /v1/customers/search``."""
 
     expand: Expand = ()
-    limit: Annotated[int, PlainValidator(integer_between(1, 100))] = 10
+    limit: Limit = 10
     page: Annotated[str | None, PlainValidator(text(clearable=False))] = None
     query: Annotated[str, PlainValidator(text(clearable=False))]
 

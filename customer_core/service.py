@@ -8,10 +8,10 @@ it is given; it never looks behind that port.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from . import idempotency
 from . import metadata as metadata_rules
@@ -23,6 +23,8 @@ from .errors import (
     RecordNotFoundError,
     no_such_customer,
 )
+from .events import DEFAULT_RETENTION, EventBus, EventLog, RequestInfo, Subscriber
+from .events.diff import previous_attributes
 from .expand import NOTHING, expansions, with_included
 from .ids import Clock, IdGenerator, system_clock
 from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage, canonical
@@ -125,6 +127,9 @@ _EMPTY_INVOICE_SETTINGS = {
 }
 
 
+_NO_REQUEST: RequestInfo = {"id": None, "idempotency_key": None}
+
+
 def _missing(message: str, param: str) -> InvalidRequestError:
     return InvalidRequestError(message, code="resource_missing", param=param)
 
@@ -139,7 +144,7 @@ def _customer_id(value: object) -> str:
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """A service's whole state at one moment, from ``CustomerService.snapshot()``: the
-    store's content and where its id generator stood."""
+    store's content and where its id generators (customers', events') stood."""
 
     store: Checkpoint
     ids: object
@@ -168,6 +173,8 @@ class CustomerService:
         clock: Clock = system_clock,
         seed: int | None = None,
         idempotency_ttl: float = 24 * 60 * 60,
+        events: bool = True,
+        event_retention: float = DEFAULT_RETENTION,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -178,6 +185,11 @@ class CustomerService:
         self._writes_since_purge = 0
         self.tax_ids = TaxIdService(self)
         """The customers' tax IDs: ``svc.tax_ids.create(customer_id, type=..., value=...)``."""
+        self._bus = EventBus(store)
+        self.events = EventLog(
+            store, self._bus, clock=clock, seed=seed, retention=event_retention, enabled=events
+        )
+        """The events of this service's changes: ``events.list(...)``, ``events.retrieve(id)``."""
 
     @property
     def ids(self) -> IdGenerator:
@@ -201,7 +213,7 @@ class CustomerService:
         >>> len(svc.list().data)
         3
         """
-        with self._store.transaction():
+        with self._bus.writing():
             yield self
 
     def snapshot(self) -> Snapshot:
@@ -216,7 +228,8 @@ class CustomerService:
         ([], True)
         """
         with self._store.transaction():
-            return Snapshot(self._store.checkpoint(), self._ids.get_state())
+            ids = (self._ids.get_state(), self.events.id_state())
+            return Snapshot(self._store.checkpoint(), ids)
 
     def restore(self, snapshot: Snapshot) -> None:
         """Put the service back as it was at ``snapshot()``: every customer, tombstone,
@@ -224,7 +237,33 @@ class CustomerService:
         restore make the same ids. The clock is the caller's and is left alone."""
         with self._store.transaction():
             self._store.restore(snapshot.store)
-            self._ids.set_state(snapshot.ids)
+            customer_ids, event_ids = cast(tuple[object, object], snapshot.ids)
+            self._ids.set_state(customer_ids)
+            self.events.set_id_state(event_ids)
+
+    def subscribe(
+        self, callback: Subscriber, types: Iterable[str] | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback(event)`` after each commit that records an event of ``types``
+        (names or ``*`` patterns such as ``customer.*``; None: every type), in commit order,
+        once per event; an exception it raises is logged and fails nothing. Returns the
+        function that unsubscribes.
+
+        >>> from customer_core import MemoryStore
+        >>> svc = CustomerService(MemoryStore())
+        >>> seen = []
+        >>> unsubscribe = svc.subscribe(lambda event: seen.append(event.type), types=["customer.*"])
+        >>> _ = svc.create(email="jenny@example.com")
+        >>> unsubscribe()
+        >>> seen
+        ['customer.created']
+        """
+        if not self.events.enabled:
+            msg = (
+                "Events are turned off for this service (events=False): nothing would be published."
+            )
+            raise InvalidRequestError(msg)
+        return self._bus.subscribe(callback, types)
 
     # --- rendering -----------------------------------------------------------------
 
@@ -274,7 +313,7 @@ class CustomerService:
         says so (the flag, or ``replayed`` on the error raised again).
         """
         if key is None:
-            return prepare()(), False
+            return self._atomically(prepare()), False
         key = idempotency.check_key(key)
         with self._in_flight_lock:
             if key in self._in_flight:
@@ -282,7 +321,7 @@ class CustomerService:
             self._in_flight.add(key)
         try:
             fingerprint = idempotency.fingerprint(params)
-            with self._store.transaction():
+            with self._bus.writing():
                 now = int(self._clock())
                 entry = self._store.idempotency_get(key)
                 if entry is not None and entry["created"] > now - self._idempotency_ttl:
@@ -318,6 +357,14 @@ class CustomerService:
             with self._in_flight_lock:
                 self._in_flight.discard(key)
 
+    def _atomically(self, operation: Callable[[], _Saved]) -> _Saved:
+        """Run a write with the events it records in one transaction (a lone store write
+        is atomic already when there are no events)."""
+        if not self.events.enabled:
+            return operation()
+        with self._bus.writing():
+            return operation()
+
     # --- operations ----------------------------------------------------------------
 
     def execute(
@@ -327,6 +374,7 @@ class CustomerService:
         *,
         id: str | None = None,
         idempotency_key: str | None = None,
+        request_id: str | None = None,
     ) -> Result:
         """Run one operation with its params as a mapping and return its result.
 
@@ -334,8 +382,12 @@ class CustomerService:
         ``delete`` it has no effect, as on Stripe's GET and DELETE. Because params are a
         mapping, a param named ``idempotency_key`` or ``id`` is an unknown param, as on
         the wire. ``svc.create(**params)`` is ``svc.execute("create", params)``.
+        ``request_id`` (the HTTP Request-Id) and the idempotency key go into the
+        ``request`` of the events the operation records.
         """
-        return self.perform(operation, params, id=id, idempotency_key=idempotency_key).result
+        return self.perform(
+            operation, params, id=id, idempotency_key=idempotency_key, request_id=request_id
+        ).result
 
     def perform(
         self,
@@ -344,6 +396,7 @@ class CustomerService:
         *,
         id: str | None = None,
         idempotency_key: str | None = None,
+        request_id: str | None = None,
     ) -> Outcome:
         """``execute``, also telling whether the result replays an earlier request with
         the same idempotency key: the entry point for wrappers, which send Stripe's
@@ -351,7 +404,7 @@ class CustomerService:
         """
         params = dict(params or {})
         if operation == "create":
-            return Outcome(*self._create_once(params, idempotency_key))
+            return Outcome(*self._create_once(params, idempotency_key, request_id))
         if operation == "list":
             return Outcome(self._list(params))
         if operation == "search":
@@ -360,9 +413,10 @@ class CustomerService:
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, params))
         if operation == "update":
-            return Outcome(*self._update_once(customer_id, params, idempotency_key))
+            return Outcome(*self._update_once(customer_id, params, idempotency_key, request_id))
         if operation == "delete":
-            return Outcome(self._delete(customer_id, params))
+            request = {"id": request_id, "idempotency_key": idempotency_key}
+            return Outcome(self._delete(customer_id, params, request))
         msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
         raise InvalidRequestError(msg)
 
@@ -375,23 +429,28 @@ class CustomerService:
         return self._create_once(params, idempotency_key)[0]
 
     def _create_once(
-        self, params: dict[str, Any], idempotency_key: object
+        self, params: dict[str, Any], idempotency_key: object, request_id: str | None = None
     ) -> tuple[Customer, bool]:
+        request = {"id": request_id, "idempotency_key": idempotency_key}
         return self._run_once(
             "/v1/customers",
             idempotency_key,
             params,
-            lambda: self._prepare_create(params),
+            lambda: self._prepare_create(params, request),
             Customer,
         )
 
-    def _prepare_create(self, params: dict[str, Any]) -> Callable[[], Customer]:
+    def _prepare_create(
+        self, params: dict[str, Any], request: RequestInfo
+    ) -> Callable[[], Customer]:
         p = parse(CustomerCreateParams, params)
         self.tax_ids.check_data(p.tax_id_data)
         included = expansions(p.expand)
-        return lambda: self._create(p, included)
+        return lambda: self._create(p, included, request)
 
-    def _create(self, p: CustomerCreateParams, included: frozenset[str]) -> Customer:
+    def _create(
+        self, p: CustomerCreateParams, included: frozenset[str], request: RequestInfo
+    ) -> Customer:
         if p.payment_method is not None:
             raise _missing(f"No such PaymentMethod: '{p.payment_method}'", "payment_method")
         if p.source is not None:
@@ -438,6 +497,8 @@ class CustomerService:
         with self._store.transaction() if p.tax_id_data else nullcontext():
             self._insert(record, generate_prefix=p.invoice_prefix is None)
             self.tax_ids.insert_data(record, p.tax_id_data)
+        if self.events.enabled:
+            self.events.record("customer.created", record, request)
         return self._render(record, included)
 
     def _insert(self, record: Record, *, generate_prefix: bool) -> None:
@@ -481,29 +542,43 @@ class CustomerService:
         return self._update_once(_customer_id(id), params, idempotency_key)[0]
 
     def _update_once(
-        self, customer_id: str, params: dict[str, Any], idempotency_key: object
+        self,
+        customer_id: str,
+        params: dict[str, Any],
+        idempotency_key: object,
+        request_id: str | None = None,
     ) -> tuple[Customer, bool]:
+        request = {"id": request_id, "idempotency_key": idempotency_key}
         return self._run_once(
             f"/v1/customers/{customer_id}",
             idempotency_key,
             params,
-            lambda: self._prepare_update(customer_id, params),
+            lambda: self._prepare_update(customer_id, params, request),
             Customer,
         )
 
-    def _prepare_update(self, customer_id: str, params: dict[str, Any]) -> Callable[[], Customer]:
+    def _prepare_update(
+        self, customer_id: str, params: dict[str, Any], request: RequestInfo
+    ) -> Callable[[], Customer]:
         p = parse(CustomerUpdateParams, params)
         included = expansions(p.expand)
-        return lambda: self._update(customer_id, p, included)
+        return lambda: self._update(customer_id, p, included, request)
 
     def _update(
-        self, customer_id: str, p: CustomerUpdateParams, included: frozenset[str]
+        self,
+        customer_id: str,
+        p: CustomerUpdateParams,
+        included: frozenset[str],
+        request: RequestInfo,
     ) -> Customer:
         given = p.model_fields_set
-        with self._store.transaction():
+        with self._bus.writing():
             record = self._store.get(customer_id)
             if record is None:
                 raise no_such_customer(customer_id)
+            # Nested values are replaced on update, never changed in place: a shallow copy
+            # keeps the old customer.
+            before = dict(record)
             self._check_sources(customer_id, p)
             for name in _COPIED_ON_UPDATE:
                 if name in given:
@@ -537,6 +612,10 @@ class CustomerService:
                 self._store.replace(record)
             except DuplicateKeyError as error:
                 raise _prefix_taken(error.value) from None
+            if self.events.enabled:
+                changed = previous_attributes(before, record)
+                if changed:  # an update that changes nothing records no event
+                    self.events.record("customer.updated", record, request, changed)
         return self._render(record, included)
 
     def _check_sources(self, customer_id: str, p: CustomerUpdateParams) -> None:
@@ -561,14 +640,25 @@ class CustomerService:
 
     def delete(self, id: str, /, **params: Any) -> DeletedCustomer:
         """Delete a customer for good; it stays retrievable as a tombstone stub."""
-        return self._delete(_customer_id(id), params)
+        return self._delete(_customer_id(id), params, _NO_REQUEST)
 
-    def _delete(self, customer_id: str, params: dict[str, Any]) -> DeletedCustomer:
+    def _delete(
+        self, customer_id: str, params: dict[str, Any], request: RequestInfo
+    ) -> DeletedCustomer:
         parse(NoParams, params)
-        try:
+        if not self.events.enabled:
+            try:
+                self._store.delete(customer_id)
+            except RecordNotFoundError:
+                raise no_such_customer(customer_id) from None
+            return DeletedCustomer(id=customer_id)
+        with self._bus.writing():
+            record = self._store.get(customer_id)
+            if record is None:
+                raise no_such_customer(customer_id)
             self._store.delete(customer_id)
-        except RecordNotFoundError:
-            raise no_such_customer(customer_id) from None
+            # The customer as it was, not the {id, object, deleted} stub (as Stripe does).
+            self.events.record("customer.deleted", record, request)
         return DeletedCustomer(id=customer_id)
 
     def search(

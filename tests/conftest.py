@@ -12,6 +12,7 @@ pytest.register_assert_rewrite(
     "customer_core.testing.contract_search_words",
     "customer_core.testing.contract_snapshots",
     "customer_core.testing.contract_tax_ids",
+    "customer_core.testing.contract_events",
 )
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store  # noqa: E402 (after the rewrite hook)

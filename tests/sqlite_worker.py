@@ -1,6 +1,7 @@
 """Child processes for the SQLite crash and many-writer tests: ``python -m tests.sqlite_worker``.
 
-``crash PATH``: create and update customers forever, printing each acknowledged write.
+``crash PATH``: create and update customers forever (each write with its event), printing
+each acknowledged write.
 ``writer PATH NAME COUNT TARGETS...``: COUNT creates and COUNT metadata updates spread over
 the target customers; prints ``ok`` at the end.
 """

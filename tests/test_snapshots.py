@@ -96,11 +96,13 @@ def test_sqlite_checkpoints_copy_every_table_with_its_rowids(tmp_path: Path) -> 
     SQLiteStore(path).close()
     with sqlite3.connect(path) as connection:  # a table a later schema version may add
         connection.execute(
-            "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL)"
+            "CREATE TABLE later_events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL)"
         )
         connection.execute("CREATE TABLE notes (body TEXT)")  # rowids, no key column
-        connection.executemany("INSERT INTO events (type) VALUES (?)", [("a",), ("b",), ("c",)])
-        connection.execute("DELETE FROM events WHERE id = 2")
+        connection.executemany(
+            "INSERT INTO later_events (type) VALUES (?)", [("a",), ("b",), ("c",)]
+        )
+        connection.execute("DELETE FROM later_events WHERE id = 2")
         connection.executemany(
             "INSERT INTO notes (rowid, body) VALUES (?, ?)", [(5, "x"), (9, "y")]
         )
@@ -108,7 +110,7 @@ def test_sqlite_checkpoints_copy_every_table_with_its_rowids(tmp_path: Path) -> 
 
     def dump() -> list[str]:
         with sqlite3.connect(path) as reader:
-            tables = ("events", "notes", "sqlite_sequence")
+            tables = ("later_events", "notes", "sqlite_sequence")
             return [
                 repr(reader.execute(f"SELECT rowid, * FROM {table}").fetchall())  # noqa: S608
                 for table in tables
@@ -120,13 +122,13 @@ def test_sqlite_checkpoints_copy_every_table_with_its_rowids(tmp_path: Path) -> 
         checkpoint = store.checkpoint()
         with sqlite3.connect(path) as writer:
             writer.execute("DELETE FROM notes")
-            writer.execute("INSERT INTO events (type) VALUES ('d')")
+            writer.execute("INSERT INTO later_events (type) VALUES ('d')")
         writer.close()
         CustomerService(store, seed=2).create(email="other@example.com")
         store.restore(checkpoint)
         assert dump() == before
         assert store.snapshot() == customers
         with sqlite3.connect(path) as writer:  # the AUTOINCREMENT counter came back too
-            writer.execute("INSERT INTO events (type) VALUES ('e')")
-            assert writer.execute("SELECT MAX(id) FROM events").fetchone() == (4,)
+            writer.execute("INSERT INTO later_events (type) VALUES ('e')")
+            assert writer.execute("SELECT MAX(id) FROM later_events").fetchone() == (4,)
         writer.close()

@@ -275,8 +275,24 @@ def test_a_killed_writer_loses_no_acknowledged_write(tmp_path: Path) -> None:
                 # Later unacknowledged writes may have landed too, never fewer.
                 customer = service.retrieve(customer_id)
                 assert int(customer.metadata["n"]) >= n  # type: ignore[union-attr]
+            assert_every_write_has_its_event(store)
     assert trials >= 20
     assert len(acknowledged_creates) > 20
+
+
+def assert_every_write_has_its_event(store: SQLiteStore) -> None:
+    """Each customer's events start with customer.created and the newest one shows the
+    customer exactly as stored: a write without its event, or an event without its write,
+    breaks that."""
+    content = store.snapshot()
+    history: dict[str, list[dict[str, object]]] = {}
+    for event in content["events"]:  # oldest first
+        history.setdefault(event["data"]["object"]["id"], []).append(event)
+    assert set(history) == {customer["id"] for customer in content["customers"]}
+    for customer in content["customers"]:
+        events = history[customer["id"]]
+        assert events[0]["type"] == "customer.created"
+        assert events[-1]["data"]["object"] == customer  # type: ignore[index]
 
 
 def test_processes_writing_at_once_lose_no_update(tmp_path: Path) -> None:

@@ -24,14 +24,13 @@ from urllib.parse import unquote
 import pydantic_core
 
 from ..errors import CustomerCoreError, InvalidRequestError
+from ..models import API_VERSION
 from ..service import CustomerService, Operation, Outcome
 from ..tax_ids import TaxIdOperation
 from .forms import decode
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "Response", "StripeAPI", "mask_key"]
 
-API_VERSION = "2026-09-30.endive"
-"""The API version whose shapes the bodies have, whatever version a client asks for."""
 MAX_BODY_BYTES = 1024 * 1024
 INDENT = 2
 """Bodies are pretty-printed like Stripe's (two spaces, ``": "`` after keys): curl users and

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from threading import RLock
@@ -358,6 +358,37 @@ class Store(abc.ABC):
         """Return the customer's tax ID records whose ``(created, id)`` is in ``key_range``,
         in that order, at most ``limit``. Costs O(log n + returned records)."""
 
+    # --- events (customer_core.events) --------------------------------------------------
+
+    @abc.abstractmethod
+    def event_insert(self, event: Record) -> None:
+        """Add an event (its Stripe JSON form; ``id``, ``created`` and ``type`` are read).
+
+        Raises DuplicateKeyError (``key`` = ``"id"``) if the id is taken. Events are never
+        changed afterwards; ``event_purge`` removes them.
+        """
+
+    @abc.abstractmethod
+    def event_get(self, event_id: str) -> Record | None:
+        """Return the event with that id, or None."""
+
+    @abc.abstractmethod
+    def event_scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        types: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        """Return events whose ``(created, id)`` is in ``key_range``, in key order, only those
+        whose ``type`` is one of ``types`` when given, at most ``limit``.
+        O(log n + returned events) per type."""
+
+    @abc.abstractmethod
+    def event_purge(self, before: int) -> int:
+        """Remove the events created before ``before``; return how many were removed."""
+
     @abc.abstractmethod
     def count(self) -> int:
         """Return the number of live records."""
@@ -367,7 +398,7 @@ class Store(abc.ABC):
         """Return the whole content, for tests and exports: ``{"customers": [records in
         key order], "tombstones": {id: created}, "invoice_prefixes": {prefix: id},
         "idempotency_keys": {key: entry}, "tax_ids": [tax ID records in (customer, created,
-        id) order]}``. ``checkpoint()`` is the restorable copy."""
+        id) order], "events": [events in key order]}``. ``checkpoint()`` is the restorable copy."""
 
     @abc.abstractmethod
     def checkpoint(self) -> Checkpoint:

@@ -19,10 +19,11 @@ stops tracking after one pass; words are interned, so a common word is stored on
 
 from __future__ import annotations
 
+import heapq
 import marshal
 import math
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any
@@ -124,6 +125,10 @@ class MemoryStore(Store):
         self._idempotency: dict[str, bytes] = {}
         self._tax_ids: dict[str, bytes] = {}
         self._tax_id_order: SortedList = SortedList()
+
+        self._events: dict[str, bytes] = {}
+        self._event_order: SortedList = SortedList()
+        self._events_by_type: SortedList = SortedList()
         self._layouts: list[tuple[str, ...]] = []
         self._layout_numbers: dict[tuple[str, ...], int] = {}
 
@@ -550,6 +555,81 @@ class MemoryStore(Store):
             keys = self._tax_id_order.irange(lower, upper, inclusive, reverse=descending)
             return [marshal.loads(self._tax_ids[key[2]]) for key in islice(keys, limit)]
 
+    def event_insert(self, event: Record) -> None:
+        event_id: str = event["id"]
+        key, typed = (event["created"], event_id), (event["type"], event["created"], event_id)
+        with self._lock:
+            self._ensure_open()
+            if event_id in self._events:
+                msg = f"Event id {event_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=event_id)
+            self._events[event_id] = marshal.dumps(event)
+            self._event_order.add(key)
+            self._events_by_type.add(typed)
+
+            def undo() -> None:
+                del self._events[event_id]
+                self._event_order.remove(key)
+                self._events_by_type.remove(typed)
+
+            self._log(undo)
+
+    def event_get(self, event_id: str) -> Record | None:
+        with self._lock:
+            self._ensure_open()
+            payload = self._events.get(event_id)
+            return None if payload is None else marshal.loads(payload)
+
+    def event_scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        types: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+        with self._lock:
+            self._ensure_open()
+            keys: Iterator[SortKey]
+            if types is None:
+                keys = self._event_order.irange(
+                    key_range.lower, key_range.upper, inclusive, reverse=descending
+                )
+            else:
+                # One walk of the type index per type, merged back into key order.
+                walks = []
+                for name in sorted(set(types)):
+                    lower = (name, *key_range.lower) if key_range.lower else (name,)
+                    upper = (name, *key_range.upper) if key_range.upper else (name, math.inf)
+                    entries = self._events_by_type.irange(
+                        lower, upper, inclusive, reverse=descending
+                    )
+                    walks.append(entry[1:] for entry in entries)
+                keys = heapq.merge(*walks, reverse=descending)
+            return [marshal.loads(self._events[key[1]]) for key in islice(keys, limit)]
+
+    def event_purge(self, before: int) -> int:
+        with self._lock:
+            self._ensure_open()
+            old = list(self._event_order.irange(None, (before, ""), (True, False)))
+            removed = {}
+            for key in old:
+                payload = self._events.pop(key[1])
+                removed[key[1]] = payload
+                self._event_order.remove(key)
+                self._events_by_type.remove((marshal.loads(payload)["type"], *key))
+
+            def undo() -> None:
+                for event_id, payload in removed.items():
+                    event = marshal.loads(payload)
+                    self._events[event_id] = payload
+                    self._event_order.add((event["created"], event_id))
+                    self._events_by_type.add((event["type"], event["created"], event_id))
+
+            self._log(undo)
+            return len(removed)
+
     def count(self) -> int:
         with self._lock:
             self._ensure_open()
@@ -566,6 +646,7 @@ class MemoryStore(Store):
                     key: marshal.loads(entry) for key, entry in self._idempotency.items()
                 },
                 "tax_ids": [marshal.loads(self._tax_ids[key[2]]) for key in self._tax_id_order],
+                "events": [marshal.loads(self._events[key[1]]) for key in self._event_order],
             }
 
     def checkpoint(self) -> Checkpoint:
@@ -618,6 +699,11 @@ class MemoryStore(Store):
                 assert record["id"] == tax_id and record["customer"] in self._records
                 tax_id_keys.append((record["customer"], record["created"], tax_id))
             assert list(self._tax_id_order) == sorted(tax_id_keys)
+            events = [marshal.loads(payload) for payload in self._events.values()]
+            assert list(self._event_order) == sorted((e["created"], e["id"]) for e in events)
+            assert list(self._events_by_type) == sorted(
+                (e["type"], e["created"], e["id"]) for e in events
+            )
 
 
 class _MemorySnapshot(StoreSnapshot):

@@ -25,7 +25,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Literal
@@ -224,6 +224,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         _add_word_postings,
         "DROP INDEX customers_by_email_words",
         "UPDATE customers SET email_words = NULL WHERE email_words IS NOT NULL",
+    ),
+    (
+        # Events (customer_core.events), written in the transaction of the change they record.
+        """CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            created INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            body TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX events_by_created ON events (created, id)",
+        "CREATE INDEX events_by_type ON events (type, created, id)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -904,6 +915,54 @@ class SQLiteStore(Store):
             rows = connection.execute(sql, [customer_id, *arguments, limit_argument]).fetchall()
             return [_decode(row[0]) for row in rows]
 
+    def event_insert(self, event: Record) -> None:
+        with self._writing() as connection:
+            try:
+                connection.execute(
+                    "INSERT INTO events (id, created, type, body) VALUES (?, ?, ?, ?)",
+                    (event["id"], event["created"], event["type"], _encode(event)),
+                )
+            except sqlite3.IntegrityError:
+                msg = f"Event id {event['id']} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=event["id"]) from None
+
+    def event_get(self, event_id: str) -> Record | None:
+        with self._reading() as connection:
+            row = connection.execute("SELECT body FROM events WHERE id = ?", (event_id,)).fetchone()
+            return None if row is None else _decode(row[0])
+
+    def event_scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        types: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        conditions, arguments = _range_conditions(key_range)
+        direction = "DESC" if descending else "ASC"
+        order = f"ORDER BY created {direction}, id {direction} LIMIT ?"
+        count = -1 if limit is None else limit
+        if types is None:
+            where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+            sql = f"SELECT body FROM events {where} {order}"
+            arguments.append(count)
+        else:
+            # One walk of the type index per type (each stops at the limit), merged.
+            where = " AND ".join(["type = ?", *conditions])
+            walk = f"SELECT * FROM (SELECT created, id, body FROM events WHERE {where} {order})"
+            names = sorted(set(types))
+            if not names:
+                return []
+            sql = f"SELECT body FROM ({' UNION ALL '.join([walk] * len(names))}) {order}"
+            arguments = [value for name in names for value in (name, *arguments, count)] + [count]
+        with self._reading() as connection:
+            return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
+
+    def event_purge(self, before: int) -> int:
+        with self._writing() as connection:
+            return connection.execute("DELETE FROM events WHERE created < ?", (before,)).rowcount
+
     def count(self) -> int:
         with self._reading() as connection:
             return int(connection.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
@@ -928,12 +987,17 @@ class SQLiteStore(Store):
                     "SELECT body FROM tax_ids ORDER BY customer_id, created, id"
                 )
             ]
+            events = [
+                _decode(row[0])
+                for row in connection.execute("SELECT body FROM events ORDER BY created, id")
+            ]
         return {
             "customers": customers,
             "tombstones": tombstones,
             "invoice_prefixes": prefixes,
             "idempotency_keys": keys,
             "tax_ids": tax_ids,
+            "events": events,
         }
 
     def checkpoint(self) -> Checkpoint:

@@ -24,6 +24,7 @@ from ..search import engine as search_engine
 from ..search import parse
 from ..store.base import KeyRange, Record, Store
 from .contract_bulk import BulkContract
+from .contract_events import EventContract
 from .contract_search_words import SearchWordsContract
 from .contract_snapshots import SnapshotContract
 from .contract_tax_ids import TaxIdContract
@@ -57,7 +58,9 @@ def ids(records: list[Record]) -> list[str]:
     return [record["id"] for record in records]
 
 
-class StoreContract(SnapshotContract, TaxIdContract, BulkContract, SearchWordsContract):
+class StoreContract(
+    SnapshotContract, TaxIdContract, BulkContract, SearchWordsContract, EventContract
+):
     """Behaviour every Store has; see ``customer_core.store.base.Store`` for the port."""
 
     def make_store(self, tmp_path: Path) -> Store:

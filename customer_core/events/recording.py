@@ -1,0 +1,194 @@
+"""Recording events with the change they describe, and reading them back (``svc.events``).
+
+``EventLog.record`` writes an event through the store inside the write's own
+transaction, so the change and its event are committed together or not at all. Ids come
+from the service's clock and seed (``evt_`` + ULID), so seeded runs are reproducible.
+Events older than the retention (30 days by default) are purged now and then, and are
+never shown even before that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainValidator
+
+from ..errors import InvalidRequestError, no_such
+from ..ids import Clock, IdGenerator
+from ..models import API_VERSION, Record
+from ..pagination import created_range, cursor_range, trim_page
+from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, text
+from ..store.base import KeyRange, SortKey, Store
+from .models import Event, EventListPage, matching_types
+from .subscribers import EventBus
+
+__all__ = [
+    "DEFAULT_RETENTION",
+    "EventListParams",
+    "EventLog",
+    "EventRetrieveParams",
+    "RequestInfo",
+    "no_such_event",
+]
+
+DEFAULT_RETENTION = 30 * 24 * 60 * 60
+"""Seconds an event is kept: Stripe keeps events retrievable for 30 days."""
+PURGE_EVERY = 1000
+"""Recorded events between two purges of expired ones."""
+MAX_TYPES = 20
+
+RequestInfo = Mapping[str, Any]
+"""An event's ``request``: ``{"id": Request-Id or None, "idempotency_key": key or None}``."""
+
+
+class EventListParams(_Params):
+    """Parameters of ``GET /v1/events``."""
+
+    created: Created = None  # type: ignore[assignment]  # absent means no filter
+    ending_before: Cursor = None
+    expand: Expand = ()
+    limit: Limit = 10
+    starting_after: Cursor = None
+    type: Annotated[str | None, PlainValidator(text(clearable=False))] = None
+    types: Annotated[
+        tuple[Annotated[str, PlainValidator(text(clearable=False))], ...] | None,
+        BeforeValidator(_array(clearable=False)),
+    ] = None
+
+
+class EventRetrieveParams(_Params):
+    """Parameters of ``GET /v1/events/{id}``."""
+
+    expand: Expand = ()
+
+
+def no_such_event(
+    event_id: object, *, param: str = "id", http_status: int = 404
+) -> InvalidRequestError:
+    """Stripe's ``No such event: 'evt_x'`` (404 for a path id, 400 for a param)."""
+    return no_such("event", event_id, param=param, http_status=http_status)
+
+
+class EventLog:
+    """The events of one service: recorded with each change, listed like Stripe's.
+
+    ``svc.events.list(type="customer.*", limit=3)``, ``svc.events.retrieve("evt_...")``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        *,
+        clock: Clock,
+        seed: int | None,
+        retention: float = DEFAULT_RETENTION,
+        enabled: bool = True,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        # A stream of its own, so that recording events leaves customer ids as they were.
+        self._ids = IdGenerator(clock, None if seed is None else f"{seed}:events")
+        self.retention = retention
+        self.enabled = enabled
+        self._since_purge = 0
+
+    def id_state(self) -> object:
+        """Where the event id generator stands (for ``CustomerService.snapshot``)."""
+        return self._ids.get_state()
+
+    def set_id_state(self, state: object) -> None:
+        """Put the event id generator back where ``id_state`` saw it."""
+        self._ids.set_state(state)
+
+    # --- recording (inside the write's transaction) -----------------------------------
+
+    def record(
+        self,
+        type: str,
+        customer: Record,
+        request: RequestInfo,
+        previous_attributes: dict[str, Any] | None = None,
+    ) -> None:
+        """Write a ``type`` event about ``customer`` (its JSON form after the change)."""
+        data: dict[str, Any] = {"object": customer}
+        if previous_attributes is not None:
+            data["previous_attributes"] = previous_attributes
+        now = int(self._clock())
+        event = {
+            "id": self._ids.event_id(),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": now,
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": 0,
+            "request": {"id": request.get("id"), "idempotency_key": request.get("idempotency_key")},
+            "type": type,
+        }
+        self._store.event_insert(event)
+        self._bus.collect(event)
+        self._since_purge += 1
+        if self._since_purge >= PURGE_EVERY:
+            self._since_purge = 0
+            self._store.event_purge(before=self._oldest_kept(now))
+
+    def _oldest_kept(self, now: float) -> int:
+        return int(now - self.retention)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def retrieve(self, id: str, /, **params: Any) -> Event:
+        """Return an event by id (``GET /v1/events/{id}``)."""
+        parse(EventRetrieveParams, params)
+        record = self._get(id) if isinstance(id, str) else None
+        if record is None:
+            raise no_such_event(id)
+        return Event.from_record(record)
+
+    def _get(self, event_id: str) -> Record | None:
+        record = self._store.event_get(event_id)
+        if record is None or record["created"] < self._oldest_kept(self._clock()):
+            return None
+        return record
+
+    def _sort_key(self, event_id: str) -> SortKey | None:
+        record = self._get(event_id)
+        return None if record is None else (record["created"], record["id"])
+
+    def list(self, /, **params: Any) -> EventListPage:
+        """Return a page of events, newest first (``GET /v1/events``).
+
+        ``type`` is a name or a ``*`` wildcard pattern (``customer.*``); ``types`` is up to
+        20 names; not both. ``created``, ``limit`` and the cursors work as for customers.
+        """
+        p = parse(EventListParams, params)
+        if p.type is not None and p.types is not None:
+            msg = "You may pass either type or types, but not both."
+            raise InvalidRequestError(msg, param="types")
+        if p.types is not None and len(p.types) > MAX_TYPES:
+            msg = f"Invalid types: you may pass at most {MAX_TYPES} event types, but you passed {len(p.types)}."
+            raise InvalidRequestError(msg, param="types")
+        if p.types is not None and any("*" in name for name in p.types):
+            msg = "Invalid types: wildcards are only allowed in type, not in types."
+            raise InvalidRequestError(msg, param="types")
+        cursor_keys, descending = cursor_range(
+            p.starting_after,
+            p.ending_before,
+            self._sort_key,
+            lambda cursor, param: no_such_event(cursor, param=param, http_status=400),
+        )
+        key_range = created_range(p.created).intersect(cursor_keys)
+        key_range = key_range.intersect(KeyRange(lower=(self._oldest_kept(self._clock()), "")))
+        patterns = p.types if p.types is not None else None if p.type is None else (p.type,)
+        types = None if patterns is None else matching_types(patterns)
+        records, has_more = trim_page(
+            self._store.event_scan(
+                key_range, descending=descending, types=types, limit=p.limit + 1
+            ),
+            p.limit,
+            descending,
+        )
+        return EventListPage(records, has_more)

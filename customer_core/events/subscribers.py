@@ -1,0 +1,166 @@
+"""In-process subscribers: callbacks that run after a write commits, in commit order.
+
+The service makes every write inside ``bus.writing()``, a store transaction that also
+collects the events recorded in it. When the outermost block is about to commit, still
+holding the store's write lock, its events take a ticket in a queue, so tickets are in
+commit order; once the commit succeeded (or failed) the ticket is settled, and whichever
+thread finds settled tickets at the head of the queue runs their callbacks, one event at
+a time, in that order. A callback's exception is logged and never reaches the writer or
+the other subscribers.
+"""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from ..errors import InvalidRequestError
+from ..models import Record
+from ..store.base import Store
+from .models import Event, matching_types
+
+__all__ = ["EventBus", "Subscriber"]
+
+logger = logging.getLogger("customer_core.events")
+
+Subscriber = Callable[[Event], Any]
+"""A callback given each matching event once, after its write committed."""
+
+
+@dataclass(frozen=True)
+class _Subscription:
+    callback: Subscriber
+    types: frozenset[str] | None
+
+
+class _Ticket:
+    __slots__ = ("committed", "events")
+
+    def __init__(self, events: list[Record]) -> None:
+        self.events = events
+        self.committed: bool | None = None
+
+
+class EventBus:
+    """Collects the events of each write and hands them to subscribers after commit."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._local = threading.local()
+        self._subscriptions: tuple[_Subscription, ...] = ()
+        self._subscriptions_lock = threading.Lock()
+        self._queue: deque[_Ticket] = deque()
+        self._queue_lock = threading.Lock()
+        self._draining = False
+
+    def writing(self) -> _Writing:
+        """A store transaction whose recorded events reach subscribers once it committed."""
+        return _Writing(self)
+
+    def subscribe(
+        self, callback: Subscriber, types: Iterable[str] | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event of ``types`` (names or ``*`` patterns;
+        None: all) committed from now on; return a function that unsubscribes."""
+        if isinstance(types, str):
+            types = [types]
+        wanted = None if types is None else list(types)
+        selected = None if wanted is None else matching_types(wanted)
+        if wanted is not None and not selected:
+            msg = f"Invalid types: {', '.join(wanted) or '(none)'} names no event type this library records."
+            raise InvalidRequestError(msg, param="types")
+        subscription = _Subscription(callback, selected)
+        with self._subscriptions_lock:
+            self._subscriptions = (*self._subscriptions, subscription)
+
+        def unsubscribe() -> None:
+            with self._subscriptions_lock:
+                self._subscriptions = tuple(s for s in self._subscriptions if s is not subscription)
+
+        return unsubscribe
+
+    def collect(self, event: Record) -> None:
+        """Keep a copy of an event recorded in the current write, if anyone listens."""
+        if self._subscriptions:
+            self._local.pending.append(marshal.loads(marshal.dumps(event)))
+
+    def _settle(self, ticket: _Ticket, committed: bool) -> None:
+        with self._queue_lock:
+            ticket.committed = committed
+            if self._draining:
+                return  # the thread draining the queue will get to it
+            self._draining = True
+        while True:
+            with self._queue_lock:
+                if not self._queue or self._queue[0].committed is None:
+                    self._draining = False
+                    return
+                head = self._queue.popleft()
+            if head.committed:
+                for record in head.events:
+                    self._publish(record)
+
+    def _publish(self, record: Record) -> None:
+        event = Event.from_record(record)
+        for subscription in self._subscriptions:
+            if subscription.types is not None and event.type not in subscription.types:
+                continue
+            try:
+                subscription.callback(event)
+            except Exception:
+                logger.exception(
+                    "event subscriber %r failed on %s (%s)",
+                    subscription.callback,
+                    event.id,
+                    event.type,
+                )
+
+
+class _Writing:
+    """``EventBus.writing()``: a class, not a generator, since every write enters one."""
+
+    __slots__ = ("_bus", "_transaction")
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+        self._transaction = bus._store.transaction()
+
+    def __enter__(self) -> None:
+        self._transaction.__enter__()
+        local = self._bus._local
+        depth = getattr(local, "depth", 0)
+        if depth == 0:
+            local.pending = []
+        local.depth = depth + 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        bus = self._bus
+        local = bus._local
+        local.depth -= 1
+        ticket = None
+        if local.depth == 0:
+            pending, local.pending = local.pending, []
+            if pending and exc_type is None:
+                # Still under the store's write lock: the queue is in commit order.
+                ticket = _Ticket(pending)
+                with bus._queue_lock:
+                    bus._queue.append(ticket)
+        try:
+            self._transaction.__exit__(exc_type, exc, traceback)
+        except BaseException:
+            if ticket is not None:
+                bus._settle(ticket, committed=False)
+            raise
+        if ticket is not None:
+            bus._settle(ticket, committed=True)
