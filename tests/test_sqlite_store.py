@@ -252,9 +252,13 @@ def test_a_killed_writer_loses_no_acknowledged_write(tmp_path: Path) -> None:
     acknowledged_updates: dict[str, int] = {}
     while trials < 20 and time.monotonic() < deadline:
         process = worker("crash", str(path))
-        time.sleep(rng.uniform(0.3, 0.9))
+        # Kill at a random moment of the writing, not of the interpreter's start (which
+        # takes longer than the sleep on a loaded machine).
+        first = process.stdout.readline()  # type: ignore[union-attr]
+        time.sleep(rng.uniform(0.05, 0.6))
         process.send_signal(signal.SIGKILL)
         output, _ = process.communicate(timeout=30)
+        output = first + output
         for line in output.splitlines():
             parts = line.split()
             if len(parts) != 3 or not parts[2].isdigit():
