@@ -16,12 +16,12 @@ every export is byte-identical to the file imported.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import hashlib
 import json
 import os
 import platform
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -34,7 +34,13 @@ import pydantic_core
 
 from customer_core import Customer, CustomerService, MemoryStore, SQLiteStore
 from customer_core.ids import IdGenerator
-from customer_core.transfer import FORMAT, FORMAT_VERSION, export_customers, import_customers
+from customer_core.transfer import (
+    FORMAT,
+    FORMAT_VERSION,
+    ExportResult,
+    export_customers,
+    import_customers,
+)
 
 from .run import params_for
 
@@ -61,21 +67,32 @@ def write_file(path: Path, size: int) -> None:
         file.write(pydantic_core.to_json(header) + b"\n")
         for record in reversed(records):
             file.write(pydantic_core.to_json(record) + b"\n")
-        end = {"object": "customer_core.end", "customers": size}
-        end.update(deleted_customers=0, invoice_prefixes=0)
-        file.write(pydantic_core.to_json(end) + b"\n")
+        counts = dataclasses.asdict(ExportResult(size, 0, 0, 0))
+        file.write(pydantic_core.to_json({"object": "customer_core.end", **counts}) + b"\n")
 
 
-def floor_rate() -> float:
+def floor_rates() -> tuple[float, float]:
+    """The floor's rate in wall-clock time and in this process's CPU time."""
     body = CustomerService(MemoryStore()).create(**params_for(1)).to_dict()
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(FLOOR_COUNT):
         Customer.model_validate(body).model_dump(mode="json")
-    return FLOOR_COUNT / (time.perf_counter() - started)
+    return FLOOR_COUNT / (time.perf_counter() - wall), FLOOR_COUNT / (time.process_time() - cpu)
 
 
-def peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def memory_status(field: str) -> int:
+    """VmRSS (now) or VmHWM (peak) of this process, in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise LookupError(field)
+
+
+def reset_peak() -> None:
+    """Make VmHWM start again from the current RSS (Linux: clear_refs 5)."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
 
 
 def digest(path: Path) -> str:
@@ -86,19 +103,21 @@ def digest(path: Path) -> str:
 def export_in_child(db: Path, target: Path) -> dict[str, Any]:
     """Export from a SQLite file in a fresh process: its memory is the export's alone."""
     code = (
-        "import json, resource, time, sys\n"
+        "import json, time\n"
         "from customer_core import SQLiteStore\n"
         "from customer_core.transfer import export_customers\n"
+        "from benchmarks.transfer_bench import memory_status\n"
         f"store = SQLiteStore({str(db)!r})\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
-        "started = time.perf_counter()\n"
+        "before = memory_status('VmHWM')\n"
+        "wall, cpu = time.perf_counter(), time.process_time()\n"
         f"export_customers(store, {str(target)!r})\n"
-        "elapsed = time.perf_counter() - started\n"
-        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
-        "print(json.dumps({'seconds': elapsed, 'rss_before': before, 'rss_after': after}))\n"
+        "wall, cpu = time.perf_counter() - wall, time.process_time() - cpu\n"
+        "after = memory_status('VmHWM')\n"
+        "print(json.dumps({'wall': wall, 'cpu': cpu, 'before': before, 'after': after}))\n"
     )
+    root = Path(__file__).resolve().parents[1]
     completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     result: dict[str, Any] = json.loads(completed.stdout)
     return result
@@ -107,39 +126,41 @@ def export_in_child(db: Path, target: Path) -> dict[str, Any]:
 def measure(size: int, directory: Path) -> dict[str, Any]:
     source = directory / f"customers-{size}.jsonl"
     write_file(source, size)
-    row: dict[str, Any] = {"size": size}
+    row: dict[str, Any] = {"size": size, "floors": []}
 
-    def timed(label: str, work: Any) -> float:
-        floor = floor_rate()
+    def paired(label: str, work: Any) -> None:
+        """Time ``work`` between two floor rounds; ratios to their mean, wall and CPU."""
+        before = floor_rates()
         gc.collect()
-        started = time.perf_counter()
-        work()
-        rate = size / (time.perf_counter() - started)
-        row[label] = rate
-        row[f"{label}/floor"] = rate / floor
-        row.setdefault("floors", []).append(floor)
-        return rate
+        if label == "export memory":
+            reset_peak()
+            row["rss before"] = memory_status("VmRSS")
+        wall, cpu = time.perf_counter(), time.process_time()
+        child = work()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if isinstance(child, dict):  # done in a child process: its own times
+            wall, cpu = child["wall"], child["cpu"]
+            row["child rss"] = (child["before"], child["after"])
+        if label == "export memory":
+            row["rss peak"] = memory_status("VmHWM")
+        after = floor_rates()
+        floor_wall, floor_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
+        row["floors"] += [before[0], after[0]]
+        row[label] = (size / wall, size / wall / floor_wall, size / cpu / floor_cpu)
 
     memory = MemoryStore()
-    timed("import memory", lambda: import_customers(CustomerService(memory), source))
+    paired("import memory", lambda: import_customers(CustomerService(memory), source))
     memory_export = directory / f"memory-{size}.jsonl"
-    rss_before = peak_rss()
-    timed("export memory", lambda: export_customers(memory, memory_export))
-    row["export memory peak growth"] = peak_rss() - rss_before
+    paired("export memory", lambda: export_customers(memory, memory_export))
     memory.close()
 
     db = directory / f"customers-{size}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with SQLiteStore(db, synchronous="FULL") as store:
-        timed("import sqlite", lambda: import_customers(CustomerService(store), source))
+        paired("import sqlite", lambda: import_customers(CustomerService(store), source))
     sqlite_export = directory / f"sqlite-{size}.jsonl"
-    floor = floor_rate()
-    child = export_in_child(db, sqlite_export)
-    row["export sqlite"] = size / child["seconds"]
-    row["export sqlite/floor"] = row["export sqlite"] / floor
-    row["floors"].append(floor)
-    row["export sqlite rss"] = (child["rss_before"], child["rss_after"])
+    paired("export sqlite", lambda: export_in_child(db, sqlite_export))
     row["identical"] = {digest(source), digest(memory_export), digest(sqlite_export)}
     for path in (source, memory_export, sqlite_export, db):
         path.unlink()
@@ -158,25 +179,29 @@ def main(argv: list[str] | None = None) -> None:
         f"{sqlite3.sqlite_version}, {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC"
     )
-    print("# rates in customers/s; /floor = rate / floor rate measured just before it.")
     print(
-        "| customers | floor | import memory (/floor) | import SQLite FULL (/floor) | "
-        "export memory (/floor) | export SQLite (/floor) | export memory: peak RSS growth | "
-        "export SQLite: RSS before → peak | files identical |"
+        "# customers/s (wall clock), then (rate / floor in wall time, in CPU time); the floor "
+        "is measured right before and right after each operation."
+    )
+    columns = ["import memory", "import sqlite", "export memory", "export sqlite"]
+    print(
+        "| customers | floor | import memory | import SQLite FULL | export memory | "
+        "export SQLite | export memory: RSS → peak | export SQLite: RSS → peak | "
+        "files identical |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    mib = 2**20
     for size in arguments.sizes:
         row = measure(size, directory)
         floors = row["floors"]
-        before, after = row["export sqlite rss"]
+        cells = [
+            f"{row[name][0]:,.0f} ({row[name][1]:.2f}, {row[name][2]:.2f})" for name in columns
+        ]
+        child_before, child_after = row["child rss"]
         print(
-            f"| {size:,} | {min(floors):,.0f}–{max(floors):,.0f} "
-            f"| {row['import memory']:,.0f} ({row['import memory/floor']:.2f}) "
-            f"| {row['import sqlite']:,.0f} ({row['import sqlite/floor']:.2f}) "
-            f"| {row['export memory']:,.0f} ({row['export memory/floor']:.2f}) "
-            f"| {row['export sqlite']:,.0f} ({row['export sqlite/floor']:.2f}) "
-            f"| {row['export memory peak growth'] / 2**20:,.0f} MiB "
-            f"| {before / 2**20:,.0f} → {after / 2**20:,.0f} MiB "
+            f"| {size:,} | {min(floors):,.0f}–{max(floors):,.0f} | {' | '.join(cells)} "
+            f"| {row['rss before'] / mib:,.0f} → {row['rss peak'] / mib:,.0f} MiB "
+            f"| {child_before / mib:,.0f} → {child_after / mib:,.0f} MiB "
             f"| {'yes' if len(row['identical']) == 1 else 'NO'} |",
             flush=True,
         )

@@ -18,6 +18,8 @@ from threading import RLock
 from types import TracebackType
 from typing import Any, Protocol
 
+import pydantic_core
+
 from ..models import Record
 
 __all__ = [
@@ -166,6 +168,13 @@ class StoreSnapshot(abc.ABC):
     @abc.abstractmethod
     def records(self, *, descending: bool = True) -> Iterator[Record]:
         """Yield every live record in ``(created, id)`` order."""
+
+    def records_json(self, *, descending: bool = True) -> Iterator[bytes]:
+        """``records()`` as compact JSON, as ``pydantic_core.to_json`` writes a record (a
+        store that keeps that text hands it out without decoding it)."""
+        to_json = pydantic_core.to_json
+        for record in self.records(descending=descending):
+            yield to_json(record)
 
     @abc.abstractmethod
     def tombstones(self) -> Iterator[tuple[str, int]]:

@@ -711,6 +711,7 @@ class _MemorySnapshot(StoreSnapshot):
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
+        self._former: list[tuple[str, str]] | None = None  # worked out once per snapshot
 
     def count(self) -> int:
         return len(self._store._records)
@@ -729,15 +730,21 @@ class _MemorySnapshot(StoreSnapshot):
             yield marshal.loads(payloads[tax_id])
 
     def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
-        records, decode = self._store._records, self._store._decode
-        former = []
-        for prefix, customer_id in self._store._prefixes.items():
-            payload = records.get(customer_id)
-            # A payload without the prefix's bytes cannot hold it; decode only the others.
-            if (
-                payload is None
-                or prefix.encode() not in payload
-                or decode(payload).get("invoice_prefix") != prefix
-            ):
+        if self._former is None:
+            store = self._store
+            records, layouts = store._records, store._layouts
+            positions = [
+                keys.index("invoice_prefix") if "invoice_prefix" in keys else -1 for keys in layouts
+            ]
+            former = []
+            for prefix, customer_id in store._prefixes.items():
+                payload = records.get(customer_id)
+                if payload is not None and prefix.encode() in payload:
+                    # Most likely its current prefix: read that one value to be sure.
+                    layout, values = marshal.loads(payload)
+                    position = positions[layout]
+                    if position >= 0 and values[position] == prefix:
+                        continue
                 former.append((customer_id, prefix))
-        return iter(sorted(former))
+            self._former = sorted(former)
+        return iter(self._former)
