@@ -1,0 +1,282 @@
+"""What a test suite feels: snapshot restores, a fresh fixture, an SDK call in-process.
+
+``python -m benchmarks.testing_bench`` prints three tables (figures in RESULTS.md):
+
+- restore: ``svc.restore(snapshot)`` of a service holding N customers (and ``snapshot()``);
+- fixture: building what the ``customer_service`` fixture builds, alone, and the cost per
+  test of asking pytest for it (2,000 generated tests with it, against the same without);
+- SDK: a create and a retrieve through the ``stripe_client`` fixture's transport
+  (``StripeHTTPClient`` on a seeded memory service) against the same SDK call on a
+  transport that returns a canned response (the SDK's own cost). Rounds alternate and
+  the ratio is the median of per-round ratios: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
+from customer_core.testing import FakeClock, StripeHTTPClient
+from customer_core.testing.pytest_plugin import API_KEY, NOW, SEED
+
+from .run import params_for
+
+
+def _seconds(operation: Callable[[], object], repeat: int) -> float:
+    """Median seconds of one call over ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        operation()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --- restore --------------------------------------------------------------------------------
+
+
+def restore_rows(sizes: list[int], directory: Path) -> list[dict[str, Any]]:
+    rows = []
+    for kind in ("memory", "sqlite"):
+        for size in sizes:
+            store: Store = (
+                MemoryStore()
+                if kind == "memory"
+                else SQLiteStore(directory / f"restore-{size}.db", synchronous="NORMAL")
+            )
+            with store:
+                service = CustomerService(store, clock=FakeClock(NOW), seed=SEED)
+                with service.batch():
+                    for n in range(size):
+                        service.create(**params_for(n))
+                repeat = 30 if kind == "memory" else 5
+                snapshot = service.snapshot()
+                snapshot_ms = _seconds(service.snapshot, repeat) * 1000
+
+                timings: list[float] = []
+                for _ in range(repeat):
+                    service.create(email="changed@example.com")
+                    start = time.perf_counter()
+                    service.restore(snapshot)
+                    timings.append(time.perf_counter() - start)
+                assert service.store.count() == size
+                rows.append(
+                    {
+                        "store": kind,
+                        "customers": size,
+                        "snapshot ms": snapshot_ms,
+                        "restore ms": statistics.median(timings) * 1000,
+                    }
+                )
+    return rows
+
+
+# --- fixture ----------------------------------------------------------------------------------
+
+
+def fresh_service() -> CustomerService:
+    """What the ``customer_service`` fixture builds (memory store)."""
+    return CustomerService(MemoryStore(), clock=FakeClock(NOW), seed=SEED)
+
+
+# One pytest process runs tests with the fixture and tests without it, interleaved; a
+# conftest times each test's setup and teardown (where fixtures are built and closed).
+_FIXTURE_TESTS = """
+import pytest
+
+@pytest.mark.parametrize("n", range({count}))
+def test_with(n, customer_service):
+    pass
+
+@pytest.mark.parametrize("n", range({count}))
+def test_without(n):
+    pass
+"""
+_TIMING_CONFTEST = """
+import json, os, time
+import pytest
+
+TOTALS = {}
+
+
+def _add(item, start):
+    TOTALS[item.name] = TOTALS.get(item.name, 0.0) + time.perf_counter() - start
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    start = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        _add(item, start)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    start = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        _add(item, start)
+
+
+def pytest_sessionfinish(session):
+    times = {
+        kind: [total for name, total in TOTALS.items() if name.startswith(f"test_{kind}[")]
+        for kind in ("with", "without")
+    }
+    with open(os.environ["FIXTURE_TIMES"], "w") as out:
+        json.dump(times, out)
+"""
+
+
+def fixture_row(directory: Path, count: int) -> dict[str, Any]:
+    """Build alone, and per test through pytest: median setup + teardown with the fixture
+    minus the same without it (pytest's own per-test work cancels out)."""
+    alone_ms = _seconds(fresh_service, 2000) * 1000
+    (directory / "test_fixture_cost.py").write_text(_FIXTURE_TESTS.format(count=count))
+    (directory / "conftest.py").write_text(_TIMING_CONFTEST)
+    times_path = directory / "times.json"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fixture_cost.py"],
+        cwd=directory,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "FIXTURE_TIMES": str(times_path)},
+    )
+    times = json.loads(times_path.read_text())
+    # Setup and teardown are timed separately: two entries per test.
+    with_it, without = (statistics.median(times[kind]) * 2 * 1000 for kind in ("with", "without"))
+    return {
+        "build alone ms": alone_ms,
+        "setup+teardown with it ms": with_it,
+        "without ms": without,
+        "fixture per test ms": with_it - without,
+    }
+
+
+# --- SDK ----------------------------------------------------------------------------------------
+
+
+class CannedHTTPClient(stripe.HTTPClient):
+    """The SDK's own cost: a transport answering every request with one canned body."""
+
+    name = "canned"
+
+    def __init__(self, body: str, headers: Mapping[str, str]) -> None:
+        super().__init__()
+        self._body = body
+        self._headers = dict(headers)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[str, int, Mapping[str, str]]:
+        return self._body, 200, self._headers
+
+    def close(self) -> None:
+        pass
+
+
+def sdk_rows(ops: int, rounds: int) -> list[dict[str, Any]]:
+    service = CustomerService(MemoryStore(), clock=FakeClock(NOW), seed=SEED)
+    in_process = stripe.StripeClient(API_KEY, http_client=StripeHTTPClient(service))
+    params = params_for(0)
+    made = in_process.v1.customers.create(params=params)
+    response = made.last_response
+    body = json.dumps(
+        made.to_dict_recursive() if hasattr(made, "to_dict_recursive") else made.to_dict()
+    )
+    canned = stripe.StripeClient(API_KEY, http_client=CannedHTTPClient(body, response.headers))
+    calls: dict[str, Callable[[stripe.StripeClient], object]] = {
+        "create": lambda client: client.v1.customers.create(params=params),
+        "retrieve": lambda client: client.v1.customers.retrieve(made.id),
+    }
+    rows = []
+    for name, call in calls.items():
+        ratios, ours, floors = [], [], []
+        for _ in range(rounds):
+            floor = _rate(call, canned, ops)
+            rate = _rate(call, in_process, ops)
+            ours.append(rate)
+            floors.append(floor)
+            ratios.append(floor / rate)
+        rows.append(
+            {
+                "call": name,
+                "in-process µs": 1e6 / statistics.median(ours),
+                "canned µs": 1e6 / statistics.median(floors),
+                "ratio": statistics.median(ratios),
+            }
+        )
+    return rows
+
+
+def _rate(
+    call: Callable[[stripe.StripeClient], object], client: stripe.StripeClient, count: int
+) -> float:
+    start = time.perf_counter()
+    for _ in range(count):
+        call(client)
+    return count / (time.perf_counter() - start)
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    header = list(rows[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [
+            f"{value:,.3f}"
+            if isinstance(value, float)
+            else f"{value:,}"
+            if isinstance(value, int)
+            else str(value)
+            for value in row.values()
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--tests", type=int, default=2000, help="generated tests per fixture run")
+    parser.add_argument("--ops", type=int, default=500, help="SDK calls per round")
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args(argv)
+    print(
+        f"# customer_core testing benchmarks, {time.strftime('%Y-%m-%d %H:%M')}, stripe {stripe.VERSION}"
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        print("\n## restore (median ms)\n")
+        print(_table(restore_rows(args.sizes, directory)))
+        print("\n## customer_service fixture (ms)\n")
+        print(_table([fixture_row(directory, args.tests)]))
+    print("\n## SDK call through stripe_client vs a canned transport (median of rounds)\n")
+    print(_table(sdk_rows(args.ops, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()

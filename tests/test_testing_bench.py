@@ -1,0 +1,46 @@
+"""The testing benchmark runs end to end at a tiny size and prints its three tables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_testing_benchmark_prints_its_tables() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.testing_bench",
+            "--sizes",
+            "200",
+            "--tests",
+            "20",
+            "--ops",
+            "20",
+            "--rounds",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert any(line.startswith("| memory | 200 |") for line in lines)
+    assert any(line.startswith("| sqlite | 200 |") for line in lines)
+    fixture = lines[
+        lines.index(
+            "| build alone ms | setup+teardown with it ms | without ms | fixture per test ms |"
+        )
+        + 2
+    ]
+    assert len(fixture.strip("|").split("|")) == 4
+    for call in ("create", "retrieve"):
+        row = next(line for line in lines if line.startswith(f"| {call} |"))
+        ratio = float(row.strip("|").split("|")[-1])
+        assert ratio > 0
