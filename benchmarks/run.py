@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> None:
             if args.search_only:
                 stored = store.count()
                 search_rows.append((store_name, size, measure_search(service, size)))
-                print(f"# {store_name} {size:,}: searched", flush=True)
+                print(f"# {store_name} {size:,} searched: {search_rows[-1][2]}", flush=True)
                 continue
             ids = [record["id"] for record in store.scan(limit=20_000)]
             gc.collect()

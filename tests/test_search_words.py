@@ -12,7 +12,7 @@ import stripe
 
 from customer_core import CustomerService, MemoryStore, SearchPage, SQLiteStore
 from customer_core.store.base import KeyRange
-from customer_core.store.sqlite import MIGRATIONS, _add_word_postings
+from customer_core.store.sqlite import MIGRATIONS, _add_pair_postings, _add_word_postings
 from customer_core.testing import FakeClock, StripeHTTPClient
 
 from .test_create import error_of
@@ -114,26 +114,28 @@ def test_find_by_email_through_the_official_sdk() -> None:
 WORDS_VERSION = next(
     number for number, steps in enumerate(MIGRATIONS, start=1) if _add_word_postings in steps
 )
-"""The schema version that posts the words (7)."""
+"""The schema version that posts the words (7); the next one posts pairs of words."""
 
 
-def previous_version_file(path: Path) -> sqlite3.Connection:
-    """A store file as the version before WORDS_VERSION left it (its migrations, no more)."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    for migration in MIGRATIONS[: WORDS_VERSION - 1]:
-        for step in migration:
+def migrate(connection: sqlite3.Connection, versions: range) -> None:
+    """Run the migrations to each of ``versions`` on a bare connection, as a store would."""
+    for number in versions:
+        for step in MIGRATIONS[number - 1]:
             if callable(step):
                 step(connection)
             else:
                 connection.execute(step)
-    connection.execute("UPDATE schema_version SET version = ?", (WORDS_VERSION - 1,))
-    return connection
+        connection.execute("UPDATE schema_version SET version = ?", (number,))
 
 
-def test_the_word_migration_posts_the_words_of_an_older_file(tmp_path: Path) -> None:
-    assert WORDS_VERSION == 7
+@pytest.mark.parametrize("version", [WORDS_VERSION - 1, WORDS_VERSION])
+def test_the_word_migrations_post_the_terms_of_an_older_file(tmp_path: Path, version: int) -> None:
+    """From the version before the words (customers only) and from the words' version
+    (words, no pairs): opening the file posts whatever is missing."""
+    assert WORDS_VERSION == 7 and _add_pair_postings in MIGRATIONS[8]  # version 9
     path = tmp_path / "old.db"
-    connection = previous_version_file(path)
+    connection = sqlite3.connect(path, isolation_level=None)
+    migrate(connection, range(1, WORDS_VERSION))
     rows = [
         ("cus_a", 5, "Bob@Corp.com", "bob corp com", "Augusta Ada King", "+1 555-0100"),
         ("cus_b", 6, "bob.corp.com@evil.io", "bob corp com evil io", "Ada Lovelace", None),
@@ -159,9 +161,13 @@ def test_the_word_migration_posts_the_words_of_an_older_file(tmp_path: Path) -> 
         connection.execute(
             "INSERT INTO customer_metadata VALUES ('plan', 'gold', ?, ?)", (created, customer_id)
         )
+    migrate(connection, range(WORDS_VERSION, version + 1))
+    if version == WORDS_VERSION:
+        terms = {row[0] for row in connection.execute("SELECT word FROM customer_words")}
+        assert "ada" in terms and "ada king" not in terms
     connection.close()
     with SQLiteStore(path) as store:
-        store._check()  # every word posted, the old email-words column emptied
+        store._check()  # every word and pair posted, the old email-words column emptied
         service = CustomerService(store)
         assert ids(service.search('email:"bob@corp.com"')) == ["cus_a"]
         assert ids(service.search('name:"ada"')) == ["cus_b", "cus_a"]
@@ -170,6 +176,8 @@ def test_the_word_migration_posts_the_words_of_an_older_file(tmp_path: Path) -> 
         assert ids(service.search('metadata["plan"]:"gold"')) == ["cus_c", "cus_b", "cus_a"]
         assert [c.id for c in service.list(email="Bob@Corp.com").data] == ["cus_a"]
         assert store.word_keys("name", ["king", "augusta"], KeyRange(), limit=5) == [(5, "cus_a")]
+        assert store.word_keys("name", ["augusta ada"], KeyRange(), limit=5) == [(5, "cus_a")]
+        assert store.word_keys("name", ["lovelace ada"], KeyRange(), limit=5) == []
         connection = sqlite3.connect(path)
         indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         connection.close()

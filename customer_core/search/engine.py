@@ -80,12 +80,12 @@ def _candidates(
             return store.metadata_keys(metadata_key, value, part, limit=size)
 
     else:
-        _, field, words = hint
-        if not words:  # a phrase without words matches nothing
+        _, field, terms = hint
+        if not terms:  # a phrase without words matches nothing
             return
 
         def keys_in(part: KeyRange, size: int) -> list[SortKey]:
-            return store.word_keys(field, words, part, limit=size)
+            return store.word_keys(field, terms, part, limit=size)
 
     chunk = max(1, min(first_chunk, BATCH_SIZE))
     while True:

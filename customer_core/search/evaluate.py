@@ -20,7 +20,15 @@ from typing import Any
 
 from .ast import Clause, Query
 
-__all__ = ["clause_matches", "contains_phrase", "field_words", "matches", "value_key"]
+__all__ = [
+    "clause_matches",
+    "contains_phrase",
+    "field_words",
+    "index_terms",
+    "matches",
+    "phrase_terms",
+    "value_key",
+]
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -41,6 +49,30 @@ def field_words(field: str, text: str) -> list[str]:
     if field == "email":
         return [text.lower()] if text else []
     return _WORD.findall(text.lower())
+
+
+def index_terms(field: str, text: str) -> set[str]:
+    """What word indexes hold for a value: its distinct words and its distinct pairs of
+    adjacent words (joined by one space, which no word contains), so that a phrase of
+    common words finds its few customers through its pairs.
+
+    >>> sorted(index_terms("name", "Ada Ada King"))
+    ['ada', 'ada ada', 'ada king', 'king']
+    """
+    words = field_words(field, text)
+    return {*words, *phrase_terms(words)}
+
+
+def phrase_terms(phrase: Sequence[str]) -> list[str]:
+    """The index terms every value containing ``phrase`` holds: its one word, or the pairs
+    of adjacent words of a longer phrase (they hold all its words).
+
+    >>> phrase_terms(["ada", "king"]), phrase_terms(["ada"])
+    (['ada king'], ['ada'])
+    """
+    if len(phrase) == 1:
+        return [phrase[0]]
+    return [f"{phrase[place]} {phrase[place + 1]}" for place in range(len(phrase) - 1)]
 
 
 def contains_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:

@@ -9,6 +9,8 @@ metadata first (the most selective), then the words of email, then of name or ph
 ('metadata', 'plan', 'gold')
 >>> index_hint(parse('name:"Ada Lovelace" email:"Ada@Example.com"'))
 ('words', 'email', ('ada@example.com',))
+>>> index_hint(parse('name:"Augusta Ada King"'))
+('words', 'name', ('augusta ada', 'ada king'))
 >>> created_bounds(parse("created>10 created<=20"))
 (11, 20)
 >>> substring_hint(parse('name~"Rock" created>10'))
@@ -20,13 +22,13 @@ from __future__ import annotations
 from typing import Union
 
 from .ast import Query
-from .evaluate import field_words, value_key
+from .evaluate import field_words, phrase_terms, value_key
 
 __all__ = ["IndexHint", "created_bounds", "index_hint", "substring_hint"]
 
 IndexHint = Union[tuple[str, str, str], tuple[str, str, tuple[str, ...]], None]  # noqa: UP007 (a runtime alias on 3.10)
-"""``("metadata", key, lowercase value)``, ``("words", field, the phrase's words)`` or None
-(scan). A phrase without words matches nothing, so its hint finds no candidates."""
+"""``("metadata", key, lowercase value)``, ``("words", field, the phrase's index terms)``
+or None (scan). A phrase without words matches nothing, so its hint finds no candidates."""
 
 
 def created_bounds(query: Query) -> tuple[int | None, int | None]:
@@ -61,7 +63,8 @@ def index_hint(query: Query) -> IndexHint:
     for field in ("email", "name", "phone"):
         for clause in positive:
             if clause.field == field:
-                return ("words", field, tuple(field_words(field, str(clause.value))))
+                words = field_words(field, str(clause.value))
+                return ("words", field, tuple(phrase_terms(words)))
     return None
 
 

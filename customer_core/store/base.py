@@ -315,13 +315,13 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def word_keys(
-        self, field: str, words: Sequence[str], key_range: KeyRange, *, limit: int
+        self, field: str, terms: Sequence[str], key_range: KeyRange, *, limit: int
     ) -> list[SortKey]:
         """Return sort keys of live customers whose ``field`` (``email``, ``name`` or
-        ``phone``) holds every one of ``words`` (at least one) among its words, anywhere and
-        in any order, inside ``key_range``, newest first, at most ``limit``. A value's words
-        are ``customer_core.search.field_words(field, value)``. Costs O(log n + keys walked)
-        per word: never a walk over all customers."""
+        ``phone``) holds every one of ``terms`` (at least one), inside ``key_range``, newest
+        first, at most ``limit``. A value's terms are its words and its pairs of adjacent
+        words, ``customer_core.search.evaluate.index_terms(field, value)``. Costs
+        O(log n + keys walked) per term: never a walk over all customers."""
 
     @abc.abstractmethod
     def idempotency_get(self, key: str) -> dict[str, Any] | None:

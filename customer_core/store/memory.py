@@ -8,13 +8,13 @@ nothing to what each collection has to traverse; a dict per record would add
 millions of tracked objects and make every create pay for it. It also costs
 about 0.5 KiB per customer instead of about 7.6 KiB for a pydantic model.
 
-Indexes: SortedLists of ``(created, id)`` for list pages, ``(field, word, created, id)``
-for the words of email, name and phone (search; an email is one word, its lowercase
-address, so the list's exact email filter reads that group too), and ``(metadata key,
+Indexes: SortedLists of ``(created, id)`` for list pages, ``(field, term, created, id)``
+for the words and adjacent word pairs of email, name and phone (search; an email is one
+word, its lowercase address, so the list's exact email filter reads that group too), and ``(metadata key,
 lowercase value, created, id)`` for search; dicts for ids, tombstones and prefixes. Tax
 IDs: marshal bytes by id, and a SortedList of ``(customer, created, id)`` for a
 customer's list. Entries are tuples of strings and ints, which the garbage collector
-stops tracking after one pass; words are interned, so a common word is stored once.
+stops tracking after one pass; terms are interned, so a common word is stored once.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sortedcontainers import SortedDict, SortedList, SortedSet  # type: ignore[i
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search.ast import STRING_FIELDS
-from ..search.evaluate import field_words, value_key
+from ..search.evaluate import index_terms, value_key
 from .base import Checkpoint, KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
 
 __all__ = ["MemoryStore"]
@@ -202,8 +202,8 @@ class MemoryStore(Store):
             text = record.get(field)
             if text:
                 entries.extend(
-                    (self._by_words, (field, sys.intern(word), created, customer_id))
-                    for word in dict.fromkeys(field_words(field, text))
+                    (self._by_words, (field, sys.intern(term), created, customer_id))
+                    for term in index_terms(field, text)
                 )
         for key, value in (record.get("metadata") or {}).items():
             entries.append((self._by_metadata, (key, value_key(value), created, customer_id)))
@@ -453,7 +453,7 @@ class MemoryStore(Store):
     def _word_entries(
         self, field: str, word: str, key_range: KeyRange, descending: bool = True
     ) -> Iterator[tuple[str, str, int, str]]:
-        """The word index entries of ``word`` in ``field`` inside ``key_range``, in key order."""
+        """The word index entries of a term in ``field`` inside ``key_range``, in key order."""
         lower = (field, word, *key_range.lower) if key_range.lower else (field, word)
         upper = (field, word, *key_range.upper) if key_range.upper else (field, word, math.inf)
         inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
@@ -463,23 +463,23 @@ class MemoryStore(Store):
         return entries
 
     def word_keys(
-        self, field: str, words: Sequence[str], key_range: KeyRange, *, limit: int
+        self, field: str, terms: Sequence[str], key_range: KeyRange, *, limit: int
     ) -> list[SortKey]:
         index = self._by_words
         with self._lock:
             self._ensure_open()
-            # Walk the rarest word's entries (counted exactly by two bisections) and look
+            # Walk the rarest term's entries (counted exactly by two bisections) and look
             # the others up for each: O(log n) per entry walked.
             counts = {
-                word: index.bisect_left((field, word, math.inf)) - index.bisect_left((field, word))
-                for word in words
+                term: index.bisect_left((field, term, math.inf)) - index.bisect_left((field, term))
+                for term in terms
             }
             rarest = min(counts, key=counts.__getitem__)
-            others = [word for word in counts if word != rarest]
+            others = [term for term in counts if term != rarest]
             keys = (
                 (entry[2], entry[3])
                 for entry in self._word_entries(field, rarest, key_range)
-                if all((field, word, entry[2], entry[3]) in index for word in others)
+                if all((field, term, entry[2], entry[3]) in index for term in others)
             )
             return list(islice(keys, limit))
 

@@ -34,7 +34,7 @@ import pydantic_core
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from ..search.ast import STRING_FIELDS
-from ..search.evaluate import field_words, value_key
+from ..search.evaluate import field_words, index_terms, value_key
 from .base import Checkpoint, KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -56,23 +56,41 @@ _V2_WORD = re.compile(r"[^\W_]+")
 """A word of schema version 2's email word key (a column unused since version 7)."""
 
 
-def _add_word_postings(connection: sqlite3.Connection) -> None:
-    """Version 7: post the words of every customer's email, name and phone."""
-    rows = connection.execute("SELECT id, created, body FROM customers")
-    postings = (
-        posting
-        for customer_id, created, body in rows
-        for posting in _word_postings(customer_id, created, _decode(body))
-    )
+def _post_terms(connection: sqlite3.Connection, terms: Callable[[str, str], set[str]]) -> None:
+    """Insert into customer_words the ``terms(field, value)`` of every stored customer."""
+
+    def postings() -> Iterator[tuple[str, str, int, str]]:
+        for customer_id, created, body in connection.execute(
+            "SELECT id, created, body FROM customers"
+        ):
+            record = _decode(body)
+            for field in STRING_FIELDS:
+                text = record.get(field)
+                if text:
+                    for term in terms(field, text):
+                        yield field, term, created, customer_id
+
     connection.executemany(
         "INSERT INTO customer_words (field, word, created, customer_id) VALUES (?, ?, ?, ?)",
-        postings,
+        postings(),
+    )
+
+
+def _add_word_postings(connection: sqlite3.Connection) -> None:
+    """Version 7: post the words of every customer's email, name and phone."""
+    _post_terms(connection, lambda field, text: set(field_words(field, text)))
+
+
+def _add_pair_postings(connection: sqlite3.Connection) -> None:
+    """Version 9: post the pairs of adjacent words (the index terms that are not words)."""
+    _post_terms(
+        connection, lambda field, text: index_terms(field, text) - set(field_words(field, text))
     )
 
 
 Postings = set[tuple[str, str, int, str]]
 """Rows of customer_metadata ``(key, lowercase value, created, customer_id)`` or of
-customer_words ``(field, word, created, customer_id)``."""
+customer_words ``(field, term, created, customer_id)``."""
 
 
 def _metadata_postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> Postings:
@@ -83,12 +101,13 @@ def _metadata_postings(customer_id: str, created: int, metadata: dict[str, str] 
 
 
 def _word_postings(customer_id: str, created: int, record: Record) -> Postings:
-    """The customer_words rows of a record: one per distinct word of each string field."""
+    """The customer_words rows of a record: one per index term (distinct word or pair of
+    adjacent words) of each string field."""
     return {
-        (field, word, created, customer_id)
+        (field, term, created, customer_id)
         for field in STRING_FIELDS
         if (text := record.get(field))
-        for word in field_words(field, text)
+        for term in index_terms(field, text)
     }
 
 
@@ -235,6 +254,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX events_by_created ON events (created, id)",
         "CREATE INDEX events_by_type ON events (type, created, id)",
+    ),
+    (
+        # Pairs of adjacent words beside the words (the column keeps its name): a phrase
+        # walks the postings of its rarest pair, so "first last" among a million customers
+        # reads its few matches, not the thousands holding either word.
+        _add_pair_postings,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -825,20 +850,20 @@ class SQLiteStore(Store):
             return [tuple(row) for row in connection.execute(sql, [key, value, *arguments, limit])]
 
     def word_keys(
-        self, field: str, words: Sequence[str], key_range: KeyRange, *, limit: int
+        self, field: str, terms: Sequence[str], key_range: KeyRange, *, limit: int
     ) -> list[SortKey]:
-        distinct = list(dict.fromkeys(words))
+        distinct = list(dict.fromkeys(terms))
         with self._reading() as connection:
             if len(distinct) > 1:
-                # Walk the rarest word's postings (counted up to a cap) and look the others
+                # Walk the rarest term's postings (counted up to a cap) and look the others
                 # up for each, inside SQLite: no record is read to narrow.
-                def frequency(word: str) -> int:
-                    count: int = connection.execute(_COUNT_WORD, (field, word)).fetchone()[0]
+                def frequency(term: str) -> int:
+                    count: int = connection.execute(_COUNT_TERM, (field, term)).fetchone()[0]
                     return count
 
                 distinct.sort(key=frequency)
             conditions, arguments = _range_conditions(key_range, id_column="customer_id")
-            others = [_HAS_WORD] * (len(distinct) - 1)
+            others = [_HAS_TERM] * (len(distinct) - 1)
             where = " AND ".join(["field = ?", "word = ?", *conditions, *others])
             sql = (
                 f"SELECT created, customer_id FROM customer_words AS w WHERE {where} "
@@ -1106,15 +1131,15 @@ class SQLiteStore(Store):
             assert orphans == 0
 
 
-_COUNT_WORD = (
+_COUNT_TERM = (
     "SELECT COUNT(*) FROM (SELECT 1 FROM customer_words WHERE field = ? AND word = ? LIMIT 1000)"
 )
-"""A word's postings, counted up to 1,000: enough to tell a rare word from a common one."""
-_HAS_WORD = (
+"""A term's postings, counted up to 1,000: enough to tell a rare term from a common one."""
+_HAS_TERM = (
     "EXISTS (SELECT 1 FROM customer_words WHERE field = w.field AND word = ? "
     "AND created = w.created AND customer_id = w.customer_id)"
 )
-"""The customer of posting ``w`` has that word in the same field too."""
+"""The customer of posting ``w`` has that term in the same field too."""
 
 
 class _SQLiteSnapshot(StoreSnapshot):

@@ -48,7 +48,8 @@ PHONES = {
 
 
 class SearchWordsContract:
-    """Phrase semantics of ``:`` on string fields, and ``Store.word_keys``."""
+    """Phrase semantics of ``:`` on string fields, and ``Store.word_keys`` (words and
+    pairs of adjacent words)."""
 
     if TYPE_CHECKING:
 
@@ -191,6 +192,22 @@ class SearchWordsContract:
             (20, "cus_2")
         ]
         assert worded.word_keys("name", ["ada", "byron"], KeyRange(), limit=10) == []
+
+    def test_word_keys_find_pairs_of_adjacent_words(self, worded: Store) -> None:
+        # A value's terms are its words and its pairs of adjacent words, joined by a space.
+        assert worded.word_keys("name", ["ada king"], KeyRange(), limit=10) == [(20, "cus_2")]
+        assert worded.word_keys("name", ["king ada"], KeyRange(), limit=10) == [(30, "cus_3")]
+        assert worded.word_keys("name", ["ada ada"], KeyRange(), limit=10) == [(70, "cus_7")]
+        assert worded.word_keys("name", ["lovelace byron"], KeyRange(), limit=10) == [(40, "cus_4")]
+        assert worded.word_keys("name", ["augusta ada", "ada king"], KeyRange(), limit=10) == [
+            (20, "cus_2")
+        ]
+        assert worded.word_keys("name", ["augusta king"], KeyRange(), limit=10) == []
+        assert worded.word_keys("phone", ["555 0100"], KeyRange(), limit=10) == [
+            (30, "cus_3"),
+            (10, "cus_1"),
+        ]
+        assert worded.word_keys("email", ["bob@corp.com bob@corp.com"], KeyRange(), limit=9) == []
 
     def test_email_word_is_the_lowercase_address(self, worded: Store) -> None:
         assert worded.word_keys("email", ["bob@corp.com"], KeyRange(), limit=10) == [
