@@ -209,7 +209,14 @@ def _array(*, clearable: bool) -> Callable[[object], object]:
             return value
         if isinstance(value, Mapping) and value and all(map(_is_digits_key, value)):
             # Form encoding writes an array as a hash of indexes: ``expand[0]=a&expand[1]=b``.
-            return [value[key] for key in sorted(value, key=int)]
+            # They must be 0, 1, 2, ...: a gap (or ``01``) would silently renumber items.
+            if not all(str(index) in value for index in range(len(value))):
+                given = ", ".join(sorted(value, key=int))
+                message = (
+                    f"Invalid array: indexes must run 0, 1, 2, ... without gaps (given: {given})"
+                )
+                raise _error("stripe", message=message)
+            return [value[str(index)] for index in range(len(value))]
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
             raise _error("invalid_array")
         return tuple(value)  # pydantic's (Rust) tuple validator takes lists and tuples

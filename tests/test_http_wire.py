@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+from collections.abc import Iterator
 
 import pytest
 import stripe
@@ -142,31 +144,44 @@ def test_the_sdk_sends_its_own_newer_version_and_a_bad_one_is_refused(
 # --- pretty-printed bodies ----------------------------------------------------------------------
 
 
-def raw_request(server: RunningServer, method: str, path: str, body: bytes | None = None) -> str:
-    """The response body as text, exactly as sent."""
+def raw_request(
+    server: RunningServer,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    auth: bool = True,
+) -> tuple[int, dict[str, str], str]:
+    """Status, headers (lowercase names) and the body as text, exactly as sent."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        headers = {"Authorization": f"Bearer {API_KEY}", **(FORM if body is not None else {})}
-        connection.request(method, path, body=body, headers=headers)
-        return connection.getresponse().read().decode()
+        sent = {"Authorization": f"Bearer {API_KEY}"} if auth else {}
+        sent.update(FORM if body is not None and headers is None else headers or {})
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        answer = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, answer, response.read().decode()
     finally:
         connection.close()
 
 
+def raw_body(server: RunningServer, method: str, path: str, body: bytes | None = None) -> str:
+    return raw_request(server, method, path, body)[2]
+
+
 def test_bodies_are_pretty_printed_like_stripes(server: RunningServer) -> None:
-    created = raw_request(
-        server, "POST", "/v1/customers", b"email=pretty%40example.com&name=Zo%C3%AB"
-    )
+    created = raw_body(server, "POST", "/v1/customers", b"email=pretty%40example.com&name=Zo%C3%AB")
     assert created.startswith('{\n  "id": "cus_')
     assert '\n  "object": "customer",\n' in created
     assert '\n  "email": "pretty@example.com",\n' in created and '"name": "Zoë"' in created
     assert '\n  "metadata": {},\n' in created and created.endswith("\n}\n")
     customer_id = json.loads(created)["id"]
-    assert raw_request(server, "GET", f"/v1/customers/{customer_id}") == created
-    page = raw_request(server, "GET", "/v1/customers?limit=1")
+    assert raw_body(server, "GET", f"/v1/customers/{customer_id}") == created
+    page = raw_body(server, "GET", "/v1/customers?limit=1")
     assert page.startswith('{\n  "object": "list",\n  "url": "/v1/customers",\n')
     assert '\n  "data": [\n    {\n      "id": "cus_' in page
-    error = raw_request(server, "GET", "/v1/customers/cus_nope")
+    error = raw_body(server, "GET", "/v1/customers/cus_nope")
     assert error == (
         "{\n"
         '  "error": {\n'
@@ -178,3 +193,234 @@ def test_bodies_are_pretty_printed_like_stripes(server: RunningServer) -> None:
         "  }\n"
         "}\n"
     )
+
+
+# --- strict decoding ------------------------------------------------------------------------------
+
+
+def customer_count(service: CustomerService) -> int:
+    return len(service.list(limit=100).data)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"name=%zz", "Invalid request: '%zz' is not a percent-escape (% and two hex digits); "),
+        (b"name=Jenny%2", "Invalid request: '%2' is not a percent-escape (% and two hex digits); "),
+        (b"name=%ff", "Invalid request: the form encoding is not valid UTF-8"),
+        (b"name=%c3%28", "Invalid request: the form encoding is not valid UTF-8"),
+        (b"name=\xff\xfe", "Invalid request: the form encoding is not valid UTF-8"),
+    ],
+)
+def test_bad_escapes_and_bytes_that_are_not_utf8_are_400s_and_store_nothing(
+    server_service: tuple[RunningServer, CustomerService], body: bytes, message: str
+) -> None:
+    server, service = server_service
+    before = customer_count(service)
+    status, _, text = raw_request(server, "POST", "/v1/customers", body)
+    error = json.loads(text)["error"]
+    assert status == 400 and error["type"] == "invalid_request_error"
+    assert error["message"].startswith(message)
+    assert customer_count(service) == before
+
+
+def test_query_strings_are_decoded_as_strictly(server: RunningServer) -> None:
+    for query in ("limit=%zz", "email=%ff%fe"):
+        status, _, text = raw_request(server, "GET", f"/v1/customers?{query}")
+        assert status == 400 and "Invalid request:" in json.loads(text)["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "message"),
+    [
+        (b"metadata[]=x", "metadata", "Invalid object for metadata"),
+        (b"address[]=x", "address", "Invalid object for address"),
+        (
+            b"preferred_locales[1]=fr&preferred_locales[]=en",
+            "preferred_locales",
+            "Invalid array: preferred_locales is given both with [] and with [index] or [key] "
+            "(preferred_locales[]); write every item the same way, as in "
+            "preferred_locales[]=a&preferred_locales[]=b or "
+            "preferred_locales[0]=a&preferred_locales[1]=b.",
+        ),
+        (
+            b"preferred_locales[]=fr&preferred_locales[0]=en",
+            "preferred_locales",
+            "Invalid array: preferred_locales is given both with [] and with [index] or [key] "
+            "(preferred_locales[0]); write every item the same way, as in "
+            "preferred_locales[]=a&preferred_locales[]=b or "
+            "preferred_locales[0]=a&preferred_locales[1]=b.",
+        ),
+        (
+            b"preferred_locales[1]=fr",
+            "preferred_locales",
+            "Invalid array: indexes must run 0, 1, 2, ... without gaps (given: 1)",
+        ),
+        (
+            b"preferred_locales[0]=fr&preferred_locales[2]=en",
+            "preferred_locales",
+            "Invalid array: indexes must run 0, 1, 2, ... without gaps (given: 0, 2)",
+        ),
+    ],
+)
+def test_arrays_and_hashes_are_not_silently_rewritten(
+    server_service: tuple[RunningServer, CustomerService],
+    body: bytes,
+    param: str,
+    message: str,
+) -> None:
+    server, service = server_service
+    before = customer_count(service)
+    status, _, text = raw_request(server, "POST", "/v1/customers", body)
+    assert status == 400
+    assert json.loads(text)["error"] == {
+        "message": message,
+        "param": param,
+        "type": "invalid_request_error",
+    }
+    assert customer_count(service) == before
+
+
+def test_arrays_written_one_way_are_read_in_order(server: RunningServer) -> None:
+    for body in (
+        b"preferred_locales[]=fr&preferred_locales[]=en",
+        b"preferred_locales[1]=en&preferred_locales[0]=fr",
+    ):
+        status, _, text = raw_request(server, "POST", "/v1/customers", body)
+        assert status == 200 and json.loads(text)["preferred_locales"] == ["fr", "en"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "shown"),
+    [
+        (None, ""),
+        ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+        ("application/json", "application/json"),
+        ("multipart/form-data; boundary=x", "multipart/form-data; boundary=x"),
+    ],
+)
+def test_a_body_that_is_not_declared_form_encoded_is_stripes_400(
+    server_service: tuple[RunningServer, CustomerService], content_type: str | None, shown: str
+) -> None:
+    server, service = server_service
+    before = customer_count(service)
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    status, _, text = raw_request(server, "POST", "/v1/customers", b"name=Jenny", headers)
+    assert status == 400
+    assert json.loads(text)["error"] == {
+        "message": f"Invalid request: unsupported Content-Type {shown}. Send the body "
+        "form-encoded, with Content-Type: application/x-www-form-urlencoded.",
+        "type": "invalid_request_error",
+    }
+    assert customer_count(service) == before
+
+
+def test_the_content_type_check_ignores_letter_case(server: RunningServer) -> None:
+    for content_type in (
+        "Application/X-WWW-Form-URLEncoded",
+        "application/x-www-form-urlencoded ; Charset=UTF-8",
+    ):
+        status, _, text = raw_request(
+            server, "POST", "/v1/customers", b"name=Jenny", {"Content-Type": content_type}
+        )
+        assert status == 200 and json.loads(text)["name"] == "Jenny"
+
+
+# --- HEAD, OPTIONS and CORS -------------------------------------------------------------------
+
+CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-credentials": "true",
+    "access-control-allow-methods": "GET, HEAD, PUT, PATCH, POST, DELETE",
+    "access-control-max-age": "300",
+    "access-control-expose-headers": "Request-Id, Stripe-Version, Idempotency-Key, "
+    "Idempotent-Replayed",
+}
+
+
+def test_head_answers_like_get_without_a_body(server: RunningServer) -> None:
+    _, _, created = raw_request(server, "POST", "/v1/customers", b"name=Head")
+    path = f"/v1/customers/{json.loads(created)['id']}"
+    status, get_headers, get_body = raw_request(server, "GET", path)
+    status, headers, body = raw_request(server, "HEAD", path)
+    assert (status, body) == (200, "")
+    assert headers["content-length"] == get_headers["content-length"] == str(len(get_body))
+    assert headers["content-type"] == "application/json"
+    status, headers, body = raw_request(server, "HEAD", "/v1/customers/cus_nope")
+    assert (status, body) == (404, "")
+    status, _, body = raw_request(server, "HEAD", "/v1/customers", auth=False)
+    assert (status, body) == (401, "")
+
+
+def test_a_cors_preflight_needs_no_key(server: RunningServer) -> None:
+    status, headers, body = raw_request(
+        server,
+        "OPTIONS",
+        "/v1/customers",
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, stripe-version",
+        },
+        auth=False,
+    )
+    assert (status, body) == (200, "")
+    assert {name: headers[name] for name in CORS} == CORS
+    assert headers["access-control-allow-headers"] == "authorization, content-type, stripe-version"
+    status, headers, _ = raw_request(server, "OPTIONS", "/v1/customers/cus_x", auth=False)
+    assert status == 200
+    assert headers["access-control-allow-headers"] == (
+        "Authorization, Content-Type, Idempotency-Key, Stripe-Version"
+    )
+
+
+def test_every_answer_carries_the_cors_headers(server: RunningServer) -> None:
+    for method, path, auth in (
+        ("GET", "/v1/customers", True),
+        ("GET", "/v1/customers/cus_nope", True),
+        ("GET", "/v1/customers", False),
+        ("POST", "/v1/charges", True),
+    ):
+        _, headers, _ = raw_request(server, method, path, auth=auth)
+        assert {name: headers[name] for name in CORS} == CORS, (method, path, auth)
+
+
+# --- long URLs ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["h11", "httptools"])
+def parser_server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    with RunningServer(CustomerService(MemoryStore()), http=request.param) as server:
+        yield server
+
+
+def send_raw(server: RunningServer, request: bytes) -> bytes:
+    """Send ``request`` whole, then read the answer until the server closes."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(request)
+        return b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+@pytest.mark.parametrize("length", [9_000, 15_000, 100_000, 2_000_000])
+def test_a_url_too_long_gets_a_414_with_either_parser(
+    parser_server: RunningServer, length: int
+) -> None:
+    target = b"/v1/customers?email=" + b"a" * length
+    answer = send_raw(
+        parser_server,
+        b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Authorization: Bearer " + API_KEY.encode() + b"\r\n\r\n",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].startswith(b"HTTP/1.1 414 ")
+    assert json.loads(body)["error"] == {
+        "message": "Request URL too long: the limit is 8192 bytes.",
+        "type": "invalid_request_error",
+    }
+
+
+def test_a_url_at_the_limit_reaches_the_api(parser_server: RunningServer) -> None:
+    path = "/v1/customers?email=" + "a" * (8192 - len("/v1/customers?email="))
+    status, _, text = raw_request(parser_server, "GET", path)
+    assert status == 400
+    assert json.loads(text)["error"]["param"] == "email"  # too long for an email, not a URL

@@ -29,9 +29,20 @@ from ..service import CustomerService, Operation, Outcome
 from ..tax_ids import TaxIdOperation
 from .forms import decode
 
-__all__ = ["API_VERSION", "MAX_BODY_BYTES", "Response", "StripeAPI", "mask_key"]
+__all__ = [
+    "API_VERSION",
+    "MAX_BODY_BYTES",
+    "MAX_URL_BYTES",
+    "Response",
+    "StripeAPI",
+    "mask_key",
+    "url_too_long",
+]
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_URL_BYTES = 8192
+"""The longest request target (path and query) served; longer ones get a 414, as from
+nginx, whose default limit this is."""
 INDENT = 2
 """Bodies are pretty-printed like Stripe's (two spaces, ``": "`` after keys): curl users and
 scripts grep for ``"email": "..."``."""
@@ -81,6 +92,18 @@ def _json(payload: Any) -> bytes:
     return pydantic_core.to_json(payload, indent=INDENT)
 
 
+# Stripe's CORS headers (contract 18.1): any origin may call the API from a browser.
+_CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-credentials": "true",
+    "access-control-allow-methods": "GET, HEAD, PUT, PATCH, POST, DELETE",
+    "access-control-max-age": "300",
+    "access-control-expose-headers": "Request-Id, Stripe-Version, Idempotency-Key, Idempotent-Replayed",
+}
+_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, Stripe-Version"
+_FORM = "application/x-www-form-urlencoded"
+
+
 def _respond(status: int, body: bytes, request_id: str) -> Response:
     # Stripe's bodies end with a newline (a 360-byte error body is sent with Content-Length 361).
     return Response(
@@ -90,6 +113,7 @@ def _respond(status: int, body: bytes, request_id: str) -> Response:
             "content-type": "application/json",
             "request-id": request_id,
             "stripe-version": API_VERSION,
+            **_CORS,
         },
     )
 
@@ -117,6 +141,13 @@ def _check_version(headers: Mapping[str, str]) -> None:
     raise _error(400, f"Invalid Stripe API version: {version}")
 
 
+def url_too_long(request_id: str) -> Response:
+    """The 414 answer for a request target over ``MAX_URL_BYTES``, also sent by the HTTP
+    parsers before a request reaches the app (``customer_core.http.protocols``)."""
+    error = _error(414, f"Request URL too long: the limit is {MAX_URL_BYTES} bytes.")
+    return _respond(414, _json(error.to_dict()), request_id)
+
+
 class StripeAPI:
     """Answer Stripe API requests for ``/v1/customers`` from a CustomerService.
 
@@ -135,17 +166,24 @@ class StripeAPI:
         self,
         method: str,
         path: str,
-        query: str,
+        query: str | bytes,
         headers: Mapping[str, str],
         body: bytes,
     ) -> Response:
-        """Answer one request; ``headers`` must have lowercase names."""
+        """Answer one request; ``headers`` must have lowercase names.
+
+        HEAD is answered as GET (the server sends no body); OPTIONS is a CORS preflight,
+        answered without an API key.
+        """
+        method = method.upper()
+        if method == "OPTIONS":
+            return self._preflight(headers)
         request_id = self.service.ids.request_id()
         replayed = False
         try:
             self._authenticate(headers)
             _check_version(headers)
-            outcome = self._route(method.upper(), path, query, headers, body)
+            outcome = self._route("GET" if method == "HEAD" else method, path, query, headers, body)
             status, payload, replayed = 200, outcome.result.to_json(indent=INDENT), outcome.replayed
         except CustomerCoreError as error:
             status, payload, replayed = error.http_status, _json(error.to_dict()), error.replayed
@@ -159,11 +197,29 @@ class StripeAPI:
             )
         answer = _respond(status, payload, request_id)
         idempotency_key = headers.get("idempotency-key")
-        if idempotency_key is not None and method.upper() == "POST":
+        if idempotency_key is not None and method == "POST":
             answer.headers["idempotency-key"] = idempotency_key
         if replayed:
             answer.headers["idempotent-replayed"] = "true"
         return answer
+
+    def _preflight(self, headers: Mapping[str, str]) -> Response:
+        """A CORS preflight's answer: the methods, and the headers the browser asked for."""
+        return Response(
+            200,
+            b"",
+            {
+                "request-id": self.service.ids.request_id(),
+                **_CORS,
+                "access-control-allow-headers": headers.get(
+                    "access-control-request-headers", _ALLOWED_HEADERS
+                ),
+            },
+        )
+
+    def url_too_long(self) -> Response:
+        """The 414 answer for a request target over ``MAX_URL_BYTES``."""
+        return url_too_long(self.service.ids.request_id())
 
     def too_large(self, limit: int, headers: Mapping[str, str]) -> Response:
         """The 413 answer for a body over ``limit`` bytes (the body is never read whole)."""
@@ -196,16 +252,17 @@ class StripeAPI:
             raise _error(401, f"Invalid API Key provided: {mask_key(credentials)}")
 
     def _route(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self, method: str, path: str, query: str | bytes, headers: Mapping[str, str], body: bytes
     ) -> Outcome:
         tax_id_route = _resolve_tax_id(method, path)
         operation, customer_id = (None, None) if tax_id_route else _resolve(method, path)
         if method == "POST":
-            content_type = headers.get("content-type", "application/x-www-form-urlencoded")
-            if body and not content_type.startswith("application/x-www-form-urlencoded"):
+            content_type = headers.get("content-type", "")
+            if body and content_type.partition(";")[0].strip().lower() != _FORM:
+                # Stripe's words, then what to send instead.
                 msg = (
-                    f"Invalid request: the body must be form-encoded (application/x-www-form-urlencoded), "
-                    f"not {content_type.split(';')[0]}."
+                    f"Invalid request: unsupported Content-Type {content_type}. "
+                    f"Send the body form-encoded, with Content-Type: {_FORM}."
                 )
                 raise _error(400, msg)
             params = decode(body)

@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..integers import is_digits
 from ..service import CustomerService
-from .api import MAX_BODY_BYTES, Response, StripeAPI
+from .api import MAX_BODY_BYTES, MAX_URL_BYTES, Response, StripeAPI
 
 __all__ = ["READ_THREADS", "WRITE_THREADS", "CustomerCoreApp", "create_app"]
 
@@ -71,7 +71,7 @@ class CustomerCoreApp:
             pool.shutdown(wait=False)
 
     async def dispatch(
-        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+        self, method: str, path: str, query: str | bytes, headers: dict[str, str], body: bytes
     ) -> Response:
         """Answer a request on a worker thread: a read pool thread for GET, HEAD and
         OPTIONS, a write pool thread for the others."""
@@ -101,14 +101,15 @@ class CustomerCoreApp:
         # StripeAPI decodes the id itself: hand it the path as sent, not ASGI's decoded one.
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
+        query = scope["query_string"]  # bytes: forms.decode refuses what is not UTF-8
         try:
-            body = await self._read_body(Request(scope, receive), headers)
+            if len(path) + len(query) > MAX_URL_BYTES:
+                answer = self.api.url_too_long()
+            else:
+                body = await self._read_body(Request(scope, receive), headers)
+                answer = await self.dispatch(scope["method"], path, query, headers, body)
         except _TooLarge:
             answer = self.api.too_large(self.max_body_bytes, headers)
-        else:
-            answer = await self.dispatch(
-                scope["method"], path, scope["query_string"].decode("latin-1"), headers, body
-            )
         await send(
             {
                 "type": "http.response.start",
@@ -120,7 +121,9 @@ class CustomerCoreApp:
                 + [(b"content-length", str(len(answer.body)).encode())],
             }
         )
-        await send({"type": "http.response.body", "body": answer.body})
+        # HEAD: the headers of the GET answer, Content-Length included, and no body.
+        body = b"" if scope["method"] == "HEAD" else answer.body
+        await send({"type": "http.response.body", "body": body})
 
     async def _read_body(self, request: Request, headers: dict[str, str]) -> bytes:
         declared = headers.get("content-length", "")

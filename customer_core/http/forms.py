@@ -2,11 +2,16 @@
 
 Stripe's SDKs send ``metadata[k]=v``, arrays as ``expand[0]=x`` (or ``expand[]=x``) and
 nested hashes as ``invoice_settings[custom_fields][0][name]=PO``. Every bracket level becomes
-a hash keyed by the text in the brackets (``[]`` appends the next index): the decoder knows
-no parameter, so whether a hash of indexes is an array is the params' call (``params.py``).
+a hash keyed by the text in the brackets: the decoder knows no parameter, so whether a hash
+of indexes is an array is the params' call (``params.py``). Only ``[]`` says "array" on the
+wire, so ``name[]=x`` makes a list, and a param given both as ``name[]`` and ``name[k]`` is
+refused rather than merged one way or the other.
+
+Decoding is strict: a bad percent-escape (``%zz``) or bytes that are not UTF-8 are a 400,
+never stored as replacement characters.
 
 >>> decode_pairs([("metadata[k]", "v"), ("expand[]", "tax"), ("a[b][0][c]", "1")])
-{'metadata': {'k': 'v'}, 'expand': {'0': 'tax'}, 'a': {'b': {'0': {'c': '1'}}}}
+{'metadata': {'k': 'v'}, 'expand': ['tax'], 'a': {'b': {'0': {'c': '1'}}}}
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ MAX_FIELDS = 2000
 _NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _APPEND = object()
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def _fail(message: str) -> InvalidRequestError:
@@ -44,7 +50,23 @@ def _path(name: str) -> list[Any]:
     if len(segments) - 1 > MAX_DEPTH:
         msg = f"Parameter {name!r} is nested too deeply: at most {MAX_DEPTH} levels of brackets are allowed."
         raise _fail(msg)
+    if _APPEND in segments[:-1]:
+        msg = (
+            f"Invalid parameter name: {name!r}. [] may only end a name; write the items of an "
+            "array of hashes with indexes, as in invoice_settings[custom_fields][0][name]=PO."
+        )
+        raise _fail(msg)
     return segments
+
+
+def _mixed(name: str, segments: list[Any]) -> InvalidRequestError:
+    array = segments[0] + "".join(f"[{segment}]" for segment in segments[1:])
+    return InvalidRequestError(
+        f"Invalid array: {array} is given both with [] and with [index] or [key] ({name}); "
+        f"write every item the same way, as in {array}[]=a&{array}[]=b or "
+        f"{array}[0]=a&{array}[1]=b.",
+        param=array,
+    )
 
 
 def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -58,36 +80,50 @@ def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
             raise _fail(msg)
         segments = _path(name)
         node: Any = root
-        for index, segment in enumerate(segments):
-            last = index == len(segments) - 1
-            if segment is _APPEND:
-                # ``a[]=x``: the next free index of the hash at this level.
-                segment = str(len(node))
-            if last:
-                node[segment] = value
-                break
+        for index, segment in enumerate(segments[:-1]):
+            appends = segments[index + 1] is _APPEND
             child = node.get(segment)
-            if not isinstance(child, dict):
-                if child is not None:
-                    msg = f"Parameter {name!r} conflicts with another value given for {segment!r}."
-                    raise _fail(msg)
-                child = node[segment] = {}
+            if child is None:
+                child = node[segment] = [] if appends else {}
+            elif not isinstance(child, (dict, list)):
+                msg = f"Parameter {name!r} conflicts with another value given for {segment!r}."
+                raise _fail(msg)
+            elif isinstance(child, list) != appends:
+                raise _mixed(name, segments[: index + 1])
             node = child
+        if segments[-1] is _APPEND:
+            node.append(value)  # ``a[]=x``: the next item of the list at this level
+        else:
+            node[segments[-1]] = value
     return root
 
 
 def decode(body: bytes | str) -> dict[str, Any]:
     """Decode an ``application/x-www-form-urlencoded`` body or query string."""
+    not_utf8 = "Invalid request: the form encoding is not valid UTF-8 (percent-escapes included)."
     if isinstance(body, bytes):
         try:
             body = body.decode("utf-8")
         except UnicodeDecodeError:
-            msg = "Invalid request: the body is not valid UTF-8 form encoding."
-            raise _fail(msg) from None
+            raise _fail(not_utf8) from None
+    bad_escape = _BAD_ESCAPE.search(body)
+    if bad_escape is not None:
+        escape = body[bad_escape.start() : bad_escape.start() + 3]
+        msg = (
+            f"Invalid request: {escape!r} is not a percent-escape (% and two hex digits); "
+            "write a literal % as %25."
+        )
+        raise _fail(msg)
     try:
         pairs = parse_qsl(
-            body, keep_blank_values=True, strict_parsing=False, max_num_fields=MAX_FIELDS
+            body,
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FIELDS,
+            errors="strict",
         )
+    except UnicodeDecodeError:
+        raise _fail(not_utf8) from None
     except ValueError:
         msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
         raise _fail(msg) from None

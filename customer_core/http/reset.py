@@ -29,7 +29,7 @@ class ResettableAPI(StripeAPI):
         self._snapshot = snapshot
 
     def handle(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self, method: str, path: str, query: str | bytes, headers: Mapping[str, str], body: bytes
     ) -> Response:
         if path != RESET_PATH or method.upper() != "POST":
             return super().handle(method, path, query, headers, body)

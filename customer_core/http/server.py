@@ -9,6 +9,7 @@ import uvicorn
 
 from ..service import CustomerService, Snapshot
 from .app import CustomerCoreApp, create_app
+from .protocols import HTTP, http_protocol
 from .reset import ResettableAPI
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bound_socket", "build_server"]
@@ -25,10 +26,12 @@ def build_server(
     port: int = DEFAULT_PORT,
     log_level: str = "info",
     reset_to: Snapshot | None = None,
+    http: HTTP = "auto",
 ) -> uvicorn.Server:
     """A uvicorn server for ``service``: ``run()`` serves until interrupted
     (``run(sockets=[...])`` on sockets the caller bound). ``reset_to`` adds the test-only
-    ``POST /_customer_core/reset`` route, which restores that snapshot."""
+    ``POST /_customer_core/reset`` route, which restores that snapshot. ``http`` picks the
+    HTTP parser (``auto``: httptools when installed, else h11)."""
     app = (
         create_app(service, api_keys)
         if reset_to is None
@@ -42,6 +45,7 @@ def build_server(
         # Access logs name the method, path and status; never headers, so never keys.
         access_log=log_level == "debug",
         lifespan="on",
+        http=http_protocol(http),
     )
     return uvicorn.Server(config)
 
