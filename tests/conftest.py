@@ -7,13 +7,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "customer_core.testing.store_contract",
-    "customer_core.testing.contract_search_words",
-    "customer_core.testing.contract_snapshots",
-    "customer_core.testing.contract_tax_ids",
-    "customer_core.testing.contract_events",
-)
+from customer_core.testing import CONTRACT_MODULES  # imports no contract module
+
+pytest.register_assert_rewrite(*CONTRACT_MODULES)
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store  # noqa: E402 (after the rewrite hook)
 from customer_core.testing import FakeClock  # noqa: E402
@@ -30,7 +26,7 @@ NOW = 1_700_000_000
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     with STORE_FACTORIES[request.param](tmp_path) as store:
         yield store
-        store._check()
+        store.check_consistency()
 
 
 @pytest.fixture

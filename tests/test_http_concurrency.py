@@ -207,4 +207,4 @@ def test_sixteen_concurrent_clients_mixing_reads_and_writes_lose_nothing(
         assert service.retrieve(shared.id).metadata == {
             f"client{n}": str(rounds - 1) for n in range(16)
         }
-        store._check()
+        store.check_consistency()

@@ -132,7 +132,7 @@ def test_a_failed_update_changes_nothing(store_name: str, generated: dict[str, A
             service.update(first.id, **generated)
         except CustomerCoreError:
             assert store.snapshot() == before
-        store._check()
+        store.check_consistency()
 
 
 def test_text_that_could_never_cross_the_wire_is_refused(service: CustomerService) -> None:

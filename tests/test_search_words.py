@@ -167,7 +167,7 @@ def test_the_word_migrations_post_the_terms_of_an_older_file(tmp_path: Path, ver
         assert "ada" in terms and "ada king" not in terms
     connection.close()
     with SQLiteStore(path) as store:
-        store._check()  # every word and pair posted, the old email-words column emptied
+        store.check_consistency()  # every word and pair posted, the old email-words column emptied
         service = CustomerService(store)
         assert ids(service.search('email:"bob@corp.com"')) == ["cus_a"]
         assert ids(service.search('name:"ada"')) == ["cus_b", "cus_a"]

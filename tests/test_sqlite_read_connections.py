@@ -26,7 +26,7 @@ def record(customer_id: str, created: int = NOW) -> Record:
 def store(tmp_path: Path) -> Iterator[SQLiteStore]:
     with SQLiteStore(tmp_path / "customers.db", busy_timeout=5.0) as store:
         yield store
-        store._check()
+        store.check_consistency()
 
 
 def timed(call: object) -> float:

@@ -113,7 +113,7 @@ def test_an_older_schema_version_is_migrated_forward(tmp_path: Path) -> None:
         ]
         version = store._connection.execute("SELECT version FROM schema_version").fetchone()[0]  # type: ignore[union-attr]
         assert version == SCHEMA_VERSION
-        store._check()
+        store.check_consistency()
 
 
 # --- bad files: a clear error naming the path, and the file left as it was ------------------
@@ -271,7 +271,7 @@ def test_a_killed_writer_loses_no_acknowledged_write(tmp_path: Path) -> None:
         trials += 1
         with SQLiteStore(path) as store:
             assert store._connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"  # type: ignore[union-attr]
-            store._check()
+            store.check_consistency()
             service = CustomerService(store)
             for customer_id in acknowledged_creates:
                 service.retrieve(customer_id)  # a whole, valid record
@@ -318,4 +318,4 @@ def test_processes_writing_at_once_lose_no_update(tmp_path: Path) -> None:
         for target in targets:
             keys |= set(service.retrieve(target).metadata)  # type: ignore[union-attr]
         assert keys == {f"{name}_{n}" for name in ("p0", "p1") for n in range(500)}
-        store._check()
+        store.check_consistency()

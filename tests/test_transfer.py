@@ -181,7 +181,7 @@ def test_round_trip_between_stores_is_byte_identical(
         assert result.invoice_prefixes == 3
         assert exported(target, order) == first
         after = target.snapshot()
-        target._check()
+        target.check_consistency()
     # Not only the file: the whole content (prefix reservations included) came across.
     for part in ("customers", "tombstones", "invoice_prefixes", "tax_ids"):
         assert after[part] == before[part]

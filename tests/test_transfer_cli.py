@@ -47,7 +47,7 @@ def db(tmp_path: Path) -> Path:
 
 def state(path: Path) -> dict[str, object]:
     with SQLiteStore(path) as store:
-        store._check()
+        store.check_consistency()
         return store.snapshot()
 
 

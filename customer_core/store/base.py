@@ -30,10 +30,26 @@ __all__ = [
     "Record",
     "SortKey",
     "Store",
+    "StoreInconsistency",
     "StoreSnapshot",
     "TransactionHooks",
+    "require",
     "walk",
 ]
+
+
+class StoreInconsistency(AssertionError):
+    """Raised by ``Store.check_consistency``: the store's indexes or reservations disagree
+    with its records. An AssertionError, so test runners report it as a failed check; raised
+    explicitly, so it also fires under ``python -O``."""
+
+
+def require(condition: object, message: str) -> None:
+    """For ``check_consistency`` implementations: raise StoreInconsistency(message) unless
+    ``condition`` holds."""
+    if not condition:
+        raise StoreInconsistency(message)
+
 
 BATCH_SIZE = 200
 """Records fetched per step when walking a key range: bounds the memory a walk holds."""
@@ -438,8 +454,17 @@ class Store(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources; the store must not be used afterwards."""
 
-    def _check(self) -> None:  # noqa: B027 - optional hook
-        """Assert that internal indexes agree with each other (tests call it)."""
+    @abc.abstractmethod
+    def check_consistency(self) -> None:
+        """Check that the store agrees with itself; raise ``StoreInconsistency`` naming the
+        first disagreement.
+
+        Every index (order, words, metadata postings, tax IDs, ...) must hold exactly the
+        entries its live records call for, every current invoice prefix must be reserved for
+        its customer, and no id may be both live and a tombstone. Slow (it reads
+        everything): for tests and diagnostics. The store contract suite calls it after
+        every test, so a store that leaves an index behind its records fails there.
+        """
 
     def __enter__(self) -> Store:
         return self

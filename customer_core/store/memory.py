@@ -33,7 +33,16 @@ from sortedcontainers import SortedDict, SortedList, SortedSet  # type: ignore[i
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search.ast import STRING_FIELDS
 from ..search.evaluate import index_terms, value_key
-from .base import Checkpoint, KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
+from .base import (
+    Checkpoint,
+    KeyRange,
+    NestedTransaction,
+    Record,
+    SortKey,
+    Store,
+    StoreSnapshot,
+    require,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -700,30 +709,59 @@ class MemoryStore(Store):
         with self._lock:
             self._closed = True
 
-    def _check(self) -> None:
+    def check_consistency(self) -> None:
         with self._lock:
-            assert len(self._order) == len(self._records)
+            self._ensure_open()
+            require(
+                len(self._order) == len(self._records),
+                "the created order and the records differ in size",
+            )
             expected: dict[int, list[tuple[Any, ...]]] = {}
             for created, customer_id in self._order:
                 record = self._decode(self._records[customer_id])
-                assert (record["created"], record["id"]) == (created, customer_id)
+                require(
+                    (record["created"], record["id"]) == (created, customer_id),
+                    f"order entry {(created, customer_id)} does not match its record",
+                )
                 for index, entry in self._entries(record):
                     expected.setdefault(id(index), []).append(entry)
                 prefix = record.get("invoice_prefix")
-                assert prefix is None or self._prefixes[prefix] == customer_id
-            for index in (self._order, self._by_words, self._by_metadata):
-                assert list(index) == sorted(expected.get(id(index), []))
-            assert not set(self._tombstones) & set(self._records)
+                require(
+                    prefix is None or self._prefixes.get(prefix) == customer_id,
+                    f"invoice prefix {prefix} of {customer_id} is not reserved for it",
+                )
+            for name, index in (
+                ("order", self._order),
+                ("words", self._by_words),
+                ("metadata", self._by_metadata),
+            ):
+                require(
+                    list(index) == sorted(expected.get(id(index), [])),
+                    f"the {name} index does not hold exactly its records' entries",
+                )
+            both = set(self._tombstones) & set(self._records)
+            require(not both, f"ids both live and deleted: {sorted(both)}")
             tax_id_keys = []
             for tax_id, payload in self._tax_ids.items():
                 record = marshal.loads(payload)
-                assert record["id"] == tax_id and record["customer"] in self._records
+                require(
+                    record["id"] == tax_id and record["customer"] in self._records,
+                    f"tax ID {tax_id} is filed wrongly or its customer is not live",
+                )
                 tax_id_keys.append((record["customer"], record["created"], tax_id))
-            assert list(self._tax_id_order) == sorted(tax_id_keys)
+            require(
+                list(self._tax_id_order) == sorted(tax_id_keys),
+                "the tax ID order does not hold exactly the tax IDs",
+            )
             events = [marshal.loads(payload) for payload in self._events.values()]
-            assert list(self._event_order) == sorted((e["created"], e["id"]) for e in events)
-            assert list(self._events_by_type) == sorted(
-                (e["type"], e["created"], e["id"]) for e in events
+            require(
+                list(self._event_order) == sorted((e["created"], e["id"]) for e in events),
+                "the event order does not hold exactly the events",
+            )
+            require(
+                list(self._events_by_type)
+                == sorted((e["type"], e["created"], e["id"]) for e in events),
+                "the events-by-type index does not hold exactly the events",
             )
 
 

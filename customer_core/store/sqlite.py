@@ -35,7 +35,16 @@ import pydantic_core
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from ..search.ast import STRING_FIELDS
 from ..search.evaluate import field_words, index_terms, value_key
-from .base import Checkpoint, KeyRange, NestedTransaction, Record, SortKey, Store, StoreSnapshot
+from .base import (
+    Checkpoint,
+    KeyRange,
+    NestedTransaction,
+    Record,
+    SortKey,
+    Store,
+    StoreSnapshot,
+    require,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -1080,55 +1089,59 @@ class SQLiteStore(Store):
                 self._connection.close()
                 self._connection = None
 
-    def _check(self) -> None:
+    def check_consistency(self) -> None:
         with self._reading() as connection:
-            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            for customer_id, created, email, body in connection.execute(
-                "SELECT id, created, email, body FROM customers"
+            integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+            require(integrity == "ok", f"SQLite integrity check: {integrity}")
+            expected: dict[str, Postings] = {table: set() for table in _POSTING_SQL}
+            for customer_id, created, email, email_words, body in connection.execute(
+                "SELECT id, created, email, email_words, body FROM customers"
             ):
                 record = _decode(body)
-                assert (record["id"], record["created"], record.get("email")) == (
-                    customer_id,
-                    created,
-                    email,
+                require(
+                    (record["id"], record["created"], record.get("email"))
+                    == (customer_id, created, email),
+                    f"the columns of {customer_id} do not match its body",
                 )
+                require(email_words is None, f"{customer_id} has email_words (retired in 7)")
                 prefix = record.get("invoice_prefix")
                 if prefix is not None:
                     holder = connection.execute(
                         "SELECT customer_id FROM invoice_prefixes WHERE prefix = ?", (prefix,)
                     ).fetchone()
-                    assert holder == (customer_id,)
+                    require(
+                        holder == (customer_id,),
+                        f"invoice prefix {prefix} of {customer_id} is not reserved for it",
+                    )
+                for table, postings in _postings(customer_id, created, record).items():
+                    expected[table] |= postings
             both = connection.execute(
                 "SELECT COUNT(*) FROM customers JOIN tombstones USING (id)"
             ).fetchone()[0]
-            assert both == 0
-            expected: dict[str, Postings] = {table: set() for table in _POSTING_SQL}
-            for customer_id, created, email_words, body in connection.execute(
-                "SELECT id, created, email_words, body FROM customers"
-            ):
-                assert email_words is None  # retired in version 7
-                for table, postings in _postings(customer_id, created, _decode(body)).items():
-                    expected[table] |= postings
+            require(both == 0, f"{both} ids are both live and deleted")
             for table, first, second in _POSTING_TABLES:
                 stored = set(
                     connection.execute(
                         f"SELECT {first}, {second}, created, customer_id FROM {table}"
                     )
                 )
-                assert stored == expected[table], table
+                require(
+                    stored == expected[table],
+                    f"{table} does not hold exactly its records' postings",
+                )
             for customer_id, created, tax_id, body in connection.execute(
                 "SELECT customer_id, created, id, body FROM tax_ids"
             ):
                 record = _decode(body)
-                assert (record["customer"], record["created"], record["id"]) == (
-                    customer_id,
-                    created,
-                    tax_id,
+                require(
+                    (record["customer"], record["created"], record["id"])
+                    == (customer_id, created, tax_id),
+                    f"the columns of tax ID {tax_id} do not match its body",
                 )
             orphans = connection.execute(
                 "SELECT COUNT(*) FROM tax_ids WHERE customer_id NOT IN (SELECT id FROM customers)"
             ).fetchone()[0]
-            assert orphans == 0
+            require(orphans == 0, f"{orphans} tax IDs belong to no live customer")
 
 
 _COUNT_TERM = (

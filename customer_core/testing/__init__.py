@@ -7,9 +7,29 @@ CustomerService into the official ``stripe`` SDK with no server, and ``mock_stri
 sends every request of the ``stripe`` package to one (both need ``stripe``).
 """
 
+import pkgutil
+
 from .fakes import FakeClock
 
-__all__ = ["FakeClock", "StoreContract", "StripeHTTPClient", "StripeMock", "mock_stripe"]
+__all__ = [
+    "CONTRACT_MODULES",
+    "FakeClock",
+    "StoreContract",
+    "StripeHTTPClient",
+    "StripeMock",
+    "mock_stripe",
+]
+
+CONTRACT_MODULES: tuple[str, ...] = tuple(
+    sorted(
+        f"{__name__}.{module.name}"
+        for module in pkgutil.iter_modules(__path__)
+        if module.name == "store_contract" or module.name.startswith("contract_")
+    )
+)
+"""The modules of the store contract suite (``store_contract`` and its ``contract_*``
+mixins), for ``pytest.register_assert_rewrite(*CONTRACT_MODULES)`` before they are imported;
+the customer_core pytest plugin registers them itself."""
 
 
 def __getattr__(name: str) -> object:

@@ -71,7 +71,7 @@ class SnapshotContract:
         assert kept.snapshot() != before
         kept.restore(checkpoint)
         assert kept.snapshot() == before
-        kept._check()
+        kept.check_consistency()
 
     def test_indexes_and_reservations_follow_the_restore(self, kept: Store) -> None:
         checkpoint = kept.checkpoint()
@@ -127,7 +127,7 @@ class SnapshotContract:
             other.insert(_record("cus_9", 90))
             other.restore(kept.checkpoint())
             assert other.snapshot() == kept.snapshot()
-            other._check()
+            other.check_consistency()
 
     def test_a_restore_rolls_back_with_its_transaction(self, kept: Store) -> None:
         checkpoint = kept.checkpoint()
@@ -139,7 +139,7 @@ class SnapshotContract:
             kept.insert(_record("cus_after", 90, invoice_prefix="NEW1"))
             raise RuntimeError("boom")
         assert kept.snapshot() == changed
-        kept._check()
+        kept.check_consistency()
 
     def test_a_restore_inside_a_transaction_commits_with_it(self, kept: Store) -> None:
         checkpoint = kept.checkpoint()

@@ -31,6 +31,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 import pytest
 
+from . import CONTRACT_MODULES
+
+# Contract failures in a store's own test suite show the values compared.
+pytest.register_assert_rewrite(*CONTRACT_MODULES)
+
 # customer_core itself is imported by the fixtures, when a test asks for one: loading
 # the plugin costs every pytest run in the environment next to nothing.
 if TYPE_CHECKING:

@@ -7,7 +7,20 @@ collects every test below for your store::
         def make_store(self, tmp_path):
             return MyStore(tmp_path / "customers.db")
 
-The class is not named ``Test*``, so pytest never collects it on its own.
+The class is not named ``Test*``, so pytest never collects it on its own. After every test
+the suite calls ``Store.check_consistency()`` (part of the port: your store implements it),
+so a store whose indexes drift from its records fails even where the answers looked right.
+
+pytest rewrites ``assert`` statements (to show the values compared) only in test modules
+and the modules registered for it, so that a failing contract test here says more than
+``AssertionError``. The customer_core pytest plugin (on by default once customer_core is
+installed) registers the suite's modules; with the plugin off (``-p no:customer_core``),
+register them at the top of your ``conftest.py``, before anything imports them::
+
+    import pytest
+    from customer_core.testing import CONTRACT_MODULES
+
+    pytest.register_assert_rewrite(*CONTRACT_MODULES)
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from ..search import engine as search_engine
 from ..search import parse
 from ..store.base import KeyRange, Record, Store
 from .contract_bulk import BulkContract
+from .contract_edges import EdgeContract
 from .contract_events import EventContract
 from .contract_search_words import SearchWordsContract
 from .contract_snapshots import SnapshotContract
@@ -59,7 +73,12 @@ def ids(records: list[Record]) -> list[str]:
 
 
 class StoreContract(
-    SnapshotContract, TaxIdContract, BulkContract, SearchWordsContract, EventContract
+    SnapshotContract,
+    TaxIdContract,
+    BulkContract,
+    SearchWordsContract,
+    EventContract,
+    EdgeContract,
 ):
     """Behaviour every Store has; see ``customer_core.store.base.Store`` for the port."""
 
@@ -70,7 +89,7 @@ class StoreContract(
     def store(self, tmp_path: Path) -> Iterator[Store]:
         with self.make_store(tmp_path) as store:
             yield store
-            store._check()
+            store.check_consistency()
 
     @pytest.fixture
     def filled(self, store: Store) -> Store:
