@@ -771,14 +771,20 @@ class _MemorySnapshot(StoreSnapshot):
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._former: list[tuple[str, str]] | None = None  # worked out once per snapshot
+        # Live records holding a prefix, once a walk over all of them counted them.
+        self._holding_prefix: int | None = None
 
     def count(self) -> int:
         return len(self._store._records)
 
     def records(self, *, descending: bool = True) -> Iterator[Record]:
         records, decode = self._store._records, self._store._decode
+        holding = 0
         for _, customer_id in self._store._keys(KeyRange(), descending):
-            yield decode(records[customer_id])
+            record = decode(records[customer_id])
+            holding += record.get("invoice_prefix") is not None
+            yield record
+        self._holding_prefix = holding
 
     def tombstones(self) -> Iterator[tuple[str, int]]:
         return iter(sorted(self._store._tombstones.items()))
@@ -792,11 +798,19 @@ class _MemorySnapshot(StoreSnapshot):
         if self._former is None:
             store = self._store
             records, layouts = store._records, store._layouts
+            prefixes = store._prefixes
+            not_live = [(c, p) for p, c in prefixes.items() if c not in records]
+            if self._holding_prefix is not None and (
+                len(prefixes) == self._holding_prefix + len(not_live)
+            ):
+                # Each live record holding a prefix holds it reserved, so these are all.
+                self._former = sorted(not_live)
+                return iter(self._former)
             positions = [
                 keys.index("invoice_prefix") if "invoice_prefix" in keys else -1 for keys in layouts
             ]
             former = []
-            for prefix, customer_id in store._prefixes.items():
+            for prefix, customer_id in prefixes.items():
                 payload = records.get(customer_id)
                 if payload is not None and prefix.encode() in payload:
                     # Most likely its current prefix: read that one value to be sure.

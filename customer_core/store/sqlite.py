@@ -1155,12 +1155,19 @@ _HAS_TERM = (
 """The customer of posting ``w`` has that term in the same field too."""
 
 
+_HOLDS_PREFIX = b'"invoice_prefix":"'
+"""In a body: its record holds an invoice prefix (a string where it could be null)."""
+_DELETED_PREFIXES = "FROM invoice_prefixes AS p JOIN tombstones AS t ON t.id = p.customer_id"
+
+
 class _SQLiteSnapshot(StoreSnapshot):
     """Reads over a connection inside one read transaction (see ``read_snapshot``)."""
 
     def __init__(self, connection: sqlite3.Connection, store: SQLiteStore) -> None:
         self._connection = connection
         self._store = store
+        # Live records holding a prefix, once a walk over all of them counted them.
+        self._holding_prefix: int | None = None
 
     def _rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
         """The rows of a query, fetched a batch at a time (memory stays flat)."""
@@ -1176,19 +1183,26 @@ class _SQLiteSnapshot(StoreSnapshot):
 
     def records(self, *, descending: bool = True) -> Iterator[Record]:
         direction = "DESC" if descending else "ASC"
+        holding = 0
         for (body,) in self._rows(
             f"SELECT body FROM customers ORDER BY created {direction}, id {direction}"
         ):
-            yield self._decoded(body)
+            record = self._decoded(body)
+            holding += record.get("invoice_prefix") is not None
+            yield record
+        self._holding_prefix = holding
 
     def records_json(self, *, descending: bool = True) -> Iterator[bytes]:
         # Bodies are pydantic-core's compact JSON of the record (json's, with the same
         # separators and escapes, before schema version 5): hand them out as they are.
         direction = "DESC" if descending else "ASC"
+        holding = 0
         for (body,) in self._rows(
             f"SELECT CAST(body AS BLOB) FROM customers ORDER BY created {direction}, id {direction}"
         ):
+            holding += _HOLDS_PREFIX in body
             yield body
+        self._holding_prefix = holding
 
     def _decoded(self, body: str) -> Record:
         try:
@@ -1205,6 +1219,18 @@ class _SQLiteSnapshot(StoreSnapshot):
             yield self._decoded(body)
 
     def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
+        if self._holding_prefix is not None:
+            # Each live record holding a prefix holds it reserved: when those and the
+            # deleted customers' prefixes are all there are, the latter are the answer,
+            # found without reading a single customer.
+            (total,) = next(self._rows("SELECT COUNT(*) FROM invoice_prefixes"))
+            (deleted,) = next(self._rows(f"SELECT COUNT(*) {_DELETED_PREFIXES}"))
+            if total == self._holding_prefix + deleted:
+                yield from self._rows(
+                    f"SELECT p.customer_id, p.prefix {_DELETED_PREFIXES} "
+                    "ORDER BY p.customer_id, p.prefix"
+                )
+                return
         # A prefix is current when the body's "invoice_prefix" key (its first occurrence:
         # only the id, names, address, description, discount and email come before it in
         # Stripe's key order) holds it; text compares cost a fraction of a JSON parse.

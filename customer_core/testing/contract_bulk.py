@@ -185,6 +185,26 @@ class BulkContract:
                 ("cus_e", "E"),
             ]
 
+    def test_former_invoice_prefixes_after_a_walk_over_the_records(self, filled: Store) -> None:
+        # A store may answer from counts made during the walk: every case must stay exact.
+        filled.delete("cus_e")
+        filled.insert_tombstone("cus_0", 5)
+        filled.reserve_invoice_prefix("Z", "cus_0")
+        with filled.read_snapshot() as snapshot:
+            assert len(list(snapshot.records_json())) == 4
+            assert list(snapshot.former_invoice_prefixes()) == [("cus_0", "Z"), ("cus_e", "E")]
+        filled.insert(make_record("cus_n", 1, invoice_prefix=None))
+        filled.reserve_invoice_prefix("NULL1", "cus_n")  # held, though its prefix is null
+        filled.reserve_invoice_prefix("ORPHAN", "cus_unknown")
+        with filled.read_snapshot() as snapshot:
+            assert len(list(snapshot.records(descending=False))) == 5
+            assert list(snapshot.former_invoice_prefixes()) == [
+                ("cus_0", "Z"),
+                ("cus_e", "E"),
+                ("cus_n", "NULL1"),
+                ("cus_unknown", "ORPHAN"),
+            ]
+
     def test_read_snapshot_does_not_see_writes_made_during_it(self, filled: Store) -> None:
         done = threading.Event()
 
