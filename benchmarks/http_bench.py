@@ -4,7 +4,10 @@ One keep-alive client (``http.client``) on 127.0.0.1 measures create, retrieve a
 page of 100 against: the trivial JSON endpoint on the same stack (the floor),
 customer_core's server on the memory store and on the SQLite file store
 (``synchronous=FULL``), and localstripe, all in the same run, at 1k and 10k customers.
-Every server runs in its own process, bound to 127.0.0.1 on a port picked here.
+Every server runs in its own process, bound to 127.0.0.1 on a port picked here. The floor
+server runs throughout: every round of creates or retrieves follows a round of floor
+requests, and the ``/floor`` columns give the median of the per-round ratios, which a
+shared, busy machine moves far less than the rates themselves.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import http.client
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -167,18 +171,43 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "# requests/s with one keep-alive client, median of 3 rounds; list = GET /v1/customers?limit=100"
     )
-    print("| server | customers | create/s | retrieve/s | list 100/s | list ms |")
-    print("|---|---|---|---|---|---|")
-    for name, command in servers(directory).items():
+    print(
+        "| server | customers | create/s | create/floor | retrieve/s | retrieve/floor "
+        "| list 100/s | list ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    commands = servers(directory)
+    floor_name = next(name for name in commands if name.startswith("floor"))
+    floor_port = free_port()
+    floor_process = start(commands.pop(floor_name)(floor_port), floor_port)
+    try:
+        floor = Client(floor_port)
+        ping = rate(lambda n: floor.call("GET", "/ping"), args.ops * 4, ROUNDS)
+        print(
+            f"| {floor_name} | - | {ping:,.0f} | 1.00 | {ping:,.0f} | 1.00 | {ping:,.0f} "
+            f"| {1000 / ping:.3f} |",
+            flush=True,
+        )
+        run_servers(commands, floor, args.sizes, args.ops)
+    finally:
+        floor_process.terminate()
+        floor_process.wait(10)
+
+
+def run_servers(
+    commands: dict[str, Callable[[int], list[str]]], floor: Client, sizes: list[int], ops: int
+) -> None:
+    """Measure each server in turn, beside the running floor."""
+    for name, command in commands.items():
         if name == "localstripe":
-            for size in sorted(args.sizes):
+            for size in sorted(sizes):
                 prefill_localstripe(size)
                 port = free_port()
                 process = start(command(port), port)
                 try:
                     client = Client(port)
                     ids = [c["id"] for c in client.call("GET", "/v1/customers?limit=100")["data"]]
-                    measure(name, client, size, ids, args.ops, slow=True)
+                    measure(name, client, floor, size, ids, ops, slow=True)
                 finally:
                     process.terminate()
                     process.wait(10)
@@ -188,21 +217,12 @@ def main(argv: list[str] | None = None) -> None:
         process = start(command(port), port)
         try:
             client = Client(port)
-            if name.startswith("floor"):
-                ping = rate(
-                    lambda n, client=client: client.call("GET", "/ping"), args.ops * 4, ROUNDS
-                )
-                print(
-                    f"| {name} | - | {ping:,.0f} | {ping:,.0f} | {ping:,.0f} | {1000 / ping:.3f} |",
-                    flush=True,
-                )
-                continue
             stored, ids = 0, []
-            for size in sorted(args.sizes):
+            for size in sorted(sizes):
                 while stored < size:
                     ids.append(client.call("POST", "/v1/customers", body_for(stored))["id"])
                     stored += 1
-                added, retrieves, lists = measure(name, client, size, ids, args.ops, slow=False)
+                added, retrieves, lists = measure(name, client, floor, size, ids, ops, slow=False)
                 stored += added
             if name == "customer_core memory":
                 formatting = (retrieves, lists)
@@ -235,19 +255,32 @@ def print_formatting_cost(retrieves: float, lists: float) -> None:
         )
 
 
+def paired(operation: Callable[[int], object], count: int, floor: Client) -> tuple[float, float]:
+    """The median rate of ``operation`` over ROUNDS rounds of ``count`` calls, each right
+    after a round of floor requests, and the median of the per-round ratios to the floor."""
+    rates, ratios = [], []
+    for round_number in range(ROUNDS):
+        floor_rate = rate(lambda n: floor.call("GET", "/ping"), count, 1)
+        offset = round_number * count
+        measured = rate(lambda n, offset=offset: operation(offset + n), count, 1)
+        rates.append(measured)
+        ratios.append(measured / floor_rate)
+    return statistics.median(rates), statistics.median(ratios)
+
+
 def measure(
-    name: str, client: Client, size: int, ids: list[str], ops: int, *, slow: bool
+    name: str, client: Client, floor: Client, size: int, ids: list[str], ops: int, *, slow: bool
 ) -> tuple[int, float, float]:
     """Print one row; return how many customers the measured creates added, and the
     retrieves and list pages per second."""
     create_ops = max(ops // (100 if slow else 1), 3)
-    creates = rate(
-        lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), create_ops, ROUNDS
+    creates, creates_ratio = paired(
+        lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), create_ops, floor
     )
-    retrieves = rate(
+    retrieves, retrieves_ratio = paired(
         lambda n: client.call("GET", f"/v1/customers/{ids[n % len(ids)]}"),
         ops // (5 if slow else 1),
-        ROUNDS,
+        floor,
     )
     lists = rate(
         lambda n: client.call("GET", "/v1/customers?limit=100"),
@@ -255,7 +288,8 @@ def measure(
         ROUNDS,
     )
     print(
-        f"| {name} | {size:,} | {creates:,.0f} | {retrieves:,.0f} | {lists:,.1f} | {1000 / lists:.2f} |",
+        f"| {name} | {size:,} | {creates:,.0f} | {creates_ratio:.2f} | {retrieves:,.0f} "
+        f"| {retrieves_ratio:.2f} | {lists:,.1f} | {1000 / lists:.2f} |",
         flush=True,
     )
     return 3 * create_ops, retrieves, lists
