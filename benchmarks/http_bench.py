@@ -183,19 +183,20 @@ def main(argv: list[str] | None = None) -> None:
     try:
         floor = Client(floor_port)
         ping = rate(lambda n: floor.call("GET", "/ping"), args.ops * 4, ROUNDS)
+        floor.connection.close()
         print(
             f"| {floor_name} | - | {ping:,.0f} | 1.00 | {ping:,.0f} | 1.00 | {ping:,.0f} "
             f"| {1000 / ping:.3f} |",
             flush=True,
         )
-        run_servers(commands, floor, args.sizes, args.ops)
+        run_servers(commands, floor_port, args.sizes, args.ops)
     finally:
         floor_process.terminate()
         floor_process.wait(10)
 
 
 def run_servers(
-    commands: dict[str, Callable[[int], list[str]]], floor: Client, sizes: list[int], ops: int
+    commands: dict[str, Callable[[int], list[str]]], floor_port: int, sizes: list[int], ops: int
 ) -> None:
     """Measure each server in turn, beside the running floor."""
     for name, command in commands.items():
@@ -207,7 +208,7 @@ def run_servers(
                 try:
                     client = Client(port)
                     ids = [c["id"] for c in client.call("GET", "/v1/customers?limit=100")["data"]]
-                    measure(name, client, floor, size, ids, ops, slow=True)
+                    measure(name, client, floor_port, size, ids, ops, slow=True)
                 finally:
                     process.terminate()
                     process.wait(10)
@@ -222,7 +223,9 @@ def run_servers(
                 while stored < size:
                     ids.append(client.call("POST", "/v1/customers", body_for(stored))["id"])
                     stored += 1
-                added, retrieves, lists = measure(name, client, floor, size, ids, ops, slow=False)
+                added, retrieves, lists = measure(
+                    name, client, floor_port, size, ids, ops, slow=False
+                )
                 stored += added
             if name == "customer_core memory":
                 formatting = (retrieves, lists)
@@ -255,12 +258,15 @@ def print_formatting_cost(retrieves: float, lists: float) -> None:
         )
 
 
-def paired(operation: Callable[[int], object], count: int, floor: Client) -> tuple[float, float]:
+def paired(operation: Callable[[int], object], count: int, floor_port: int) -> tuple[float, float]:
     """The median rate of ``operation`` over ROUNDS rounds of ``count`` calls, each right
     after a round of floor requests, and the median of the per-round ratios to the floor."""
     rates, ratios = [], []
     for round_number in range(ROUNDS):
-        floor_rate = rate(lambda n: floor.call("GET", "/ping"), count, 1)
+        # A new connection each round: uvicorn closes one idle for 5 s (while a store fills).
+        floor = Client(floor_port)
+        floor_rate = rate(lambda n, floor=floor: floor.call("GET", "/ping"), count, 1)
+        floor.connection.close()
         offset = round_number * count
         measured = rate(lambda n, offset=offset: operation(offset + n), count, 1)
         rates.append(measured)
@@ -269,18 +275,20 @@ def paired(operation: Callable[[int], object], count: int, floor: Client) -> tup
 
 
 def measure(
-    name: str, client: Client, floor: Client, size: int, ids: list[str], ops: int, *, slow: bool
+    name: str, client: Client, floor_port: int, size: int, ids: list[str], ops: int, *, slow: bool
 ) -> tuple[int, float, float]:
     """Print one row; return how many customers the measured creates added, and the
     retrieves and list pages per second."""
     create_ops = max(ops // (100 if slow else 1), 3)
     creates, creates_ratio = paired(
-        lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)), create_ops, floor
+        lambda n: client.call("POST", "/v1/customers", body_for(10_000_000 + n)),
+        create_ops,
+        floor_port,
     )
     retrieves, retrieves_ratio = paired(
         lambda n: client.call("GET", f"/v1/customers/{ids[n % len(ids)]}"),
         ops // (5 if slow else 1),
-        floor,
+        floor_port,
     )
     lists = rate(
         lambda n: client.call("GET", "/v1/customers?limit=100"),
