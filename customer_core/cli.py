@@ -181,6 +181,16 @@ def _parser() -> argparse.ArgumentParser:
         help="server log level; debug adds access logs (default: info)",
     )
 
+    def with_params(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "-d",
+            "--param",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="a Stripe param, as in -d email=a@b.co -d 'metadata[plan]=gold'; repeatable",
+        )
+
     for name, (help, example, takes_id) in _CUSTOMER_COMMANDS.items():
         command = _command(commands, name, help, example)
         if takes_id:
@@ -190,19 +200,29 @@ def _parser() -> argparse.ArgumentParser:
                 "query",
                 help="a search query, as in 'email:\"jenny@example.com\"' or 'name~\"jen\"'",
             )
-        command.add_argument(
-            "-d",
-            "--param",
-            action="append",
-            default=[],
-            metavar="KEY=VALUE",
-            help="a Stripe param, as in -d email=a@b.co -d 'metadata[plan]=gold'; repeatable",
-        )
+        with_params(command)
         if name in ("create", "update"):
             command.add_argument(
                 "--idempotency-key", metavar="KEY", help="run at most once for this key (24 hours)"
             )
         with_db(command)
+
+    events = _command(
+        commands,
+        "events",
+        "list or retrieve the events recorded with customer changes",
+        "customer-core events list -d type=customer.updated -d limit=3",
+    )
+    actions = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    listing = actions.add_parser(
+        "list",
+        help="events newest first (params: limit, type with * wildcards, types[], created...)",
+    )
+    with_params(listing)
+    with_db(listing)
+    retrieving = actions.add_parser("retrieve", help="one event by id")
+    retrieving.add_argument("id", help="the event's id (evt_...)")
+    with_db(retrieving)
 
     export = _command(
         commands,
@@ -371,6 +391,21 @@ def _transfer(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _events_command(arguments: argparse.Namespace) -> int:
+    try:
+        with _open_store(arguments.db, "list") as store:
+            events = CustomerService(store).events
+            if arguments.events_command == "list":
+                result: Any = events.list(**_params(arguments.param))
+            else:
+                result = events.retrieve(arguments.id)
+    except CustomerCoreError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    print(result.to_json(indent=2).decode())
+    return 0
+
+
 def _customer_command(arguments: argparse.Namespace) -> int:
     try:
         params = _params(arguments.param)
@@ -401,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _serve(arguments)
         elif arguments.command in ("export", "import"):
             status = _transfer(arguments)
+        elif arguments.command == "events":
+            status = _events_command(arguments)
         else:
             status = _customer_command(arguments)
         sys.stdout.flush()

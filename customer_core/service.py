@@ -23,7 +23,15 @@ from .errors import (
     RecordNotFoundError,
     no_such_customer,
 )
-from .events import DEFAULT_RETENTION, EventBus, EventLog, RequestInfo, Subscriber
+from .events import (
+    DEFAULT_RETENTION,
+    Event,
+    EventBus,
+    EventListPage,
+    EventLog,
+    RequestInfo,
+    Subscriber,
+)
 from .events.diff import previous_attributes
 from .expand import NOTHING, expansions, with_included
 from .ids import Clock, IdGenerator, system_clock
@@ -734,7 +742,17 @@ class CustomerService:
         return ListPage(records, has_more)
 
 
-Result = Customer | DeletedCustomer | ListPage | SearchPage | TaxId | DeletedTaxId | TaxIdList
+Result = (
+    Customer
+    | DeletedCustomer
+    | ListPage
+    | SearchPage
+    | TaxId
+    | DeletedTaxId
+    | TaxIdList
+    | Event
+    | EventListPage
+)
 """What an operation returns."""
 
 

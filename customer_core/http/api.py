@@ -53,6 +53,7 @@ _ITEM = re.compile(r"^/v1/customers/([^/]+)$")
 # A version as the SDKs send it: a date, a release name, beta flags ("; name_beta=v1").
 _VERSION = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:\.[a-z]+)?(?:; ?[a-z0-9_]+=v[0-9]+)*")
 _TAX_IDS = re.compile(r"^/v1/customers/([^/]+)/tax_ids(?:/([^/]+))?$")
+_EVENTS = re.compile(r"^/v1/events(?:/([^/]+))?$")
 _KEY_PREFIX = re.compile(r"^[a-z]{2,4}_(?:test_|live_)?")
 _NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -183,7 +184,9 @@ class StripeAPI:
         try:
             self._authenticate(headers)
             _check_version(headers)
-            outcome = self._route("GET" if method == "HEAD" else method, path, query, headers, body)
+            outcome = self._route(
+                "GET" if method == "HEAD" else method, path, query, headers, body, request_id
+            )
             status, payload, replayed = 200, outcome.result.to_json(indent=INDENT), outcome.replayed
         except CustomerCoreError as error:
             status, payload, replayed = error.http_status, _json(error.to_dict()), error.replayed
@@ -252,10 +255,19 @@ class StripeAPI:
             raise _error(401, f"Invalid API Key provided: {mask_key(credentials)}")
 
     def _route(
-        self, method: str, path: str, query: str | bytes, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str | bytes,
+        headers: Mapping[str, str],
+        body: bytes,
+        request_id: str,
     ) -> Outcome:
         tax_id_route = _resolve_tax_id(method, path)
-        operation, customer_id = (None, None) if tax_id_route else _resolve(method, path)
+        event_route = None if tax_id_route else _resolve_event(method, path)
+        operation, customer_id = (
+            (None, None) if tax_id_route or event_route else _resolve(method, path)
+        )
         if method == "POST":
             content_type = headers.get("content-type", "")
             if body and content_type.partition(";")[0].strip().lower() != _FORM:
@@ -278,9 +290,18 @@ class StripeAPI:
                 id=tax_id,
                 idempotency_key=idempotency_key,
             )
+        if event_route is not None:
+            events, (event_id,) = self.service.events, event_route
+            if event_id is None:
+                return Outcome(events.list(**params))
+            return Outcome(events.retrieve(event_id, **params))
         assert operation is not None
         return self.service.perform(
-            operation, params, id=customer_id, idempotency_key=idempotency_key
+            operation,
+            params,
+            id=customer_id,
+            idempotency_key=idempotency_key,
+            request_id=request_id,
         )
 
 
@@ -330,6 +351,17 @@ def _resolve_tax_id(method: str, path: str) -> tuple[TaxIdOperation, str, str | 
     if operation is None:
         raise _unrecognized(method, path)
     return operation, unquote(customer_id), None if tax_id is None else unquote(tax_id)
+
+
+def _resolve_event(method: str, path: str) -> tuple[str | None] | None:
+    """Map an events path (GET only) to the event id (None: the list); None for any other path."""
+    match = _EVENTS.match(path) if path.startswith("/v1/events") else None
+    if match is None:
+        return None
+    if method != "GET":
+        raise _unrecognized(method, path)
+    event_id = match.group(1)
+    return (None if event_id is None else unquote(event_id),)
 
 
 def _unrecognized(method: str, path: str) -> CustomerCoreError:
