@@ -76,5 +76,13 @@ def test_two_fresh_processes_write_the_same_bytes(
     assert first == second
     # Not trivially equal: ids, prefixes, created, request ids and replays are all in it.
     text = first.decode()
-    for expected in ("cus_", "txi_", "req_", "invoice_prefix", "1700003600", "idempotent-replayed"):
+    for expected in (
+        "cus_",
+        "txi_",
+        "evt_",
+        "req_",
+        "invoice_prefix",
+        "1700003600",
+        "idempotent-replayed",
+    ):
         assert expected in text

