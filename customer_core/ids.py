@@ -116,6 +116,10 @@ class IdGenerator:
         """Return a new ``evt_`` id (an Event's), from the same increasing sequence."""
         return "evt_" + self._ulid()
 
+    def webhook_endpoint_id(self) -> str:
+        """Return a new ``we_`` id (a WebhookEndpoint's), from the same increasing sequence."""
+        return "we_" + self._ulid()
+
     def _ulid(self) -> str:
         millis = int(self._clock() * 1000)
         with self._lock:

@@ -33,6 +33,12 @@ from .events import (
     Subscriber,
 )
 from .events.diff import previous_attributes
+from .events.webhooks import (
+    DeletedWebhookEndpoint,
+    WebhookEndpoint,
+    WebhookEndpointList,
+    WebhookEndpoints,
+)
 from .expand import NOTHING, expansions, with_included
 from .ids import Clock, IdGenerator, system_clock
 from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage, canonical
@@ -198,6 +204,8 @@ class CustomerService:
             store, self._bus, clock=clock, seed=seed, retention=event_retention, enabled=events
         )
         """The events of this service's changes: ``events.list(...)``, ``events.retrieve(id)``."""
+        self.webhook_endpoints = WebhookEndpoints(store, clock=clock, seed=seed)
+        """Where events are delivered: ``webhook_endpoints.create(url=..., enabled_events=[...])``."""
 
     @property
     def ids(self) -> IdGenerator:
@@ -752,6 +760,9 @@ Result = (
     | TaxIdList
     | Event
     | EventListPage
+    | WebhookEndpoint
+    | DeletedWebhookEndpoint
+    | WebhookEndpointList
 )
 """What an operation returns."""
 

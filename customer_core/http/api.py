@@ -54,6 +54,7 @@ _ITEM = re.compile(r"^/v1/customers/([^/]+)$")
 _VERSION = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:\.[a-z]+)?(?:; ?[a-z0-9_]+=v[0-9]+)*")
 _TAX_IDS = re.compile(r"^/v1/customers/([^/]+)/tax_ids(?:/([^/]+))?$")
 _EVENTS = re.compile(r"^/v1/events(?:/([^/]+))?$")
+_WEBHOOK_ENDPOINTS = re.compile(r"^/v1/webhook_endpoints(?:/([^/]+))?$")
 _KEY_PREFIX = re.compile(r"^[a-z]{2,4}_(?:test_|live_)?")
 _NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -265,8 +266,11 @@ class StripeAPI:
     ) -> Outcome:
         tax_id_route = _resolve_tax_id(method, path)
         event_route = None if tax_id_route else _resolve_event(method, path)
+        endpoint_route = _resolve_webhook_endpoint(method, path)
         operation, customer_id = (
-            (None, None) if tax_id_route or event_route else _resolve(method, path)
+            (None, None)
+            if tax_id_route or event_route or endpoint_route
+            else _resolve(method, path)
         )
         if method == "POST":
             content_type = headers.get("content-type", "")
@@ -290,6 +294,11 @@ class StripeAPI:
                 id=tax_id,
                 idempotency_key=idempotency_key,
             )
+        if endpoint_route is not None:
+            endpoints, (action, endpoint_id) = self.service.webhook_endpoints, endpoint_route
+            if endpoint_id is None:
+                return Outcome(getattr(endpoints, action)(**params))
+            return Outcome(getattr(endpoints, action)(endpoint_id, **params))
         if event_route is not None:
             events, (event_id,) = self.service.events, event_route
             if event_id is None:
@@ -362,6 +371,28 @@ def _resolve_event(method: str, path: str) -> tuple[str | None] | None:
         raise _unrecognized(method, path)
     event_id = match.group(1)
     return (None if event_id is None else unquote(event_id),)
+
+
+_WEBHOOK_ENDPOINT_ROUTES = {
+    ("POST", False): "create",
+    ("GET", False): "list",
+    ("GET", True): "retrieve",
+    ("POST", True): "update",
+    ("DELETE", True): "delete",
+}
+
+
+def _resolve_webhook_endpoint(method: str, path: str) -> tuple[str, str | None] | None:
+    """Map a webhook endpoints path to the service method and the endpoint id; None for
+    any other path."""
+    match = _WEBHOOK_ENDPOINTS.match(path) if path.startswith("/v1/webhook_") else None
+    if match is None:
+        return None
+    endpoint_id = match.group(1)
+    action = _WEBHOOK_ENDPOINT_ROUTES.get((method, endpoint_id is not None))
+    if action is None:
+        raise _unrecognized(method, path)
+    return action, None if endpoint_id is None else unquote(endpoint_id)
 
 
 def _unrecognized(method: str, path: str) -> CustomerCoreError:

@@ -415,6 +415,25 @@ class Store(abc.ABC):
         """Remove the events created before ``before``; return how many were removed."""
 
     @abc.abstractmethod
+    def webhook_endpoint_put(self, endpoint: Record) -> None:
+        """Save a webhook endpoint (insert, or replace the one with the same ``id``; its
+        ``created`` never changes)."""
+
+    @abc.abstractmethod
+    def webhook_endpoint_get(self, endpoint_id: str) -> Record | None:
+        """Return the webhook endpoint with that id, or None."""
+
+    @abc.abstractmethod
+    def webhook_endpoint_delete(self, endpoint_id: str) -> None:
+        """Remove a webhook endpoint; RecordNotFoundError if there is none."""
+
+    @abc.abstractmethod
+    def webhook_endpoint_scan(
+        self, key_range: KeyRange = KeyRange(), *, descending: bool = True, limit: int | None = None
+    ) -> list[Record]:
+        """Return webhook endpoints whose ``(created, id)`` is in ``key_range``, in key order."""
+
+    @abc.abstractmethod
     def count(self) -> int:
         """Return the number of live records."""
 

@@ -159,6 +159,8 @@ class MemoryStore(Store):
         self._events: dict[str, bytes] = {}
         self._event_order: SortedList = SortedList()
         self._events_by_type: SortedList = SortedList()
+        self._webhook_endpoints: dict[str, bytes] = {}
+        self._webhook_endpoint_order: SortedList = SortedList()
         self._layouts: list[tuple[str, ...]] = []
         self._layout_numbers: dict[tuple[str, ...], int] = {}
 
@@ -659,6 +661,61 @@ class MemoryStore(Store):
 
             self._log(undo)
             return len(removed)
+
+    def webhook_endpoint_put(self, endpoint: Record) -> None:
+        endpoint_id: str = endpoint["id"]
+        with self._lock:
+            self._ensure_open()
+            previous = self._webhook_endpoints.get(endpoint_id)
+            created = (
+                endpoint["created"] if previous is None else marshal.loads(previous)["created"]
+            )
+            self._webhook_endpoints[endpoint_id] = marshal.dumps({**endpoint, "created": created})
+            key = (created, endpoint_id)
+            if previous is None:
+                self._webhook_endpoint_order.add(key)
+
+            def undo() -> None:
+                if previous is None:
+                    del self._webhook_endpoints[endpoint_id]
+                    self._webhook_endpoint_order.remove(key)
+                else:
+                    self._webhook_endpoints[endpoint_id] = previous
+
+            self._log(undo)
+
+    def webhook_endpoint_get(self, endpoint_id: str) -> Record | None:
+        with self._lock:
+            self._ensure_open()
+            payload = self._webhook_endpoints.get(endpoint_id)
+            return None if payload is None else marshal.loads(payload)
+
+    def webhook_endpoint_delete(self, endpoint_id: str) -> None:
+        with self._lock:
+            self._ensure_open()
+            payload = self._webhook_endpoints.pop(endpoint_id, None)
+            if payload is None:
+                msg = f"No webhook endpoint {endpoint_id} to delete."
+                raise RecordNotFoundError(msg)
+            key = (marshal.loads(payload)["created"], endpoint_id)
+            self._webhook_endpoint_order.remove(key)
+
+            def undo() -> None:
+                self._webhook_endpoints[endpoint_id] = payload
+                self._webhook_endpoint_order.add(key)
+
+            self._log(undo)
+
+    def webhook_endpoint_scan(
+        self, key_range: KeyRange = KeyRange(), *, descending: bool = True, limit: int | None = None
+    ) -> list[Record]:
+        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+        with self._lock:
+            self._ensure_open()
+            keys = self._webhook_endpoint_order.irange(
+                key_range.lower, key_range.upper, inclusive, reverse=descending
+            )
+            return [marshal.loads(self._webhook_endpoints[key[1]]) for key in islice(keys, limit)]
 
     def count(self) -> int:
         with self._lock:

@@ -270,6 +270,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         # reads its few matches, not the thousands holding either word.
         _add_pair_postings,
     ),
+    (
+        # Webhook endpoints (customer_core.events.webhooks), with their signing secrets.
+        """CREATE TABLE webhook_endpoints (
+            id TEXT PRIMARY KEY,
+            created INTEGER NOT NULL,
+            body TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX webhook_endpoints_by_created ON webhook_endpoints (created, id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -992,6 +1001,47 @@ class SQLiteStore(Store):
                 return []
             sql = f"SELECT body FROM ({' UNION ALL '.join([walk] * len(names))}) {order}"
             arguments = [value for name in names for value in (name, *arguments, count)] + [count]
+        with self._reading() as connection:
+            return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
+
+    def webhook_endpoint_put(self, endpoint: Record) -> None:
+        with self._writing() as connection:
+            row = connection.execute(
+                "SELECT created FROM webhook_endpoints WHERE id = ?", (endpoint["id"],)
+            ).fetchone()
+            created = endpoint["created"] if row is None else row[0]
+            connection.execute(
+                "INSERT OR REPLACE INTO webhook_endpoints (id, created, body) VALUES (?, ?, ?)",
+                (endpoint["id"], created, _encode({**endpoint, "created": created})),
+            )
+
+    def webhook_endpoint_get(self, endpoint_id: str) -> Record | None:
+        with self._reading() as connection:
+            row = connection.execute(
+                "SELECT body FROM webhook_endpoints WHERE id = ?", (endpoint_id,)
+            ).fetchone()
+            return None if row is None else _decode(row[0])
+
+    def webhook_endpoint_delete(self, endpoint_id: str) -> None:
+        with self._writing() as connection:
+            deleted = connection.execute(
+                "DELETE FROM webhook_endpoints WHERE id = ?", (endpoint_id,)
+            ).rowcount
+            if not deleted:
+                msg = f"No webhook endpoint {endpoint_id} to delete."
+                raise RecordNotFoundError(msg)
+
+    def webhook_endpoint_scan(
+        self, key_range: KeyRange = KeyRange(), *, descending: bool = True, limit: int | None = None
+    ) -> list[Record]:
+        conditions, arguments = _range_conditions(key_range)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        direction = "DESC" if descending else "ASC"
+        sql = (
+            f"SELECT body FROM webhook_endpoints {where} "
+            f"ORDER BY created {direction}, id {direction} LIMIT ?"
+        )
+        arguments.append(-1 if limit is None else limit)
         with self._reading() as connection:
             return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import DuplicateKeyError
+from ..errors import DuplicateKeyError, RecordNotFoundError
 from ..store.base import KeyRange, Record, Store
 
 __all__ = ["EventContract", "make_event"]
@@ -126,3 +126,36 @@ class EventContract:
             "evt_c",
             "evt_b",
         ]
+
+    # --- webhook endpoints ----------------------------------------------------------------
+
+    def test_webhook_endpoints_are_saved_replaced_listed_and_deleted(self, store: Store) -> None:
+        for endpoint_id, created in [("we_a", 10), ("we_c", 20), ("we_b", 20)]:
+            store.webhook_endpoint_put(
+                {"id": endpoint_id, "created": created, "url": "http://x", "secret": "whsec_1"}
+            )
+        assert [e["id"] for e in store.webhook_endpoint_scan()] == ["we_c", "we_b", "we_a"]
+        assert [e["id"] for e in store.webhook_endpoint_scan(descending=False, limit=2)] == [
+            "we_a",
+            "we_b",
+        ]
+        below = KeyRange(upper=(20, "we_c"), upper_inclusive=False)
+        assert [e["id"] for e in store.webhook_endpoint_scan(below)] == ["we_b", "we_a"]
+        store.webhook_endpoint_put({"id": "we_a", "created": 99, "url": "http://y"})
+        assert store.webhook_endpoint_get("we_a") == {
+            "id": "we_a",
+            "created": 10,
+            "url": "http://y",
+        }
+        before = store.snapshot()
+        with pytest.raises(RuntimeError), store.transaction():
+            store.webhook_endpoint_delete("we_b")
+            store.webhook_endpoint_put({"id": "we_d", "created": 5, "url": "http://z"})
+            raise RuntimeError("abort")
+        assert store.snapshot() == before
+        assert [e["id"] for e in store.webhook_endpoint_scan()] == ["we_c", "we_b", "we_a"]
+        store.webhook_endpoint_delete("we_b")
+        assert store.webhook_endpoint_get("we_b") is None
+        with pytest.raises(RecordNotFoundError):
+            store.webhook_endpoint_delete("we_b")
+        assert [e["id"] for e in store.webhook_endpoint_scan()] == ["we_c", "we_a"]

@@ -1,0 +1,313 @@
+"""Webhook endpoints with Stripe's API: where events are delivered, and the secret that
+signs them. Kept by the store, so they survive a restart.
+
+``svc.webhook_endpoints.create(url=..., enabled_events=["customer.*"])`` returns the
+endpoint with its ``secret`` (``whsec_...``), the only time the secret is shown; retrieve,
+update, delete and list work as Stripe's do. Plain ``http`` and loopback URLs are accepted
+(Stripe refuses them in live mode; see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import builtins
+import random
+import secrets
+import threading
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator, ConfigDict, PlainValidator
+
+from .. import metadata as metadata_rules
+from ..errors import InvalidRequestError, RecordNotFoundError, no_such
+from ..ids import Clock, IdGenerator
+from ..models import Record, _Model, _Page
+from ..pagination import cursor_range, trim_page
+from ..params import (
+    Cursor,
+    Expand,
+    Limit,
+    Metadata,
+    NoParams,
+    _array,
+    _error,
+    _Params,
+    parse,
+    text,
+)
+from ..store.base import SortKey, Store
+from .models import EVENT_TYPES
+
+__all__ = [
+    "DeletedWebhookEndpoint",
+    "WebhookEndpoint",
+    "WebhookEndpointList",
+    "WebhookEndpoints",
+]
+
+MAX_URL_LENGTH = 5000
+
+
+def _url(value: object) -> str:
+    result = text(clearable=False)(value)
+    assert result is not None
+    parts = urlsplit(result)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in result:
+        raise _error("stripe", message=f"Invalid URL: {result}")
+    return result
+
+
+def _enabled_event(value: object) -> str:
+    result = text(clearable=False)(value)
+    assert result is not None
+    if result != "*" and result not in EVENT_TYPES:
+        msg = (
+            f"Invalid enabled_events: {result} is not an event type this library sends; "
+            f"use '*' or one of {', '.join(EVENT_TYPES)}"
+        )
+        raise _error("stripe", message=msg)
+    return result
+
+
+def _boolean(value: object) -> bool:
+    if value is True or value == "true":
+        return True
+    if value is False or value == "false":
+        return False
+    raise _error("stripe", message=f"Invalid boolean: {value}")
+
+
+EnabledEvents = Annotated[
+    tuple[Annotated[str, PlainValidator(_enabled_event)], ...],
+    BeforeValidator(_array(clearable=False)),
+]
+Url = Annotated[str, PlainValidator(_url)]
+Description = Annotated[str | None, PlainValidator(text())]
+
+
+class WebhookEndpointCreateParams(_Params):
+    """Parameters of ``POST /v1/webhook_endpoints``."""
+
+    api_version: Annotated[str | None, PlainValidator(text(clearable=False))] = None
+    connect: Annotated[bool, PlainValidator(_boolean)] = False
+    description: Description = None
+    enabled_events: EnabledEvents
+    expand: Expand = ()
+    metadata: Metadata = None
+    url: Url
+
+
+class WebhookEndpointUpdateParams(_Params):
+    """Parameters of ``POST /v1/webhook_endpoints/{id}``."""
+
+    description: Description = None
+    disabled: Annotated[bool, PlainValidator(_boolean)] = False
+    enabled_events: EnabledEvents = ()
+    expand: Expand = ()
+    metadata: Metadata = None
+    url: Url = ""
+
+
+class WebhookEndpointListParams(_Params):
+    """Parameters of ``GET /v1/webhook_endpoints``."""
+
+    ending_before: Cursor = None
+    expand: Expand = ()
+    limit: Limit = 10
+    starting_after: Cursor = None
+
+
+class WebhookEndpointRetrieveParams(_Params):
+    expand: Expand = ()
+
+
+class WebhookEndpoint(_Model):
+    """A webhook endpoint; ``secret`` only in the answer to its creation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    object: Literal["webhook_endpoint"] = "webhook_endpoint"
+    api_version: str | None = None
+    application: str | None = None
+    created: int
+    description: str | None = None
+    enabled_events: list[str]
+    livemode: bool = False
+    metadata: dict[str, str] = {}
+    secret: str | None = None
+    status: Literal["enabled", "disabled"] = "enabled"
+    url: str
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        """Pydantic's ``model_dump``, leaving ``secret`` out unless it is shown."""
+        exclude = None if self.secret is not None else {"secret"}
+        return super().model_dump(exclude=exclude, **options)
+
+    def model_dump_json(self, **options: Any) -> str:
+        exclude = None if self.secret is not None else {"secret"}
+        return super().model_dump_json(exclude=exclude, **options)
+
+    @classmethod
+    def from_record(cls, record: Record, *, show_secret: bool = False) -> WebhookEndpoint:
+        values = dict(record)
+        if not show_secret:
+            values.pop("secret", None)
+        return cls.model_validate(values)
+
+
+class DeletedWebhookEndpoint(_Model):
+    """``{id, object: "webhook_endpoint", deleted: true}``."""
+
+    id: str
+    object: Literal["webhook_endpoint"] = "webhook_endpoint"
+    deleted: Literal[True] = True
+
+
+class WebhookEndpointList(_Page):
+    """One page of ``GET /v1/webhook_endpoints``."""
+
+    object = "list"
+    url = "/v1/webhook_endpoints"
+    __slots__ = ()
+
+    def __init__(self, records: list[Record], has_more: bool) -> None:
+        for record in records:
+            record.pop("secret", None)
+        super().__init__(records, has_more)
+
+    @property
+    def data(self) -> list[WebhookEndpoint]:  # type: ignore[override]
+        return [WebhookEndpoint.from_record(record) for record in self._records]
+
+    def __repr__(self) -> str:
+        return f"<WebhookEndpointList of {len(self._records)}, has_more={self.has_more}>"
+
+
+def no_such_webhook_endpoint(
+    endpoint_id: object, *, param: str = "id", http_status: int = 404
+) -> InvalidRequestError:
+    return no_such("webhook_endpoint", endpoint_id, param=param, http_status=http_status)
+
+
+class WebhookEndpoints:
+    """``svc.webhook_endpoints``: create, retrieve, update, delete and list endpoints."""
+
+    def __init__(self, store: Store, *, clock: Clock, seed: int | None) -> None:
+        self._store = store
+        self._clock = clock
+        self._ids = IdGenerator(clock, None if seed is None else f"{seed}:webhook_endpoints")
+        # Secrets are unguessable unless the service is seeded (tests that want bytes-identical runs).
+        self._secrets: random.Random | None = (
+            None if seed is None else random.Random(f"{seed}:webhook_secrets")
+        )
+        self._lock = threading.Lock()
+
+    def _secret(self) -> str:
+        if self._secrets is None:
+            return "whsec_" + secrets.token_urlsafe(24)
+        with self._lock:
+            return f"whsec_{self._secrets.getrandbits(128):032x}"
+
+    def create(self, /, **params: Any) -> WebhookEndpoint:
+        """Register an endpoint (``POST /v1/webhook_endpoints``); the answer holds its secret."""
+        p = parse(WebhookEndpointCreateParams, params)
+        record: Record = {
+            "id": self._ids.webhook_endpoint_id(),
+            "object": "webhook_endpoint",
+            "api_version": p.api_version,
+            "application": None,
+            "created": int(self._clock()),
+            "description": p.description,
+            "enabled_events": list(p.enabled_events),
+            "livemode": False,
+            "metadata": metadata_rules.merge({}, p.metadata or {}),
+            "secret": self._secret(),
+            "status": "enabled",
+            "url": p.url,
+        }
+        if not record["enabled_events"]:
+            raise InvalidRequestError(
+                "Missing required param: enabled_events.",
+                code="parameter_missing",
+                param="enabled_events",
+            )
+        self._store.webhook_endpoint_put(record)
+        return WebhookEndpoint.from_record(record, show_secret=True)
+
+    def _get(self, endpoint_id: object) -> Record:
+        record = (
+            self._store.webhook_endpoint_get(endpoint_id) if isinstance(endpoint_id, str) else None
+        )
+        if record is None:
+            raise no_such_webhook_endpoint(endpoint_id)
+        return record
+
+    def retrieve(self, id: str, /, **params: Any) -> WebhookEndpoint:
+        """Return an endpoint, without its secret."""
+        parse(WebhookEndpointRetrieveParams, params)
+        return WebhookEndpoint.from_record(self._get(id))
+
+    def update(self, id: str, /, **params: Any) -> WebhookEndpoint:
+        """Change an endpoint: ``url``, ``enabled_events``, ``description``, ``metadata``
+        (merged), ``disabled`` (``status`` becomes ``disabled``; false enables it again)."""
+        p = parse(WebhookEndpointUpdateParams, params)
+        given = p.model_fields_set
+        with self._store.transaction():
+            record = self._get(id)
+            if "url" in given:
+                record["url"] = p.url
+            if "enabled_events" in given:
+                if not p.enabled_events:
+                    msg = "Invalid enabled_events: give at least one event type, or '*'."
+                    raise InvalidRequestError(msg, param="enabled_events")
+                record["enabled_events"] = list(p.enabled_events)
+            if "description" in given:
+                record["description"] = p.description
+            if "metadata" in given:
+                record["metadata"] = metadata_rules.merge(record["metadata"], p.metadata)
+            if "disabled" in given:
+                record["status"] = "disabled" if p.disabled else "enabled"
+            self._store.webhook_endpoint_put(record)
+        return WebhookEndpoint.from_record(record)
+
+    def delete(self, id: str, /, **params: Any) -> DeletedWebhookEndpoint:
+        """Delete an endpoint for good: no more deliveries go to it."""
+        parse(NoParams, params)
+        try:
+            if not isinstance(id, str):
+                raise RecordNotFoundError(str(id))
+            self._store.webhook_endpoint_delete(id)
+        except RecordNotFoundError:
+            raise no_such_webhook_endpoint(id) from None
+        return DeletedWebhookEndpoint(id=id)
+
+    def list(self, /, **params: Any) -> WebhookEndpointList:
+        """Return a page of endpoints, newest first."""
+        p = parse(WebhookEndpointListParams, params)
+
+        def sort_key(endpoint_id: str) -> SortKey | None:
+            record = self._store.webhook_endpoint_get(endpoint_id)
+            return None if record is None else (record["created"], record["id"])
+
+        key_range, descending = cursor_range(
+            p.starting_after,
+            p.ending_before,
+            sort_key,
+            lambda cursor, param: no_such_webhook_endpoint(cursor, param=param, http_status=400),
+        )
+        records, has_more = trim_page(
+            self._store.webhook_endpoint_scan(key_range, descending=descending, limit=p.limit + 1),
+            p.limit,
+            descending,
+        )
+        return WebhookEndpointList(records, has_more)
+
+    def enabled_for(self, event_type: str) -> builtins.list[Record]:
+        """The enabled endpoints that want events of ``event_type`` (secrets included)."""
+        return [
+            record
+            for record in self._store.webhook_endpoint_scan()
+            if record["status"] == "enabled"
+            and ("*" in record["enabled_events"] or event_type in record["enabled_events"])
+        ]
