@@ -57,8 +57,28 @@ def replay(
 
 
 def fingerprint(params: dict[str, Any]) -> str:
-    """Canonical JSON of the params as received: equal params, equal fingerprints."""
-    return json.dumps(params, sort_keys=True, default=repr, separators=(",", ":"))
+    """Canonical JSON of the params as received: equal params, equal fingerprints.
+
+    It runs before the params are validated, so it takes anything: a key that is not a
+    string (``metadata={1: "x", "b": "y"}``, which validation then refuses) is written as
+    its ``repr`` behind a NUL, which no wire string holds, instead of failing the sort.
+    """
+    try:
+        return json.dumps(_string_keys(params), sort_keys=True, default=repr, separators=(",", ":"))
+    except (ValueError, RecursionError):  # a container that holds itself, or nests too deep
+        msg = "Invalid parameters: a value holds itself or is nested too deeply."
+        raise InvalidRequestError(msg) from None
+
+
+def _string_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key if isinstance(key, str) else f"\0{key!r}": _string_keys(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_string_keys(item) for item in value]
+    return value
 
 
 def in_use(key: str) -> IdempotencyError:

@@ -13,10 +13,18 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from .errors import InvalidRequestError
-from .integers import parse_int64
+from .integers import INT64_MAX, INT64_MIN, parse_int64
 from .store.base import KeyRange, SortKey
 
-__all__ = ["created_range", "cursor_range", "page_key", "page_token", "trim_page"]
+__all__ = [
+    "NOTHING",
+    "created_between",
+    "created_range",
+    "cursor_range",
+    "page_key",
+    "page_token",
+    "trim_page",
+]
 
 _PAGE_PREFIX = "page_"
 
@@ -44,23 +52,40 @@ def page_key(token: str) -> SortKey:
         raise InvalidRequestError(msg, param="page") from None
 
 
+NOTHING = KeyRange(lower=(INT64_MAX, ""), upper=(INT64_MIN, ""))
+"""A range no key lies in (its lower bound is above its upper one), within 64 bits."""
+
+
+def created_between(lowest: int | None, highest: int | None) -> KeyRange:
+    """The sort keys of customers created from ``lowest`` to ``highest`` (inclusive; None
+    is open), with every bound inside 64 bits: a bound past an end of the range is no bound
+    (``created <= 2**63 - 1`` holds for all) or no key at all (``created > 2**63 - 1``).
+
+    >>> created_between(None, 2**63 - 1) == KeyRange()
+    True
+    >>> created_between(2**63, None) == NOTHING
+    True
+    """
+    if (lowest is not None and lowest > INT64_MAX) or (highest is not None and highest < INT64_MIN):
+        return NOTHING
+    key_range = KeyRange()
+    if lowest is not None and lowest > INT64_MIN:
+        key_range = key_range.intersect(KeyRange(lower=(lowest, "")))
+    if highest is not None and highest < INT64_MAX:
+        key_range = key_range.intersect(KeyRange(upper=(highest + 1, ""), upper_inclusive=False))
+    return key_range
+
+
 def created_range(created: int | Mapping[str, Any] | None) -> KeyRange:
     """Turn a ``created`` filter (exact int or gt/gte/lt/lte) into sort-key bounds."""
     if created is None:
         return KeyRange()
     if isinstance(created, int):
-        created = {"gte": created, "lte": created}
-    key_range = KeyRange()
+        return created_between(created, created)
     gte, gt, lte, lt = (created.get(name) for name in ("gte", "gt", "lte", "lt"))
-    if gte is not None:
-        key_range = key_range.intersect(KeyRange(lower=(gte, "")))
-    if gt is not None:
-        key_range = key_range.intersect(KeyRange(lower=(gt + 1, "")))
-    if lte is not None:
-        key_range = key_range.intersect(KeyRange(upper=(lte + 1, ""), upper_inclusive=False))
-    if lt is not None:
-        key_range = key_range.intersect(KeyRange(upper=(lt, ""), upper_inclusive=False))
-    return key_range
+    lows = [bound for bound in (gte, None if gt is None else gt + 1) if bound is not None]
+    highs = [bound for bound in (lte, None if lt is None else lt - 1) if bound is not None]
+    return created_between(max(lows, default=None), min(highs, default=None))
 
 
 def cursor_range(

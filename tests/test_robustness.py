@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customer_core import CustomerCoreError, CustomerService
+from customer_core.http.forms import decode
+from customer_core.pagination import page_token
 from customer_core.params import CustomerCreateParams, CustomerListParams, CustomerUpdateParams
 
 from .conftest import STORE_FACTORIES
@@ -39,13 +41,25 @@ NESTED_KEYS = [
     "x[y]",
 ]
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+EDGES = [INT64_MIN - 1, INT64_MIN, INT64_MIN + 1, -1, 0, 1, INT64_MAX - 1, INT64_MAX, INT64_MAX + 1]
+edge_integers = st.sampled_from(EDGES)
+"""The ends of Stripe's 64-bit integers and one past them: where overflows hide."""
+edge_values = st.one_of(edge_integers, edge_integers.map(str))
+# Characters int() or str.isdigit() take as digits besides 0-9 (², ٣, 𝟘, ...).
+other_digits = st.characters(categories=["Nd", "No"]).filter(lambda c: not "0" <= c <= "9")
+idempotency_keys = st.one_of(
+    st.none(), st.sampled_from(["k1", "k2"]), st.text(min_size=1, max_size=8)
+)
+
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
+    edge_values,
     st.floats(allow_nan=True),
     st.text(max_size=30),
-    st.text(st.characters(codec=None, categories=["Cs", "Lu", "Nd"]), max_size=5),
+    st.text(st.characters(codec=None, categories=["Cs", "Lu", "Nd", "No"]), max_size=5),
     st.sampled_from(["", "none", "exempt", "en", "a@b.co", "ABC", "1", "-1", "1.5", "x" * 600]),
     st.binary(max_size=5),
 )
@@ -55,7 +69,9 @@ values = st.recursive(
         st.lists(children, max_size=4),
         st.tuples(children),
         st.dictionaries(
-            st.one_of(st.sampled_from(NESTED_KEYS), st.text(max_size=5), st.integers()),
+            st.one_of(
+                st.sampled_from(NESTED_KEYS), st.text(max_size=5), st.integers(), other_digits
+            ),
             children,
             max_size=4,
         ),
@@ -87,20 +103,23 @@ def call_is_safe(call: Any, *args: Any, **kwargs: Any) -> None:
 
 @every_store
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(generated=params)
+@given(generated=params, key=idempotency_keys)
 def test_random_create_params_succeed_or_raise_customer_core_errors(
-    store_name: str, generated: dict[str, Any]
+    store_name: str, generated: dict[str, Any], key: str | None
 ) -> None:
     call_is_safe(SHARED[store_name].create, **generated)
+    call_is_safe(SHARED[store_name].create, idempotency_key=key or "create", **generated)
 
 
 @every_store
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(generated=params)
+@given(generated=params, key=idempotency_keys)
 def test_random_update_params_succeed_or_raise_customer_core_errors(
-    store_name: str, generated: dict[str, Any]
+    store_name: str, generated: dict[str, Any], key: str | None
 ) -> None:
-    call_is_safe(SHARED[store_name].update, EXISTING[store_name], **generated)
+    update = SHARED[store_name].update
+    call_is_safe(update, EXISTING[store_name], **generated)
+    call_is_safe(update, EXISTING[store_name], idempotency_key=key or "update", **generated)
 
 
 @every_store
@@ -120,6 +139,8 @@ def test_random_list_and_retrieve_params_succeed_or_raise_customer_core_errors(
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(generated=params)
 def test_a_failed_update_changes_nothing(store_name: str, generated: dict[str, Any]) -> None:
+    # Again with an idempotency key: a refused update may save its error for the key (an
+    # error after validation is replayed, as on Stripe), and changes nothing else.
     with (
         tempfile.TemporaryDirectory() as directory,
         STORE_FACTORIES[store_name](Path(directory)) as store,
@@ -132,7 +153,91 @@ def test_a_failed_update_changes_nothing(store_name: str, generated: dict[str, A
             service.update(first.id, **generated)
         except CustomerCoreError:
             assert store.snapshot() == before
+            try:
+                service.update(first.id, idempotency_key="k", **generated)
+            except CustomerCoreError:
+                assert {**store.snapshot(), "idempotency_keys": {}} == before
         store.check_consistency()
+
+
+INTEGER_PARAMS = ["balance", "next_invoice_sequence"]
+CREATED_BOUNDS = ["gt", "gte", "lt", "lte"]
+SEARCH_OPERATORS = [":", "=", ">", "<", ">=", "<="]
+
+
+@every_store
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    integers=st.fixed_dictionaries({name: edge_values for name in INTEGER_PARAMS}),
+    card=st.fixed_dictionaries({"exp_month": edge_values, "exp_year": edge_values}),
+    created=st.one_of(
+        edge_values, st.dictionaries(st.sampled_from(CREATED_BOUNDS), edge_values, min_size=1)
+    ),
+    limit=edge_values,
+    operator=st.sampled_from(SEARCH_OPERATORS),
+    bound=edge_integers,
+    key=idempotency_keys,
+)
+def test_int64_edges_in_every_integer_param_and_created_bound(
+    store_name: str,
+    integers: dict[str, Any],
+    card: dict[str, Any],
+    created: Any,
+    limit: Any,
+    operator: str,
+    bound: int,
+    key: str | None,
+) -> None:
+    service = SHARED[store_name]
+    customer = EXISTING[store_name]
+    call_is_safe(service.create, **integers)
+    call_is_safe(service.create, idempotency_key=key or "edges", **integers)
+    call_is_safe(service.update, customer, **integers)
+    call_is_safe(service.update, customer, idempotency_key=key or "edges", **integers)
+    call_is_safe(service.update, customer, card={**card, "number": "4242", "object": "card"})
+    call_is_safe(service.list, created=created, limit=limit)
+    call_is_safe(service.search, query=f"created{operator}{bound}", limit=limit)
+    call_is_safe(
+        service.search,
+        query=f'email:"a@b.co" created{operator}{bound}',
+        page=page_token((bound, customer)),
+        expand=["total_count"],
+    )
+    call_is_safe(service.tax_ids.list, customer, limit=limit)
+    call_is_safe(service.events.list, created=created, limit=limit)
+
+
+@every_store
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    digit=other_digits,
+    name=st.sampled_from(
+        [
+            "expand[{}]",
+            "preferred_locales[{}]",
+            "tax_id_data[{}][type]",
+            "invoice_settings[custom_fields][{}][name]",
+            "metadata[{}]",
+            "created[{}]",
+        ]
+    ),
+    value=st.sampled_from(["x", "en", "eu_vat", "1"]),
+    key=idempotency_keys,
+)
+def test_unicode_digits_in_bracket_keys(
+    store_name: str, digit: str, name: str, value: str, key: str | None
+) -> None:
+    service = SHARED[store_name]
+    body = f"{name.format(digit)}={value}"
+    try:
+        params = decode(body)
+    except CustomerCoreError:
+        return
+    call_is_safe(service.create, **params)
+    call_is_safe(service.create, idempotency_key=key or "digits", **params)
+    call_is_safe(service.update, EXISTING[store_name], **params)
+    call_is_safe(service.list, **params)
+    call_is_safe(service.search, query="created>0", **params)
 
 
 def test_text_that_could_never_cross_the_wire_is_refused(service: CustomerService) -> None:

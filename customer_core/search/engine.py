@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..models import Record
+from ..pagination import created_between
 from ..store.base import BATCH_SIZE, KeyRange, SortKey, Store, walk
 from .ast import Query
 from .evaluate import matches
@@ -54,11 +55,7 @@ def _candidates(
 ) -> Iterator[Record]:
     """Records that may match, newest first; chunks start at ``first_chunk`` (a page
     rarely needs more) and double up to ``BATCH_SIZE`` while the filter keeps rejecting."""
-    lowest, highest = created_bounds(query)
-    if lowest is not None:
-        key_range = key_range.intersect(KeyRange(lower=(lowest, "")))
-    if highest is not None:
-        key_range = key_range.intersect(KeyRange(upper=(highest + 1, ""), upper_inclusive=False))
+    key_range = key_range.intersect(created_between(*created_bounds(query)))
     hint = index_hint(query)
     if hint is None:
         containing = substring_hint(query)
