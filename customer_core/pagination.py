@@ -59,11 +59,11 @@ NOTHING = KeyRange(lower=(INT64_MAX, ""), upper=(INT64_MIN, ""))
 def created_between(lowest: int | None, highest: int | None) -> KeyRange:
     """The sort keys of customers created from ``lowest`` to ``highest`` (inclusive; None
     is open), with every bound inside 64 bits: a bound past an end of the range is no bound
-    (``created <= 2**63 - 1`` holds for all) or no key at all (``created > 2**63 - 1``).
+    (``created <= INT64_MAX`` holds for all) or no key at all (``created > INT64_MAX``).
 
-    >>> created_between(None, 2**63 - 1) == KeyRange()
+    >>> created_between(None, INT64_MAX) == KeyRange()
     True
-    >>> created_between(2**63, None) == NOTHING
+    >>> created_between(INT64_MAX + 1, None) == NOTHING
     True
     """
     if (lowest is not None and lowest > INT64_MAX) or (highest is not None and highest < INT64_MIN):
