@@ -31,7 +31,7 @@ MAX_DEPTH = 5
 MAX_FIELDS = 2000
 """Fields allowed in one request: 50 metadata keys and the rest fit many times over."""
 
-_NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_NAME = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _APPEND = object()
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -44,7 +44,7 @@ def _fail(message: str) -> InvalidRequestError:
 @functools.lru_cache(maxsize=4096)
 def _path(name: str) -> tuple[Any, ...]:
     # Cached: requests repeat the same few names (email, metadata[plan], address[city]).
-    match = _NAME.match(name)
+    match = _NAME.fullmatch(name)
     if match is None:
         msg = f"Invalid parameter name: {name!r}. Use Stripe's bracket encoding, as in metadata[key]=value."
         raise _fail(msg)
@@ -73,7 +73,8 @@ def _mixed(name: str, segments: tuple[Any, ...]) -> InvalidRequestError:
 
 
 def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """Nest ``(name, value)`` pairs; later values win, ``name[]`` appends."""
+    """Nest ``(name, value)`` pairs; later plain values win, ``name[]`` appends, and a
+    name given both as a plain value and as a hash or array is refused in either order."""
     root: dict[str, Any] = {}
     count = 0
     for name, value in pairs:
@@ -94,10 +95,15 @@ def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
             elif isinstance(child, list) != appends:
                 raise _mixed(name, segments[: index + 1])
             node = child
-        if segments[-1] is _APPEND:
+        last = segments[-1]
+        if last is _APPEND:
             node.append(value)  # ``a[]=x``: the next item of the list at this level
+        elif isinstance(node.get(last), (dict, list)):
+            # ``created[gt]=1&created=5``: a plain value would drop the hash given first.
+            msg = f"Parameter {name!r} conflicts with another value given for {last!r}."
+            raise _fail(msg)
         else:
-            node[segments[-1]] = value
+            node[last] = value
     return root
 
 
