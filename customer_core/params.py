@@ -44,8 +44,10 @@ __all__ = [
 P = TypeVar("P", bound=BaseModel)
 
 DEFAULT_MAX_LENGTH = 5000
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-INVOICE_PREFIX_PATTERN = re.compile(r"^[A-Z0-9]{1,12}$")
+# Matched whole (fullmatch: ``$`` would let a trailing newline through); no spaces or
+# control characters anywhere in an address.
+EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s.\x00-\x1f\x7f]+(\.[^@\s.\x00-\x1f\x7f]+)+")
+INVOICE_PREFIX_PATTERN = re.compile(r"[A-Z0-9]{1,12}")
 MAX_INVOICE_SEQUENCE = 1_000_000_000
 
 # Union members get these tags so that error locations can drop them again.
@@ -167,14 +169,14 @@ _invoice_prefix_text = text(clearable=False)
 
 def _email(value: object) -> str | None:
     result = _email_text(value)
-    if result is not None and not EMAIL_PATTERN.match(result):
+    if result is not None and not EMAIL_PATTERN.fullmatch(result):
         raise _error("invalid_email", value=result)
     return result
 
 
 def _invoice_prefix(value: object) -> str | None:
     result = _invoice_prefix_text(value)
-    if result is not None and not INVOICE_PREFIX_PATTERN.match(result):
+    if result is not None and not INVOICE_PREFIX_PATTERN.fullmatch(result):
         raise _error("invalid_invoice_prefix")
     return result
 
