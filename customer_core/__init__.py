@@ -7,6 +7,8 @@
 {'order_id': '6735'}
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     APIError,
     CustomerCoreError,
@@ -19,6 +21,9 @@ from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
 from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
 from .transfer import TransferError, export_customers, import_customers
+
+if TYPE_CHECKING:
+    from .store.postgres import PostgresStore
 
 __version__ = "0.1.0"
 
@@ -33,6 +38,7 @@ __all__ = [
     "InvalidRequestError",
     "ListPage",
     "MemoryStore",
+    "PostgresStore",
     "SQLiteStore",
     "SearchPage",
     "Store",
@@ -45,3 +51,12 @@ __all__ = [
     "export_customers",
     "import_customers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PostgresStore needs the optional extra customer-core[postgres]: imported on first use.
+    if name == "PostgresStore":
+        from . import store
+
+        return store.PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

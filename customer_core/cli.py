@@ -123,9 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     def with_db(command: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
         command.add_argument(
             "--db",
-            type=Path,
-            metavar="PATH",
-            help=f"the data file (default: ${DATA_VARIABLE}, else {_default_location()})",
+            type=_data_location,
+            metavar="PATH|DSN",
+            help=(
+                "the data file, or a PostgreSQL database as postgresql://USER:PASSWORD@HOST/DBNAME "
+                f"(default: ${DATA_VARIABLE}, else {_default_location()})"
+            ),
         )
 
     serve = _command(
@@ -266,9 +269,32 @@ def _params(pairs: Sequence[str]) -> dict[str, Any]:
     return decode_pairs(split)
 
 
-def _open_store(db: Path | None, command: str, synchronous: str = "FULL") -> Store:
-    """Open the data file: the default location is created when first needed; a path the
-    user named must exist (or, for commands that write, its directory must)."""
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _data_location(text: str) -> Path | str:
+    """``--db``: a path, or a PostgreSQL DSN kept as text."""
+    return text if text.startswith(POSTGRES_SCHEMES) else Path(text)
+
+
+def _open_postgres(dsn: str) -> Store:
+    try:
+        from .store.postgres import PostgresStore
+    except ImportError:
+        msg = 'a postgresql:// database needs the "postgres" extra: pip install "customer-core[postgres]"'
+        raise _CommandError(msg) from None
+    return PostgresStore(dsn)
+
+
+def _open_store(db: Path | str | None, command: str, synchronous: str = "FULL") -> Store:
+    """Open the data file, or the PostgreSQL database a ``postgresql://`` DSN names (in
+    ``--db`` or ``$CUSTOMER_CORE_DATA``): the default location is created when first
+    needed; a path the user named must exist (or, for commands that write, its directory
+    must)."""
+    if isinstance(db, str):
+        return _open_postgres(db)
+    if db is None and os.environ.get(DATA_VARIABLE, "").startswith(POSTGRES_SCHEMES):
+        return _open_postgres(os.environ[DATA_VARIABLE])
     if db is None and not os.environ.get(DATA_VARIABLE):
         path = _default_location()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -328,7 +354,9 @@ def _serve(arguments: argparse.Namespace) -> int:
     with store:
         service = CustomerService(store, clock=clock, seed=arguments.seed)
         listening = _listen(arguments.host, arguments.port)
-        where = "memory" if arguments.memory else getattr(store, "path", "")
+        where = (
+            "memory" if arguments.memory else getattr(store, "path", getattr(store, "where", ""))
+        )
         if arguments.host not in ("127.0.0.1", "localhost", "::1"):
             print(
                 f"warning: serving on {arguments.host}, reachable from other machines",

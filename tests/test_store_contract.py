@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
 from customer_core.testing import StoreContract
+
+from .conftest import POSTGRES_MISSING, STORE_FACTORIES
 
 
 class TestMemoryStore(StoreContract):
@@ -16,6 +20,16 @@ class TestMemoryStore(StoreContract):
 class TestSQLiteStore(StoreContract):
     def make_store(self, tmp_path: Path) -> Store:
         return SQLiteStore(tmp_path / "customers.db")
+
+
+class TestPostgresStore(StoreContract):
+    @pytest.fixture(autouse=True)
+    def _needs_postgres(self) -> None:
+        if "postgres" not in STORE_FACTORIES:
+            pytest.skip(f"no PostgreSQL server for the tests: {POSTGRES_MISSING}")
+
+    def make_store(self, tmp_path: Path) -> Store:
+        return STORE_FACTORIES["postgres"](tmp_path)
 
 
 def test_memory_store_substring_scan_decodes_only_records_that_can_match() -> None:

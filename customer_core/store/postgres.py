@@ -1,0 +1,1052 @@
+"""PostgresStore: customers in a PostgreSQL database shared by many processes and hosts.
+
+Needs the optional extra ``customer-core[postgres]`` (psycopg 3 and psycopg_pool).
+
+- Schema: tables in one PostgreSQL schema (``public`` unless ``schema=`` says otherwise),
+  a ``schema_version`` table and forward migrations, run once under an advisory lock
+  however many processes start at the same moment. A newer schema is refused.
+- Writes: every store call is one transaction (a savepoint inside a caller's
+  ``transaction()`` block, so a refused call changes nothing and the block goes on).
+  Concurrency is row locks, not a global lock: inside a transaction block ``get`` takes
+  the customer's row lock (``SELECT ... FOR UPDATE``), so read-modify-write cycles of
+  several processes on one customer queue up instead of losing updates, while writes to
+  other customers run in parallel; an idempotency key's lookup takes an advisory lock on
+  the key. Ids and invoice prefixes are unique by primary keys (a tombstone is a row of
+  the customers table, so its id stays taken). A deadlock or serialization failure of a
+  call outside a caller's block is retried by the store; see docs/decisions.md.
+- Threads: each thread's transaction block holds one pooled connection; reads outside a
+  block take any pooled connection, in autocommit, one round trip.
+- Failures are StoreErrors naming the database (never its password): the server gone
+  (a call whose transaction never reached COMMIT is retried once on a fresh connection,
+  so the store recovers by itself when the server is back), pool exhaustion, statement
+  timeouts, a wrong DSN or password.
+- Records are compact JSON text (``json`` would keep it too, ``jsonb`` would reorder keys).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+
+import psycopg
+import pydantic_core
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
+from ..search.ast import STRING_FIELDS
+from ..search.evaluate import field_words, value_key
+from .base import Checkpoint, KeyRange, Record, SortKey, Store, StoreSnapshot
+
+__all__ = ["SCHEMA_VERSION", "PostgresStore"]
+
+T = TypeVar("T")
+Connection = psycopg.Connection[Any]
+
+# Each entry migrates the schema from version N to N + 1; never edit a released one.
+# Text keys compare in "C" collation: byte order of UTF-8, which is Python's str order.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE customers (
+            id text COLLATE "C" PRIMARY KEY,
+            created bigint NOT NULL,
+            deleted boolean NOT NULL DEFAULT false,
+            email text COLLATE "C",
+            invoice_prefix text COLLATE "C",
+            body text
+        )""",
+        "CREATE INDEX customers_live ON customers (created, id) WHERE NOT deleted",
+        """CREATE INDEX customers_by_email ON customers (email, created, id)
+            WHERE NOT deleted AND email IS NOT NULL""",
+        """CREATE TABLE invoice_prefixes (
+            prefix text COLLATE "C" PRIMARY KEY,
+            customer_id text COLLATE "C" NOT NULL
+        )""",
+        "CREATE INDEX invoice_prefixes_by_customer ON invoice_prefixes (customer_id, prefix)",
+        """CREATE TABLE customer_metadata (
+            key text COLLATE "C" NOT NULL,
+            value text COLLATE "C" NOT NULL,
+            created bigint NOT NULL,
+            customer_id text COLLATE "C" NOT NULL,
+            PRIMARY KEY (key, value, created, customer_id)
+        )""",
+        """CREATE TABLE customer_words (
+            field text COLLATE "C" NOT NULL,
+            word text COLLATE "C" NOT NULL,
+            created bigint NOT NULL,
+            customer_id text COLLATE "C" NOT NULL,
+            PRIMARY KEY (field, word, created, customer_id)
+        )""",
+        """CREATE TABLE idempotency_keys (
+            key text COLLATE "C" PRIMARY KEY,
+            created bigint NOT NULL,
+            entry text NOT NULL
+        )""",
+        "CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created)",
+        """CREATE TABLE tax_ids (
+            customer_id text COLLATE "C" NOT NULL,
+            created bigint NOT NULL,
+            id text COLLATE "C" NOT NULL,
+            body text NOT NULL,
+            PRIMARY KEY (customer_id, created, id)
+        )""",
+        "CREATE UNIQUE INDEX tax_ids_by_id ON tax_ids (id)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_MIGRATION_LOCK = "customer_core.migrate"
+RETRIES = 5
+"""Attempts of a call that meets a deadlock or serialization failure (outside a block)."""
+_RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+
+
+def _encode(value: dict[str, Any]) -> str:
+    return pydantic_core.to_json(value).decode()
+
+
+_decode = pydantic_core.from_json
+
+
+def _lock_key(text: str) -> int:
+    """A signed 64-bit advisory lock key for ``text``."""
+    return int.from_bytes(
+        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+Postings = set[tuple[str, str, int, str]]
+_POSTING_TABLES = (("customer_metadata", "key", "value"), ("customer_words", "field", "word"))
+
+
+def _postings(customer_id: str, created: int, record: Record | None) -> dict[str, Postings]:
+    """Every posting table's rows of a record (none for None), by table."""
+    if record is None:
+        return {table: set() for table, _, _ in _POSTING_TABLES}
+    metadata = record.get("metadata") or {}
+    return {
+        "customer_metadata": {
+            (key, value_key(value), created, customer_id) for key, value in metadata.items()
+        },
+        "customer_words": {
+            (field, word, created, customer_id)
+            for field in STRING_FIELDS
+            if (text := record.get(field))
+            for word in field_words(field, text)
+        },
+    }
+
+
+_POSTING_SQL = {
+    table: (
+        f"DELETE FROM {table} WHERE ({first}, {second}, created, customer_id) IN "
+        "(SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[]))",
+        f"INSERT INTO {table} ({first}, {second}, created, customer_id) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[])",
+    )
+    for table, first, second in _POSTING_TABLES
+}
+
+
+def _columns(rows: Postings) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _rewrite_postings(
+    connection: Connection, old: dict[str, Postings], new: dict[str, Postings]
+) -> None:
+    """Change every posting table's rows of one customer from ``old`` to ``new``, touching
+    only the differences (one statement per table and direction)."""
+    for table, (delete, insert) in _POSTING_SQL.items():
+        before, after = old.get(table, set()), new.get(table, set())
+        if removed := before - after:
+            connection.execute(delete, _columns(removed))
+        if added := after - before:
+            connection.execute(insert, _columns(added))
+
+
+def _range_conditions(
+    key_range: KeyRange, id_column: str = "id", created_column: str = "created"
+) -> tuple[list[str], list[Any]]:
+    """SQL row-value conditions for a KeyRange; PostgreSQL answers them from the index."""
+    conditions: list[str] = []
+    arguments: list[Any] = []
+    key = f"({created_column}, {id_column})"
+    if key_range.lower is not None:
+        conditions.append(f"{key} {'>=' if key_range.lower_inclusive else '>'} (%s, %s)")
+        arguments.extend(key_range.lower)
+    if key_range.upper is not None:
+        conditions.append(f"{key} {'<=' if key_range.upper_inclusive else '<'} (%s, %s)")
+        arguments.extend(key_range.upper)
+    return conditions, arguments
+
+
+# Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.
+_SAFE_TEXT = re.compile(r"[ !#-\[\]-~]+")
+
+
+def describe_dsn(dsn: str) -> str:
+    """The DSN without its password, for messages: ``host=... port=... dbname=... user=...``.
+
+    >>> describe_dsn("postgresql://app:s3cret@db.internal:5433/customers")
+    'host=db.internal port=5433 dbname=customers user=app'
+    """
+    try:
+        parts = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return "(an invalid PostgreSQL connection string)"
+    shown = {key: parts[key] for key in ("host", "port", "dbname", "user") if key in parts}
+    return make_conninfo("", **shown) or "(the libpq defaults)"
+
+
+class _Local(threading.local):
+    """One thread's transaction block: its connection and how deep it is."""
+
+    connection: Connection | None = None
+    depth = 0
+
+
+class _Transaction:
+    """``PostgresStore.transaction()``: a re-entrant block per thread, one pooled
+    connection and one database transaction for the outermost block."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        local = store._local
+        if local.depth == 0:
+            local.connection = store._begin()
+        local.depth += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        store = self._store
+        local = store._local
+        local.depth -= 1
+        if local.depth:
+            return
+        connection, local.connection = local.connection, None
+        assert connection is not None
+        try:
+            if exc_type is None:
+                try:
+                    connection.execute("COMMIT")
+                except psycopg.Error as error:
+                    raise store._fail("commit to", error) from error
+            elif not connection.closed:
+                try:
+                    connection.execute("ROLLBACK")
+                except psycopg.Error:
+                    pass  # the connection is gone: the server rolled back
+        finally:
+            store._give_back(connection)
+
+
+class PostgresStore(Store):
+    """Customer records in a PostgreSQL database; shared safely by threads, processes and
+    hosts.
+
+    ``dsn`` is a libpq connection string or URI (``postgresql://user:password@host/db``).
+    ``schema`` keeps the tables in that PostgreSQL schema (made if missing), so several
+    stores can share one database. The pool holds ``min_size`` to ``max_size``
+    connections; a call waits at most ``pool_timeout`` seconds for one. A statement
+    running longer than ``statement_timeout`` seconds (None: the server's setting) is
+    cancelled with a StoreError.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "public",
+        min_size: int = 1,
+        max_size: int = 10,
+        pool_timeout: float = 30.0,
+        statement_timeout: float | None = None,
+        connect_timeout: int = 10,
+    ) -> None:
+        self.dsn = dsn
+        self.schema = schema
+        self.where = describe_dsn(dsn)
+        if schema != "public":
+            self.where += f" schema={schema}"
+        self.pool_timeout = pool_timeout
+        self.statement_timeout = statement_timeout
+        self._closed = False
+        self._local = _Local()
+        self._transaction = _Transaction(self)
+        self._tables: list[str] | None = None
+        try:
+            parts = conninfo_to_dict(dsn)
+        except psycopg.Error as error:
+            msg = (
+                "Could not open the customer store: the DSN is not a valid PostgreSQL "
+                "connection string or URI (postgresql://user:password@host:port/dbname)"
+            )
+            raise StoreError(msg) from error
+        password = parts.get("password")
+        self._password = None if password is None else str(password)
+        options: dict[str, Any] = {"autocommit": True}
+        if "connect_timeout" not in parts:
+            options["connect_timeout"] = connect_timeout
+        self._connect_options = options
+        self._migrate()
+        self._pool = ConnectionPool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=pool_timeout,
+            kwargs=options,
+            configure=self._configure,
+            open=True,
+            name=f"customer_core {self.where}",
+        )
+
+    # --- connections, migrations and error translation -----------------------------------
+
+    def _configure(self, connection: Connection) -> None:
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+        if self.statement_timeout is not None:
+            milliseconds = max(1, int(self.statement_timeout * 1000))
+            connection.execute(f"SET statement_timeout = {milliseconds}")
+
+    def _message(self, error: BaseException) -> str:
+        text = str(error).strip()
+        if self._password:
+            text = text.replace(self._password, "***")
+        return text
+
+    def _fail(self, action: str, error: BaseException) -> StoreError:
+        """The one place where psycopg errors become customer_core errors, naming the
+        database and never its password."""
+        where = f"Could not {action} the customer store {self.where}"
+        if isinstance(error, StoreError):
+            return error
+        if isinstance(error, PoolClosed):
+            return StoreClosedError(f"The customer store {self.where} is closed.")
+        if isinstance(error, PoolTimeout):
+            return StoreError(
+                f"{where}: no pooled connection was free within {self.pool_timeout:g} s "
+                f"(all {self._pool.max_size} in use; raise max_size or pool_timeout)"
+            )
+        if isinstance(error, pg_errors.QueryCanceled):
+            return StoreError(
+                f"{where}: a statement ran longer than the statement timeout and was "
+                f"cancelled ({self._message(error)})"
+            )
+        if isinstance(error, _RETRYABLE):
+            return StoreError(
+                f"{where}: the transaction conflicted with a concurrent one and was rolled "
+                f"back; retry it ({self._message(error)})"
+            )
+        if isinstance(error, psycopg.OperationalError):
+            return StoreError(
+                f"{where}: the database server cannot be reached or closed the connection "
+                f"({self._message(error)})"
+            )
+        return StoreError(f"{where}: {self._message(error)}")
+
+    def _connect(self) -> Connection:
+        try:
+            return psycopg.connect(self.dsn, **self._connect_options)
+        except psycopg.Error as error:
+            raise self._fail("open", error) from error
+
+    def _migrate(self) -> None:
+        with self._connect() as connection:
+            try:
+                self._configure(connection)
+                if self._version(connection) == SCHEMA_VERSION:
+                    return
+                connection.execute("SELECT pg_advisory_lock(%s)", (_lock_key(_MIGRATION_LOCK),))
+                try:
+                    with connection.transaction():
+                        schema = sql.Identifier(self.schema)
+                        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+                        version = self._version(connection)
+                        if version == 0:
+                            connection.execute(
+                                "CREATE TABLE schema_version (version integer NOT NULL)"
+                            )
+                            connection.execute("INSERT INTO schema_version VALUES (0)")
+                        for number in range(version, SCHEMA_VERSION):
+                            for step in MIGRATIONS[number]:
+                                connection.execute(step)
+                            connection.execute(
+                                "UPDATE schema_version SET version = %s", (number + 1,)
+                            )
+                finally:
+                    connection.execute(
+                        "SELECT pg_advisory_unlock(%s)", (_lock_key(_MIGRATION_LOCK),)
+                    )
+            except psycopg.Error as error:
+                raise self._fail("open", error) from error
+
+    def _version(self, connection: Connection) -> int:
+        """The schema version (0: no tables yet); a newer schema is refused."""
+        exists = connection.execute(
+            "SELECT to_regclass(format('%%I.schema_version', %s::text))", (self.schema,)
+        ).fetchone()
+        if exists is None or exists[0] is None:
+            return 0
+        row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+        version = None if row is None else row[0]
+        if version is None:
+            msg = (
+                f"Could not open the customer store {self.where}: its schema_version table is empty"
+            )
+            raise StoreError(msg)
+        if version > SCHEMA_VERSION:
+            msg = (
+                f"Could not open the customer store {self.where}: it has schema version "
+                f"{version}, newer than this customer_core understands ({SCHEMA_VERSION}); "
+                "upgrade customer_core to open it"
+            )
+            raise StoreError(msg)
+        return int(version)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"The customer store {self.where} is closed.")
+
+    def _take(self) -> Connection:
+        self._check_open()
+        try:
+            return self._pool.getconn()
+        except (PoolTimeout, PoolClosed) as error:
+            raise self._fail("reach", error) from error
+
+    def _give_back(self, connection: Connection) -> None:
+        try:
+            self._pool.putconn(connection)
+        except PoolClosed:
+            connection.close()
+
+    def _recover(self) -> None:
+        """After a broken connection: drop every idle connection that is broken too."""
+        try:
+            self._pool.check()
+        except psycopg.Error:
+            pass
+
+    def _begin(self) -> Connection:
+        """A pooled connection inside a new transaction (retried once on a dead one)."""
+        for attempt in range(2):
+            connection = self._take()
+            try:
+                connection.execute("BEGIN")
+                return connection
+            except psycopg.OperationalError as error:
+                self._give_back(connection)
+                if attempt:
+                    raise self._fail("begin a transaction on", error) from error
+                self._recover()
+            except BaseException:
+                self._give_back(connection)
+                raise
+        raise AssertionError("unreachable")
+
+    def _call(self, action: str, work: Callable[[Connection], T], *, write: bool) -> T:
+        """Run ``work`` on a connection: inside this thread's transaction block (a write in
+        a savepoint), or alone (a write in a transaction of its own, retried on deadlocks,
+        serialization failures and connections that died before COMMIT)."""
+        self._check_open()
+        connection = self._local.connection
+        if connection is not None:
+            try:
+                if write:
+                    with connection.transaction():
+                        return work(connection)
+                return work(connection)
+            except psycopg.Error as error:
+                raise self._fail(action, error) from error
+        attempt = 0
+        while True:
+            attempt += 1
+            connection = self._take()
+            committing = False
+            try:
+                if not write:
+                    return work(connection)
+                connection.execute("BEGIN")
+                try:
+                    result = work(connection)
+                except BaseException:
+                    if not connection.closed:
+                        connection.execute("ROLLBACK")
+                    raise
+                committing = True
+                connection.execute("COMMIT")
+                return result
+            except _RETRYABLE as error:
+                if attempt >= RETRIES:
+                    raise self._fail(action, error) from error
+                time.sleep(random.uniform(0, 0.01 * attempt))
+            except psycopg.OperationalError as error:
+                if committing or attempt >= 2 or not connection.closed:
+                    raise self._fail(action, error) from error
+                self._recover()
+            except psycopg.Error as error:
+                raise self._fail(action, error) from error
+            finally:
+                self._give_back(connection)
+
+    def _read(self, action: str, work: Callable[[Connection], T]) -> T:
+        return self._call(action, work, write=False)
+
+    def _write(self, action: str, work: Callable[[Connection], T]) -> T:
+        return self._call(action, work, write=True)
+
+    def _in_block(self) -> bool:
+        return self._local.connection is not None
+
+    def _content_tables(self, connection: Connection) -> list[str]:
+        """Every table of the store's schema but schema_version, whoever added it."""
+        rows = connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s "
+            "AND tablename <> 'schema_version' ORDER BY tablename",
+            (self.schema,),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    # --- the Store port ------------------------------------------------------------------
+
+    def transaction(self) -> _Transaction:
+        self._check_open()
+        return self._transaction
+
+    @staticmethod
+    def _reserve_prefix(connection: Connection, prefix: str | None, customer_id: str) -> None:
+        if prefix is None:
+            return
+        row = connection.execute(
+            "INSERT INTO invoice_prefixes (prefix, customer_id) VALUES (%s, %s) "
+            "ON CONFLICT (prefix) DO UPDATE SET customer_id = excluded.customer_id "
+            "WHERE invoice_prefixes.customer_id = excluded.customer_id RETURNING 1",
+            (prefix, customer_id),
+        ).fetchone()
+        if row is None:
+            msg = f"Invoice prefix {prefix} is already held by another customer."
+            raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+
+    @staticmethod
+    def _insert(connection: Connection, record: Record) -> None:
+        customer_id, created = record["id"], record["created"]
+        prefix = record.get("invoice_prefix")
+        PostgresStore._reserve_prefix(connection, prefix, customer_id)
+        inserted = connection.execute(
+            "INSERT INTO customers (id, created, email, invoice_prefix, body) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+            (customer_id, created, record.get("email"), prefix, _encode(record)),
+        ).rowcount
+        if not inserted:
+            msg = f"Customer id {customer_id} is already taken."
+            raise DuplicateKeyError(msg, key="id", value=customer_id)
+        _rewrite_postings(connection, {}, _postings(customer_id, created, record))
+
+    def insert(self, record: Record) -> None:
+        self._write("write to", lambda connection: self._insert(connection, record))
+
+    def insert_many(self, records: Iterable[Record]) -> None:
+        batch = list(records)
+
+        def work(connection: Connection) -> None:
+            for record in batch:
+                self._insert(connection, record)
+
+        self._write("write to", work)
+
+    def insert_tombstone(self, customer_id: str, created: int) -> None:
+        def work(connection: Connection) -> None:
+            inserted = connection.execute(
+                "INSERT INTO customers (id, created, deleted) VALUES (%s, %s, true) "
+                "ON CONFLICT (id) DO NOTHING",
+                (customer_id, created),
+            ).rowcount
+            if not inserted:
+                msg = f"Customer id {customer_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=customer_id)
+
+        self._write("write to", work)
+
+    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> None:
+        self._write(
+            "write to", lambda connection: self._reserve_prefix(connection, prefix, customer_id)
+        )
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[StoreSnapshot]:
+        if self._in_block():
+            # This thread's own transaction: the snapshot sees its uncommitted work.
+            connection = self._local.connection
+            assert connection is not None
+            yield _PostgresSnapshot(connection, self)
+            return
+        connection = self._take()
+        try:
+            try:
+                connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                connection.execute("SELECT 1 FROM schema_version").fetchone()
+            except psycopg.Error as error:
+                raise self._fail("read a snapshot of", error) from error
+            try:
+                yield _PostgresSnapshot(connection, self)
+            finally:
+                if not connection.closed:
+                    try:
+                        connection.execute("ROLLBACK")
+                    except psycopg.Error:
+                        pass
+        finally:
+            self._give_back(connection)
+
+    def get(self, customer_id: str) -> Record | None:
+        # Inside a transaction block the read locks the row: the caller is about to write it.
+        lock = " FOR UPDATE" if self._in_block() else ""
+        query = f"SELECT body FROM customers WHERE id = %s AND NOT deleted{lock}"
+
+        def work(connection: Connection) -> Record | None:
+            row = connection.execute(query, (customer_id,)).fetchone()
+            return None if row is None else _decode(row[0])
+
+        return self._read("read from", work)
+
+    def is_deleted(self, customer_id: str) -> bool:
+        def work(connection: Connection) -> bool:
+            row = connection.execute(
+                "SELECT 1 FROM customers WHERE id = %s AND deleted", (customer_id,)
+            ).fetchone()
+            return row is not None
+
+        return self._read("read from", work)
+
+    def sort_key(self, customer_id: str) -> SortKey | None:
+        def work(connection: Connection) -> SortKey | None:
+            row = connection.execute(
+                "SELECT created FROM customers WHERE id = %s", (customer_id,)
+            ).fetchone()
+            return None if row is None else (row[0], customer_id)
+
+        return self._read("read from", work)
+
+    @staticmethod
+    def _live(connection: Connection, customer_id: str, action: str) -> tuple[int, Record]:
+        """The created time and record of a live customer (row locked), which ``action``
+        needs."""
+        row = connection.execute(
+            "SELECT created, body FROM customers WHERE id = %s AND NOT deleted FOR UPDATE",
+            (customer_id,),
+        ).fetchone()
+        if row is None:
+            msg = f"No live customer {customer_id} to {action}."
+            raise RecordNotFoundError(msg)
+        return row[0], _decode(row[1])
+
+    def replace(self, record: Record) -> None:
+        customer_id = record["id"]
+
+        def work(connection: Connection) -> None:
+            created, old = self._live(connection, customer_id, "replace")
+            prefix = record.get("invoice_prefix")
+            self._reserve_prefix(connection, prefix, customer_id)
+            connection.execute(
+                "UPDATE customers SET email = %s, invoice_prefix = %s, body = %s WHERE id = %s",
+                (record.get("email"), prefix, _encode({**record, "created": created}), customer_id),
+            )
+            _rewrite_postings(
+                connection,
+                _postings(customer_id, created, old),
+                _postings(customer_id, created, record),
+            )
+
+        self._write("write to", work)
+
+    def delete(self, customer_id: str) -> None:
+        def work(connection: Connection) -> None:
+            created, old = self._live(connection, customer_id, "delete")
+            connection.execute(
+                "UPDATE customers SET deleted = true, email = NULL, invoice_prefix = NULL, "
+                "body = NULL WHERE id = %s",
+                (customer_id,),
+            )
+            connection.execute("DELETE FROM tax_ids WHERE customer_id = %s", (customer_id,))
+            _rewrite_postings(connection, _postings(customer_id, created, old), {})
+
+        self._write("write to", work)
+
+    def _bodies(self, query: str, arguments: Sequence[Any]) -> list[Record]:
+        def work(connection: Connection) -> list[Record]:
+            return [_decode(row[0]) for row in connection.execute(query, arguments).fetchall()]
+
+        return self._read("read from", work)
+
+    def scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        email: str | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        conditions, arguments = _range_conditions(key_range)
+        if email is not None:
+            conditions.insert(0, "email = %s")
+            arguments.insert(0, email)
+        return self._select(conditions, arguments, descending, limit)
+
+    def scan_containing(
+        self, text: str, key_range: KeyRange = KeyRange(), *, limit: int
+    ) -> list[Record]:
+        # The server skips the bodies that cannot hold the text, so they are never sent
+        # nor decoded: a body without non-ASCII characters or \u escapes holds the text in
+        # any letter case iff its ASCII lowercase does.
+        if not _SAFE_TEXT.fullmatch(text):
+            return self.scan(key_range, limit=limit)
+        conditions, arguments = _range_conditions(key_range)
+        conditions.append(
+            '(strpos(lower(body COLLATE "C"), %s) > 0 OR octet_length(body) <> length(body) '
+            "OR strpos(body, '\\u') > 0)"
+        )
+        arguments.append(text.lower())
+        return self._select(conditions, arguments, True, limit)
+
+    def _select(
+        self, conditions: list[str], arguments: list[Any], descending: bool, limit: int | None
+    ) -> list[Record]:
+        """Bodies of the live customers meeting ``conditions``, in key order."""
+        where = " AND ".join(["NOT deleted", *conditions])
+        direction = "DESC" if descending else "ASC"
+        query = (
+            f"SELECT body FROM customers WHERE {where} "
+            f"ORDER BY created {direction}, id {direction} LIMIT %s"
+        )
+        return self._bodies(query, [*arguments, limit])
+
+    def _keys(self, query: str, arguments: Sequence[Any]) -> list[SortKey]:
+        def work(connection: Connection) -> list[SortKey]:
+            return [(row[0], row[1]) for row in connection.execute(query, arguments).fetchall()]
+
+        return self._read("read from", work)
+
+    def metadata_keys(
+        self, key: str, value: str, key_range: KeyRange, *, limit: int
+    ) -> list[SortKey]:
+        conditions, arguments = _range_conditions(key_range, id_column="customer_id")
+        where = " AND ".join(["key = %s", "value = %s", *conditions])
+        query = (
+            f"SELECT created, customer_id FROM customer_metadata WHERE {where} "
+            "ORDER BY created DESC, customer_id DESC LIMIT %s"
+        )
+        return self._keys(query, [key, value, *arguments, limit])
+
+    def word_keys(
+        self, field: str, words: Sequence[str], key_range: KeyRange, *, limit: int
+    ) -> list[SortKey]:
+        distinct = list(dict.fromkeys(words))
+        conditions, arguments = _range_conditions(key_range, id_column="customer_id")
+        # Walk the first word's postings newest first; each other word is an index probe.
+        others = [_HAS_WORD] * (len(distinct) - 1)
+        where = " AND ".join(["field = %s", "word = %s", *conditions, *others])
+        query = (
+            f"SELECT created, customer_id FROM customer_words AS w WHERE {where} "
+            "ORDER BY created DESC, customer_id DESC LIMIT %s"
+        )
+        return self._keys(query, [field, distinct[0], *arguments, *distinct[1:], limit])
+
+    def idempotency_get(self, key: str) -> dict[str, Any] | None:
+        in_block = self._in_block()
+
+        def work(connection: Connection) -> dict[str, Any] | None:
+            if in_block:
+                # Requests with one key, in any process, take turns until the first commits.
+                connection.execute(
+                    "SELECT pg_advisory_xact_lock(%s)", (_lock_key(f"idempotency:{key}"),)
+                )
+            row = connection.execute(
+                "SELECT entry FROM idempotency_keys WHERE key = %s", (key,)
+            ).fetchone()
+            return None if row is None else _decode(row[0])
+
+        return self._read("read from", work)
+
+    def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
+        self._write(
+            "write to",
+            lambda connection: connection.execute(
+                "INSERT INTO idempotency_keys (key, created, entry) VALUES (%s, %s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET created = excluded.created, entry = excluded.entry",
+                (key, entry["created"], _encode(entry)),
+            ),
+        )
+
+    def idempotency_purge(self, before: int) -> int:
+        return self._write(
+            "write to",
+            lambda connection: (
+                connection.execute(
+                    "DELETE FROM idempotency_keys WHERE created < %s", (before,)
+                ).rowcount
+            ),
+        )
+
+    def insert_tax_id(self, record: Record) -> None:
+        customer_id = record["customer"]
+
+        def work(connection: Connection) -> None:
+            live = connection.execute(
+                "SELECT 1 FROM customers WHERE id = %s AND NOT deleted FOR SHARE", (customer_id,)
+            ).fetchone()
+            if live is None:
+                msg = f"No live customer {customer_id} to add a tax ID to."
+                raise RecordNotFoundError(msg)
+            inserted = connection.execute(
+                "INSERT INTO tax_ids (customer_id, created, id, body) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (customer_id, record["created"], record["id"], _encode(record)),
+            ).rowcount
+            if not inserted:
+                msg = f"Tax ID {record['id']} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=record["id"])
+
+        self._write("write to", work)
+
+    def get_tax_id(self, tax_id: str) -> Record | None:
+        def work(connection: Connection) -> Record | None:
+            row = connection.execute("SELECT body FROM tax_ids WHERE id = %s", (tax_id,)).fetchone()
+            return None if row is None else _decode(row[0])
+
+        return self._read("read from", work)
+
+    def delete_tax_id(self, tax_id: str) -> None:
+        def work(connection: Connection) -> None:
+            if not connection.execute("DELETE FROM tax_ids WHERE id = %s", (tax_id,)).rowcount:
+                msg = f"No tax ID {tax_id} to delete."
+                raise RecordNotFoundError(msg)
+
+        self._write("write to", work)
+
+    def tax_ids(
+        self,
+        customer_id: str,
+        key_range: KeyRange = KeyRange(),
+        *,
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Record]:
+        conditions, arguments = _range_conditions(key_range)
+        where = " AND ".join(["customer_id = %s", *conditions])
+        direction = "DESC" if descending else "ASC"
+        query = (
+            f"SELECT body FROM tax_ids WHERE {where} "
+            f"ORDER BY created {direction}, id {direction} LIMIT %s"
+        )
+        return self._bodies(query, [customer_id, *arguments, limit])
+
+    def count(self) -> int:
+        def work(connection: Connection) -> int:
+            row = connection.execute("SELECT count(*) FROM customers WHERE NOT deleted").fetchone()
+            return 0 if row is None else int(row[0])
+
+        return self._read("read from", work)
+
+    def snapshot(self) -> dict[str, Any]:
+        def work(connection: Connection) -> dict[str, Any]:
+            def rows(query: str) -> list[tuple[Any, ...]]:
+                return connection.execute(query).fetchall()
+
+            return {
+                "customers": [
+                    _decode(body)
+                    for (body,) in rows(
+                        "SELECT body FROM customers WHERE NOT deleted ORDER BY created, id"
+                    )
+                ],
+                "tombstones": dict(rows("SELECT id, created FROM customers WHERE deleted")),
+                "invoice_prefixes": dict(rows("SELECT prefix, customer_id FROM invoice_prefixes")),
+                "idempotency_keys": {
+                    key: _decode(entry)
+                    for key, entry in rows("SELECT key, entry FROM idempotency_keys")
+                },
+                "tax_ids": [
+                    _decode(body)
+                    for (body,) in rows(
+                        "SELECT body FROM tax_ids ORDER BY customer_id, created, id"
+                    )
+                ],
+            }
+
+        # One transaction, so every part is of the same moment.
+        return self._write("read from", work)
+
+    def checkpoint(self) -> Checkpoint:
+        # Every table of the schema, whoever added it, row by row; the tables are locked
+        # against writers while they are read, so the parts are of one moment.
+        def work(connection: Connection) -> dict[str, tuple[list[str], list[Any]]]:
+            tables = self._content_tables(connection)
+            self._lock_tables(connection, tables, "SHARE")
+            state: dict[str, tuple[list[str], list[Any]]] = {}
+            for table in tables:
+                cursor = connection.execute(
+                    sql.SQL("SELECT * FROM {}").format(sql.Identifier(table))
+                )
+                columns = [column.name for column in cursor.description or ()]
+                state[table] = (columns, cursor.fetchall())
+            return state
+
+        return Checkpoint(type(self), self._write("checkpoint", work))
+
+    @staticmethod
+    def _lock_tables(connection: Connection, tables: list[str], mode: str) -> None:
+        names = sql.SQL(", ").join(sql.Identifier(table) for table in tables)
+        connection.execute(_LOCK_TABLES[mode].format(names))
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        state: dict[str, tuple[list[str], list[Any]]] = self._checkpoint_state(checkpoint)
+
+        def work(connection: Connection) -> None:
+            tables = self._content_tables(connection)
+            if sorted(tables) != sorted(state):
+                msg = (
+                    "This checkpoint was taken from a customer store with other tables than "
+                    f"{self.where}."
+                )
+                raise ValueError(msg)
+            self._lock_tables(connection, tables, "EXCLUSIVE")
+            for table in tables:
+                connection.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+            for table, (columns, rows) in state.items():
+                if not rows:
+                    continue
+                query = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+                )
+                with connection.cursor().copy(query) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
+        self._write("restore", work)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._pool.close()
+
+    def _check(self) -> None:
+        def work(connection: Connection) -> None:
+            expected: dict[str, Postings] = {table: set() for table, _, _ in _POSTING_TABLES}
+            for customer_id, created, deleted, email, prefix, body in connection.execute(
+                "SELECT id, created, deleted, email, invoice_prefix, body FROM customers"
+            ):
+                if deleted:
+                    assert (email, prefix, body) == (None, None, None), customer_id
+                    continue
+                record = _decode(body)
+                assert (record["id"], record["created"], record.get("email")) == (
+                    customer_id,
+                    created,
+                    email,
+                )
+                assert record.get("invoice_prefix") == prefix
+                if prefix is not None:
+                    holder = connection.execute(
+                        "SELECT customer_id FROM invoice_prefixes WHERE prefix = %s", (prefix,)
+                    ).fetchone()
+                    assert holder == (customer_id,)
+                for table, postings in _postings(customer_id, created, record).items():
+                    expected[table] |= postings
+            for table, first, second in _POSTING_TABLES:
+                stored = set(
+                    connection.execute(
+                        f"SELECT {first}, {second}, created, customer_id FROM {table}"
+                    ).fetchall()
+                )
+                assert stored == expected[table], table
+            for customer_id, created, tax_id, body in connection.execute(
+                "SELECT customer_id, created, id, body FROM tax_ids"
+            ):
+                record = _decode(body)
+                assert (record["customer"], record["created"], record["id"]) == (
+                    customer_id,
+                    created,
+                    tax_id,
+                )
+            orphans = connection.execute(
+                "SELECT count(*) FROM tax_ids AS t WHERE NOT EXISTS (SELECT 1 FROM customers "
+                "AS c WHERE c.id = t.customer_id AND NOT c.deleted)"
+            ).fetchone()
+            assert orphans == (0,)
+
+        self._read("check", work)
+
+
+_LOCK_TABLES = {
+    "SHARE": sql.SQL("LOCK TABLE {} IN SHARE MODE"),
+    "EXCLUSIVE": sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE"),
+}
+
+_HAS_WORD = (
+    "EXISTS (SELECT 1 FROM customer_words WHERE field = w.field AND word = %s "
+    "AND created = w.created AND customer_id = w.customer_id)"
+)
+"""The customer of posting ``w`` has that word in the same field too."""
+
+
+class _PostgresSnapshot(StoreSnapshot):
+    """Reads inside one REPEATABLE READ transaction, streamed through server-side cursors."""
+
+    def __init__(self, connection: Connection, store: PostgresStore) -> None:
+        self._connection = connection
+        self._store = store
+
+    def _rows(self, query: str) -> Iterator[tuple[Any, ...]]:
+        try:
+            with self._connection.cursor(name=f"snapshot_{id(object())}") as cursor:
+                cursor.itersize = 500
+                cursor.execute(query)
+                yield from cursor
+        except psycopg.Error as error:
+            raise self._store._fail("read a snapshot of", error) from error
+
+    def count(self) -> int:
+        return int(next(self._rows("SELECT count(*) FROM customers WHERE NOT deleted"))[0])
+
+    def records(self, *, descending: bool = True) -> Iterator[Record]:
+        direction = "DESC" if descending else "ASC"
+        for (body,) in self._rows(
+            f"SELECT body FROM customers WHERE NOT deleted "
+            f"ORDER BY created {direction}, id {direction}"
+        ):
+            yield _decode(body)
+
+    def tombstones(self) -> Iterator[tuple[str, int]]:
+        yield from self._rows("SELECT id, created FROM customers WHERE deleted ORDER BY id")
+
+    def tax_ids(self) -> Iterator[Record]:
+        for (body,) in self._rows("SELECT body FROM tax_ids ORDER BY customer_id, created, id"):
+            yield _decode(body)
+
+    def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
+        yield from self._rows(
+            """SELECT p.customer_id, p.prefix FROM invoice_prefixes AS p
+            LEFT JOIN customers AS c ON c.id = p.customer_id
+            WHERE c.invoice_prefix IS DISTINCT FROM p.prefix
+            ORDER BY p.customer_id, p.prefix"""
+        )
