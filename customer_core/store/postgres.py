@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -43,9 +42,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
-from ..search.ast import STRING_FIELDS
-from ..search.evaluate import field_words, value_key
 from .base import Checkpoint, KeyRange, Record, SortKey, Store, StoreSnapshot
+from .sqlite import _POSTING_TABLES, _SAFE_TEXT, Postings, _postings
+from .sqlite import _range_conditions as sqlite_range_conditions
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
@@ -135,28 +134,6 @@ def _lock_key(text: str) -> int:
     )
 
 
-Postings = set[tuple[str, str, int, str]]
-_POSTING_TABLES = (("customer_metadata", "key", "value"), ("customer_words", "field", "word"))
-
-
-def _postings(customer_id: str, created: int, record: Record | None) -> dict[str, Postings]:
-    """Every posting table's rows of a record (none for None), by table."""
-    if record is None:
-        return {table: set() for table, _, _ in _POSTING_TABLES}
-    metadata = record.get("metadata") or {}
-    return {
-        "customer_metadata": {
-            (key, value_key(value), created, customer_id) for key, value in metadata.items()
-        },
-        "customer_words": {
-            (field, word, created, customer_id)
-            for field in STRING_FIELDS
-            if (text := record.get(field))
-            for word in field_words(field, text)
-        },
-    }
-
-
 _POSTING_SQL = {
     table: (
         f"DELETE FROM {table} WHERE ({first}, {second}, created, customer_id) IN "
@@ -188,21 +165,7 @@ def _rewrite_postings(
 def _range_conditions(
     key_range: KeyRange, id_column: str = "id", created_column: str = "created"
 ) -> tuple[list[str], list[Any]]:
-    """SQL row-value conditions for a KeyRange; PostgreSQL answers them from the index."""
-    conditions: list[str] = []
-    arguments: list[Any] = []
-    key = f"({created_column}, {id_column})"
-    if key_range.lower is not None:
-        conditions.append(f"{key} {'>=' if key_range.lower_inclusive else '>'} (%s, %s)")
-        arguments.extend(key_range.lower)
-    if key_range.upper is not None:
-        conditions.append(f"{key} {'<=' if key_range.upper_inclusive else '<'} (%s, %s)")
-        arguments.extend(key_range.upper)
-    return conditions, arguments
-
-
-# Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.
-_SAFE_TEXT = re.compile(r"[ !#-\[\]-~]+")
+    return sqlite_range_conditions(key_range, id_column, created_column, marker="%s")
 
 
 def describe_dsn(dsn: str) -> str:

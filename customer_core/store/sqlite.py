@@ -1321,16 +1321,22 @@ def _may_contain(body: str, text: str) -> bool:
 
 
 def _range_conditions(
-    key_range: KeyRange, id_column: str = "id", created_column: str = "created"
+    key_range: KeyRange,
+    id_column: str = "id",
+    created_column: str = "created",
+    *,
+    marker: str = "?",
 ) -> tuple[list[str], list[Any]]:
-    """SQL row-value conditions for a KeyRange; SQLite answers them from the index."""
+    """SQL row-value conditions for a KeyRange, with ``marker`` as the parameter marker
+    (PostgresStore passes ``%s``); SQLite and PostgreSQL answer them from the index."""
     conditions: list[str] = []
     arguments: list[Any] = []
     key = f"({created_column}, {id_column})"
+    pair = f"({marker}, {marker})"
     if key_range.lower is not None:
-        conditions.append(f"{key} {'>=' if key_range.lower_inclusive else '>'} (?, ?)")
+        conditions.append(f"{key} {'>=' if key_range.lower_inclusive else '>'} {pair}")
         arguments.extend(key_range.lower)
     if key_range.upper is not None:
-        conditions.append(f"{key} {'<=' if key_range.upper_inclusive else '<'} (?, ?)")
+        conditions.append(f"{key} {'<=' if key_range.upper_inclusive else '<'} {pair}")
         arguments.extend(key_range.upper)
     return conditions, arguments
