@@ -14,8 +14,11 @@ Needs the optional extra ``customer-core[postgres]`` (psycopg 3 and psycopg_pool
   the key. Ids and invoice prefixes are unique by primary keys (a tombstone is a row of
   the customers table, so its id stays taken). A deadlock or serialization failure of a
   call outside a caller's block is retried by the store; see docs/decisions.md.
-- Threads: each thread's transaction block holds one pooled connection; reads outside a
-  block take any pooled connection, in autocommit, one round trip.
+- Threads: a transaction block holds one pooled connection, and the threads of one
+  process take turns on blocks (a process-wide lock, as SQLite's write lock: commits come
+  in the order blocks began, which in-process event subscribers rely on); other processes
+  and hosts run beside them under the row locks. Reads outside a block take any pooled
+  connection, in autocommit, one round trip, and never wait for a block.
 - Failures are StoreErrors naming the database (never its password): the server gone
   (a call whose transaction never reached COMMIT is retried once on a fresh connection,
   so the store recovers by itself when the server is back), pool exhaustion, statement
@@ -202,7 +205,14 @@ class _Transaction:
         store = self._store
         local = store._local
         if local.depth == 0:
-            local.connection = store._begin()
+            # Threads of one process take turns on blocks, as on SQLite: commits happen in
+            # the order blocks began, which in-process event subscribers rely on.
+            store._block_lock.acquire()
+            try:
+                local.connection = store._begin()
+            except BaseException:
+                store._block_lock.release()
+                raise
         local.depth += 1
 
     def __exit__(
@@ -231,6 +241,7 @@ class _Transaction:
                     pass  # the connection is gone: the server rolled back
         finally:
             store._give_back(connection)
+            store._block_lock.release()
 
 
 class PostgresStore(Store):
@@ -265,6 +276,7 @@ class PostgresStore(Store):
         self.statement_timeout = statement_timeout
         self._closed = False
         self._local = _Local()
+        self._block_lock = threading.Lock()
         self._transaction = _Transaction(self)
         self._tables: list[str] | None = None
         try:
