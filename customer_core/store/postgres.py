@@ -45,7 +45,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
-from .base import Checkpoint, KeyRange, Record, SortKey, Store, StoreSnapshot
+from .base import Checkpoint, KeyRange, Record, SortKey, Store, StoreSnapshot, require
 from .sqlite import _POSTING_TABLES, _SAFE_TEXT, Postings, _postings
 from .sqlite import _range_conditions as sqlite_range_conditions
 
@@ -995,27 +995,33 @@ class PostgresStore(Store):
         self._closed = True
         self._pool.close()
 
-    def _check(self) -> None:
+    def check_consistency(self) -> None:
         def work(connection: Connection) -> None:
             expected: dict[str, Postings] = {table: set() for table, _, _ in _POSTING_TABLES}
             for customer_id, created, deleted, email, prefix, body in connection.execute(
                 "SELECT id, created, deleted, email, invoice_prefix, body FROM customers"
             ):
                 if deleted:
-                    assert (email, prefix, body) == (None, None, None), customer_id
+                    require(
+                        (email, prefix, body) == (None, None, None),
+                        f"the tombstone of {customer_id} keeps columns of a live customer",
+                    )
                     continue
                 record = _decode(body)
-                assert (record["id"], record["created"], record.get("email")) == (
-                    customer_id,
-                    created,
-                    email,
+                require(
+                    (record["id"], record["created"], record.get("email"))
+                    == (customer_id, created, email)
+                    and record.get("invoice_prefix") == prefix,
+                    f"the columns of {customer_id} do not match its body",
                 )
-                assert record.get("invoice_prefix") == prefix
                 if prefix is not None:
                     holder = connection.execute(
                         "SELECT customer_id FROM invoice_prefixes WHERE prefix = %s", (prefix,)
                     ).fetchone()
-                    assert holder == (customer_id,)
+                    require(
+                        holder == (customer_id,),
+                        f"invoice prefix {prefix} of {customer_id} is not reserved for it",
+                    )
                 for table, postings in _postings(customer_id, created, record).items():
                     expected[table] |= postings
             for table, first, second in _POSTING_TABLES:
@@ -1024,21 +1030,24 @@ class PostgresStore(Store):
                         f"SELECT {first}, {second}, created, customer_id FROM {table}"
                     ).fetchall()
                 )
-                assert stored == expected[table], table
+                require(
+                    stored == expected[table],
+                    f"{table} does not hold exactly its records' postings",
+                )
             for customer_id, created, tax_id, body in connection.execute(
                 "SELECT customer_id, created, id, body FROM tax_ids"
             ):
                 record = _decode(body)
-                assert (record["customer"], record["created"], record["id"]) == (
-                    customer_id,
-                    created,
-                    tax_id,
+                require(
+                    (record["customer"], record["created"], record["id"])
+                    == (customer_id, created, tax_id),
+                    f"the columns of tax ID {tax_id} do not match its body",
                 )
             orphans = connection.execute(
                 "SELECT count(*) FROM tax_ids AS t WHERE NOT EXISTS (SELECT 1 FROM customers "
                 "AS c WHERE c.id = t.customer_id AND NOT c.deleted)"
             ).fetchone()
-            assert orphans == (0,)
+            require(orphans == (0,), f"{orphans} tax IDs belong to no live customer")
 
         self._read("check", work)
 
