@@ -114,6 +114,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX events_by_created ON events (created, id)",
         "CREATE INDEX events_by_type ON events (type, created, id)",
     ),
+    (
+        # Webhook endpoints (customer_core.events.webhooks), with their signing secrets.
+        """CREATE TABLE webhook_endpoints (
+            id text COLLATE "C" PRIMARY KEY,
+            created bigint NOT NULL,
+            body text NOT NULL
+        )""",
+        "CREATE INDEX webhook_endpoints_by_created ON webhook_endpoints (created, id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -900,6 +909,54 @@ class PostgresStore(Store):
                 connection.execute("DELETE FROM events WHERE created < %s", (before,)).rowcount
             ),
         )
+
+    def webhook_endpoint_put(self, endpoint: Record) -> None:
+        def work(connection: Connection) -> None:
+            # An existing endpoint keeps its created time: the upsert reads it back.
+            row = connection.execute(
+                "INSERT INTO webhook_endpoints (id, created, body) VALUES (%s, %s, '') "
+                "ON CONFLICT (id) DO UPDATE SET id = excluded.id RETURNING created",
+                (endpoint["id"], endpoint["created"]),
+            ).fetchone()
+            created = endpoint["created"] if row is None else row[0]
+            connection.execute(
+                "UPDATE webhook_endpoints SET body = %s WHERE id = %s",
+                (_encode({**endpoint, "created": created}), endpoint["id"]),
+            )
+
+        self._write("write to", work)
+
+    def webhook_endpoint_get(self, endpoint_id: str) -> Record | None:
+        def work(connection: Connection) -> Record | None:
+            row = connection.execute(
+                "SELECT body FROM webhook_endpoints WHERE id = %s", (endpoint_id,)
+            ).fetchone()
+            return None if row is None else _decode(row[0])
+
+        return self._read("read from", work)
+
+    def webhook_endpoint_delete(self, endpoint_id: str) -> None:
+        def work(connection: Connection) -> None:
+            deleted = connection.execute(
+                "DELETE FROM webhook_endpoints WHERE id = %s", (endpoint_id,)
+            ).rowcount
+            if not deleted:
+                msg = f"No webhook endpoint {endpoint_id} to delete."
+                raise RecordNotFoundError(msg)
+
+        self._write("write to", work)
+
+    def webhook_endpoint_scan(
+        self, key_range: KeyRange = KeyRange(), *, descending: bool = True, limit: int | None = None
+    ) -> list[Record]:
+        conditions, arguments = _range_conditions(key_range)
+        where = " AND ".join(["true", *conditions])
+        direction = "DESC" if descending else "ASC"
+        query = (
+            f"SELECT body FROM webhook_endpoints WHERE {where} "
+            f"ORDER BY created {direction}, id {direction} LIMIT %s"
+        )
+        return self._bodies(query, [*arguments, limit])
 
     def count(self) -> int:
         def work(connection: Connection) -> int:
