@@ -1,0 +1,110 @@
+"""What recording events costs: create and update with events on and off, in alternating
+rounds of the same run, on each store.
+
+``python -m benchmarks.events_bench [--ops 2000] [--rounds 7] [--dir DIR]`` runs, per store,
+rounds of ``--ops`` creates (then as many updates, each changing metadata and the name) on
+a service with ``events=True`` and one with ``events=False``, one round of each in turn (the
+order flips every round), and prints the median rates and the median of the per-round
+ratios off/on: the share of a write's time that recording its event costs. SQLite runs at
+``synchronous="FULL"`` (one fsync per write, with or without an event: the event is in the
+same transaction) and, to show the CPU cost without the disk, at ``"NORMAL"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
+
+from .run import params_for
+
+StoreFactory = Callable[[Path, str], Store]
+
+STORES: dict[str, StoreFactory] = {
+    "memory": lambda directory, name: MemoryStore(),
+    "sqlite FULL": lambda directory, name: SQLiteStore(directory / f"{name}-full.db"),
+    "sqlite NORMAL": lambda directory, name: SQLiteStore(
+        directory / f"{name}-normal.db", synchronous="NORMAL"
+    ),
+}
+
+
+def _timed(operation: Callable[[int], object], start: int, count: int) -> float:
+    began = time.perf_counter()
+    for n in range(start, start + count):
+        operation(n)
+    return count / (time.perf_counter() - began)
+
+
+def measure(factory: StoreFactory, directory: Path, ops: int, rounds: int) -> dict[str, float]:
+    """Median rates and off/on ratios of create and update for one store kind."""
+    services = {
+        events: CustomerService(factory(directory, f"events-{events}"), events=events, seed=1)
+        for events in (True, False)
+    }
+    made: dict[bool, list[str]] = {True: [], False: []}
+    rates: dict[tuple[str, bool], list[float]] = {}
+    for round_number in range(rounds):
+        order = (True, False) if round_number % 2 == 0 else (False, True)
+        start = round_number * ops
+        for events in order:
+            service, ids = services[events], made[events]
+
+            def create(n: int, service: CustomerService = service, ids: list[str] = ids) -> None:
+                ids.append(service.create(**params_for(n)).id)
+
+            rates.setdefault(("create", events), []).append(_timed(create, start, ops))
+        for events in order:
+            service, ids = services[events], made[events]
+
+            def update(n: int, service: CustomerService = service, ids: list[str] = ids) -> None:
+                service.update(ids[n], name=f"Renamed {n}", metadata={"plan": f"p{n}"})
+
+            rates.setdefault(("update", events), []).append(_timed(update, start, ops))
+    for service in services.values():
+        service.store.close()
+    result: dict[str, float] = {}
+    for operation in ("create", "update"):
+        on, off = rates[(operation, True)], rates[(operation, False)]
+        result[f"{operation} on"] = statistics.median(on)
+        result[f"{operation} off"] = statistics.median(off)
+        # Time with events over time without, per round: 1.15 means events cost 15%.
+        result[f"{operation} cost"] = statistics.median(o / n for n, o in zip(on, off, strict=True))
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ops", type=int, default=2000, help="writes per round (default 2000)")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds per mode (default 7)")
+    parser.add_argument("--dir", type=Path, help="where SQLite files go (default: a temp dir)")
+    arguments = parser.parse_args(argv)
+    print(f"# customer_core events cost, {time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"# CPython {platform.python_version()}, {platform.machine()}, SQLite "
+        f"{sqlite3.sqlite_version}; {arguments.ops} writes per round, {arguments.rounds} rounds "
+        "per mode, events on/off alternating"
+    )
+    print("# writes/s (median of rounds); cost = median per-round time ratio on/off (goal <= 1.20)")
+    print("| store | create off | create on | create cost | update off | update on | update cost |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(dir=arguments.dir) as scratch:
+        for name, factory in STORES.items():
+            row = measure(factory, Path(scratch), arguments.ops, arguments.rounds)
+            print(
+                f"| {name} | {row['create off']:,.0f} | {row['create on']:,.0f} | "
+                f"{row['create cost']:.2f} | {row['update off']:,.0f} | {row['update on']:,.0f} | "
+                f"{row['update cost']:.2f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
