@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -338,7 +340,34 @@ def _listen(host: str, port: int) -> socket.socket:
         raise _CommandError(msg) from None
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived while serving: unwinds like Ctrl-C, so the data file is closed."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def _serve(arguments: argparse.Namespace) -> int:
+    # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again
+    # once it returns: SIGTERM's default action would end the process before the store
+    # below is closed (its WAL left unmerged), and SIGINT would print a traceback.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if main_thread else None
+    try:
+        return _serve_until_stopped(arguments)
+    except KeyboardInterrupt:
+        return 130  # the shell's status for Ctrl-C; uvicorn has said it is shutting down
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)  # die of it, as whoever sent it expects
+        raise  # not reached
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _serve_until_stopped(arguments: argparse.Namespace) -> int:
     keys = _api_keys(arguments.api_key)
     try:
         from .http.server import build_server
