@@ -4,6 +4,11 @@ Ids are ULIDs: 48 bits of milliseconds then 80 random bits, in Crockford base32,
 they sort in creation order. Within one generator they are strictly increasing, even
 when the clock stands still or steps back: the random part is then incremented, as
 the ULID spec's monotonic mode says.
+
+The text is this module's own encoder (``encode_ulid``, faster than ulid-py's). The tests
+compare it with ulid-py's encoding of the same 128-bit values (every bit alone, the
+extremes, random values) and check that an id holds the clock's milliseconds and the
+seeded random bits; a round trip through ulid-py alone would pass any valid ULID.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from typing import Any
 
 import ulid
 
-__all__ = ["CUSTOMER_ID_PATTERN", "TAX_ID_PATTERN", "Clock", "IdGenerator", "system_clock"]
+__all__ = [
+    "CUSTOMER_ID_PATTERN",
+    "TAX_ID_PATTERN",
+    "Clock",
+    "IdGenerator",
+    "encode_ulid",
+    "system_clock",
+]
 
 Clock = Callable[[], float]
 """A zero-argument callable returning the current Unix time in seconds."""
@@ -51,6 +63,17 @@ def _encode_randomness(bits: int) -> str:
         + pairs[(bits >> 20) & 1023]
         + pairs[(bits >> 10) & 1023]
         + pairs[bits & 1023]
+    )
+
+
+def encode_ulid(value: int) -> str:
+    """The 26-character Crockford base32 text of a 128-bit ULID value.
+
+    >>> encode_ulid((1 << 80) | 1)
+    '00000000010000000000000001'
+    """
+    return ulid.base32.encode_timestamp((value >> _RANDOM_BITS).to_bytes(6, "big")) + (
+        _encode_randomness(value & _RANDOM_MAX)
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 import ulid
 
 from customer_core import Customer, CustomerService, MemoryStore
-from customer_core.ids import IdGenerator
+from customer_core.ids import IdGenerator, encode_ulid
 from customer_core.testing import FakeClock
 
 from .test_create import error_of
@@ -33,11 +34,35 @@ def test_ids_strictly_increase_within_one_millisecond_and_when_the_clock_goes_ba
     assert made == sorted(made) and len(set(made)) == len(made)
 
 
-def test_ids_match_ulid_py_encoding_for_random_values() -> None:
-    ids = IdGenerator(lambda: 1_234_567_890.123, seed=None)
-    for _ in range(200):
-        made = ids.customer_id()
-        assert ulid.from_str(made[4:]).str == made[4:]
+ULID_VALUES = [
+    0,
+    (1 << 128) - 1,
+    (1 << 80) - 1,
+    ((1 << 48) - 1) << 80,
+    *(1 << bit for bit in range(128)),
+    *(((1 << 128) - 1) ^ (1 << bit) for bit in range(0, 128, 7)),
+    int("a5" * 16, 16),
+    int("5a" * 16, 16),
+    *(random.Random(5).getrandbits(128) for _ in range(300)),
+]
+
+
+def test_the_ulid_encoder_matches_ulid_py_on_the_same_128_bit_values() -> None:
+    for value in ULID_VALUES:
+        assert encode_ulid(value) == ulid.from_int(value).str, hex(value)
+
+
+def test_ids_are_ulid_py_texts_of_the_clock_millis_and_the_seeded_bits() -> None:
+    clock = FakeClock(1_700_000_000)
+    ids = IdGenerator(clock, seed=11)
+    bits = random.Random(11)
+    last = -1
+    for step in range(300):
+        clock.set(1_700_000_000 + step // 3)  # three ids a second: the later two may count up
+        value = (int(clock() * 1000) << 80) | bits.getrandbits(80)
+        value = value if value > last else last + 1  # the ULID spec's monotonic mode
+        last = value
+        assert ids.customer_id() == "cus_" + ulid.from_int(value).str, step
 
 
 def test_generated_invoice_prefixes_are_eight_uppercase_hex_characters(
