@@ -8,6 +8,7 @@ request (``tax``, ``sources``, ...) are left out unless set.
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
@@ -226,9 +227,8 @@ class DeletedCustomer(_Model):
 class _Page:
     """A page of customers whose JSON form is built straight from store records.
 
-    ``to_dict()`` returns the page's JSON-ready form without copying it again: the
-    records came fresh from the store and belong to this page. ``data`` builds
-    validated Customer models on first use.
+    ``to_json()`` encodes the records as they came from the store; ``to_dict()`` hands
+    out a copy. ``data`` builds validated Customer models on first use.
     """
 
     object: ClassVar[str]
@@ -262,24 +262,35 @@ class _Page:
     def _fields(self) -> dict[str, Any]:
         return {}
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return Stripe's JSON body of this page."""
+    def _body(self, data: list[Any]) -> dict[str, Any]:
         return {
             "object": self.object,
             "url": self.url,
             "has_more": self.has_more,
             **self._fields(),
-            "data": self._records,
+            "data": data,
         }
 
-    def model_dump(self, *, mode: str = "json") -> dict[str, Any]:
-        """Same as ``to_dict()``, for symmetry with the pydantic models."""
-        return self.to_dict()
+    def to_dict(self) -> dict[str, Any]:
+        """Return Stripe's JSON body of this page: a copy the caller owns (changing it
+        changes neither this page nor a later ``to_dict()``)."""
+        # Records are JSON-ready dicts and lists: marshal copies them deeply, in C.
+        return self._body(marshal.loads(marshal.dumps(self._records)))
+
+    def model_dump(self, *, mode: str = "python") -> dict[str, Any]:
+        """The page as pydantic would dump it: ``mode="json"`` is ``to_dict()``,
+        ``mode="python"`` dumps each item of ``data`` in Python mode."""
+        if mode == "json":
+            return self.to_dict()
+        if mode == "python":
+            return self._body([item.model_dump(mode="python") for item in self.data])
+        msg = f"mode must be 'json' or 'python', not {mode!r}"
+        raise ValueError(msg)
 
     def to_json(self, *, indent: int | None = None) -> bytes:
         """Return Stripe's JSON body as bytes (pydantic-core's encoder: the standard
         library's falls back to pure Python when indenting)."""
-        return pydantic_core.to_json(self.to_dict(), indent=indent)
+        return pydantic_core.to_json(self._body(self._records), indent=indent)
 
 
 class ListPage(_Page):

@@ -118,7 +118,7 @@ def _integer(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         result = value if INT64_MIN <= value <= INT64_MAX else None
     elif isinstance(value, str):
-        result = parse_int64(value.strip())
+        result = parse_int64(value)
     if result is None:
         raise _error("invalid_integer", value=str(value))
     return result

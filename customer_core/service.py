@@ -196,7 +196,9 @@ class CustomerService:
         self._idempotency_ttl = idempotency_ttl
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
-        self._writes_since_purge = 0
+        # The first write purges (a short-lived process, such as the CLI, purges too), then
+        # every PURGE_EVERY-th.
+        self._writes_since_purge = idempotency.PURGE_EVERY
         self.tax_ids = TaxIdService(self)
         """The customers' tax IDs: ``svc.tax_ids.create(customer_id, type=..., value=...)``."""
         self._bus = EventBus(store)
@@ -329,7 +331,9 @@ class CustomerService:
         says so (the flag, or ``replayed`` on the error raised again).
         """
         if key is None:
-            return self._atomically(prepare()), False
+            operation = prepare()
+            self._purge_expired_keys()
+            return self._atomically(operation), False
         key = idempotency.check_key(key)
         with self._in_flight_lock:
             if key in self._in_flight:
@@ -361,10 +365,7 @@ class CustomerService:
                         "body": body,
                     },
                 )
-                self._writes_since_purge += 1
-                if self._writes_since_purge >= idempotency.PURGE_EVERY:
-                    self._writes_since_purge = 0
-                    self._store.idempotency_purge(before=int(now - self._idempotency_ttl))
+                self._purge_expired_keys(now)
             if failure is not None:
                 raise failure
             assert result is not None
@@ -380,6 +381,15 @@ class CustomerService:
             return operation()
         with self._bus.writing():
             return operation()
+
+    def _purge_expired_keys(self, now: int | None = None) -> None:
+        """Forget expired idempotency entries on this service's first write, then on every
+        ``PURGE_EVERY``-th: every process that writes purges, however briefly it runs."""
+        self._writes_since_purge += 1
+        if self._writes_since_purge >= idempotency.PURGE_EVERY:
+            self._writes_since_purge = 0
+            now = int(self._clock()) if now is None else now
+            self._store.idempotency_purge(before=int(now - self._idempotency_ttl))
 
     # --- operations ----------------------------------------------------------------
 
@@ -662,6 +672,7 @@ class CustomerService:
         self, customer_id: str, params: dict[str, Any], request: RequestInfo
     ) -> DeletedCustomer:
         parse(NoParams, params)
+        self._purge_expired_keys()
         if not self.events.enabled:
             try:
                 self._store.delete(customer_id)
