@@ -70,3 +70,37 @@ def test_store_benchmark_prints_a_full_row_per_store_and_size(tmp_path: Path) ->
     )
     assert [row[:2] for row in search_rows] == [["memory", "300"], ["sqlite", "300"]]
     assert all(len(row) == len(search_header) for row in search_rows)
+
+
+def test_postgres_benchmark_prints_every_store_and_client_count() -> None:
+    from .conftest import IN_CI, POSTGRES_MISSING
+
+    if POSTGRES_MISSING is not None and not IN_CI:
+        import pytest
+
+        pytest.skip(POSTGRES_MISSING)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.postgres_bench",
+            "--sizes",
+            "200",
+            "--ops",
+            "10",
+            "--clients-creates",
+            "5",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    header, rows = _table_rows(completed.stdout, "| store |")
+    assert [row[:2] for row in rows] == [["memory", "200"], ["sqlite", "200"], ["postgres", "200"]]
+    assert all(len(row) == len(header) for row in rows)
+    assert _number(rows[2][-1]) > 0  # retrieve against the bare psycopg fetch
+    _, clients = _table_rows(completed.stdout, "| client processes |")
+    assert [row[0] for row in clients] == ["1", "2", "4"]
+    assert all(_number(row[1]) > 0 for row in clients)

@@ -194,6 +194,10 @@ def describe_dsn(dsn: str) -> str:
     return make_conninfo("", **shown) or "(the libpq defaults)"
 
 
+class _Conflict(Exception):
+    """A batch insert met a conflict (found again record by record)."""
+
+
 class _Local(threading.local):
     """One thread's transaction block: its connection and how deep it is."""
 
@@ -563,10 +567,63 @@ class PostgresStore(Store):
         batch = list(records)
 
         def work(connection: Connection) -> None:
-            for record in batch:
-                self._insert(connection, record)
+            try:
+                # A few statements for the whole batch, in a savepoint: a short row count
+                # (or a statement refusing the batch) means a conflict somewhere.
+                with connection.transaction():
+                    if not self._insert_batch(connection, batch):
+                        raise _Conflict
+            except (_Conflict, pg_errors.CardinalityViolation):
+                # Record by record, to raise the error ``insert`` would for the first
+                # refused one; the outer transaction rolls those inserts back with it.
+                for record in batch:
+                    self._insert(connection, record)
 
         self._write("write to", work)
+
+    @staticmethod
+    def _insert_batch(connection: Connection, batch: list[Record]) -> bool:
+        """Insert every record of ``batch``; False if some id or prefix was refused."""
+        prefixes = [
+            (record["invoice_prefix"], record["id"])
+            for record in batch
+            if record.get("invoice_prefix") is not None
+        ]
+        if prefixes:
+            reserved = connection.execute(
+                "INSERT INTO invoice_prefixes (prefix, customer_id) "
+                "SELECT * FROM unnest(%s::text[], %s::text[]) "
+                "ON CONFLICT (prefix) DO UPDATE SET customer_id = excluded.customer_id "
+                "WHERE invoice_prefixes.customer_id = excluded.customer_id",
+                [list(column) for column in zip(*prefixes, strict=True)],
+            ).rowcount
+            if reserved < len(prefixes):
+                return False
+        if batch:
+            columns: list[list[Any]] = [[], [], [], [], []]
+            postings: dict[str, Postings] = {table: set() for table, _, _ in _POSTING_TABLES}
+            for record in batch:
+                values = (
+                    record["id"],
+                    record["created"],
+                    record.get("email"),
+                    record.get("invoice_prefix"),
+                    _encode(record),
+                )
+                for column, value in zip(columns, values, strict=True):
+                    column.append(value)
+                for table, rows in _postings(record["id"], record["created"], record).items():
+                    postings[table] |= rows
+            inserted = connection.execute(
+                "INSERT INTO customers (id, created, email, invoice_prefix, body) "
+                "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                "ON CONFLICT (id) DO NOTHING",
+                columns,
+            ).rowcount
+            if inserted < len(batch):
+                return False
+            _rewrite_postings(connection, {}, postings)
+        return True
 
     def insert_tombstone(self, customer_id: str, created: int) -> None:
         def work(connection: Connection) -> None:
