@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,21 +25,11 @@ from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
 from customer_core.store.postgres import PostgresStore
 from customer_core.testing.postgres_server import PostgresServer
 
-from .run import params_for, prepared_records
-
-
-def per_second(operation: Callable[[int], object], count: int, rounds: int = 3) -> float:
-    results = []
-    for round_number in range(rounds):
-        start = time.perf_counter()
-        for n in range(count):
-            operation(round_number * count + n)
-        results.append(count / (time.perf_counter() - start))
-    return statistics.median(results)
+from .run import params_for, prepared_records, rate
 
 
 def milliseconds(operation: Callable[[int], object], count: int) -> float:
-    return 1000 / per_second(operation, count)
+    return 1000 / rate(operation, count)
 
 
 def measure(store: Store, records: list[dict[str, Any]], ops: int) -> dict[str, float]:
@@ -51,8 +40,8 @@ def measure(store: Store, records: list[dict[str, Any]], ops: int) -> dict[str, 
     emails = [record["email"] for record in records]
     pick = random.Random(7)
     return {
-        "retrieve/s": per_second(lambda n: service.retrieve(pick.choice(ids)), ops),
-        "create/s": per_second(lambda n: service.create(**params_for(50_000_000 + n)), ops),
+        "retrieve/s": rate(lambda n: service.retrieve(pick.choice(ids)), ops),
+        "create/s": rate(lambda n: service.create(**params_for(50_000_000 + n)), ops),
         "list 100 ms": milliseconds(lambda n: service.list(limit=100), max(ops // 10, 5)),
         "email search ms": milliseconds(
             lambda n: service.search(f'email:"{pick.choice(emails)}"'), ops
@@ -73,7 +62,7 @@ def bare_fetch(dsn: str, ids: list[str], ops: int) -> float:
             assert row is not None
             return pydantic_core.from_json(row[0])
 
-        return per_second(fetch, ops)
+        return rate(fetch, ops)
 
 
 def _client(dsn: str, schema: str, count: int, start: Any, seconds: Any) -> None:
