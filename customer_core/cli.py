@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import CustomerCoreError, InvalidRequestError
 from .http.forms import decode_pairs
-from .ids import system_clock
+from .ids import LATEST_TIME, system_clock
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
 from .testing.fakes import FakeClock
@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     tests.add_argument("--seed", type=int, help="make ids, prefixes and request ids reproducible")
     tests.add_argument(
         "--frozen-time",
-        type=int,
+        type=_unix_time,
         metavar="UNIX_SECONDS",
         help="the clock stands still at this time (created values, ids)",
     )
@@ -338,6 +338,18 @@ def _listen(host: str, port: int) -> socket.socket:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         msg = f"cannot listen on {host} port {port}: {reason.lower()}"
         raise _CommandError(msg) from None
+
+
+def _unix_time(text: str) -> int:
+    """``--frozen-time``: whole Unix seconds that ids can hold."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 0 <= value <= LATEST_TIME:
+        msg = f"{value} is not a Unix time from 0 to {LATEST_TIME}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 class _Terminated(BaseException):

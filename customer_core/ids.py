@@ -25,6 +25,7 @@ import ulid
 
 __all__ = [
     "CUSTOMER_ID_PATTERN",
+    "LATEST_TIME",
     "TAX_ID_PATTERN",
     "Clock",
     "IdGenerator",
@@ -43,6 +44,9 @@ TAX_ID_PATTERN = re.compile(r"txi_[0-9A-Za-z]{1,251}")
 
 _RANDOM_BITS = 80
 _RANDOM_MAX = (1 << _RANDOM_BITS) - 1
+_MILLIS_MAX = (1 << 48) - 1  # a ULID holds 48 bits of milliseconds
+LATEST_TIME = _MILLIS_MAX // 1000
+"""The last Unix second an id can hold (in the year 10889); the clock must read 0 to this."""
 _PREFIX_MAX = (1 << 32) - 1
 _REQUEST_ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -145,6 +149,9 @@ class IdGenerator:
 
     def _ulid(self) -> str:
         millis = int(self._clock() * 1000)
+        if not 0 <= millis <= _MILLIS_MAX:
+            msg = f"The clock reads {millis / 1000}: ids need a Unix time from 0 to {LATEST_TIME}."
+            raise ValueError(msg)
         with self._lock:
             value = (millis << _RANDOM_BITS) | self._random.getrandbits(_RANDOM_BITS)
             if value <= self._last:
