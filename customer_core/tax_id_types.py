@@ -110,13 +110,19 @@ VALIDATED_TYPES = frozenset({"eu_vat", *_FORMATS})
 """Types whose value format is checked; other values are taken as given."""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _compact(value: str) -> str:
     return _SEPARATORS.sub("", value).upper()
 
 
 def value_fits(tax_id_type: str, value: str) -> bool:
     """Whether ``value`` has the format of ``tax_id_type`` (always True for the types
-    whose format this library does not check)."""
+    whose format this library does not check). A control character (a trailing newline,
+    a tab) never fits: it would be stored and shown as part of the number."""
+    if _CONTROL.search(value):
+        return False
     compact = _compact(value)
     if tax_id_type == "eu_vat":
         pattern = _EU_VAT_PATTERNS.get(compact[:2])

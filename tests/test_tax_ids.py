@@ -10,6 +10,7 @@ import pytest
 from stripe.params._customer_tax_id_create_params import CustomerTaxIdCreateParams
 
 from customer_core import CustomerService, IdempotencyError, SQLiteStore
+from customer_core.errors import InvalidRequestError
 from customer_core.tax_id_types import TAX_ID_TYPES, country_of, value_fits
 from customer_core.testing import FakeClock
 
@@ -440,6 +441,21 @@ def test_documented_formats_are_accepted(tax_id_type: str, value: str) -> None:
 )
 def test_malformed_values_are_refused(tax_id_type: str, value: str) -> None:
     assert not value_fits(tax_id_type, value)
+
+
+@pytest.mark.parametrize(
+    "value", ["12-3456789\n", "12-3456789\t", "12\x003456789", "12-3456789\x85"]
+)
+@pytest.mark.parametrize("tax_id_type", ["us_ein", "ru_inn"])
+def test_values_with_control_characters_are_refused(
+    service: CustomerService, tax_id_type: str, value: str
+) -> None:
+    customer = service.create(email="c@example.com")
+    with pytest.raises(InvalidRequestError) as caught:
+        service.tax_ids.create(customer.id, type=tax_id_type, value=value)
+    assert (caught.value.code, caught.value.param) == ("tax_id_invalid", "value")
+    assert caught.value.message == f"Invalid value for {tax_id_type}."
+    assert service.tax_ids.list(customer.id).data == []
 
 
 def test_the_type_enum_is_the_sdks_and_countries_are_iso_codes() -> None:
