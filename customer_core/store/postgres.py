@@ -46,7 +46,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from .base import Checkpoint, KeyRange, Record, SortKey, Store, StoreSnapshot, require
-from .sqlite import _POSTING_TABLES, _SAFE_TEXT, Postings, _postings
+from .sqlite import _POSTING_TABLES, _SAFE_TEXT, Postings, _postings, check_postings_and_tax_ids
 from .sqlite import _range_conditions as sqlite_range_conditions
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
@@ -1138,25 +1138,7 @@ class PostgresStore(Store):
                     )
                 for table, postings in _postings(customer_id, created, record).items():
                     expected[table] |= postings
-            for table, first, second in _POSTING_TABLES:
-                stored = set(
-                    connection.execute(
-                        f"SELECT {first}, {second}, created, customer_id FROM {table}"
-                    ).fetchall()
-                )
-                require(
-                    stored == expected[table],
-                    f"{table} does not hold exactly its records' postings",
-                )
-            for customer_id, created, tax_id, body in connection.execute(
-                "SELECT customer_id, created, id, body FROM tax_ids"
-            ):
-                record = _decode(body)
-                require(
-                    (record["customer"], record["created"], record["id"])
-                    == (customer_id, created, tax_id),
-                    f"the columns of tax ID {tax_id} do not match its body",
-                )
+            check_postings_and_tax_ids(connection, expected)
             orphans = connection.execute(
                 "SELECT count(*) FROM tax_ids AS t WHERE NOT EXISTS (SELECT 1 FROM customers "
                 "AS c WHERE c.id = t.customer_id AND NOT c.deleted)"

@@ -293,6 +293,27 @@ def _encode(value: dict[str, Any]) -> str:
 _decode = pydantic_core.from_json
 
 
+def check_postings_and_tax_ids(connection: Any, expected: dict[str, Postings]) -> None:
+    """The part of ``check_consistency`` both SQL stores share (``connection`` is a DB-API
+    connection with ``execute``): each posting table holds exactly the postings of the
+    records, and every tax ID's key columns match its body."""
+    for table, first, second in _POSTING_TABLES:
+        stored = set(
+            connection.execute(
+                f"SELECT {first}, {second}, created, customer_id FROM {table}"
+            ).fetchall()
+        )
+        require(stored == expected[table], f"{table} does not hold exactly its records' postings")
+    for customer_id, created, tax_id, body in connection.execute(
+        "SELECT customer_id, created, id, body FROM tax_ids"
+    ):
+        record = _decode(body)
+        require(
+            (record["customer"], record["created"], record["id"]) == (customer_id, created, tax_id),
+            f"the columns of tax ID {tax_id} do not match its body",
+        )
+
+
 class _Access:
     """One call's hold on the store: a pooled read connection for a read (the write
     connection and its lock inside this thread's write transaction), a transaction for a
@@ -1169,25 +1190,7 @@ class SQLiteStore(Store):
                 "SELECT COUNT(*) FROM customers JOIN tombstones USING (id)"
             ).fetchone()[0]
             require(both == 0, f"{both} ids are both live and deleted")
-            for table, first, second in _POSTING_TABLES:
-                stored = set(
-                    connection.execute(
-                        f"SELECT {first}, {second}, created, customer_id FROM {table}"
-                    )
-                )
-                require(
-                    stored == expected[table],
-                    f"{table} does not hold exactly its records' postings",
-                )
-            for customer_id, created, tax_id, body in connection.execute(
-                "SELECT customer_id, created, id, body FROM tax_ids"
-            ):
-                record = _decode(body)
-                require(
-                    (record["customer"], record["created"], record["id"])
-                    == (customer_id, created, tax_id),
-                    f"the columns of tax ID {tax_id} do not match its body",
-                )
+            check_postings_and_tax_ids(connection, expected)
             orphans = connection.execute(
                 "SELECT COUNT(*) FROM tax_ids WHERE customer_id NOT IN (SELECT id FROM customers)"
             ).fetchone()[0]
