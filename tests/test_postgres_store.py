@@ -258,7 +258,11 @@ def test_a_server_stopping_mid_writes_gives_store_errors_then_recovers(
         while len(acknowledged) < 20:
             time.sleep(0.01)
         own_server.stop("fast")
-        time.sleep(0.5)
+        # Keep the server down until a write has failed: a fixed pause let the pool's
+        # reconnect wait (pool_timeout) outlast the outage on a loaded machine.
+        deadline = time.monotonic() + 30
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.05)
         own_server.start()
         stop.set()
         for writer in writers:
