@@ -39,6 +39,7 @@ from ..store.base import KeyRange, Record, Store
 from .contract_bulk import BulkContract
 from .contract_edges import EdgeContract
 from .contract_events import EventContract
+from .contract_prefix_reading import PrefixReadingContract
 from .contract_search_words import SearchWordsContract
 from .contract_snapshots import SnapshotContract
 from .contract_tax_ids import TaxIdContract
@@ -79,6 +80,7 @@ class StoreContract(
     SearchWordsContract,
     EventContract,
     EdgeContract,
+    PrefixReadingContract,
 ):
     """Behaviour every Store has; see ``customer_core.store.base.Store`` for the port."""
 
