@@ -11,16 +11,35 @@ from typing import Any, TypeVar
 from .errors import IdempotencyError, InvalidRequestError, error_from_dict
 from .models import _Model
 
-__all__ = ["MAX_KEY_LENGTH", "PURGE_EVERY", "check_key", "fingerprint", "in_use", "replay"]
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "PURGE_EVERY",
+    "check_key",
+    "fingerprint",
+    "in_use",
+    "replay",
+    "supplied_key",
+]
 
 PURGE_EVERY = 1000
 """Saves between two purges of expired entries."""
 MAX_KEY_LENGTH = 255
 
 
-def check_key(key: object) -> str:
-    """Return ``key`` if it is a usable key (a non-empty string of at most 255 characters)."""
-    if not isinstance(key, str) or not key:
+def supplied_key(key: object) -> object:
+    """The key a request carries: an empty one is none. The one place of that rule, for
+    callers in process and over HTTP alike: the official SDKs send no header for an empty
+    key, and ``Idempotency-Key:`` with no value arrives as the empty string."""
+    return None if key == "" else key
+
+
+def check_key(key: object) -> str | None:
+    """Return ``key`` if it is a usable key (a non-empty string of at most 255 characters),
+    None if the request carries none (``supplied_key``)."""
+    key = supplied_key(key)
+    if key is None:
+        return None
+    if not isinstance(key, str):
         msg = f"Invalid idempotency key: {key!r}; use a non-empty string such as a V4 UUID."
         raise InvalidRequestError(msg, param="idempotency_key")
     if len(key) > MAX_KEY_LENGTH:

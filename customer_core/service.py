@@ -144,6 +144,11 @@ _EMPTY_INVOICE_SETTINGS = {
 _NO_REQUEST: RequestInfo = {"id": None, "idempotency_key": None}
 
 
+def _request_info(request_id: str | None, idempotency_key: object) -> RequestInfo:
+    """What an event records of the request that made it."""
+    return {"id": request_id, "idempotency_key": idempotency.supplied_key(idempotency_key)}
+
+
 def _missing(message: str, param: str) -> InvalidRequestError:
     return InvalidRequestError(message, code="resource_missing", param=param)
 
@@ -330,11 +335,11 @@ class CustomerService:
         params, and replayed for the same key for ``idempotency_ttl`` seconds; a replay
         says so (the flag, or ``replayed`` on the error raised again).
         """
+        key = idempotency.check_key(key)
         if key is None:
             operation = prepare()
             self._purge_expired_keys()
             return self._atomically(operation), False
-        key = idempotency.check_key(key)
         with self._in_flight_lock:
             if key in self._in_flight:
                 raise idempotency.in_use(key)
@@ -441,7 +446,7 @@ class CustomerService:
         if operation == "update":
             return Outcome(*self._update_once(customer_id, params, idempotency_key, request_id))
         if operation == "delete":
-            request = {"id": request_id, "idempotency_key": idempotency_key}
+            request = _request_info(request_id, idempotency_key)
             return Outcome(self._delete(customer_id, params, request))
         msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
         raise InvalidRequestError(msg)
@@ -457,7 +462,7 @@ class CustomerService:
     def _create_once(
         self, params: dict[str, Any], idempotency_key: object, request_id: str | None = None
     ) -> tuple[Customer, bool]:
-        request = {"id": request_id, "idempotency_key": idempotency_key}
+        request = _request_info(request_id, idempotency_key)
         return self._run_once(
             "/v1/customers",
             idempotency_key,
@@ -574,7 +579,7 @@ class CustomerService:
         idempotency_key: object,
         request_id: str | None = None,
     ) -> tuple[Customer, bool]:
-        request = {"id": request_id, "idempotency_key": idempotency_key}
+        request = _request_info(request_id, idempotency_key)
         return self._run_once(
             f"/v1/customers/{customer_id}",
             idempotency_key,
