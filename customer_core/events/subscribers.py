@@ -17,12 +17,11 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from ..errors import InvalidRequestError
 from ..models import Record
-from ..store.base import Store
+from ..store.base import BlockDepth, Store, ThreadBlock
 from .models import Event, matching_types
 
 __all__ = ["EventBus", "Subscriber"]
@@ -52,16 +51,16 @@ class EventBus:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._local = threading.local()
         self._subscriptions: tuple[_Subscription, ...] = ()
         self._subscriptions_lock = threading.Lock()
         self._queue: deque[_Ticket] = deque()
         self._queue_lock = threading.Lock()
         self._draining = False
+        self._writing = _Writing(self)
 
     def writing(self) -> _Writing:
         """A store transaction whose recorded events reach subscribers once it committed."""
-        return _Writing(self)
+        return self._writing
 
     def subscribe(
         self, callback: Subscriber, types: Iterable[str] | None = None
@@ -88,7 +87,9 @@ class EventBus:
     def collect(self, event: Record) -> None:
         """Keep a copy of an event recorded in the current write, if anyone listens."""
         if self._subscriptions:
-            self._local.pending.append(marshal.loads(marshal.dumps(event)))
+            pending = self._writing.local.pending
+            assert pending is not None, "events are recorded inside bus.writing()"
+            pending.append(marshal.loads(marshal.dumps(event)))
 
     def _settle(self, ticket: _Ticket, committed: bool) -> None:
         with self._queue_lock:
@@ -122,42 +123,43 @@ class EventBus:
                 )
 
 
-class _Writing:
-    """``EventBus.writing()``: a class, not a generator, since every write enters one."""
+class _Pending(BlockDepth):
+    """One thread's write block: how deep it is and the events recorded in it so far."""
+
+    pending: list[Record] | None = None
+
+
+class _Writing(ThreadBlock):
+    """``EventBus.writing()``: the store transaction of the outermost block, whose events
+    take their ticket while it still holds the store's write lock."""
 
     __slots__ = ("_bus", "_transaction")
+    local: _Pending
 
     def __init__(self, bus: EventBus) -> None:
+        super().__init__(_Pending())
         self._bus = bus
         self._transaction = bus._store.transaction()
 
-    def __enter__(self) -> None:
+    def _open(self) -> None:
         self._transaction.__enter__()
-        local = self._bus._local
-        depth = getattr(local, "depth", 0)
-        if depth == 0:
-            local.pending = []
-        local.depth = depth + 1
+        self.local.pending = []
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def _close(self, error: BaseException | None) -> None:
         bus = self._bus
-        local = bus._local
-        local.depth -= 1
+        local = self.local
+        pending, local.pending = local.pending, None
         ticket = None
-        if local.depth == 0:
-            pending, local.pending = local.pending, []
-            if pending and exc_type is None:
-                # Still under the store's write lock: the queue is in commit order.
-                ticket = _Ticket(pending)
-                with bus._queue_lock:
-                    bus._queue.append(ticket)
+        if pending and error is None:
+            # Still under the store's write lock: the queue is in commit order.
+            ticket = _Ticket(pending)
+            with bus._queue_lock:
+                bus._queue.append(ticket)
         try:
-            self._transaction.__exit__(exc_type, exc, traceback)
+            if error is None:
+                self._transaction.__exit__(None, None, None)
+            else:
+                self._transaction.__exit__(type(error), error, error.__traceback__)
         except BaseException:
             if ticket is not None:
                 bus._settle(ticket, committed=False)

@@ -24,6 +24,7 @@ from ..models import Record
 
 __all__ = [
     "BATCH_SIZE",
+    "BlockDepth",
     "Checkpoint",
     "KeyRange",
     "NestedTransaction",
@@ -32,6 +33,7 @@ __all__ = [
     "Store",
     "StoreInconsistency",
     "StoreSnapshot",
+    "ThreadBlock",
     "TransactionHooks",
     "require",
     "walk",
@@ -170,6 +172,49 @@ class NestedTransaction:
                     self._hooks.abort()
         finally:
             self.lock.release()
+
+
+class BlockDepth(threading.local):
+    """How deep the current thread is in the blocks of one ``ThreadBlock`` (a subclass may
+    keep more per-thread state of the block, such as its connection)."""
+
+    depth = 0
+
+
+class ThreadBlock(abc.ABC):
+    """A re-entrant ``with`` block kept per thread: the outermost block of a thread runs
+    ``_open`` on entry and ``_close`` on exit, and blocks inside it join it. One instance
+    serves every thread (the PostgreSQL store's transactions, the event bus's writes)."""
+
+    __slots__ = ("local",)
+
+    def __init__(self, local: BlockDepth | None = None) -> None:
+        self.local = BlockDepth() if local is None else local
+
+    @abc.abstractmethod
+    def _open(self) -> None:
+        """Start the outermost block (if this raises, the block is not entered)."""
+
+    @abc.abstractmethod
+    def _close(self, error: BaseException | None) -> None:
+        """End the outermost block: ``error`` is what is leaving it, None if it ended well."""
+
+    def __enter__(self) -> None:
+        local = self.local
+        if local.depth == 0:
+            self._open()
+        local.depth += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        local = self.local
+        local.depth -= 1
+        if local.depth == 0:
+            self._close(exc)
 
 
 class StoreSnapshot(abc.ABC):

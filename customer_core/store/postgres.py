@@ -34,7 +34,6 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any, TypeVar
 
 import psycopg
@@ -45,7 +44,17 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
-from .base import Checkpoint, KeyRange, Record, SortKey, Store, StoreSnapshot, require
+from .base import (
+    BlockDepth,
+    Checkpoint,
+    KeyRange,
+    Record,
+    SortKey,
+    Store,
+    StoreSnapshot,
+    ThreadBlock,
+    require,
+)
 from .sqlite import _POSTING_TABLES, _SAFE_TEXT, Postings, _postings, check_postings_and_tax_ids
 from .sqlite import _range_conditions as sqlite_range_conditions
 
@@ -198,55 +207,45 @@ class _Conflict(Exception):
     """A batch insert met a conflict (found again record by record)."""
 
 
-class _Local(threading.local):
+class _Local(BlockDepth):
     """One thread's transaction block: its connection and how deep it is."""
 
     connection: Connection | None = None
-    depth = 0
 
 
-class _Transaction:
+class _Transaction(ThreadBlock):
     """``PostgresStore.transaction()``: a re-entrant block per thread, one pooled
     connection and one database transaction for the outermost block."""
 
     __slots__ = ("_store",)
+    local: _Local
 
     def __init__(self, store: PostgresStore) -> None:
+        super().__init__(store._local)
         self._store = store
 
-    def __enter__(self) -> None:
+    def _open(self) -> None:
         store = self._store
-        local = store._local
-        if local.depth == 0:
-            # Threads of one process take turns on blocks, as on SQLite: commits happen in
-            # the order blocks began, which in-process event subscribers rely on.
-            store._block_lock.acquire()
-            try:
-                local.connection = store._begin()
-            except BaseException:
-                store._block_lock.release()
-                raise
-        local.depth += 1
+        # Threads of one process take turns on blocks, as on SQLite: commits happen in
+        # the order blocks began, which in-process event subscribers rely on.
+        store._block_lock.acquire()
+        try:
+            self.local.connection = store._begin()
+        except BaseException:
+            store._block_lock.release()
+            raise
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def _close(self, error: BaseException | None) -> None:
         store = self._store
-        local = store._local
-        local.depth -= 1
-        if local.depth:
-            return
+        local = self.local
         connection, local.connection = local.connection, None
         assert connection is not None
         try:
-            if exc_type is None:
+            if error is None:
                 try:
                     connection.execute("COMMIT")
-                except psycopg.Error as error:
-                    raise store._fail("commit to", error) from error
+                except psycopg.Error as failure:
+                    raise store._fail("commit to", failure) from failure
             elif not connection.closed:
                 try:
                     connection.execute("ROLLBACK")
