@@ -16,7 +16,14 @@ from typing import Any
 from .errors import InvalidRequestError
 from .models import Customer, Record, canonical
 
-__all__ = ["NOTHING", "cannot_expand", "expansions", "too_deep", "with_included"]
+__all__ = [
+    "NOTHING",
+    "cannot_expand",
+    "check_list_path",
+    "expansions",
+    "too_deep",
+    "with_included",
+]
 
 # What ``expand`` may name. Id fields may be followed by deeper segments: they are
 # null here (this library keeps no sources, clocks or payment methods), so those
@@ -38,6 +45,17 @@ def cannot_expand(path: str) -> InvalidRequestError:
     return InvalidRequestError(f"This property cannot be expanded ({path}).", param="expand")
 
 
+def check_list_path(path: str) -> None:
+    """Refuse ``total_count`` in a list's ``expand``: API 2025-03-31.basil removed that
+    expansion from list methods ("returns a 400 error with a property_forbidden error")."""
+    if path == "total_count":
+        msg = (
+            "The total_count property cannot be expanded on a list since API version "
+            "2025-03-31.basil; page through the list with has_more instead."
+        )
+        raise InvalidRequestError(msg, code="property_forbidden", param="expand")
+
+
 def too_deep(path: str) -> InvalidRequestError | None:
     """Stripe's error for an expand path deeper than 4 levels, or None."""
     if path.count(".") < _MAX_EXPAND_DEPTH:
@@ -56,6 +74,7 @@ def expansions(paths: Sequence[str], *, prefix: str = "") -> frozenset[str]:
             raise error
         local = segments
         if prefix:
+            check_list_path(path)
             if segments[0] != prefix:
                 raise cannot_expand(segments[0])
             local = segments[1:]

@@ -13,7 +13,16 @@ from collections.abc import Mapping
 
 from .errors import InvalidRequestError
 
-__all__ = ["MAX_KEYS", "MAX_KEY_LENGTH", "MAX_VALUE_LENGTH", "merge", "normalize", "wire_string"]
+__all__ = [
+    "MAX_KEYS",
+    "MAX_KEY_LENGTH",
+    "MAX_VALUE_LENGTH",
+    "NUL",
+    "merge",
+    "normalize",
+    "shown",
+    "wire_string",
+]
 
 MAX_KEYS = 50
 MAX_KEY_LENGTH = 40
@@ -47,6 +56,16 @@ def _encodable(text: str) -> bool:
     return True
 
 
+NUL = "\x00"
+"""The one character no free-text param may hold (docs/decisions.md); params.py reads it
+from here."""
+
+
+def shown(text: str) -> str:
+    """``text`` for an error message, its NULs written as JSON writes them."""
+    return text.replace(NUL, "\\u0000")
+
+
 def _fail(message: str) -> InvalidRequestError:
     return InvalidRequestError(message, param="metadata")
 
@@ -68,6 +87,9 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
         if "[" in key or "]" in key:
             msg = f"Invalid key: {key} must not contain square brackets"
             raise _fail(msg)
+        if NUL in key:
+            msg = f"Invalid key: {shown(key)} must not contain a NUL character (\\u0000)"
+            raise _fail(msg)
         if raw_value is None or raw_value == "":
             changes[key] = None
             continue
@@ -77,6 +99,9 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
             raise _fail(msg)
         if len(value) > MAX_VALUE_LENGTH:
             msg = f"Invalid val: {value} must be a string under {MAX_VALUE_LENGTH} characters"
+            raise _fail(msg)
+        if NUL in value:
+            msg = f"Invalid val: {shown(value)} must not contain a NUL character (\\u0000)"
             raise _fail(msg)
         changes[key] = value
     return changes

@@ -10,6 +10,7 @@ pydantic error into the InvalidRequestError Stripe would send. Python ``None`` i
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
@@ -49,6 +50,11 @@ DEFAULT_MAX_LENGTH = 5000
 EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s.\x00-\x1f\x7f]+(\.[^@\s.\x00-\x1f\x7f]+)+")
 INVOICE_PREFIX_PATTERN = re.compile(r"[A-Z0-9]{1,12}")
 MAX_INVOICE_SEQUENCE = 1_000_000_000
+MAX_CUSTOM_FIELDS = 4
+"""Stripe: "You can specify up to 4 custom fields" (docs; no maxItems in the OpenAPI)."""
+MAX_PREFERRED_LOCALES = 50
+"""Ours ([?] on Stripe, docs/decisions.md): more than the locales Stripe supports."""
+NUL = metadata_rules.NUL
 
 # Union members get these tags so that error locations can drop them again.
 _HASH_TAG = "<hash>"
@@ -86,9 +92,11 @@ def _cleared(value: object, clearable: bool) -> bool:
 
 
 def text(
-    max_length: int = DEFAULT_MAX_LENGTH, *, clearable: bool = True
+    max_length: int = DEFAULT_MAX_LENGTH, *, clearable: bool = True, own_syntax: bool = False
 ) -> Callable[[object], str | None]:
-    """Validate a string param; numbers and booleans become their wire text."""
+    """Validate a string param; numbers and booleans become their wire text. A NUL is
+    refused here unless the value has ``own_syntax`` (an email, an invoice prefix, an IP
+    address, a tax ID), whose check refuses it, and every control character, itself."""
 
     def validate(value: object) -> str | None:
         if value.__class__ is not str or not value.isascii():
@@ -106,6 +114,8 @@ def text(
             raise _error("parameter_invalid_empty")
         if len(value) > max_length:
             raise _error("string_too_long", value=value, max_length=max_length)
+        if NUL in value and not own_syntax:
+            raise _error("string_with_nul", value=value)
         return value
 
     return validate
@@ -163,8 +173,8 @@ def enum(
     return validate
 
 
-_email_text = text(512)
-_invoice_prefix_text = text(clearable=False)
+_email_text = text(512, own_syntax=True)
+_invoice_prefix_text = text(clearable=False, own_syntax=True)
 
 
 def _email(value: object) -> str | None:
@@ -178,6 +188,20 @@ def _invoice_prefix(value: object) -> str | None:
     result = _invoice_prefix_text(value)
     if result is not None and not INVOICE_PREFIX_PATTERN.fullmatch(result):
         raise _error("invalid_invoice_prefix")
+    return result
+
+
+_ip_address_text = text(own_syntax=True)
+
+
+def _ip_address(value: object) -> str | None:
+    """An IPv4 or IPv6 address (``""`` clears it), kept as written."""
+    result = _ip_address_text(value)
+    if result is not None:
+        try:
+            ipaddress.ip_address(result)
+        except ValueError:
+            raise _error("invalid_ip_address", value=result) from None
     return result
 
 
@@ -203,27 +227,33 @@ def _object(*, clearable: bool) -> Callable[[object], object]:
     return validate
 
 
-def _array(*, clearable: bool) -> Callable[[object], object]:
+def _array(*, clearable: bool, max_items: int | None = None) -> Callable[[object], object]:
     def validate(value: object) -> object:
         if _cleared(value, clearable):
             return None
-        if value.__class__ is list or value.__class__ is tuple:
-            return value
-        if isinstance(value, Mapping) and value and all(map(_is_digits_key, value)):
-            # Form encoding writes an array as a hash of indexes: ``expand[0]=a&expand[1]=b``.
-            # They must be 0, 1, 2, ...: a gap (or ``01``) would silently renumber items.
-            if not all(str(index) in value for index in range(len(value))):
-                given = ", ".join(sorted(value, key=int))
-                message = (
-                    f"Invalid array: indexes must run 0, 1, 2, ... without gaps (given: {given})"
-                )
-                raise _error("stripe", message=message)
-            return [value[str(index)] for index in range(len(value))]
-        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-            raise _error("invalid_array")
-        return tuple(value)  # pydantic's (Rust) tuple validator takes lists and tuples
+        items = _items(value)
+        if max_items is not None and len(items) > max_items:
+            raise _error("too_many_items", limit=max_items, count=len(items))
+        return items
 
     return validate
+
+
+def _items(value: object) -> list[Any] | tuple[Any, ...]:
+    """An array param's items: a list or tuple as it is, form-encoded indexes in order."""
+    if value.__class__ is list or value.__class__ is tuple:
+        return value
+    if isinstance(value, Mapping) and value and all(map(_is_digits_key, value)):
+        # Form encoding writes an array as a hash of indexes: ``expand[0]=a&expand[1]=b``.
+        # They must be 0, 1, 2, ...: a gap (or ``01``) would silently renumber items.
+        if not all(str(index) in value for index in range(len(value))):
+            given = ", ".join(sorted(value, key=int))
+            message = f"Invalid array: indexes must run 0, 1, 2, ... without gaps (given: {given})"
+            raise _error("stripe", message=message)
+        return [value[str(index)] for index in range(len(value))]
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise _error("invalid_array")
+    return tuple(value)  # pydantic's (Rust) tuple validator takes lists and tuples
 
 
 def _is_digits_key(key: object) -> bool:
@@ -236,6 +266,9 @@ def _hash_or_token(value: object) -> str:
 
 Text = Annotated[str | None, PlainValidator(text())]
 RequiredText = Annotated[str, PlainValidator(text(clearable=False))]
+TaxIdValue = Annotated[str, PlainValidator(text(clearable=False, own_syntax=True))]
+"""A tax ID's value: its type's rule refuses every control character (tax_id_invalid)."""
+IpAddress = Annotated[str | None, PlainValidator(_ip_address)]
 Integer = Annotated[int, PlainValidator(_integer)]
 Metadata = Annotated[dict[str, str | None] | None, PlainValidator(_metadata)]
 Expand = Annotated[
@@ -284,7 +317,8 @@ class RenderingOptionsParams(_Shape, total=False):
 
 class InvoiceSettingsParams(_Shape, total=False):
     custom_fields: Annotated[
-        list[CustomFieldParams] | None, BeforeValidator(_array(clearable=True))
+        list[CustomFieldParams] | None,
+        BeforeValidator(_array(clearable=True, max_items=MAX_CUSTOM_FIELDS)),
     ]
     default_payment_method: Text
     footer: Text
@@ -304,18 +338,18 @@ class CashBalanceParams(_Shape, total=False):
 
 
 class TaxCreateParams(_Shape, total=False):
-    ip_address: Text
+    ip_address: IpAddress
     validate_location: Annotated[str, PlainValidator(enum("deferred", "immediately"))]
 
 
 class TaxUpdateParams(_Shape, total=False):
-    ip_address: Text
+    ip_address: IpAddress
     validate_location: Annotated[str, PlainValidator(enum("auto", "deferred", "immediately"))]
 
 
 class TaxIdDataParams(_Shape, total=False):
     type: Required[Annotated[str, PlainValidator(enum(*TAX_ID_TYPES))]]
-    value: Required[RequiredText]
+    value: Required[TaxIdValue]
 
 
 class BankAccountParams(_Shape, total=False):
@@ -388,7 +422,7 @@ class _CustomerWriteParams(_Params):
     phone: Annotated[str | None, PlainValidator(text(20))] = None
     preferred_locales: Annotated[
         tuple[Annotated[str, PlainValidator(text(clearable=False))], ...],
-        BeforeValidator(_array(clearable=False)),
+        BeforeValidator(_array(clearable=False, max_items=MAX_PREFERRED_LOCALES)),
     ] = ()
     shipping: Annotated[ShippingParams | None, BeforeValidator(_object(clearable=True))] = None
     source: Annotated[str | None, PlainValidator(text(clearable=False))] = None
@@ -502,6 +536,14 @@ def param_name(location: Sequence[int | str]) -> str:
     return parts[0] + "".join(f"[{part}]" for part in parts[1:])
 
 
+_PLAIN_MESSAGES = {
+    "string_with_nul": "Invalid string: {value}; must not contain a NUL character (\\u0000)",
+    "too_many_items": "Invalid {param}: must have at most {limit} items, but you passed {count}",
+    "invalid_ip_address": "Invalid IP address: {value}",
+}
+"""Errors with no code whose message is a template of the param and the error's context."""
+
+
 def _describe(error: Mapping[str, Any], param: str) -> InvalidRequestError:
     kind = error["type"]
     context = error.get("ctx") or {}
@@ -539,6 +581,12 @@ def _describe(error: Mapping[str, Any], param: str) -> InvalidRequestError:
         )
     if kind == "invalid_string":
         return InvalidRequestError(f"Invalid string: {context['value']}", param=param)
+    if kind in _PLAIN_MESSAGES:
+        if kind == "string_with_nul":
+            context = {"value": metadata_rules.shown(_shorten(context["value"]))}
+        return InvalidRequestError(
+            _PLAIN_MESSAGES[kind].format(param=param, **context), param=param
+        )
     if kind == "invalid_enum":
         return InvalidRequestError(
             f"Invalid {param}: must be one of {context['choices']}", param=param

@@ -27,10 +27,19 @@ from pydantic import PlainValidator
 
 from . import metadata as metadata_rules
 from .errors import InvalidRequestError, RecordNotFoundError, no_such_customer
-from .expand import cannot_expand, too_deep
+from .expand import cannot_expand, check_list_path, too_deep
 from .models import Customer, Record, _Model
 from .pagination import cursor_range, trim_page
-from .params import Expand, NoParams, RequiredText, _Params, enum, integer_between, parse, text
+from .params import (
+    Expand,
+    NoParams,
+    TaxIdValue,
+    _Params,
+    enum,
+    integer_between,
+    parse,
+    text,
+)
 from .store.base import Store
 from .tax_id_types import TAX_ID_TYPES, country_of, value_fits, verification_status
 
@@ -137,7 +146,7 @@ class TaxIdCreateParams(_Params):
 
     expand: Expand = ()
     type: Annotated[str, PlainValidator(enum(*TAX_ID_TYPES))]
-    value: RequiredText
+    value: TaxIdValue
 
 
 class TaxIdRetrieveParams(_Params):
@@ -184,6 +193,7 @@ def _expansions(paths: Sequence[str], *, prefix: str = "") -> frozenset[str]:
             raise error
         local = path
         if prefix:
+            check_list_path(path)
             head, _, local = path.partition(".")
             if head != prefix or not local:
                 raise cannot_expand(head if head != prefix else path)
