@@ -1,13 +1,14 @@
 """What recording events costs: create and update with events on and off, in alternating
 rounds of the same run, on each store.
 
-``python -m benchmarks.events_bench [--ops 2000] [--rounds 7] [--dir DIR]`` runs, per store,
-rounds of ``--ops`` creates (then as many updates, each changing metadata and the name) on
-a service with ``events=True`` and one with ``events=False``, one round of each in turn (the
+``python -m benchmarks.events_bench [--ops 2000] [--rounds 7] [--dir DIR] [--postgres]``
+runs, per store, rounds of ``--ops`` creates (then as many updates, each changing metadata
+and the name) on a service with ``events=True`` and one with ``events=False``, one round of each in turn (the
 order flips every round), and prints the median rates and the median of the per-round
 ratios off/on: the share of a write's time that recording its event costs. SQLite runs at
 ``synchronous="FULL"`` (one fsync per write, with or without an event: the event is in the
-same transaction) and, to show the CPU cost without the disk, at ``"NORMAL"``.
+same transaction) and, to show the CPU cost without the disk, at ``"NORMAL"``. With
+``--postgres`` a throwaway PostgreSQL cluster (default, durable settings) is measured too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
@@ -34,6 +36,17 @@ STORES: dict[str, StoreFactory] = {
         directory / f"{name}-normal.db", synchronous="NORMAL"
     ),
 }
+
+
+@contextmanager
+def _postgres() -> Iterator[StoreFactory]:
+    """A throwaway PostgreSQL cluster; the factory gives each service a schema of its own."""
+    from customer_core.store.postgres import PostgresStore
+    from customer_core.testing.postgres_server import PostgresServer
+
+    with PostgresServer() as server:
+        dsn = server.dsn()
+        yield lambda directory, name: PostgresStore(dsn, schema=name.replace("-", "_"))
 
 
 def _timed(operation: Callable[[int], object], start: int, count: int) -> float:
@@ -85,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ops", type=int, default=2000, help="writes per round (default 2000)")
     parser.add_argument("--rounds", type=int, default=7, help="rounds per mode (default 7)")
     parser.add_argument("--dir", type=Path, help="where SQLite files go (default: a temp dir)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="measure PostgreSQL too (a throwaway cluster)"
+    )
     arguments = parser.parse_args(argv)
     print(f"# customer_core events cost, {time.strftime('%Y-%m-%d %H:%M')}")
     print(
@@ -97,13 +113,20 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(dir=arguments.dir) as scratch:
         for name, factory in STORES.items():
-            row = measure(factory, Path(scratch), arguments.ops, arguments.rounds)
-            print(
-                f"| {name} | {row['create off']:,.0f} | {row['create on']:,.0f} | "
-                f"{row['create cost']:.2f} | {row['update off']:,.0f} | {row['update on']:,.0f} | "
-                f"{row['update cost']:.2f} |",
-                flush=True,
-            )
+            _print_row(name, measure(factory, Path(scratch), arguments.ops, arguments.rounds))
+        if arguments.postgres:
+            with _postgres() as factory:
+                row = measure(factory, Path(scratch), arguments.ops, arguments.rounds)
+            _print_row("postgres", row)
+
+
+def _print_row(name: str, row: dict[str, float]) -> None:
+    print(
+        f"| {name} | {row['create off']:,.0f} | {row['create on']:,.0f} | "
+        f"{row['create cost']:.2f} | {row['update off']:,.0f} | {row['update on']:,.0f} | "
+        f"{row['update cost']:.2f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

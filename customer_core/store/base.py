@@ -435,7 +435,10 @@ class Store(abc.ABC):
         """Add an event (its Stripe JSON form; ``id``, ``created`` and ``type`` are read).
 
         Raises DuplicateKeyError (``key`` = ``"id"``) if the id is taken. Events are never
-        changed afterwards; ``event_purge`` removes them.
+        changed afterwards; ``event_purge`` removes them. When ``data.object`` is the very
+        dict this store last inserted or replaced (as the service records events), a store
+        may reuse the encoding it made of it, so the caller must not change that dict in
+        between.
         """
 
     @abc.abstractmethod

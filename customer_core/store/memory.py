@@ -139,13 +139,16 @@ class MemoryStore(Store):
     """
 
     # Machinery, not content: every other attribute is state that checkpoint() copies.
-    _MACHINERY = frozenset({"_lock", "_transaction", "_undo", "_closed"})
+    _MACHINERY = frozenset({"_lock", "_transaction", "_undo", "_closed", "_written"})
 
     def __init__(self) -> None:
         self._undo = _UndoLog()
         self._transaction = NestedTransaction(self._undo)
         self._lock = self._transaction.lock
         self._closed = False
+        # The record last inserted or replaced and its encoding: the event that follows
+        # the write holds that very dict, so its encoding is reused (see _encode_event).
+        self._written: tuple[Record, bytes] | None = None
         self._records: dict[str, bytes] = {}
         self._order: SortedList = SortedList()
         self._by_words: SortedList = SortedList()
@@ -178,6 +181,22 @@ class MemoryStore(Store):
     def _decode(self, payload: bytes) -> Record:
         layout, values = marshal.loads(payload)
         return dict(zip(self._layouts[layout], values, strict=True))
+
+    def _encode_event(self, event: Record) -> bytes:
+        """An event as ``(event, None)``; or, when its ``data.object`` is the record this
+        store just wrote, ``(event without it, that record's encoding)``: the customer is
+        not encoded a second time."""
+        data = event.get("data")
+        written = self._written
+        if written is not None and type(data) is dict and data.get("object") is written[0]:
+            return marshal.dumps(({**event, "data": {**data, "object": None}}, written[1]))
+        return marshal.dumps((event, None))
+
+    def _decode_event(self, payload: bytes) -> Record:
+        event, customer = marshal.loads(payload)
+        if customer is not None:
+            event["data"]["object"] = self._decode(customer)
+        return event  # type: ignore[no-any-return]
 
     # --- bookkeeping -----------------------------------------------------------------
 
@@ -243,7 +262,7 @@ class MemoryStore(Store):
                 msg = f"Customer id {customer_id} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=customer_id)
             self._reserve_prefix(record.get("invoice_prefix"), customer_id)
-            self._records[customer_id] = self._encode(record)
+            payload = self._records[customer_id] = self._encode(record)
             entries = self._entries(record)
             self._index(entries)
 
@@ -252,6 +271,7 @@ class MemoryStore(Store):
                 self._unindex(entries)
 
             self._log(undo)
+            self._written = (record, payload)
 
     def insert_many(self, records: Iterable[Record]) -> None:
         batch = list(records)
@@ -355,7 +375,7 @@ class MemoryStore(Store):
             old = self._decode(old_payload)
             self._reserve_prefix(record.get("invoice_prefix"), customer_id)
             new = {**record, "created": old["created"]}
-            self._records[customer_id] = self._encode(new)
+            payload = self._records[customer_id] = self._encode(new)
             old_entries, new_entries = self._entries(old), self._entries(new)
             removed = [entry for entry in old_entries if entry not in new_entries]
             added = [entry for entry in new_entries if entry not in old_entries]
@@ -368,6 +388,9 @@ class MemoryStore(Store):
                 self._index(removed)
 
             self._log(undo)
+            # The payload is the record's own unless the record named another created time.
+            kept = "created" in record and record["created"] == new["created"]
+            self._written = (record, payload) if kept else None
 
     def delete(self, customer_id: str) -> None:
         with self._lock:
@@ -595,7 +618,7 @@ class MemoryStore(Store):
             if event_id in self._events:
                 msg = f"Event id {event_id} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=event_id)
-            self._events[event_id] = marshal.dumps(event)
+            self._events[event_id] = self._encode_event(event)
             self._event_order.add(key)
             self._events_by_type.add(typed)
 
@@ -610,7 +633,7 @@ class MemoryStore(Store):
         with self._lock:
             self._ensure_open()
             payload = self._events.get(event_id)
-            return None if payload is None else marshal.loads(payload)
+            return None if payload is None else self._decode_event(payload)
 
     def event_scan(
         self,
@@ -639,7 +662,8 @@ class MemoryStore(Store):
                     )
                     walks.append(entry[1:] for entry in entries)
                 keys = heapq.merge(*walks, reverse=descending)
-            return [marshal.loads(self._events[key[1]]) for key in islice(keys, limit)]
+            events, decode = self._events, self._decode_event
+            return [decode(events[key[1]]) for key in islice(keys, limit)]
 
     def event_purge(self, before: int) -> int:
         with self._lock:
@@ -650,11 +674,11 @@ class MemoryStore(Store):
                 payload = self._events.pop(key[1])
                 removed[key[1]] = payload
                 self._event_order.remove(key)
-                self._events_by_type.remove((marshal.loads(payload)["type"], *key))
+                self._events_by_type.remove((marshal.loads(payload)[0]["type"], *key))
 
             def undo() -> None:
                 for event_id, payload in removed.items():
-                    event = marshal.loads(payload)
+                    event = marshal.loads(payload)[0]
                     self._events[event_id] = payload
                     self._event_order.add((event["created"], event_id))
                     self._events_by_type.add((event["type"], event["created"], event_id))
@@ -733,7 +757,7 @@ class MemoryStore(Store):
                     key: marshal.loads(entry) for key, entry in self._idempotency.items()
                 },
                 "tax_ids": [marshal.loads(self._tax_ids[key[2]]) for key in self._tax_id_order],
-                "events": [marshal.loads(self._events[key[1]]) for key in self._event_order],
+                "events": [self._decode_event(self._events[key[1]]) for key in self._event_order],
             }
 
     def checkpoint(self) -> Checkpoint:
@@ -758,6 +782,7 @@ class MemoryStore(Store):
                 raise ValueError(msg)
             for name, value in state.items():
                 setattr(self, name, _copy_state(value, name))
+            self._written = None  # its encoding names layouts the restore replaced
             # Undo puts back the very objects replaced: steps logged before the restore
             # refer to them, and run after this one.
             self._log(lambda: vars(self).update(current))
@@ -810,7 +835,7 @@ class MemoryStore(Store):
                 list(self._tax_id_order) == sorted(tax_id_keys),
                 "the tax ID order does not hold exactly the tax IDs",
             )
-            events = [marshal.loads(payload) for payload in self._events.values()]
+            events = [self._decode_event(payload) for payload in self._events.values()]
             require(
                 list(self._event_order) == sorted((e["created"], e["id"]) for e in events),
                 "the event order does not hold exactly the events",

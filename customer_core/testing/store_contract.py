@@ -38,6 +38,7 @@ from ..search import parse
 from ..store.base import KeyRange, Record, Store
 from .contract_bulk import BulkContract
 from .contract_edges import EdgeContract
+from .contract_event_bodies import EventBodyContract
 from .contract_events import EventContract
 from .contract_prefix_reading import PrefixReadingContract
 from .contract_search_words import SearchWordsContract
@@ -79,6 +80,7 @@ class StoreContract(
     BulkContract,
     SearchWordsContract,
     EventContract,
+    EventBodyContract,
     EdgeContract,
     PrefixReadingContract,
 ):

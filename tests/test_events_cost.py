@@ -1,0 +1,96 @@
+"""What the cheaper event recording keeps: SQLite bodies byte for byte, the version 11
+events table (migrated with its events), and the purge every PURGE_EVERY-th event."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from customer_core import CustomerService, SQLiteStore, Store
+from customer_core.events import recording
+from customer_core.store.base import KeyRange
+from customer_core.store.sqlite import MIGRATIONS, SCHEMA_VERSION, _encode
+from customer_core.testing import FakeClock
+
+DAY = 24 * 60 * 60
+
+
+def test_sqlite_event_bodies_are_the_json_of_the_whole_event(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "events.db") as store:
+        service = CustomerService(store, clock=FakeClock(1_700_000_000), seed=1)
+        customer = service.create(email="jenny@example.com", metadata={"plan": "gold"})
+        service.update(customer.id, name="Jenny Rosen", metadata={"plan": ""})
+        service.delete(customer.id)
+        connection = store._connection
+        assert connection is not None
+        rows = connection.execute("SELECT id, body FROM events ORDER BY rowid").fetchall()
+        assert len(rows) == 3
+        for event_id, body in rows:
+            event = store.event_get(event_id)
+            assert event is not None
+            assert body == _encode(event)
+        created, updated, _ = (store.event_get(event_id) for event_id, _ in rows)
+        assert created["data"]["object"]["metadata"] == {"plan": "gold"}  # type: ignore[index]
+        assert updated["data"]["object"]["name"] == "Jenny Rosen"  # type: ignore[index]
+        assert updated["data"]["previous_attributes"] == {  # type: ignore[index]
+            "metadata": {"plan": "gold"},
+            "name": None,
+        }
+
+
+def test_a_version_10_file_keeps_its_events_in_the_new_table(tmp_path: Path) -> None:
+    path = tmp_path / "v10.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:10]:
+        for step in migration:
+            step(connection) if callable(step) else connection.execute(step)
+    connection.execute("UPDATE schema_version SET version = 10")
+    for event_id, created, type in [
+        ("evt_a", 10, "customer.created"),
+        ("evt_b", 20, "customer.updated"),
+        ("evt_c", 20, "customer.deleted"),
+    ]:
+        body = f'{{"id":"{event_id}","created":{created},"type":"{type}"}}'
+        connection.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?)", (event_id, created, type, body)
+        )
+    connection.close()
+    with SQLiteStore(path) as store:
+        assert SCHEMA_VERSION >= 11
+        assert [event["id"] for event in store.event_scan()] == ["evt_c", "evt_b", "evt_a"]
+        assert [event["id"] for event in store.event_scan(types=["customer.updated"])] == ["evt_b"]
+        below = KeyRange(upper=(20, "evt_c"), upper_inclusive=False)
+        assert [event["id"] for event in store.event_scan(below, limit=1)] == ["evt_b"]
+        assert store.event_get("evt_a") == {
+            "id": "evt_a",
+            "created": 10,
+            "type": "customer.created",
+        }
+        assert store.event_purge(before=20) == 1
+        assert [event["id"] for event in store.event_scan(descending=False)] == ["evt_b", "evt_c"]
+        raw = store._connection
+        assert raw is not None
+        indexes = {row[1] for row in raw.execute("PRAGMA index_list(events)")}
+        assert "events_by_type" in indexes and "events_by_created" not in indexes
+        store.check_consistency()
+
+
+def test_expired_events_are_purged_every_purge_every_th_event(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recording, "PURGE_EVERY", 4)
+    clock = FakeClock(1_700_000_000)
+    service = CustomerService(store, clock=clock, seed=1, event_retention=60)
+    first = service.create(email="first@example.com")
+    (expired,) = store.event_scan()
+    clock.advance(61)
+    for n in range(2):
+        service.update(first.id, name=f"Name {n}")
+    # Shown to nobody any more, but still stored until the fourth event since the last purge.
+    assert service.events.list().data[-1].id != expired["id"]
+    assert store.event_get(expired["id"]) is not None
+    service.update(first.id, name="Name 2")
+    assert store.event_get(expired["id"]) is None
+    assert len(store.event_scan()) == 3
