@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from sortedcontainers import SortedDict, SortedList, SortedSet  # type: ignore[import-untyped]
 
@@ -156,6 +156,8 @@ class MemoryStore(Store):
         self._tombstones: dict[str, int] = {}
         self._prefixes: dict[str, str] = {}
         self._idempotency: dict[str, bytes] = {}
+        # Each entry's created time beside it: a purge reads these, not every entry.
+        self._idempotency_created: dict[str, int] = {}
         self._tax_ids: dict[str, bytes] = {}
         self._tax_id_order: SortedList = SortedList()
 
@@ -527,28 +529,34 @@ class MemoryStore(Store):
         with self._lock:
             self._ensure_open()
             previous = self._idempotency.get(key)
+            previous_created = self._idempotency_created.get(key)
             self._idempotency[key] = marshal.dumps(entry)
+            self._idempotency_created[key] = entry["created"]
 
             def undo() -> None:
                 if previous is None:
-                    del self._idempotency[key]
+                    del self._idempotency[key], self._idempotency_created[key]
                 else:
                     self._idempotency[key] = previous
+                    self._idempotency_created[key] = cast(int, previous_created)
 
             self._log(undo)
 
     def idempotency_purge(self, before: int) -> int:
         with self._lock:
             self._ensure_open()
-            old = {
-                key: payload
-                for key, payload in self._idempotency.items()
-                if marshal.loads(payload)["created"] < before
+            old = [key for key, created in self._idempotency_created.items() if created < before]
+            removed = {
+                key: (self._idempotency.pop(key), self._idempotency_created.pop(key)) for key in old
             }
-            for key in old:
-                del self._idempotency[key]
-            self._log(lambda: self._idempotency.update(old))
-            return len(old)
+
+            def undo() -> None:
+                for key, (payload, created) in removed.items():
+                    self._idempotency[key] = payload
+                    self._idempotency_created[key] = created
+
+            self._log(undo)
+            return len(removed)
 
     def insert_tax_id(self, record: Record) -> None:
         tax_id: str = record["id"]
@@ -844,6 +852,13 @@ class MemoryStore(Store):
                 list(self._events_by_type)
                 == sorted((e["type"], e["created"], e["id"]) for e in events),
                 "the events-by-type index does not hold exactly the events",
+            )
+            require(
+                self._idempotency_created
+                == {
+                    key: marshal.loads(entry)["created"] for key, entry in self._idempotency.items()
+                },
+                "the idempotency keys' created times do not match their entries",
             )
 
 

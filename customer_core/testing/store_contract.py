@@ -40,6 +40,7 @@ from .contract_bulk import BulkContract
 from .contract_edges import EdgeContract
 from .contract_event_bodies import EventBodyContract
 from .contract_events import EventContract
+from .contract_idempotency import IdempotencyContract
 from .contract_prefix_reading import PrefixReadingContract
 from .contract_search_words import SearchWordsContract
 from .contract_snapshots import SnapshotContract
@@ -83,6 +84,7 @@ class StoreContract(
     EventBodyContract,
     EdgeContract,
     PrefixReadingContract,
+    IdempotencyContract,
 ):
     """Behaviour every Store has; see ``customer_core.store.base.Store`` for the port."""
 
