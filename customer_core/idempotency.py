@@ -9,11 +9,12 @@ import json
 from typing import Any, TypeVar
 
 from .errors import IdempotencyError, InvalidRequestError, error_from_dict
-from .models import _Model
+from .models import BODY_INDENT, _Model
 
 __all__ = [
     "MAX_KEY_LENGTH",
     "PURGE_EVERY",
+    "body_of",
     "check_key",
     "fingerprint",
     "in_use",
@@ -54,10 +55,18 @@ def check_key(key: object) -> str | None:
 _Result = TypeVar("_Result", bound=_Model)
 
 
+def body_of(result: _Model) -> bytes:
+    """The JSON body Stripe sends for ``result`` (pretty-printed): what a success's entry
+    saves, so that a replay answers with the very bytes of the first answer."""
+    return result.to_json(indent=BODY_INDENT)
+
+
 def replay(
     key: str, endpoint: str, fingerprint: str, entry: dict[str, Any], model: type[_Result]
-) -> _Result:
-    """Answer a repeated request from its saved entry, or refuse a mismatched one."""
+) -> tuple[_Result, bytes | None]:
+    """Answer a repeated request from its saved entry, or refuse a mismatched one: the
+    saved result and its saved JSON body (None for entries saved before bodies were
+    kept as JSON, which hold the result as a dict under ``body``)."""
     retry = f"Try using a key other than '{key}' if you meant to execute a different request."
     if entry["endpoint"] != endpoint:
         msg = (
@@ -72,7 +81,14 @@ def replay(
         error = error_from_dict(entry["body"], entry["status"])
         error.replayed = True
         raise error
-    return model.model_validate(entry["body"])
+    saved = entry.get("json")
+    if saved is None:
+        return model.model_validate(entry["body"]), None
+    return model.model_validate_json(saved), saved.encode()
+
+
+# Built once: json.dumps with options builds an encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=repr)
 
 
 def fingerprint(params: dict[str, Any]) -> str:
@@ -83,7 +99,7 @@ def fingerprint(params: dict[str, Any]) -> str:
     its ``repr`` behind a NUL, which no wire string holds, instead of failing the sort.
     """
     try:
-        return json.dumps(_string_keys(params), sort_keys=True, default=repr, separators=(",", ":"))
+        return _CANONICAL.encode(_string_keys(params))
     except (ValueError, RecursionError):  # a container that holds itself, or nests too deep
         msg = "Invalid parameters: a value holds itself or is nested too deeply."
         raise InvalidRequestError(msg) from None

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "API_VERSION",
+    "BODY_INDENT",
     "Address",
     "CUSTOMER_FIELDS",
     "Customer",
@@ -32,6 +33,9 @@ __all__ = [
 
 API_VERSION = "2026-09-30.endive"
 """The API version whose shapes the bodies have, whatever version a client asks for."""
+BODY_INDENT = 2
+"""Stripe pretty-prints its JSON bodies (two spaces, ``": "`` after keys): curl users and
+scripts grep for ``"email": "..."``."""
 
 Record = dict[str, Any]
 """A customer as stored: exactly its Stripe JSON form (without includable fields)."""

@@ -325,21 +325,24 @@ class CustomerService:
         params: dict[str, Any],
         prepare: Callable[[], Callable[[], _Saved]],
         model: type[_Saved],
-    ) -> tuple[_Saved, bool]:
+    ) -> tuple[_Saved, bool, bytes | None]:
         """Run a POST operation at most once per idempotency key (Stripe's rules); return
-        its result and whether that is the saved answer of an earlier request.
+        its result, whether that is the saved answer of an earlier request, and the
+        result's JSON body when it was encoded for the saved entry (else None).
 
         ``prepare`` validates the params and returns the operation: validation failures
         are not saved, so a corrected retry runs. Anything after validation, success or
         Stripe error, is saved in the store with the endpoint and a fingerprint of the
         params, and replayed for the same key for ``idempotency_ttl`` seconds; a replay
-        says so (the flag, or ``replayed`` on the error raised again).
+        says so (the flag, or ``replayed`` on the error raised again). A success is saved
+        as the JSON body Stripe sends (``idempotency.body_of``), encoded once for both
+        the entry and the wrapper that answers.
         """
         key = idempotency.check_key(key)
         if key is None:
             operation = prepare()
             self._purge_expired_keys()
-            return self._atomically(operation), False
+            return self._atomically(operation), False, None
         with self._in_flight_lock:
             if key in self._in_flight:
                 raise idempotency.in_use(key)
@@ -350,31 +353,29 @@ class CustomerService:
                 now = int(self._clock())
                 entry = self._store.idempotency_get(key)
                 if entry is not None and entry["created"] > now - self._idempotency_ttl:
-                    return idempotency.replay(key, endpoint, fingerprint, entry, model), True
+                    replayed, saved_body = idempotency.replay(
+                        key, endpoint, fingerprint, entry, model
+                    )
+                    return replayed, True, saved_body
                 operation = prepare()
                 failure: CustomerCoreError | None = None
                 result: _Saved | None = None
+                body: bytes | None = None
                 try:
                     result = operation()
-                    status, body = 200, result.to_dict()
+                    body = idempotency.body_of(result)
+                    saved: dict[str, Any] = {"status": 200, "json": body.decode()}
                 except (InvalidRequestError, IdempotencyError) as error:
                     failure = error
-                    status, body = error.http_status, error.to_dict()
+                    saved = {"status": error.http_status, "body": error.to_dict()}
                 self._store.idempotency_put(
-                    key,
-                    {
-                        "created": now,
-                        "endpoint": endpoint,
-                        "fingerprint": fingerprint,
-                        "status": status,
-                        "body": body,
-                    },
+                    key, {"created": now, "endpoint": endpoint, "fingerprint": fingerprint, **saved}
                 )
                 self._purge_expired_keys(now)
             if failure is not None:
                 raise failure
             assert result is not None
-            return result, False
+            return result, False, body
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(key)
@@ -461,7 +462,7 @@ class CustomerService:
 
     def _create_once(
         self, params: dict[str, Any], idempotency_key: object, request_id: str | None = None
-    ) -> tuple[Customer, bool]:
+    ) -> tuple[Customer, bool, bytes | None]:
         request = _request_info(request_id, idempotency_key)
         return self._run_once(
             "/v1/customers",
@@ -578,7 +579,7 @@ class CustomerService:
         params: dict[str, Any],
         idempotency_key: object,
         request_id: str | None = None,
-    ) -> tuple[Customer, bool]:
+    ) -> tuple[Customer, bool, bytes | None]:
         request = _request_info(request_id, idempotency_key)
         return self._run_once(
             f"/v1/customers/{customer_id}",
@@ -790,6 +791,9 @@ class Outcome:
 
     result: Result
     replayed: bool = False
+    body: bytes | None = None
+    """The result's JSON body as Stripe sends it (``idempotency.body_of``) when the
+    service encoded it already, for an idempotency entry; wrappers send it as it is."""
 
 
 Operation = Literal["create", "retrieve", "update", "delete", "list", "search"]

@@ -24,7 +24,7 @@ from urllib.parse import unquote
 import pydantic_core
 
 from ..errors import CustomerCoreError, InvalidRequestError
-from ..models import API_VERSION
+from ..models import API_VERSION, BODY_INDENT
 from ..service import CustomerService, Operation, Outcome
 from ..tax_ids import TaxIdOperation
 from .forms import decode
@@ -43,9 +43,8 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_URL_BYTES = 8192
 """The longest request target (path and query) served; longer ones get a 414, as from
 nginx, whose default limit this is."""
-INDENT = 2
-"""Bodies are pretty-printed like Stripe's (two spaces, ``": "`` after keys): curl users and
-scripts grep for ``"email": "..."``."""
+INDENT = BODY_INDENT
+"""Bodies are pretty-printed like Stripe's (``models.BODY_INDENT``)."""
 
 logger = logging.getLogger("customer_core.http")
 
@@ -188,7 +187,10 @@ class StripeAPI:
             outcome = self._route(
                 "GET" if method == "HEAD" else method, path, query, headers, body, request_id
             )
-            status, payload, replayed = 200, outcome.result.to_json(indent=INDENT), outcome.replayed
+            payload = outcome.body
+            if payload is None:
+                payload = outcome.result.to_json(indent=INDENT)
+            status, replayed = 200, outcome.replayed
         except CustomerCoreError as error:
             status, payload, replayed = error.http_status, _json(error.to_dict()), error.replayed
         except Exception:  # a bug: answer like Stripe's 500, log without request data
