@@ -20,7 +20,7 @@ import functools
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_to_bytes
 
 from ..errors import InvalidRequestError
 
@@ -42,7 +42,9 @@ def _fail(message: str) -> InvalidRequestError:
 
 
 @functools.lru_cache(maxsize=4096)
-def _path(name: str) -> tuple[Any, ...]:
+def _path(name: str) -> tuple[tuple[tuple[str, bool], ...], Any]:
+    """A name's walk: the hashes or arrays it goes through, each with whether it is an
+    array (the next segment is ``[]``), and its last segment (``_APPEND`` for ``[]``)."""
     # Cached: requests repeat the same few names (email, metadata[plan], address[city]).
     match = _NAME.fullmatch(name)
     if match is None:
@@ -59,11 +61,14 @@ def _path(name: str) -> tuple[Any, ...]:
             "array of hashes with indexes, as in invoice_settings[custom_fields][0][name]=PO."
         )
         raise _fail(msg)
-    return tuple(segments)
+    steps = tuple(
+        (segment, segments[index + 1] is _APPEND) for index, segment in enumerate(segments[:-1])
+    )
+    return steps, segments[-1]
 
 
-def _mixed(name: str, segments: tuple[Any, ...]) -> InvalidRequestError:
-    array = segments[0] + "".join(f"[{segment}]" for segment in segments[1:])
+def _mixed(name: str, steps: tuple[tuple[str, bool], ...]) -> InvalidRequestError:
+    array = steps[0][0] + "".join(f"[{segment}]" for segment, _ in steps[1:])
     return InvalidRequestError(
         f"Invalid array: {array} is given both with [] and with [index] or [key] ({name}); "
         f"write every item the same way, as in {array}[]=a&{array}[]=b or "
@@ -82,20 +87,18 @@ def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if count > MAX_FIELDS:
             msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
             raise _fail(msg)
-        segments = _path(name)
+        steps, last = _path(name)
         node: Any = root
-        for index, segment in enumerate(segments[:-1]):
-            appends = segments[index + 1] is _APPEND
+        for index, (segment, appends) in enumerate(steps):
             child = node.get(segment)
             if child is None:
                 child = node[segment] = [] if appends else {}
             elif not isinstance(child, (dict, list)):
                 msg = f"Parameter {name!r} conflicts with another value given for {segment!r}."
                 raise _fail(msg)
-            elif isinstance(child, list) != appends:
-                raise _mixed(name, segments[: index + 1])
+            elif isinstance(child, list) is not appends:
+                raise _mixed(name, steps[: index + 1])
             node = child
-        last = segments[-1]
         if last is _APPEND:
             node.append(value)  # ``a[]=x``: the next item of the list at this level
         elif isinstance(node.get(last), (dict, list)):
@@ -132,17 +135,37 @@ def decode(body: bytes | str) -> dict[str, Any]:
         raise _fail(not_utf8) from None
 
 
+# Escapes of the two separators: while a body holds neither, unquoting it whole before
+# splitting it gives the same pairs as unquoting each part after.
+_ESCAPED_SEPARATOR = re.compile(r"%(?:26|3[Dd])")
+
+
+def _unquote_plus(text: str) -> str:
+    """``urllib.parse.unquote_plus(text, errors="strict")``, faster on ASCII text (what
+    clients send): its escapes become bytes in one pass and are decoded at once."""
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if text.isascii():
+        return unquote_to_bytes(text).decode("utf-8")
+    return unquote(text, errors="strict")
+
+
 def _pairs(body: str) -> list[tuple[str, str]]:
-    """``urllib.parse.parse_qsl(body, keep_blank_values=True, errors="strict")`` at a third
-    of its cost: only the parts holding ``%`` or ``+`` go through unquoting."""
+    """``urllib.parse.parse_qsl(body, keep_blank_values=True, errors="strict")`` at a
+    fraction of its cost: a body without ``%26`` or ``%3D`` (the SDKs' bodies, nearly
+    always) is unquoted in one call, otherwise only the parts holding ``%`` or ``+``."""
+    if ("%" in body or "+" in body) and _ESCAPED_SEPARATOR.search(body) is None:
+        body = _unquote_plus(body)
+        return [field.partition("=")[::2] for field in body.split("&") if field]
     pairs = []
     for field in body.split("&"):
         if not field:
             continue
         name, _, value = field.partition("=")
         if "%" in name or "+" in name:
-            name = unquote_plus(name, errors="strict")
+            name = _unquote_plus(name)
         if "%" in value or "+" in value:
-            value = unquote_plus(value, errors="strict")
+            value = _unquote_plus(value)
         pairs.append((name, value))
     return pairs
