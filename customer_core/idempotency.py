@@ -99,10 +99,27 @@ def fingerprint(params: dict[str, Any]) -> str:
     its ``repr`` behind a NUL, which no wire string holds, instead of failing the sort.
     """
     try:
-        return _CANONICAL.encode(_string_keys(params))
+        return _CANONICAL.encode(params if _plain(params) else _string_keys(params))
     except (ValueError, RecursionError):  # a container that holds itself, or nests too deep
         msg = "Invalid parameters: a value holds itself or is nested too deeply."
         raise InvalidRequestError(msg) from None
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only string keys, in plain dicts, lists and tuples (what
+    the wire gives): then the encoder can take it as it is."""
+    kind = value.__class__
+    if kind is dict:
+        for key, item in value.items():
+            if key.__class__ is not str or (item.__class__ is not str and not _plain(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            if item.__class__ is not str and not _plain(item):
+                return False
+        return True
+    return not isinstance(value, (dict, list, tuple))
 
 
 def _string_keys(value: Any) -> Any:
