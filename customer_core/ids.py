@@ -49,6 +49,8 @@ LATEST_TIME = _MILLIS_MAX // 1000
 """The last Unix second an id can hold (in the year 10889); the clock must read 0 to this."""
 _PREFIX_MAX = (1 << 32) - 1
 _REQUEST_ID_ALPHABET = string.ascii_letters + string.digits
+# A random byte's letter: byte % 62 (the first 8 letters come up 5 times in 256, the rest 4).
+_REQUEST_ID_LETTERS = (_REQUEST_ID_ALPHABET * 5)[:256].encode("ascii")
 
 # Every pair of Crockford base32 characters, indexed by the 10 bits they encode: the 80
 # random bits become 16 characters in 8 lookups, a third of the cost of ulid-py's
@@ -169,7 +171,8 @@ class IdGenerator:
     def request_id(self) -> str:
         """Return a ``req_`` id for one API request, like Stripe's ``req_8u9LDuTHkUFpj8``."""
         with self._lock:
-            return "req_" + "".join(self._request_random.choices(_REQUEST_ID_ALPHABET, k=14))
+            drawn = self._request_random.randbytes(14)
+        return "req_" + drawn.translate(_REQUEST_ID_LETTERS).decode("ascii")
 
     def invoice_prefix(self, *, jump: bool = False) -> str:
         """Return a prefix of 8 uppercase hex characters, like Stripe's ``0759376C``.

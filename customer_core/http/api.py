@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import json
 import logging
@@ -129,17 +130,21 @@ def _check_version(headers: Mapping[str, str]) -> None:
     Any well-formed version is accepted: the SDKs send their own, often newer than ours.
     """
     version = headers.get("stripe-version")
-    if version is None:
-        return
+    if version is not None and not _well_formed_version(version):
+        raise _error(400, f"Invalid Stripe API version: {version}")
+
+
+@functools.lru_cache(maxsize=64)
+def _well_formed_version(version: str) -> bool:
+    # Cached: a client sends the same version with every request.
     match = _VERSION.fullmatch(version)
-    if match is not None:
-        try:
-            date(*map(int, match.groups()))
-        except ValueError:
-            pass
-        else:
-            return
-    raise _error(400, f"Invalid Stripe API version: {version}")
+    if match is None:
+        return False
+    try:
+        date(*map(int, match.groups()))
+    except ValueError:
+        return False
+    return True
 
 
 def url_too_long(request_id: str) -> Response:
