@@ -185,8 +185,9 @@ class Customer(_Model):
     def _plain(self) -> dict[str, Any]:
         """The body's values as they are (shared, not copied), nested models as their
         field dicts: what ``to_dict()`` gives, short of the copy."""
-        absent = self.OMITTED_UNLESS_SET - self.__pydantic_fields_set__
-        plain = {name: value for name, value in self.__dict__.items() if name not in absent}
+        plain = dict(self.__dict__)
+        for name in self.OMITTED_UNLESS_SET - self.__pydantic_fields_set__:
+            plain.pop(name, None)
         plain["address"] = _fields(plain["address"])
         shipping = plain["shipping"]
         if isinstance(shipping, BaseModel):
