@@ -55,8 +55,14 @@ from .base import (
     ThreadBlock,
     require,
 )
-from .sqlite import _POSTING_TABLES, _SAFE_TEXT, Postings, _postings, check_postings_and_tax_ids
-from .sqlite import _range_conditions as sqlite_range_conditions
+from .sql import (
+    _POSTING_TABLES,
+    POSTGRES,
+    Postings,
+    _postings,
+    check_customer,
+    check_postings_and_tax_ids,
+)
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
@@ -181,12 +187,6 @@ def _rewrite_postings(
             connection.execute(delete, _columns(removed))
         if added := after - before:
             connection.execute(insert, _columns(added))
-
-
-def _range_conditions(
-    key_range: KeyRange, id_column: str = "id", created_column: str = "created"
-) -> tuple[list[str], list[Any]]:
-    return sqlite_range_conditions(key_range, id_column, created_column, marker="%s")
 
 
 def describe_dsn(dsn: str) -> str:
@@ -756,7 +756,7 @@ class PostgresStore(Store):
         email: str | None = None,
         limit: int | None = None,
     ) -> list[Record]:
-        conditions, arguments = _range_conditions(key_range)
+        conditions, arguments = POSTGRES.range_conditions(key_range)
         if email is not None:
             conditions.insert(0, "email = %s")
             arguments.insert(0, email)
@@ -765,30 +765,21 @@ class PostgresStore(Store):
     def scan_containing(
         self, text: str, key_range: KeyRange = KeyRange(), *, limit: int
     ) -> list[Record]:
-        # The server skips the bodies that cannot hold the text, so they are never sent
-        # nor decoded: a body without non-ASCII characters or \u escapes holds the text in
-        # any letter case iff its ASCII lowercase does.
-        if not _SAFE_TEXT.fullmatch(text):
+        # The server skips the bodies that cannot hold the text: they are never sent.
+        narrowed = POSTGRES.containing(text, key_range)
+        if narrowed is None:
             return self.scan(key_range, limit=limit)
-        conditions, arguments = _range_conditions(key_range)
-        conditions.append(
-            '(strpos(lower(body COLLATE "C"), %s) > 0 OR octet_length(body) <> length(body) '
-            "OR strpos(body, '\\u') > 0)"
-        )
-        arguments.append(text.lower())
+        conditions, arguments = narrowed
         return self._select(conditions, arguments, True, limit)
 
     def _select(
         self, conditions: list[str], arguments: list[Any], descending: bool, limit: int | None
     ) -> list[Record]:
         """Bodies of the live customers meeting ``conditions``, in key order."""
-        where = " AND ".join(["NOT deleted", *conditions])
-        direction = "DESC" if descending else "ASC"
-        query = (
-            f"SELECT body FROM customers WHERE {where} "
-            f"ORDER BY created {direction}, id {direction} LIMIT %s"
+        query, arguments = POSTGRES.page(
+            "customers", ["NOT deleted", *conditions], arguments, descending=descending, limit=limit
         )
-        return self._bodies(query, [*arguments, limit])
+        return self._bodies(query, arguments)
 
     def _keys(self, query: str, arguments: Sequence[Any]) -> list[SortKey]:
         def work(connection: Connection) -> list[SortKey]:
@@ -799,27 +790,13 @@ class PostgresStore(Store):
     def metadata_keys(
         self, key: str, value: str, key_range: KeyRange, *, limit: int
     ) -> list[SortKey]:
-        conditions, arguments = _range_conditions(key_range, id_column="customer_id")
-        where = " AND ".join(["key = %s", "value = %s", *conditions])
-        query = (
-            f"SELECT created, customer_id FROM customer_metadata WHERE {where} "
-            "ORDER BY created DESC, customer_id DESC LIMIT %s"
-        )
-        return self._keys(query, [key, value, *arguments, limit])
+        return self._keys(*POSTGRES.metadata_keys(key, value, key_range, limit))
 
     def word_keys(
         self, field: str, words: Sequence[str], key_range: KeyRange, *, limit: int
     ) -> list[SortKey]:
         distinct = list(dict.fromkeys(words))
-        conditions, arguments = _range_conditions(key_range, id_column="customer_id")
-        # Walk the first word's postings newest first; each other word is an index probe.
-        others = [_HAS_WORD] * (len(distinct) - 1)
-        where = " AND ".join(["field = %s", "word = %s", *conditions, *others])
-        query = (
-            f"SELECT created, customer_id FROM customer_words AS w WHERE {where} "
-            "ORDER BY created DESC, customer_id DESC LIMIT %s"
-        )
-        return self._keys(query, [field, distinct[0], *arguments, *distinct[1:], limit])
+        return self._keys(*POSTGRES.word_keys(field, distinct, key_range, limit))
 
     def idempotency_get(self, key: str) -> dict[str, Any] | None:
         in_block = self._in_block()
@@ -901,14 +878,16 @@ class PostgresStore(Store):
         descending: bool = True,
         limit: int | None = None,
     ) -> list[Record]:
-        conditions, arguments = _range_conditions(key_range)
-        where = " AND ".join(["customer_id = %s", *conditions])
-        direction = "DESC" if descending else "ASC"
-        query = (
-            f"SELECT body FROM tax_ids WHERE {where} "
-            f"ORDER BY created {direction}, id {direction} LIMIT %s"
+        conditions, arguments = POSTGRES.range_conditions(key_range)
+        return self._bodies(
+            *POSTGRES.page(
+                "tax_ids",
+                ["customer_id = %s", *conditions],
+                [customer_id, *arguments],
+                descending=descending,
+                limit=limit,
+            )
         )
-        return self._bodies(query, [customer_id, *arguments, limit])
 
     def event_insert(self, event: Record) -> None:
         def work(connection: Connection) -> None:
@@ -940,23 +919,8 @@ class PostgresStore(Store):
         types: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[Record]:
-        conditions, arguments = _range_conditions(key_range)
-        direction = "DESC" if descending else "ASC"
-        order = f"ORDER BY created {direction}, id {direction} LIMIT %s"
-        if types is None:
-            where = " AND ".join(["true", *conditions])
-            return self._bodies(
-                f"SELECT body FROM events WHERE {where} {order}", [*arguments, limit]
-            )
-        names = sorted(set(types))
-        if not names:
-            return []
-        # One walk of the type index per type (each stops at the limit), merged.
-        where = " AND ".join(["type = %s", *conditions])
-        walk = f"(SELECT created, id, body FROM events WHERE {where} {order})"
-        query = f"SELECT body FROM ({' UNION ALL '.join([walk] * len(names))}) AS e {order}"
-        values = [value for name in names for value in (name, *arguments, limit)]
-        return self._bodies(query, [*values, limit])
+        query = POSTGRES.event_scan(key_range, descending=descending, types=types, limit=limit)
+        return [] if query is None else self._bodies(*query)
 
     def event_purge(self, before: int) -> int:
         return self._write(
@@ -1005,14 +969,12 @@ class PostgresStore(Store):
     def webhook_endpoint_scan(
         self, key_range: KeyRange = KeyRange(), *, descending: bool = True, limit: int | None = None
     ) -> list[Record]:
-        conditions, arguments = _range_conditions(key_range)
-        where = " AND ".join(["true", *conditions])
-        direction = "DESC" if descending else "ASC"
-        query = (
-            f"SELECT body FROM webhook_endpoints WHERE {where} "
-            f"ORDER BY created {direction}, id {direction} LIMIT %s"
+        conditions, arguments = POSTGRES.range_conditions(key_range)
+        return self._bodies(
+            *POSTGRES.page(
+                "webhook_endpoints", conditions, arguments, descending=descending, limit=limit
+            )
         )
-        return self._bodies(query, [*arguments, limit])
 
     def count(self) -> int:
         def work(connection: Connection) -> int:
@@ -1127,16 +1089,7 @@ class PostgresStore(Store):
                     and record.get("invoice_prefix") == prefix,
                     f"the columns of {customer_id} do not match its body",
                 )
-                if prefix is not None:
-                    holder = connection.execute(
-                        "SELECT customer_id FROM invoice_prefixes WHERE prefix = %s", (prefix,)
-                    ).fetchone()
-                    require(
-                        holder == (customer_id,),
-                        f"invoice prefix {prefix} of {customer_id} is not reserved for it",
-                    )
-                for table, postings in _postings(customer_id, created, record).items():
-                    expected[table] |= postings
+                check_customer(connection, POSTGRES, record, expected)
             check_postings_and_tax_ids(connection, expected)
             orphans = connection.execute(
                 "SELECT count(*) FROM tax_ids AS t WHERE NOT EXISTS (SELECT 1 FROM customers "
@@ -1151,12 +1104,6 @@ _LOCK_TABLES = {
     "SHARE": sql.SQL("LOCK TABLE {} IN SHARE MODE"),
     "EXCLUSIVE": sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE"),
 }
-
-_HAS_WORD = (
-    "EXISTS (SELECT 1 FROM customer_words WHERE field = w.field AND word = %s "
-    "AND created = w.created AND customer_id = w.customer_id)"
-)
-"""The customer of posting ``w`` has that word in the same field too."""
 
 
 class _PostgresSnapshot(StoreSnapshot):

@@ -34,7 +34,7 @@ import pydantic_core
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from ..search.ast import STRING_FIELDS
-from ..search.evaluate import field_words, index_terms, value_key
+from ..search.evaluate import field_words, index_terms
 from .base import (
     Checkpoint,
     KeyRange,
@@ -44,6 +44,15 @@ from .base import (
     Store,
     StoreSnapshot,
     require,
+)
+from .sql import (
+    _POSTING_TABLES,
+    SQLITE,
+    Postings,
+    _metadata_postings,
+    _postings,
+    check_customer,
+    check_postings_and_tax_ids,
 )
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -96,40 +105,6 @@ def _add_pair_postings(connection: sqlite3.Connection) -> None:
         connection, lambda field, text: index_terms(field, text) - set(field_words(field, text))
     )
 
-
-Postings = set[tuple[str, str, int, str]]
-"""Rows of customer_metadata ``(key, lowercase value, created, customer_id)`` or of
-customer_words ``(field, term, created, customer_id)``."""
-
-
-def _metadata_postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> Postings:
-    """The customer_metadata rows of a record."""
-    if not metadata:
-        return set()
-    return {(key, value_key(value), created, customer_id) for key, value in metadata.items()}
-
-
-def _word_postings(customer_id: str, created: int, record: Record) -> Postings:
-    """The customer_words rows of a record: one per index term (distinct word or pair of
-    adjacent words) of each string field."""
-    return {
-        (field, term, created, customer_id)
-        for field in STRING_FIELDS
-        if (text := record.get(field))
-        for term in index_terms(field, text)
-    }
-
-
-def _postings(customer_id: str, created: int, record: Record) -> dict[str, Postings]:
-    """Every posting table's rows of a record, by table."""
-    return {
-        "customer_metadata": _metadata_postings(customer_id, created, record.get("metadata")),
-        "customer_words": _word_postings(customer_id, created, record),
-    }
-
-
-_POSTING_TABLES = (("customer_metadata", "key", "value"), ("customer_words", "field", "word"))
-"""Posting tables and their two leading columns; all end with ``created, customer_id``."""
 
 _POSTING_SQL = {
     table: (
@@ -319,27 +294,6 @@ _EVENT_TYPES_SQL = """WITH RECURSIVE kinds(type) AS (
         SELECT (SELECT MIN(type) FROM events WHERE type > kinds.type)
         FROM kinds WHERE kinds.type IS NOT NULL
     ) SELECT type FROM kinds WHERE type IS NOT NULL"""
-
-
-def check_postings_and_tax_ids(connection: Any, expected: dict[str, Postings]) -> None:
-    """The part of ``check_consistency`` both SQL stores share (``connection`` is a DB-API
-    connection with ``execute``): each posting table holds exactly the postings of the
-    records, and every tax ID's key columns match its body."""
-    for table, first, second in _POSTING_TABLES:
-        stored = set(
-            connection.execute(
-                f"SELECT {first}, {second}, created, customer_id FROM {table}"
-            ).fetchall()
-        )
-        require(stored == expected[table], f"{table} does not hold exactly its records' postings")
-    for customer_id, created, tax_id, body in connection.execute(
-        "SELECT customer_id, created, id, body FROM tax_ids"
-    ):
-        record = _decode(body)
-        require(
-            (record["customer"], record["created"], record["id"]) == (customer_id, created, tax_id),
-            f"the columns of tax ID {tax_id} do not match its body",
-        )
 
 
 class _Access:
@@ -864,11 +818,11 @@ class SQLiteStore(Store):
         limit: int | None = None,
     ) -> list[Record]:
         if email is None:
-            conditions, arguments = _range_conditions(key_range)
+            conditions, arguments = SQLITE.range_conditions(key_range)
             return self._select(conditions, arguments, descending, limit)
         # The email's word (its lowercase address) gathers every letter case of the address,
         # in key order; the exact, case-sensitive email filters that group.
-        conditions, arguments = _range_conditions(
+        conditions, arguments = SQLITE.range_conditions(
             key_range, id_column="w.customer_id", created_column="w.created"
         )
         where = " AND ".join(["w.field = 'email'", "w.word = ?", "c.email = ?", *conditions])
@@ -888,35 +842,28 @@ class SQLiteStore(Store):
     ) -> list[Record]:
         # SQLite skips, without handing them to Python's JSON decoder, the rows whose body
         # cannot hold the text (see _may_contain); most of a search's cost is decoding.
-        if not _SAFE_TEXT.fullmatch(text):
+        narrowed = SQLITE.containing(text, key_range)
+        if narrowed is None:
             return self.scan(key_range, limit=limit)
-        conditions, arguments = _range_conditions(key_range)
-        conditions.append("customer_core_may_contain(body, ?)")
-        arguments.append(text.lower())
+        conditions, arguments = narrowed
         return self._select(conditions, arguments, True, limit)
 
     def _select(
         self, conditions: list[str], arguments: list[Any], descending: bool, limit: int | None
     ) -> list[Record]:
         """Bodies of the customers meeting ``conditions``, in key order."""
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        direction = "DESC" if descending else "ASC"
-        sql = f"SELECT body FROM customers {where} ORDER BY created {direction}, id {direction} LIMIT ?"
-        arguments.append(-1 if limit is None else limit)
+        sql, arguments = SQLITE.page(
+            "customers", conditions, arguments, descending=descending, limit=limit
+        )
         with self._reading() as connection:
             return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
 
     def metadata_keys(
         self, key: str, value: str, key_range: KeyRange, *, limit: int
     ) -> list[SortKey]:
-        conditions, arguments = _range_conditions(key_range, id_column="customer_id")
-        where = " AND ".join(["key = ?", "value = ?", *conditions])
-        sql = (
-            f"SELECT created, customer_id FROM customer_metadata WHERE {where} "
-            "ORDER BY created DESC, customer_id DESC LIMIT ?"
-        )
+        sql, arguments = SQLITE.metadata_keys(key, value, key_range, limit)
         with self._reading() as connection:
-            return [tuple(row) for row in connection.execute(sql, [key, value, *arguments, limit])]
+            return [tuple(row) for row in connection.execute(sql, arguments)]
 
     def word_keys(
         self, field: str, terms: Sequence[str], key_range: KeyRange, *, limit: int
@@ -931,16 +878,8 @@ class SQLiteStore(Store):
                     return count
 
                 distinct.sort(key=frequency)
-            conditions, arguments = _range_conditions(key_range, id_column="customer_id")
-            others = [_HAS_TERM] * (len(distinct) - 1)
-            where = " AND ".join(["field = ?", "word = ?", *conditions, *others])
-            sql = (
-                f"SELECT created, customer_id FROM customer_words AS w WHERE {where} "
-                "ORDER BY created DESC, customer_id DESC LIMIT ?"
-            )
-            rows = connection.execute(
-                sql, [field, distinct[0], *arguments, *distinct[1:], limit]
-            ).fetchall()
+            sql, arguments = SQLITE.word_keys(field, distinct, key_range, limit)
+            rows = connection.execute(sql, arguments).fetchall()
         return [tuple(row) for row in rows]
 
     def idempotency_get(self, key: str) -> dict[str, Any] | None:
@@ -999,16 +938,16 @@ class SQLiteStore(Store):
         descending: bool = True,
         limit: int | None = None,
     ) -> list[Record]:
-        conditions, arguments = _range_conditions(key_range)
-        where = " AND ".join(["customer_id = ?", *conditions])
-        direction = "DESC" if descending else "ASC"
-        sql = (
-            f"SELECT body FROM tax_ids WHERE {where} "
-            f"ORDER BY created {direction}, id {direction} LIMIT ?"
+        conditions, arguments = SQLITE.range_conditions(key_range)
+        sql, arguments = SQLITE.page(
+            "tax_ids",
+            ["customer_id = ?", *conditions],
+            [customer_id, *arguments],
+            descending=descending,
+            limit=limit,
         )
-        limit_argument = -1 if limit is None else limit
         with self._reading() as connection:
-            rows = connection.execute(sql, [customer_id, *arguments, limit_argument]).fetchall()
+            rows = connection.execute(sql, arguments).fetchall()
             return [_decode(row[0]) for row in rows]
 
     def _event_body(self, event: Record) -> str:
@@ -1054,23 +993,14 @@ class SQLiteStore(Store):
         types: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[Record]:
-        conditions, arguments = _range_conditions(key_range)
-        direction = "DESC" if descending else "ASC"
-        order = f"ORDER BY created {direction}, id {direction} LIMIT ?"
-        count = -1 if limit is None else limit
-        # One walk of the type index per type (each stops at the limit), merged.
-        where = " AND ".join(["type = ?", *conditions])
-        walk = f"SELECT * FROM (SELECT created, id, body FROM events WHERE {where} {order})"
         with self._reading() as connection:
-            names = sorted(
-                {row[0] for row in connection.execute(_EVENT_TYPES_SQL)}
-                if types is None
-                else set(types)
-            )
-            if not names:
+            if types is None:
+                # Every type the table holds: the walks of the type index cover all events.
+                types = [row[0] for row in connection.execute(_EVENT_TYPES_SQL)]
+            query = SQLITE.event_scan(key_range, descending=descending, types=types, limit=limit)
+            if query is None:
                 return []
-            sql = f"SELECT body FROM ({' UNION ALL '.join([walk] * len(names))}) {order}"
-            arguments = [value for name in names for value in (name, *arguments, count)] + [count]
+            sql, arguments = query
             return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
 
     def webhook_endpoint_put(self, endpoint: Record) -> None:
@@ -1103,14 +1033,10 @@ class SQLiteStore(Store):
     def webhook_endpoint_scan(
         self, key_range: KeyRange = KeyRange(), *, descending: bool = True, limit: int | None = None
     ) -> list[Record]:
-        conditions, arguments = _range_conditions(key_range)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        direction = "DESC" if descending else "ASC"
-        sql = (
-            f"SELECT body FROM webhook_endpoints {where} "
-            f"ORDER BY created {direction}, id {direction} LIMIT ?"
+        conditions, arguments = SQLITE.range_conditions(key_range)
+        sql, arguments = SQLITE.page(
+            "webhook_endpoints", conditions, arguments, descending=descending, limit=limit
         )
-        arguments.append(-1 if limit is None else limit)
         with self._reading() as connection:
             return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
 
@@ -1229,17 +1155,7 @@ class SQLiteStore(Store):
                     f"the columns of {customer_id} do not match its body",
                 )
                 require(email_words is None, f"{customer_id} has email_words (retired in 7)")
-                prefix = record.get("invoice_prefix")
-                if prefix is not None:
-                    holder = connection.execute(
-                        "SELECT customer_id FROM invoice_prefixes WHERE prefix = ?", (prefix,)
-                    ).fetchone()
-                    require(
-                        holder == (customer_id,),
-                        f"invoice prefix {prefix} of {customer_id} is not reserved for it",
-                    )
-                for table, postings in _postings(customer_id, created, record).items():
-                    expected[table] |= postings
+                check_customer(connection, SQLITE, record, expected)
             both = connection.execute(
                 "SELECT COUNT(*) FROM customers JOIN tombstones USING (id)"
             ).fetchone()[0]
@@ -1255,11 +1171,6 @@ _COUNT_TERM = (
     "SELECT COUNT(*) FROM (SELECT 1 FROM customer_words WHERE field = ? AND word = ? LIMIT 1000)"
 )
 """A term's postings, counted up to 1,000: enough to tell a rare term from a common one."""
-_HAS_TERM = (
-    "EXISTS (SELECT 1 FROM customer_words WHERE field = w.field AND word = ? "
-    "AND created = w.created AND customer_id = w.customer_id)"
-)
-"""The customer of posting ``w`` has that term in the same field too."""
 
 
 _PREFIX_KEY = b'"invoice_prefix":'
@@ -1377,10 +1288,6 @@ def _content_tables(connection: sqlite3.Connection) -> list[tuple[str, bool]]:
     return tables
 
 
-# Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.
-_SAFE_TEXT = re.compile(r"[ !#-\[\]-~]+")
-
-
 def _may_contain(body: str, text: str) -> bool:
     """Whether a customer's JSON body may hold a value that contains ``text`` (lowercase,
     matched by _SAFE_TEXT) case-insensitively. Exact in one direction: JSON writes such a
@@ -1388,25 +1295,3 @@ def _may_contain(body: str, text: str) -> bool:
     in the body as in the value. A body with \\u escapes (JSON from another writer may
     escape any character) is let through."""
     return text in body.lower() or "\\u" in body
-
-
-def _range_conditions(
-    key_range: KeyRange,
-    id_column: str = "id",
-    created_column: str = "created",
-    *,
-    marker: str = "?",
-) -> tuple[list[str], list[Any]]:
-    """SQL row-value conditions for a KeyRange, with ``marker`` as the parameter marker
-    (PostgresStore passes ``%s``); SQLite and PostgreSQL answer them from the index."""
-    conditions: list[str] = []
-    arguments: list[Any] = []
-    key = f"({created_column}, {id_column})"
-    pair = f"({marker}, {marker})"
-    if key_range.lower is not None:
-        conditions.append(f"{key} {'>=' if key_range.lower_inclusive else '>'} {pair}")
-        arguments.extend(key_range.lower)
-    if key_range.upper is not None:
-        conditions.append(f"{key} {'<=' if key_range.upper_inclusive else '<'} {pair}")
-        arguments.extend(key_range.upper)
-    return conditions, arguments

@@ -1,0 +1,235 @@
+"""What the SQL stores (SQLite and PostgreSQL) share: the rows of the search posting
+tables, the queries both ask in the same words, and the consistency check of those tables.
+
+The two dialects differ here only in the parameter marker (``?`` or ``%s``) and in how a
+``LIMIT`` says "no limit" (SQLite: -1, PostgreSQL: NULL); a ``Dialect`` holds both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic_core
+
+from ..search.ast import STRING_FIELDS
+from ..search.evaluate import index_terms, value_key
+from .base import KeyRange, Record, require
+
+Postings = set[tuple[str, str, int, str]]
+"""Rows of customer_metadata ``(key, lowercase value, created, customer_id)`` or of
+customer_words ``(field, term, created, customer_id)``."""
+
+_POSTING_TABLES = (("customer_metadata", "key", "value"), ("customer_words", "field", "word"))
+"""Posting tables and their two leading columns; all end with ``created, customer_id``."""
+
+# Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.
+_SAFE_TEXT = re.compile(r"[ !#-\[\]-~]+")
+
+
+def _metadata_postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> Postings:
+    """The customer_metadata rows of a record."""
+    if not metadata:
+        return set()
+    return {(key, value_key(value), created, customer_id) for key, value in metadata.items()}
+
+
+def _word_postings(customer_id: str, created: int, record: Record) -> Postings:
+    """The customer_words rows of a record: one per index term (distinct word or pair of
+    adjacent words) of each string field."""
+    return {
+        (field, term, created, customer_id)
+        for field in STRING_FIELDS
+        if (text := record.get(field))
+        for term in index_terms(field, text)
+    }
+
+
+def _postings(customer_id: str, created: int, record: Record) -> dict[str, Postings]:
+    """Every posting table's rows of a record, by table."""
+    return {
+        "customer_metadata": _metadata_postings(customer_id, created, record.get("metadata")),
+        "customer_words": _word_postings(customer_id, created, record),
+    }
+
+
+def check_customer(
+    connection: Any, dialect: Dialect, record: Record, expected: dict[str, Postings]
+) -> None:
+    """The part of ``check_consistency`` both SQL stores share about one live customer's
+    ``record``: its invoice prefix is reserved for it; its postings join ``expected``."""
+    customer_id, prefix = record["id"], record.get("invoice_prefix")
+    if prefix is not None:
+        holder = connection.execute(
+            f"SELECT customer_id FROM invoice_prefixes WHERE prefix = {dialect.marker}", (prefix,)
+        ).fetchone()
+        require(
+            holder is not None and tuple(holder) == (customer_id,),
+            f"invoice prefix {prefix} of {customer_id} is not reserved for it",
+        )
+    for table, postings in _postings(customer_id, record["created"], record).items():
+        expected[table] |= postings
+
+
+def check_postings_and_tax_ids(connection: Any, expected: dict[str, Postings]) -> None:
+    """The part of ``check_consistency`` both SQL stores share (``connection`` is a DB-API
+    connection with ``execute``): each posting table holds exactly the postings of the
+    records, and every tax ID's key columns match its body."""
+    for table, first, second in _POSTING_TABLES:
+        stored = set(
+            connection.execute(
+                f"SELECT {first}, {second}, created, customer_id FROM {table}"
+            ).fetchall()
+        )
+        require(stored == expected[table], f"{table} does not hold exactly its records' postings")
+    for customer_id, created, tax_id, body in connection.execute(
+        "SELECT customer_id, created, id, body FROM tax_ids"
+    ):
+        record = pydantic_core.from_json(body)
+        require(
+            (record["customer"], record["created"], record["id"]) == (customer_id, created, tax_id),
+            f"the columns of tax ID {tax_id} do not match its body",
+        )
+
+
+Query = tuple[str, list[Any]]
+"""A statement and its arguments."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Builds the queries the SQL stores share, with this dialect's parameter ``marker``
+    and the ``LIMIT`` argument meaning "no limit"."""
+
+    marker: str
+    no_limit: int | None
+    may_contain: str
+    """A condition on ``body`` and one argument (lowercase text matched by _SAFE_TEXT),
+    true of every body whose record may hold a value containing the text in any letter
+    case, false of most others."""
+
+    def range_conditions(
+        self, key_range: KeyRange, id_column: str = "id", created_column: str = "created"
+    ) -> tuple[list[str], list[Any]]:
+        """Row-value conditions for a KeyRange; both databases answer them from the
+        ``(created, id)`` index."""
+        conditions: list[str] = []
+        arguments: list[Any] = []
+        key = f"({created_column}, {id_column})"
+        pair = f"({self.marker}, {self.marker})"
+        if key_range.lower is not None:
+            conditions.append(f"{key} {'>=' if key_range.lower_inclusive else '>'} {pair}")
+            arguments.extend(key_range.lower)
+        if key_range.upper is not None:
+            conditions.append(f"{key} {'<=' if key_range.upper_inclusive else '<'} {pair}")
+            arguments.extend(key_range.upper)
+        return conditions, arguments
+
+    def containing(self, text: str, key_range: KeyRange) -> tuple[list[str], list[Any]] | None:
+        """Conditions narrowing a scan for ``text`` in the database (so that the bodies
+        that cannot hold it are neither sent nor decoded); None when ``text`` holds
+        characters JSON may escape (the caller scans everything)."""
+        if not _SAFE_TEXT.fullmatch(text):
+            return None
+        conditions, arguments = self.range_conditions(key_range)
+        return [*conditions, self.may_contain], [*arguments, text.lower()]
+
+    def limit(self, limit: int | None) -> int | None:
+        """The ``LIMIT`` argument of ``limit`` (None: no limit)."""
+        return self.no_limit if limit is None else limit
+
+    def page(
+        self,
+        table: str,
+        conditions: Sequence[str],
+        arguments: Sequence[Any],
+        *,
+        descending: bool,
+        limit: int | None,
+        columns: str = "body",
+    ) -> Query:
+        """``columns`` of the rows of ``table`` meeting ``conditions``, in ``(created, id)``
+        order, at most ``limit``."""
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+        direction = "DESC" if descending else "ASC"
+        query = (
+            f"SELECT {columns} FROM {table} {where}"
+            f"ORDER BY created {direction}, id {direction} LIMIT {self.marker}"
+        )
+        return query, [*arguments, self.limit(limit)]
+
+    def metadata_keys(self, key: str, value: str, key_range: KeyRange, limit: int) -> Query:
+        """Sort keys of the customers whose metadata ``key`` has ``value``, newest first."""
+        conditions, arguments = self.range_conditions(key_range, id_column="customer_id")
+        where = " AND ".join([f"key = {self.marker}", f"value = {self.marker}", *conditions])
+        query = (
+            f"SELECT created, customer_id FROM customer_metadata WHERE {where} "
+            f"ORDER BY created DESC, customer_id DESC LIMIT {self.marker}"
+        )
+        return query, [key, value, *arguments, limit]
+
+    def word_keys(self, field: str, terms: Sequence[str], key_range: KeyRange, limit: int) -> Query:
+        """Sort keys of the customers whose ``field`` has every one of ``terms`` (distinct),
+        newest first: a walk of the first term's postings, each other term an index probe."""
+        conditions, arguments = self.range_conditions(key_range, id_column="customer_id")
+        has_term = (
+            f"EXISTS (SELECT 1 FROM customer_words WHERE field = w.field AND word = {self.marker} "
+            "AND created = w.created AND customer_id = w.customer_id)"
+        )
+        others = [has_term] * (len(terms) - 1)
+        where = " AND ".join(
+            [f"field = {self.marker}", f"word = {self.marker}", *conditions, *others]
+        )
+        query = (
+            f"SELECT created, customer_id FROM customer_words AS w WHERE {where} "
+            f"ORDER BY created DESC, customer_id DESC LIMIT {self.marker}"
+        )
+        return query, [field, terms[0], *arguments, *terms[1:], limit]
+
+    def event_scan(
+        self,
+        key_range: KeyRange,
+        *,
+        descending: bool,
+        types: Collection[str] | None,
+        limit: int | None,
+    ) -> Query | None:
+        """Bodies of the events in ``key_range`` (of ``types`` if given), in key order; None
+        when ``types`` is empty (no event can match)."""
+        conditions, arguments = self.range_conditions(key_range)
+        if types is None:
+            return self.page("events", conditions, arguments, descending=descending, limit=limit)
+        names = sorted(set(types))
+        if not names:
+            return None
+        # One walk of the type index per type (each stops at the limit), merged.
+        walk, walk_arguments = self.page(
+            "events",
+            [f"type = {self.marker}", *conditions],
+            arguments,
+            descending=descending,
+            limit=limit,
+            columns="created, id, body",
+        )
+        walks = " UNION ALL ".join([f"SELECT * FROM ({walk}) AS w"] * len(names))
+        direction = "DESC" if descending else "ASC"
+        query = (
+            f"SELECT body FROM ({walks}) AS e "
+            f"ORDER BY created {direction}, id {direction} LIMIT {self.marker}"
+        )
+        values = [value for name in names for value in (name, *walk_arguments)]
+        return query, [*values, self.limit(limit)]
+
+
+SQLITE = Dialect(marker="?", no_limit=-1, may_contain="customer_core_may_contain(body, ?)")
+"""SQLite, with the store's function ``customer_core_may_contain`` (see sqlite._may_contain)."""
+POSTGRES = Dialect(
+    marker="%s",
+    no_limit=None,
+    # A body without non-ASCII characters or \u escapes holds the text in any letter case
+    # iff its ASCII lowercase does.
+    may_contain='(strpos(lower(body COLLATE "C"), %s) > 0 OR octet_length(body) <> length(body) '
+    "OR strpos(body, '\\u') > 0)",
+)
