@@ -14,6 +14,10 @@ Needs the optional extra ``customer-core[postgres]`` (psycopg 3 and psycopg_pool
   the key. Ids and invoice prefixes are unique by primary keys (a tombstone is a row of
   the customers table, so its id stays taken). A deadlock or serialization failure of a
   call outside a caller's block is retried by the store; see docs/decisions.md.
+- Round trips: a create is one statement (prefix, customer and postings in one CTE), and
+  a transaction's BEGIN travels with its first statement (psycopg's pipeline mode); a
+  call inside a block takes no savepoint, since every call refuses before it changes
+  anything. A create with its event is three round trips: BEGIN + insert, event, COMMIT.
 - Threads: a transaction block holds one pooled connection, and the threads of one
   process take turns on blocks (a process-wide lock, as SQLite's write lock: commits come
   in the order blocks began, which in-process event subscribers rely on); other processes
@@ -32,7 +36,7 @@ import hashlib
 import random
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -68,6 +72,8 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
 T = TypeVar("T")
 Connection = psycopg.Connection[Any]
+Cursor = psycopg.Cursor[Any]
+Statement = tuple[str, Sequence[Any] | Mapping[str, Any]]
 
 # Each entry migrates the schema from version N to N + 1; never edit a released one.
 # Text keys compare in "C" collation: byte order of UTF-8, which is Python's str order.
@@ -172,6 +178,41 @@ _POSTING_SQL = {
 }
 
 
+_INSERT = """WITH prefix AS (
+    INSERT INTO invoice_prefixes (prefix, customer_id)
+    SELECT %(prefix)s, %(id)s
+    WHERE %(prefix)s::text IS NOT NULL AND NOT EXISTS (SELECT FROM customers WHERE id = %(id)s)
+    ON CONFLICT (prefix) DO UPDATE SET customer_id = excluded.customer_id
+    WHERE invoice_prefixes.customer_id = excluded.customer_id
+    RETURNING xmax = 0 AS new
+), customer AS (
+    INSERT INTO customers (id, created, email, invoice_prefix, body)
+    SELECT %(id)s, %(created)s, %(email)s, %(prefix)s, %(body)s
+    WHERE %(prefix)s::text IS NULL OR EXISTS (SELECT FROM prefix)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING created
+), metadata AS (
+    INSERT INTO customer_metadata (key, value, created, customer_id)
+    SELECT m.key, m.value, customer.created, %(id)s
+    FROM customer, unnest(%(keys)s::text[], %(values)s::text[]) AS m (key, value)
+), words AS (
+    INSERT INTO customer_words (field, word, created, customer_id)
+    SELECT w.field, w.word, customer.created, %(id)s
+    FROM customer, unnest(%(fields)s::text[], %(words)s::text[]) AS w (field, word)
+)
+SELECT
+    EXISTS (SELECT FROM customer),
+    (SELECT new FROM prefix),
+    EXISTS (SELECT FROM invoice_prefixes WHERE prefix = %(prefix)s AND customer_id <> %(id)s),
+    EXISTS (SELECT FROM customers WHERE id = %(id)s)"""
+"""A customer's insert in one statement: its invoice prefix reserved (unless the id is
+taken), the customer (only if the prefix was reserved), its postings (only if it was
+inserted); then whether it was inserted, whether the prefix was newly reserved, and, as
+the statement began, whether another customer held the prefix and whether the id was
+taken. A refused insert changes nothing, but for the prefix of an id another writer
+inserted meanwhile (``_insert`` gives it up)."""
+
+
 def _columns(rows: Postings) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
@@ -208,9 +249,11 @@ class _Conflict(Exception):
 
 
 class _Local(BlockDepth):
-    """One thread's transaction block: its connection and how deep it is."""
+    """One thread's transaction block: its connection and how deep it is; and the
+    connection (the block's or a lone write's) whose BEGIN is not sent yet."""
 
     connection: Connection | None = None
+    deferred_begin: Connection | None = None
 
 
 class _Transaction(ThreadBlock):
@@ -230,18 +273,24 @@ class _Transaction(ThreadBlock):
         # the order blocks began, which in-process event subscribers rely on.
         store._block_lock.acquire()
         try:
-            self.local.connection = store._begin()
+            self.local.connection = store._take()
         except BaseException:
             store._block_lock.release()
             raise
+        # BEGIN goes out with the block's first statement, in the same round trip.
+        self.local.deferred_begin = self.local.connection
 
     def _close(self, error: BaseException | None) -> None:
         store = self._store
         local = self.local
         connection, local.connection = local.connection, None
         assert connection is not None
+        began = local.deferred_begin is not connection
+        local.deferred_begin = None
         try:
-            if error is None:
+            if not began:
+                pass  # no statement ran in the block: there is no transaction to end
+            elif error is None:
                 try:
                     connection.execute("COMMIT")
                 except psycopg.Error as failure:
@@ -289,6 +338,8 @@ class PostgresStore(Store):
         self._closed = False
         self._local = _Local()
         self._block_lock = threading.Lock()
+        self._in_use = 0  # connections taken from the pool and not given back
+        self._in_use_lock = threading.Lock()
         self._transaction = _Transaction(self)
         self._tables: list[str] | None = None
         try:
@@ -340,6 +391,15 @@ class PostgresStore(Store):
         if isinstance(error, PoolClosed):
             return StoreClosedError(f"The customer store {self.where} is closed.")
         if isinstance(error, PoolTimeout):
+            with self._in_use_lock:
+                in_use = self._in_use
+            if in_use < self._pool.max_size:
+                # Not all connections are out: the pool could not open the ones it lacks.
+                return StoreError(
+                    f"{where}: the database server cannot be reached or closed the connection "
+                    f"(no connection could be opened within {self.pool_timeout:g} s; "
+                    f"{in_use} of {self._pool.max_size} in use)"
+                )
             return StoreError(
                 f"{where}: no pooled connection was free within {self.pool_timeout:g} s "
                 f"(all {self._pool.max_size} in use; raise max_size or pool_timeout)"
@@ -427,11 +487,16 @@ class PostgresStore(Store):
     def _take(self) -> Connection:
         self._check_open()
         try:
-            return self._pool.getconn()
+            connection = self._pool.getconn()
         except (PoolTimeout, PoolClosed) as error:
             raise self._fail("reach", error) from error
+        with self._in_use_lock:
+            self._in_use += 1
+        return connection
 
     def _give_back(self, connection: Connection) -> None:
+        with self._in_use_lock:
+            self._in_use -= 1
         try:
             self._pool.putconn(connection)
         except PoolClosed:
@@ -444,37 +509,70 @@ class PostgresStore(Store):
         except psycopg.Error:
             pass
 
-    def _begin(self) -> Connection:
-        """A pooled connection inside a new transaction (retried once on a dead one)."""
-        for attempt in range(2):
-            connection = self._take()
-            try:
-                connection.execute("BEGIN")
-                return connection
-            except psycopg.OperationalError as error:
-                self._give_back(connection)
-                if attempt:
-                    raise self._fail("begin a transaction on", error) from error
-                self._recover()
-            except BaseException:
-                self._give_back(connection)
-                raise
-        raise AssertionError("unreachable")
+    def _flush_begin(self, connection: Connection) -> None:
+        """Send the deferred BEGIN of ``connection`` now, if it has one."""
+        local = self._local
+        if local.deferred_begin is connection:
+            local.deferred_begin = None
+            connection.execute("BEGIN")
 
-    def _call(self, action: str, work: Callable[[Connection], T], *, write: bool) -> T:
-        """Run ``work`` on a connection: inside this thread's transaction block (a write in
-        a savepoint), or alone (a write in a transaction of its own, retried on deadlocks,
-        serialization failures and connections that died before COMMIT)."""
+    def _execute(self, connection: Connection, *statements: Statement) -> list[Cursor]:
+        """Run ``statements`` in one round trip (pipelined), after the deferred BEGIN of
+        ``connection`` if it has one; their results are ready when this returns. Work run
+        with ``pipelined=True`` sends its first statement through here."""
+        local = self._local
+        if local.deferred_begin is not connection and len(statements) == 1:
+            return [connection.execute(*statements[0])]
+        with connection.pipeline():
+            if local.deferred_begin is connection:
+                local.deferred_begin = None
+                connection.execute("BEGIN")
+            return [connection.execute(query, arguments) for query, arguments in statements]
+
+    def _call(
+        self,
+        action: str,
+        work: Callable[[Connection], T],
+        *,
+        write: bool,
+        pipelined: bool = False,
+        savepoint: bool = False,
+    ) -> T:
+        """Run ``work`` on a connection: inside this thread's transaction block, or alone
+        (a write in a transaction of its own, retried on deadlocks, serialization failures
+        and connections that died before COMMIT).
+
+        A write refuses (DuplicateKeyError, RecordNotFoundError) before it changes
+        anything, so inside a block it needs no savepoint, which would cost two round
+        trips: only work that may refuse after a change asks for one (``savepoint``).
+        ``pipelined`` work sends its first statement through ``_execute``, which carries
+        a deferred BEGIN in the same round trip; before other work it is sent alone.
+        """
         self._check_open()
-        connection = self._local.connection
+        local = self._local
+        connection = local.connection
         if connection is not None:
-            try:
-                if write:
-                    with connection.transaction():
-                        return work(connection)
-                return work(connection)
-            except psycopg.Error as error:
-                raise self._fail(action, error) from error
+            first = local.deferred_begin is connection
+            while True:
+                try:
+                    if not pipelined or savepoint:
+                        self._flush_begin(connection)
+                    if write and savepoint:
+                        with connection.transaction():
+                            return work(connection)
+                    return work(connection)
+                except psycopg.OperationalError as error:
+                    if not first or not connection.closed:
+                        raise self._fail(action, error) from error
+                    # The block's connection was dead before the block sent anything: go
+                    # on with a fresh one (once), as a new block would.
+                    first = False
+                    self._give_back(connection)
+                    self._recover()
+                    connection = local.connection = self._take()
+                    local.deferred_begin = connection
+                except psycopg.Error as error:
+                    raise self._fail(action, error) from error
         attempt = 0
         while True:
             attempt += 1
@@ -483,13 +581,18 @@ class PostgresStore(Store):
             try:
                 if not write:
                     return work(connection)
-                connection.execute("BEGIN")
+                if pipelined:
+                    local.deferred_begin = connection
+                else:
+                    connection.execute("BEGIN")
                 try:
                     result = work(connection)
                 except BaseException:
-                    if not connection.closed:
+                    if local.deferred_begin is not connection and not connection.closed:
                         connection.execute("ROLLBACK")
                     raise
+                if local.deferred_begin is connection:
+                    return result  # no statement was sent
                 committing = True
                 connection.execute("COMMIT")
                 return result
@@ -504,13 +607,21 @@ class PostgresStore(Store):
             except psycopg.Error as error:
                 raise self._fail(action, error) from error
             finally:
+                local.deferred_begin = None
                 self._give_back(connection)
 
     def _read(self, action: str, work: Callable[[Connection], T]) -> T:
         return self._call(action, work, write=False)
 
-    def _write(self, action: str, work: Callable[[Connection], T]) -> T:
-        return self._call(action, work, write=True)
+    def _write(
+        self,
+        action: str,
+        work: Callable[[Connection], T],
+        *,
+        pipelined: bool = False,
+        savepoint: bool = False,
+    ) -> T:
+        return self._call(action, work, write=True, pipelined=pipelined, savepoint=savepoint)
 
     def _in_block(self) -> bool:
         return self._local.connection is not None
@@ -544,23 +655,42 @@ class PostgresStore(Store):
             msg = f"Invoice prefix {prefix} is already held by another customer."
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
 
-    @staticmethod
-    def _insert(connection: Connection, record: Record) -> None:
-        customer_id, created = record["id"], record["created"]
-        prefix = record.get("invoice_prefix")
-        PostgresStore._reserve_prefix(connection, prefix, customer_id)
-        inserted = connection.execute(
-            "INSERT INTO customers (id, created, email, invoice_prefix, body) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-            (customer_id, created, record.get("email"), prefix, _encode(record)),
-        ).rowcount
-        if not inserted:
-            msg = f"Customer id {customer_id} is already taken."
-            raise DuplicateKeyError(msg, key="id", value=customer_id)
-        _rewrite_postings(connection, {}, _postings(customer_id, created, record))
+    def _insert(self, connection: Connection, record: Record) -> None:
+        customer_id, prefix = record["id"], record.get("invoice_prefix")
+        postings = _postings(customer_id, record["created"], record)
+        metadata, words = postings["customer_metadata"], postings["customer_words"]
+        arguments = {
+            "id": customer_id,
+            "created": record["created"],
+            "email": record.get("email"),
+            "prefix": prefix,
+            "body": _encode(record),
+            "keys": [row[0] for row in metadata],
+            "values": [row[1] for row in metadata],
+            "fields": [row[0] for row in words],
+            "words": [row[1] for row in words],
+        }
+        (cursor,) = self._execute(connection, (_INSERT, arguments))
+        row = cursor.fetchone()
+        assert row is not None
+        inserted, new_prefix, prefix_taken, id_taken = row
+        if inserted:
+            return
+        if prefix is not None and (prefix_taken or (new_prefix is None and not id_taken)):
+            msg = f"Invoice prefix {prefix} is already held by another customer."
+            raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+        if new_prefix:
+            # Another writer inserted this id after the statement began: the prefix it
+            # reserved for the refused record is given up again.
+            connection.execute(
+                "DELETE FROM invoice_prefixes WHERE prefix = %s AND customer_id = %s",
+                (prefix, customer_id),
+            )
+        msg = f"Customer id {customer_id} is already taken."
+        raise DuplicateKeyError(msg, key="id", value=customer_id)
 
     def insert(self, record: Record) -> None:
-        self._write("write to", lambda connection: self._insert(connection, record))
+        self._write("write to", lambda connection: self._insert(connection, record), pipelined=True)
 
     def insert_many(self, records: Iterable[Record]) -> None:
         batch = list(records)
@@ -578,7 +708,7 @@ class PostgresStore(Store):
                 for record in batch:
                     self._insert(connection, record)
 
-        self._write("write to", work)
+        self._write("write to", work, savepoint=True)
 
     @staticmethod
     def _insert_batch(connection: Connection, batch: list[Record]) -> bool:
@@ -648,6 +778,10 @@ class PostgresStore(Store):
             # This thread's own transaction: the snapshot sees its uncommitted work.
             connection = self._local.connection
             assert connection is not None
+            try:
+                self._flush_begin(connection)
+            except psycopg.Error as error:
+                raise self._fail("read a snapshot of", error) from error
             yield _PostgresSnapshot(connection, self)
             return
         connection = self._take()
@@ -801,18 +935,22 @@ class PostgresStore(Store):
     def idempotency_get(self, key: str) -> dict[str, Any] | None:
         in_block = self._in_block()
 
+        select: Statement = ("SELECT entry FROM idempotency_keys WHERE key = %s", (key,))
+
         def work(connection: Connection) -> dict[str, Any] | None:
             if in_block:
                 # Requests with one key, in any process, take turns until the first commits.
-                connection.execute(
-                    "SELECT pg_advisory_xact_lock(%s)", (_lock_key(f"idempotency:{key}"),)
+                lock: Statement = (
+                    "SELECT pg_advisory_xact_lock(%s)",
+                    (_lock_key(f"idempotency:{key}"),),
                 )
-            row = connection.execute(
-                "SELECT entry FROM idempotency_keys WHERE key = %s", (key,)
-            ).fetchone()
+                cursor = self._execute(connection, lock, select)[1]
+            else:
+                cursor = connection.execute(*select)
+            row = cursor.fetchone()
             return None if row is None else _decode(row[0])
 
-        return self._read("read from", work)
+        return self._call("read from", work, write=False, pipelined=True)
 
     def idempotency_put(self, key: str, entry: dict[str, Any]) -> None:
         self._write(
