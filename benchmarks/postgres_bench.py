@@ -1,18 +1,27 @@
 """PostgresStore beside the memory and SQLite stores, in one run: ``python -m
-benchmarks.postgres_bench [--sizes 10000 100000] [--ops 300]``.
+benchmarks.postgres_bench [--sizes 10000 100000] [--ops 300] [--rounds 5]``.
 
 Starts a throwaway PostgreSQL cluster (durable defaults: fsync and synchronous_commit on),
 fills each store with the same customers, and prints per store and size: create and
-retrieve rates, a list page of 100 and an exact-email search; for PostgreSQL also a bare
-psycopg fetch of the same JSON by primary key (the floor of retrieve), and the total create
-throughput of 1, 2 and 4 client processes with a store (and pool) each.
+retrieve rates, a list page of 100 and an exact-email search. For PostgreSQL also:
+
+- retrieve against a bare psycopg fetch of the same JSON by primary key (the floor), in
+  alternating rounds (store, floor, store, floor, ...) so that both see the same load on
+  a shared machine; the ratio is the median of the rounds' ratios;
+- metadata search by postings (the store's ``customer_metadata`` table) against a GIN
+  index on a jsonb copy of the metadata, both built over the same customers;
+- the total create throughput of 1, 2 and 4 client processes with a store (and pool)
+  each, in alternating rounds (1, 2, 4, 1, 2, 4, ...); each ratio is taken within a round.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import platform
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pydantic_core
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
 from customer_core.store.postgres import PostgresStore
@@ -49,59 +59,222 @@ def measure(store: Store, records: list[dict[str, Any]], ops: int) -> dict[str, 
     }
 
 
-def bare_fetch(dsn: str, ids: list[str], ops: int) -> float:
-    """Rows per second of ``SELECT body ... WHERE id = %s`` and a JSON decode: the floor."""
-    import pydantic_core
+def _timed(operation: Callable[[int], object], count: int) -> float:
+    """Operations per second of one round of ``count`` calls."""
+    start = time.perf_counter()
+    for n in range(count):
+        operation(n)
+    return count / (time.perf_counter() - start)
 
-    pick = random.Random(7)
+
+def interleaved(
+    operations: dict[str, Callable[[int], object]], count: int, rounds: int
+) -> dict[str, list[float]]:
+    """Rates of each operation in alternating rounds: one round of each in turn, repeated,
+    so that every operation meets the same moments of a shared machine's load."""
+    results: dict[str, list[float]] = {name: [] for name in operations}
+    for _ in range(rounds):
+        for name, operation in operations.items():
+            results[name].append(_timed(operation, count))
+    return results
+
+
+def retrieve_against_floor(
+    store: PostgresStore, dsn: str, ids: list[str], ops: int, rounds: int
+) -> dict[str, float]:
+    """Store retrieve through CustomerService against a bare psycopg fetch of the same row
+    (``SELECT body ... WHERE id = %s`` + JSON decode, prepared as the store's statements
+    are), the same ids in the same order, in alternating rounds."""
+    service = CustomerService(store)
+    order = random.Random(7)
+    picks = [order.choice(ids) for _ in range(ops)]
+    query = "SELECT body FROM customers WHERE id = %s AND NOT deleted"
     with psycopg.connect(dsn, autocommit=True) as connection:
-        query = "SELECT body FROM customers WHERE id = %s"
 
         def fetch(n: int) -> object:
-            row = connection.execute(query, (pick.choice(ids),)).fetchone()
+            row = connection.execute(query, (picks[n],)).fetchone()
             assert row is not None
             return pydantic_core.from_json(row[0])
 
-        return rate(fetch, ops)
+        results = interleaved(
+            {"store": lambda n: service.retrieve(picks[n]), "floor": fetch}, ops, rounds + 1
+        )
+    # The first round of each warms caches and prepares statements: left out.
+    store_rates, floor_rates = results["store"][1:], results["floor"][1:]
+    return {
+        "retrieve/s": statistics.median(store_rates),
+        "bare fetch/s": statistics.median(floor_rates),
+        "retrieve/floor": statistics.median(
+            s / f for s, f in zip(store_rates, floor_rates, strict=True)
+        ),
+    }
 
 
-def _client(dsn: str, schema: str, count: int, start: Any, seconds: Any) -> None:
+# --- metadata search: postings against a GIN index on jsonb ------------------------------
+
+_GIN_TABLE = """CREATE TABLE gin_customers AS
+    SELECT id, created, (body::jsonb) -> 'metadata' AS metadata
+    FROM customers WHERE NOT deleted"""
+_GIN_INDEX = (
+    "CREATE INDEX gin_customers_metadata ON gin_customers USING gin (metadata jsonb_path_ops)"
+)
+_GIN_ORDER = "CREATE INDEX gin_customers_order ON gin_customers (created, id)"
+_POSTINGS_QUERY = (
+    "SELECT created, customer_id FROM customer_metadata WHERE key = %s AND value = %s "
+    "ORDER BY created DESC, customer_id DESC LIMIT %s"
+)
+_GIN_QUERY = (
+    "SELECT created, id FROM gin_customers WHERE metadata @> %s::jsonb "
+    "ORDER BY created DESC, id DESC LIMIT %s"
+)
+
+
+def metadata_search(
+    dsn: str, records: list[dict[str, Any]], ops: int, rounds: int
+) -> list[tuple[str, float, float]]:
+    """Milliseconds per metadata query by postings and by GIN (``@>``), for a value one
+    customer has, a value every customer has (newest 100 of them) and a value nobody has;
+    then each variant's index size (MiB) and the cost of adding one customer's metadata
+    (ms, one transaction of 1,000 rows); as (figure, postings, gin) rows."""
+    pick = random.Random(11)
+    owned = [record["metadata"] for record in records]
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS gin_customers")
+        began = time.perf_counter()
+        connection.execute(_GIN_TABLE)
+        connection.execute(_GIN_INDEX)
+        connection.execute(_GIN_ORDER)
+        gin_build = time.perf_counter() - began
+        connection.execute("VACUUM ANALYZE gin_customers")
+        connection.execute("VACUUM ANALYZE customer_metadata")
+
+        def postings(key: str, value: str, limit: int) -> Callable[[int], object]:
+            return lambda n: connection.execute(_POSTINGS_QUERY, (key, value, limit)).fetchall()
+
+        def gin(key: str, value: str, limit: int) -> Callable[[int], object]:
+            document = pydantic_core.to_json({key: value}).decode()
+            return lambda n: connection.execute(_GIN_QUERY, (document, limit)).fetchall()
+
+        unique = owned[pick.randrange(len(owned))]
+        cases = {
+            "one customer has the value, limit 10": ("order_id", unique["order_id"], 10),
+            "every customer has it, newest 100": ("plan", "gold", 100),
+            "nobody has it, limit 10": ("plan", "platinum", 10),
+        }
+        rows: list[tuple[str, float, float]] = []
+        for label, (key, value, limit) in cases.items():
+            results = interleaved(
+                {"postings": postings(key, value, limit), "gin": gin(key, value, limit)},
+                max(ops // 10, 5),
+                rounds,
+            )
+            rows.append(
+                (
+                    f"query ms: {label}",
+                    1000 / statistics.median(results["postings"]),
+                    1000 / statistics.median(results["gin"]),
+                )
+            )
+        size = "SELECT pg_total_relation_size(%s) / 1048576.0"
+        postings_size = connection.execute(size, ("customer_metadata",)).fetchone()
+        gin_size = connection.execute(size, ("gin_customers_metadata",)).fetchone()
+        assert postings_size is not None and gin_size is not None
+        rows.append(("index MiB", float(postings_size[0]), float(gin_size[0])))
+        # Writes: 1,000 new customers' metadata (two keys each) in one transaction.
+        added = [(f"cus_bench{n:06d}", 2_000_000_000 + n, str(n)) for n in range(1000)]
+        with connection.transaction():
+            began = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO customer_metadata (key, value, created, customer_id) "
+                    "VALUES ('order_id', %s, %s, %s), ('plan', 'gold', %s, %s)",
+                    [(order, created, id_, created, id_) for id_, created, order in added],
+                )
+            postings_write = time.perf_counter() - began
+            began = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO gin_customers (id, created, metadata) VALUES (%s, %s, %s::jsonb)",
+                    [
+                        (id_, created, f'{{"order_id":"{order}","plan":"gold"}}')
+                        for id_, created, order in added
+                    ],
+                )
+            gin_write = time.perf_counter() - began
+            raise psycopg.Rollback()  # the next sizes' runs start from the same rows
+        # Seconds for 1,000 customers are milliseconds per customer.
+        rows.append(("write ms per customer (1,000 in one transaction)", postings_write, gin_write))
+        connection.execute("DROP TABLE gin_customers")
+    print(f"# GIN variant at {len(records):,} customers built in {gin_build:.1f} s")
+    return rows
+
+
+# --- throughput of several client processes ----------------------------------------------
+
+
+def _client(dsn: str, schema: str, count: int, base: int, ready: Any, start: Any, out: Any) -> None:
     with PostgresStore(dsn, schema=schema, max_size=2) as store:
         service = CustomerService(store)
+        service.create(**params_for(base))  # connect, prepare, first-write purges
+        ready.put(os.getpid())
         start.wait()
         began = time.perf_counter()
-        for n in range(count):
-            service.create(**params_for(n))
-        seconds.put(time.perf_counter() - began)
+        for n in range(1, count + 1):
+            service.create(**params_for(base + n))
+        out.put(time.perf_counter() - began)
 
 
-def client_throughput(dsn: str, schema: str, clients: int, count: int) -> float:
-    """Total creates per second of ``clients`` processes doing ``count`` creates each."""
+def client_throughput(dsn: str, schema: str, clients: int, count: int, base: int) -> float:
+    """Total creates per second of ``clients`` processes doing ``count`` creates each,
+    timed from a common start (every process connected and warmed up) to the last
+    process's end."""
     context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    seconds = context.Queue()
+    ready, start, out = context.Queue(), context.Event(), context.Queue()
     workers = [
-        context.Process(target=_client, args=(dsn, schema, count, start, seconds))
-        for _ in range(clients)
+        context.Process(
+            target=_client,
+            args=(dsn, schema, count, base + number * 1_000_000, ready, start, out),
+        )
+        for number in range(clients)
     ]
     for worker in workers:
         worker.start()
-    time.sleep(2.0)  # the children import and connect
+    for _ in workers:
+        ready.get(timeout=300)
     began = time.perf_counter()
     start.set()
-    for worker in workers:
-        worker.join(600)
+    for _ in workers:
+        out.get(timeout=600)
     elapsed = time.perf_counter() - began
+    for worker in workers:
+        worker.join(60)
     return clients * count / elapsed
+
+
+def throughput_rounds(dsn: str, count: int, rounds: int) -> dict[int, list[float]]:
+    """Creates per second of 1, 2 and 4 client processes, in alternating rounds."""
+    PostgresStore(dsn, schema="clients").close()
+    results: dict[int, list[float]] = {1: [], 2: [], 4: []}
+    for round_number in range(rounds):
+        for clients in results:
+            base = (round_number * 10 + clients) * 10_000_000
+            results[clients].append(client_throughput(dsn, "clients", clients, count, base))
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000])
     parser.add_argument("--ops", type=int, default=300, help="calls per round and operation")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     parser.add_argument("--clients-creates", type=int, default=300, help="creates per client")
     arguments = parser.parse_args(argv)
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}"
+    )
     rows = []
+    metadata_rows: dict[int, list[tuple[str, float, float]]] = {}
     with PostgresServer() as server, tempfile.TemporaryDirectory() as directory:
         dsn = server.dsn()
         for size in arguments.sizes:
@@ -114,21 +287,23 @@ def main(argv: list[str] | None = None) -> None:
             for name, store in stores.items():
                 with store:
                     figures = measure(store, [dict(record) for record in records], arguments.ops)
-                if name == "postgres":
-                    floor = bare_fetch(
-                        dsn + f"?options=-csearch_path%3Dbench{size}",
-                        [record["id"] for record in records],
-                        arguments.ops,
-                    )
-                    figures["bare fetch/s"] = floor
-                    figures["retrieve/floor"] = figures["retrieve/s"] / floor
+                    if isinstance(store, PostgresStore):
+                        schema_dsn = dsn + f"?options=-csearch_path%3Dbench{size}"
+                        figures.update(
+                            retrieve_against_floor(
+                                store,
+                                schema_dsn,
+                                [record["id"] for record in records],
+                                arguments.ops,
+                                arguments.rounds,
+                            )
+                        )
+                        metadata_rows[size] = metadata_search(
+                            schema_dsn, records, arguments.ops, arguments.rounds
+                        )
                 rows.append((name, size, figures))
                 print(name, size, {key: round(value, 3) for key, value in figures.items()})
-        throughput = {
-            clients: client_throughput(dsn, f"clients{clients}", clients, arguments.clients_creates)
-            for clients in (1, 2, 4)
-            if PostgresStore(dsn, schema=f"clients{clients}").close() is None
-        }
+        throughput = throughput_rounds(dsn, arguments.clients_creates, arguments.rounds)
     columns = ["create/s", "retrieve/s", "list 100 ms", "email search ms"]
     print("\n| store | customers | " + " | ".join(columns) + " | retrieve / bare psycopg |")
     print("|---|---:|" + "---:|" * (len(columns) + 1))
@@ -136,10 +311,29 @@ def main(argv: list[str] | None = None) -> None:
         cells = [f"{figures[column]:,.2f}" for column in columns]
         floor = f"{figures['retrieve/floor']:.2f}x" if "retrieve/floor" in figures else ""
         print(f"| {name} | {size:,} | " + " | ".join(cells) + f" | {floor} |")
-    print("\n| client processes | creates/s in total | vs one |")
-    print("|---:|---:|---:|")
-    for clients, value in throughput.items():
-        print(f"| {clients} | {value:,.0f} | {value / throughput[1]:.2f}x |")
+    print(
+        "\n| customers | bare psycopg fetch/s | store retrieve/s | retrieve / bare (median of rounds) |"
+    )
+    print("|---:|---:|---:|---:|")
+    for _, size, figures in rows:
+        if "retrieve/floor" in figures:
+            print(
+                f"| {size:,} | {figures['bare fetch/s']:,.0f} | {figures['retrieve/s']:,.0f} "
+                f"| {figures['retrieve/floor']:.2f}x |"
+            )
+    for size, table in metadata_rows.items():
+        print(f"\n| metadata search, {size:,} customers | postings | GIN jsonb_path_ops |")
+        print("|---|---:|---:|")
+        for label, by_postings, by_gin in table:
+            print(f"| {label} | {by_postings:,.3f} | {by_gin:,.3f} |")
+    print("\n| client processes | creates/s in total | vs one | vs one, each round |")
+    print("|---:|---:|---:|---|")
+    for clients, values in throughput.items():
+        ratios = [value / one for value, one in zip(values, throughput[1], strict=True)]
+        print(
+            f"| {clients} | {statistics.median(values):,.0f} | {statistics.median(ratios):.2f}x "
+            f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} |"
+        )
 
 
 if __name__ == "__main__":
