@@ -14,10 +14,6 @@ Needs the optional extra ``customer-core[postgres]`` (psycopg 3 and psycopg_pool
   the key. Ids and invoice prefixes are unique by primary keys (a tombstone is a row of
   the customers table, so its id stays taken). A deadlock or serialization failure of a
   call outside a caller's block is retried by the store; see docs/decisions.md.
-- Round trips: a create is one statement (prefix, customer and postings in one CTE), and
-  a transaction's BEGIN travels with its first statement (psycopg's pipeline mode); a
-  call inside a block takes no savepoint, since every call refuses before it changes
-  anything. A create with its event is three round trips: BEGIN + insert, event, COMMIT.
 - Threads: a transaction block holds one pooled connection, and the threads of one
   process take turns on blocks (a process-wide lock, as SQLite's write lock: commits come
   in the order blocks began, which in-process event subscribers rely on); other processes
@@ -284,9 +280,11 @@ class _Transaction(ThreadBlock):
         store = self._store
         local = self.local
         connection, local.connection = local.connection, None
-        assert connection is not None
         began = local.deferred_begin is not connection
         local.deferred_begin = None
+        if connection is None:  # lost, and no other could be had (see _call)
+            store._block_lock.release()
+            return
         try:
             if not began:
                 pass  # no statement ran in the block: there is no transaction to end
@@ -551,6 +549,12 @@ class PostgresStore(Store):
         self._check_open()
         local = self._local
         connection = local.connection
+        if connection is None and local.depth:
+            msg = (
+                f"Could not reach the customer store {self.where}: this transaction block "
+                "lost its connection; leave the block and retry it"
+            )
+            raise StoreError(msg)
         if connection is not None:
             first = local.deferred_begin is connection
             while True:
@@ -568,6 +572,7 @@ class PostgresStore(Store):
                     # on with a fresh one (once), as a new block would.
                     first = False
                     self._give_back(connection)
+                    local.connection = local.deferred_begin = None
                     self._recover()
                     connection = local.connection = self._take()
                     local.deferred_begin = connection
