@@ -101,12 +101,15 @@ def retrieve_against_floor(
         )
     # The first round of each warms caches and prepares statements: left out.
     store_rates, floor_rates = results["store"][1:], results["floor"][1:]
+    ratios = [s / f for s, f in zip(store_rates, floor_rates, strict=True)]
     return {
         "retrieve/s": statistics.median(store_rates),
         "bare fetch/s": statistics.median(floor_rates),
-        "retrieve/floor": statistics.median(
-            s / f for s, f in zip(store_rates, floor_rates, strict=True)
-        ),
+        "bare fetch/s min": min(floor_rates),
+        "bare fetch/s max": max(floor_rates),
+        "retrieve/floor min": min(ratios),
+        "retrieve/floor max": max(ratios),
+        "retrieve/floor": statistics.median(ratios),
     }
 
 
@@ -218,16 +221,18 @@ def _client(dsn: str, schema: str, count: int, base: int, ready: Any, start: Any
         service.create(**params_for(base))  # connect, prepare, first-write purges
         ready.put(os.getpid())
         start.wait()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         for n in range(1, count + 1):
             service.create(**params_for(base + n))
-        out.put(time.perf_counter() - began)
+        out.put((time.perf_counter() - began, time.process_time() - cpu))
 
 
-def client_throughput(dsn: str, schema: str, clients: int, count: int, base: int) -> float:
+def client_throughput(
+    dsn: str, schema: str, clients: int, count: int, base: int
+) -> tuple[float, float]:
     """Total creates per second of ``clients`` processes doing ``count`` creates each,
     timed from a common start (every process connected and warmed up) to the last
-    process's end."""
+    process's end; and the client processes' CPU milliseconds per create."""
     context = multiprocessing.get_context("spawn")
     ready, start, out = context.Queue(), context.Event(), context.Queue()
     workers = [
@@ -243,18 +248,18 @@ def client_throughput(dsn: str, schema: str, clients: int, count: int, base: int
         ready.get(timeout=300)
     began = time.perf_counter()
     start.set()
-    for _ in workers:
-        out.get(timeout=600)
+    cpu = sum(out.get(timeout=600)[1] for _ in workers)
     elapsed = time.perf_counter() - began
     for worker in workers:
         worker.join(60)
-    return clients * count / elapsed
+    return clients * count / elapsed, 1000 * cpu / (clients * count)
 
 
-def throughput_rounds(dsn: str, count: int, rounds: int) -> dict[int, list[float]]:
-    """Creates per second of 1, 2 and 4 client processes, in alternating rounds."""
+def throughput_rounds(dsn: str, count: int, rounds: int) -> dict[int, list[tuple[float, float]]]:
+    """Creates per second of 1, 2 and 4 client processes, and client CPU ms per create,
+    in alternating rounds."""
     PostgresStore(dsn, schema="clients").close()
-    results: dict[int, list[float]] = {1: [], 2: [], 4: []}
+    results: dict[int, list[tuple[float, float]]] = {1: [], 2: [], 4: []}
     for round_number in range(rounds):
         for clients in results:
             base = (round_number * 10 + clients) * 10_000_000
@@ -312,27 +317,35 @@ def main(argv: list[str] | None = None) -> None:
         floor = f"{figures['retrieve/floor']:.2f}x" if "retrieve/floor" in figures else ""
         print(f"| {name} | {size:,} | " + " | ".join(cells) + f" | {floor} |")
     print(
-        "\n| customers | bare psycopg fetch/s | store retrieve/s | retrieve / bare (median of rounds) |"
+        "\n| customers | bare psycopg fetch/s (rounds' range) | store retrieve/s "
+        "| retrieve / bare: median of rounds (range) |"
     )
     print("|---:|---:|---:|---:|")
     for _, size, figures in rows:
         if "retrieve/floor" in figures:
             print(
-                f"| {size:,} | {figures['bare fetch/s']:,.0f} | {figures['retrieve/s']:,.0f} "
-                f"| {figures['retrieve/floor']:.2f}x |"
+                f"| {size:,} | {figures['bare fetch/s']:,.0f} ({figures['bare fetch/s min']:,.0f}"
+                f"–{figures['bare fetch/s max']:,.0f}) | {figures['retrieve/s']:,.0f} "
+                f"| {figures['retrieve/floor']:.2f}x ({figures['retrieve/floor min']:.2f}"
+                f"–{figures['retrieve/floor max']:.2f}) |"
             )
     for size, table in metadata_rows.items():
         print(f"\n| metadata search, {size:,} customers | postings | GIN jsonb_path_ops |")
         print("|---|---:|---:|")
         for label, by_postings, by_gin in table:
             print(f"| {label} | {by_postings:,.3f} | {by_gin:,.3f} |")
-    print("\n| client processes | creates/s in total | vs one | vs one, each round |")
-    print("|---:|---:|---:|---|")
-    for clients, values in throughput.items():
-        ratios = [value / one for value, one in zip(values, throughput[1], strict=True)]
+    print(
+        "\n| client processes | creates/s in total | vs one | vs one, each round "
+        "| client CPU ms per create |"
+    )
+    print("|---:|---:|---:|---|---:|")
+    for clients, results in throughput.items():
+        values = [value for value, _ in results]
+        ratios = [value / one for value, (one, _) in zip(values, throughput[1], strict=True)]
+        cpu = statistics.median(milliseconds for _, milliseconds in results)
         print(
             f"| {clients} | {statistics.median(values):,.0f} | {statistics.median(ratios):.2f}x "
-            f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} |"
+            f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} | {cpu:.2f} |"
         )
 
 
