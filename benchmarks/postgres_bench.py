@@ -5,9 +5,9 @@ Starts a throwaway PostgreSQL cluster (durable defaults: fsync and synchronous_c
 fills each store with the same customers, and prints per store and size: create and
 retrieve rates, a list page of 100 and an exact-email search. For PostgreSQL also:
 
-- retrieve against a bare psycopg fetch of the same JSON by primary key (the floor), in
-  alternating rounds (store, floor, store, floor, ...) so that both see the same load on
-  a shared machine; the ratio is the median of the rounds' ratios;
+- retrieve against a bare psycopg fetch of the same JSON by primary key (the floor), the
+  two taking turns call by call so that both see the same load on a shared machine; the
+  ratio is the median of the rounds' ratios;
 - metadata search by postings (the store's ``customer_metadata`` table) against a GIN
   index on a jsonb copy of the metadata, both built over the same customers;
 - the total create throughput of 1, 2 and 4 client processes with a store (and pool)
@@ -23,7 +23,9 @@ import platform
 import random
 import statistics
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,32 +61,31 @@ def measure(store: Store, records: list[dict[str, Any]], ops: int) -> dict[str, 
     }
 
 
-def _timed(operation: Callable[[int], object], count: int) -> float:
-    """Operations per second of one round of ``count`` calls."""
-    start = time.perf_counter()
-    for n in range(count):
-        operation(n)
-    return count / (time.perf_counter() - start)
-
-
 def interleaved(
     operations: dict[str, Callable[[int], object]], count: int, rounds: int
 ) -> dict[str, list[float]]:
-    """Rates of each operation in alternating rounds: one round of each in turn, repeated,
-    so that every operation meets the same moments of a shared machine's load."""
+    """Rates of each operation per round, the operations taking turns call by call (n-th
+    call of each, then the n+1-th of each, ...), so that all meet the same moments of a
+    shared machine's load; each call is timed on its own."""
     results: dict[str, list[float]] = {name: [] for name in operations}
     for _ in range(rounds):
-        for name, operation in operations.items():
-            results[name].append(_timed(operation, count))
+        spent = dict.fromkeys(operations, 0.0)
+        for n in range(count):
+            for name, operation in operations.items():
+                began = time.perf_counter()
+                operation(n)
+                spent[name] += time.perf_counter() - began
+        for name, seconds in spent.items():
+            results[name].append(count / seconds)
     return results
 
 
 def retrieve_against_floor(
     store: PostgresStore, dsn: str, ids: list[str], ops: int, rounds: int
 ) -> dict[str, float]:
-    """Store retrieve through CustomerService against a bare psycopg fetch of the same row
-    (``SELECT body ... WHERE id = %s`` + JSON decode, prepared as the store's statements
-    are), the same ids in the same order, in alternating rounds."""
+    """Retrieve through CustomerService (and the store's ``get`` alone) against a bare
+    psycopg fetch of the same row (the store's statement, prepared as the store's are, and
+    a JSON decode), the same ids in the same order, taking turns call by call."""
     service = CustomerService(store)
     order = random.Random(7)
     picks = [order.choice(ids) for _ in range(ops)]
@@ -97,13 +98,21 @@ def retrieve_against_floor(
             return pydantic_core.from_json(row[0])
 
         results = interleaved(
-            {"store": lambda n: service.retrieve(picks[n]), "floor": fetch}, ops, rounds + 1
+            {
+                "store": lambda n: service.retrieve(picks[n]),
+                "get": lambda n: store.get(picks[n]),
+                "floor": fetch,
+            },
+            ops,
+            rounds + 1,
         )
     # The first round of each warms caches and prepares statements: left out.
     store_rates, floor_rates = results["store"][1:], results["floor"][1:]
     ratios = [s / f for s, f in zip(store_rates, floor_rates, strict=True)]
+    get_ratios = [g / f for g, f in zip(results["get"][1:], floor_rates, strict=True)]
     return {
         "retrieve/s": statistics.median(store_rates),
+        "get/floor": statistics.median(get_ratios),
         "bare fetch/s": statistics.median(floor_rates),
         "bare fetch/s min": min(floor_rates),
         "bare fetch/s max": max(floor_rates),
@@ -115,8 +124,13 @@ def retrieve_against_floor(
 
 # --- metadata search: postings against a GIN index on jsonb ------------------------------
 
-_GIN_TABLE = """CREATE TABLE gin_customers AS
-    SELECT id, created, (body::jsonb) -> 'metadata' AS metadata
+_COHORT = "(abs(hashtext(id)) % 100)::text"
+"""A metadata value one customer in 100 has (key ``cohort``), added to both variants."""
+_COHORT_POSTINGS = f"""INSERT INTO customer_metadata (key, value, created, customer_id)
+    SELECT 'cohort', {_COHORT}, created, id FROM customers WHERE NOT deleted"""
+_GIN_TABLE = f"""CREATE TABLE gin_customers AS
+    SELECT id, created,
+        ((body::jsonb) -> 'metadata') || jsonb_build_object('cohort', {_COHORT}) AS metadata
     FROM customers WHERE NOT deleted"""
 _GIN_INDEX = (
     "CREATE INDEX gin_customers_metadata ON gin_customers USING gin (metadata jsonb_path_ops)"
@@ -138,11 +152,13 @@ def metadata_search(
     """Milliseconds per metadata query by postings and by GIN (``@>``), for a value one
     customer has, a value every customer has (newest 100 of them) and a value nobody has;
     then each variant's index size (MiB) and the cost of adding one customer's metadata
-    (ms, one transaction of 1,000 rows); as (figure, postings, gin) rows."""
+    (ms, one transaction of 1,000 rows); as (figure, postings, gin) rows. A key one
+    customer in 100 shares a value of is added to both for the time of the measure."""
     pick = random.Random(11)
     owned = [record["metadata"] for record in records]
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("DROP TABLE IF EXISTS gin_customers")
+        connection.execute(_COHORT_POSTINGS)
         began = time.perf_counter()
         connection.execute(_GIN_TABLE)
         connection.execute(_GIN_INDEX)
@@ -161,6 +177,7 @@ def metadata_search(
         unique = owned[pick.randrange(len(owned))]
         cases = {
             "one customer has the value, limit 10": ("order_id", unique["order_id"], 10),
+            "one customer in 100 has it, limit 10": ("cohort", "42", 10),
             "every customer has it, newest 100": ("plan", "gold", 100),
             "nobody has it, limit 10": ("plan", "platinum", 10),
         }
@@ -182,7 +199,13 @@ def metadata_search(
         postings_size = connection.execute(size, ("customer_metadata",)).fetchone()
         gin_size = connection.execute(size, ("gin_customers_metadata",)).fetchone()
         assert postings_size is not None and gin_size is not None
-        rows.append(("index MiB", float(postings_size[0]), float(gin_size[0])))
+        rows.append(
+            (
+                "MiB on disk (posting table with its key; GIN index)",
+                float(postings_size[0]),
+                float(gin_size[0]),
+            )
+        )
         # Writes: 1,000 new customers' metadata (two keys each) in one transaction.
         added = [(f"cus_bench{n:06d}", 2_000_000_000 + n, str(n)) for n in range(1000)]
         with connection.transaction():
@@ -208,6 +231,7 @@ def metadata_search(
         # Seconds for 1,000 customers are milliseconds per customer.
         rows.append(("write ms per customer (1,000 in one transaction)", postings_write, gin_write))
         connection.execute("DROP TABLE gin_customers")
+        connection.execute("DELETE FROM customer_metadata WHERE key = 'cohort'")
     print(f"# GIN variant at {len(records):,} customers built in {gin_build:.1f} s")
     return rows
 
@@ -227,18 +251,41 @@ def _client(dsn: str, schema: str, count: int, base: int, ready: Any, start: Any
         out.put((time.perf_counter() - began, time.process_time() - cpu))
 
 
+_CLIENT_NAME = "customer_core_bench_client"
+_STATES = {
+    "idle": "client between transactions",
+    "idle in transaction": "client inside a transaction",
+}
+_WAITS = """SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), state
+    FROM pg_stat_activity WHERE application_name = %s"""
+
+
+def _sample_waits(dsn: str, stop: threading.Event, waits: Counter[str]) -> None:
+    """Count what the client processes' server sessions are doing, every 5 ms until
+    ``stop``: waiting for their client (between or inside transactions), for the WAL
+    flush of a commit (``IO:WALSync``, ``LWLock:WALWrite``), for a lock another writer
+    holds (``Lock:...``), or running."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        while not stop.is_set():
+            for event, state in connection.execute(_WAITS, (_CLIENT_NAME,)):
+                waits[_STATES.get(state) or str(event)] += 1
+            time.sleep(0.005)
+
+
 def client_throughput(
-    dsn: str, schema: str, clients: int, count: int, base: int
+    dsn: str, schema: str, clients: int, count: int, base: int, waits: Counter[str]
 ) -> tuple[float, float]:
     """Total creates per second of ``clients`` processes doing ``count`` creates each,
     timed from a common start (every process connected and warmed up) to the last
-    process's end; and the client processes' CPU milliseconds per create."""
+    process's end; and the client processes' CPU milliseconds per create. What their
+    server sessions wait for is counted into ``waits``."""
     context = multiprocessing.get_context("spawn")
+    client_dsn = f"{dsn}?application_name={_CLIENT_NAME}"
     ready, start, out = context.Queue(), context.Event(), context.Queue()
     workers = [
         context.Process(
             target=_client,
-            args=(dsn, schema, count, base + number * 1_000_000, ready, start, out),
+            args=(client_dsn, schema, count, base + number * 1_000_000, ready, start, out),
         )
         for number in range(clients)
     ]
@@ -246,25 +293,40 @@ def client_throughput(
         worker.start()
     for _ in workers:
         ready.get(timeout=300)
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample_waits, args=(dsn, stop, waits))
+    sampler.start()
     began = time.perf_counter()
     start.set()
     cpu = sum(out.get(timeout=600)[1] for _ in workers)
     elapsed = time.perf_counter() - began
+    stop.set()
+    sampler.join(60)
     for worker in workers:
         worker.join(60)
     return clients * count / elapsed, 1000 * cpu / (clients * count)
 
 
-def throughput_rounds(dsn: str, count: int, rounds: int) -> dict[int, list[tuple[float, float]]]:
+Throughput = dict[int, list[tuple[float, float]]]
+
+
+def throughput_rounds(
+    dsn: str, count: int, rounds: int
+) -> tuple[Throughput, dict[int, Counter[str]]]:
     """Creates per second of 1, 2 and 4 client processes, and client CPU ms per create,
-    in alternating rounds."""
+    in alternating rounds (1, 2, 4, then 4, 2, 1, ...: a trend in the machine's load
+    favours no count); and what their server sessions waited for, by count."""
     PostgresStore(dsn, schema="clients").close()
-    results: dict[int, list[tuple[float, float]]] = {1: [], 2: [], 4: []}
+    results: Throughput = {1: [], 2: [], 4: []}
+    waits: dict[int, Counter[str]] = {clients: Counter() for clients in results}
     for round_number in range(rounds):
-        for clients in results:
+        order = list(results) if round_number % 2 == 0 else list(reversed(results))
+        for clients in order:
             base = (round_number * 10 + clients) * 10_000_000
-            results[clients].append(client_throughput(dsn, "clients", clients, count, base))
-    return results
+            results[clients].append(
+                client_throughput(dsn, "clients", clients, count, base, waits[clients])
+            )
+    return results, waits
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -308,7 +370,7 @@ def main(argv: list[str] | None = None) -> None:
                         )
                 rows.append((name, size, figures))
                 print(name, size, {key: round(value, 3) for key, value in figures.items()})
-        throughput = throughput_rounds(dsn, arguments.clients_creates, arguments.rounds)
+        throughput, waits = throughput_rounds(dsn, arguments.clients_creates, arguments.rounds)
     columns = ["create/s", "retrieve/s", "list 100 ms", "email search ms"]
     print("\n| store | customers | " + " | ".join(columns) + " | retrieve / bare psycopg |")
     print("|---|---:|" + "---:|" * (len(columns) + 1))
@@ -318,16 +380,16 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {name} | {size:,} | " + " | ".join(cells) + f" | {floor} |")
     print(
         "\n| customers | bare psycopg fetch/s (rounds' range) | store retrieve/s "
-        "| retrieve / bare: median of rounds (range) |"
+        "| retrieve / bare: median of rounds (range) | store.get / bare |"
     )
-    print("|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|")
     for _, size, figures in rows:
         if "retrieve/floor" in figures:
             print(
                 f"| {size:,} | {figures['bare fetch/s']:,.0f} ({figures['bare fetch/s min']:,.0f}"
                 f"–{figures['bare fetch/s max']:,.0f}) | {figures['retrieve/s']:,.0f} "
                 f"| {figures['retrieve/floor']:.2f}x ({figures['retrieve/floor min']:.2f}"
-                f"–{figures['retrieve/floor max']:.2f}) |"
+                f"–{figures['retrieve/floor max']:.2f}) | {figures['get/floor']:.2f}x |"
             )
     for size, table in metadata_rows.items():
         print(f"\n| metadata search, {size:,} customers | postings | GIN jsonb_path_ops |")
@@ -347,6 +409,14 @@ def main(argv: list[str] | None = None) -> None:
             f"| {clients} | {statistics.median(values):,.0f} | {statistics.median(ratios):.2f}x "
             f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} | {cpu:.2f} |"
         )
+
+    events = sorted({event for counter in waits.values() for event in counter})
+    print("\n| client processes | " + " | ".join(events) + " |")
+    print("|---:|" + "---:|" * len(events))
+    for clients, counter in waits.items():
+        total = sum(counter.values()) or 1
+        cells = [f"{100 * counter[event] / total:.0f}%" for event in events]
+        print(f"| {clients} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
