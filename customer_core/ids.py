@@ -53,8 +53,8 @@ _REQUEST_ID_ALPHABET = string.ascii_letters + string.digits
 _REQUEST_ID_LETTERS = (_REQUEST_ID_ALPHABET * 5)[:256].encode("ascii")
 
 # Every pair of Crockford base32 characters, indexed by the 10 bits they encode: the 80
-# random bits become 16 characters in 8 lookups, a third of the cost of ulid-py's
-# per-character encoder (tests check both give the same text).
+# random bits become 16 characters in 8 lookups and the 48 bits of time 10 in 5, a third
+# of the cost of ulid-py's per-character encoder (tests check both give the same text).
 _PAIRS = tuple(a + b for a in ulid.base32.ENCODING for b in ulid.base32.ENCODING)
 
 
@@ -72,15 +72,25 @@ def _encode_randomness(bits: int) -> str:
     )
 
 
+def _encode_timestamp(millis: int) -> str:
+    """The 10 characters of a ULID's 48 bits of milliseconds (its top 2 of 50 bits are 0)."""
+    pairs = _PAIRS
+    return (
+        pairs[millis >> 40]
+        + pairs[(millis >> 30) & 1023]
+        + pairs[(millis >> 20) & 1023]
+        + pairs[(millis >> 10) & 1023]
+        + pairs[millis & 1023]
+    )
+
+
 def encode_ulid(value: int) -> str:
     """The 26-character Crockford base32 text of a 128-bit ULID value.
 
     >>> encode_ulid((1 << 80) | 1)
     '00000000010000000000000001'
     """
-    return ulid.base32.encode_timestamp((value >> _RANDOM_BITS).to_bytes(6, "big")) + (
-        _encode_randomness(value & _RANDOM_MAX)
-    )
+    return _encode_timestamp(value >> _RANDOM_BITS) + _encode_randomness(value & _RANDOM_MAX)
 
 
 def system_clock() -> float:
@@ -164,7 +174,7 @@ class IdGenerator:
             timestamp = value >> _RANDOM_BITS
             if timestamp != self._prefix_millis:
                 self._prefix_millis = timestamp
-                self._prefix = ulid.base32.encode_timestamp(timestamp.to_bytes(6, "big"))
+                self._prefix = _encode_timestamp(timestamp)
             prefix = self._prefix
         return prefix + _encode_randomness(value & _RANDOM_MAX)
 

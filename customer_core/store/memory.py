@@ -185,20 +185,21 @@ class MemoryStore(Store):
         return dict(zip(self._layouts[layout], values, strict=True))
 
     def _encode_event(self, event: Record) -> bytes:
-        """An event as ``(event, None)``; or, when its ``data.object`` is the record this
-        store just wrote, ``(event without it, that record's encoding)``: the customer is
-        not encoded a second time."""
+        """An event's encoding; when its ``data.object`` is the record this store just
+        wrote, the slot holds that record's encoding (bytes, which no JSON-form value is)
+        instead of the customer being encoded a second time."""
         data = event.get("data")
         written = self._written
         if written is not None and type(data) is dict and data.get("object") is written[0]:
-            return marshal.dumps(({**event, "data": {**data, "object": None}}, written[1]))
-        return marshal.dumps((event, None))
+            return marshal.dumps({**event, "data": {**data, "object": written[1]}})
+        return marshal.dumps(event)
 
     def _decode_event(self, payload: bytes) -> Record:
-        event, customer = marshal.loads(payload)
-        if customer is not None:
-            event["data"]["object"] = self._decode(customer)
-        return event  # type: ignore[no-any-return]
+        event: Record = marshal.loads(payload)
+        data = event.get("data")
+        if type(data) is dict and type(data.get("object")) is bytes:
+            data["object"] = self._decode(data["object"])
+        return event
 
     # --- bookkeeping -----------------------------------------------------------------
 
@@ -682,11 +683,11 @@ class MemoryStore(Store):
                 payload = self._events.pop(key[1])
                 removed[key[1]] = payload
                 self._event_order.remove(key)
-                self._events_by_type.remove((marshal.loads(payload)[0]["type"], *key))
+                self._events_by_type.remove((marshal.loads(payload)["type"], *key))
 
             def undo() -> None:
                 for event_id, payload in removed.items():
-                    event = marshal.loads(payload)[0]
+                    event = marshal.loads(payload)
                     self._events[event_id] = payload
                     self._event_order.add((event["created"], event_id))
                     self._events_by_type.add((event["type"], event["created"], event_id))
