@@ -279,18 +279,7 @@ class StripeAPI:
             if tax_id_route or event_route or endpoint_route
             else _resolve(method, path)
         )
-        if method == "POST":
-            content_type = headers.get("content-type", "")
-            if body and content_type.partition(";")[0].strip().lower() != _FORM:
-                # Stripe's words, then what to send instead.
-                msg = (
-                    f"Invalid request: unsupported Content-Type {content_type}. "
-                    f"Send the body form-encoded, with Content-Type: {_FORM}."
-                )
-                raise _error(400, msg)
-            params = decode(body)
-        else:
-            params = decode(query)
+        params = _request_params(method, query, headers, body)
         idempotency_key = headers.get("idempotency-key")
         if tax_id_route is not None:
             tax_id_operation, customer_id, tax_id = tax_id_route
@@ -319,6 +308,29 @@ class StripeAPI:
             idempotency_key=idempotency_key,
             request_id=request_id,
         )
+
+
+def _request_params(
+    method: str, query: str | bytes, headers: Mapping[str, str], body: bytes
+) -> dict[str, Any]:
+    """The request's params from its query string and its form body, as Stripe reads them:
+    one bucket whatever the method (Rack's ``GET.merge(POST)``: a name in both takes the
+    body's value), so ``POST /v1/customers?email=...`` sets the email and ``DELETE`` with
+    an unknown name in its body is refused instead of read past (docs/decisions.md)."""
+    params = decode(query)
+    if not body:
+        return params
+    form = headers.get("content-type", "").partition(";")[0].strip().lower() == _FORM
+    if not form:
+        if method != "POST":
+            return params  # a GET or DELETE body that is not a form is no params, as in Rack
+        # Stripe's words, then what to send instead.
+        msg = (
+            f"Invalid request: unsupported Content-Type {headers.get('content-type', '')}. "
+            f"Send the body form-encoded, with Content-Type: {_FORM}."
+        )
+        raise _error(400, msg)
+    return {**params, **decode(body)}
 
 
 _ROUTES: dict[tuple[str, str], Operation] = {
