@@ -26,6 +26,7 @@ __all__ = [
     "StoreClosedError",
     "StoreError",
     "error_from_dict",
+    "invoice_prefix_in_use",
     "no_such",
     "no_such_customer",
 ]
@@ -155,3 +156,12 @@ def no_such_customer(
 ) -> InvalidRequestError:
     """Build Stripe's ``No such customer: 'cus_x'`` error (404 for a path id, 400 for a param)."""
     return no_such("customer", customer_id, param=param, http_status=http_status)
+
+
+def invoice_prefix_in_use(prefix: str) -> InvalidRequestError:
+    """Build Stripe's error for an invoice prefix another customer (live or deleted) holds."""
+    msg = (
+        f"Invoice prefix {prefix} is already in use. Invoice prefixes must be unique "
+        "across all customers, including deleted ones."
+    )
+    return InvalidRequestError(msg, param="invoice_prefix")

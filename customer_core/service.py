@@ -21,6 +21,7 @@ from .errors import (
     IdempotencyError,
     InvalidRequestError,
     RecordNotFoundError,
+    invoice_prefix_in_use,
     no_such_customer,
 )
 from .events import (
@@ -140,6 +141,14 @@ _EMPTY_INVOICE_SETTINGS = {
     "rendering_options": None,
 }
 
+
+# A stored record's fields with their defaults, in Stripe's key order.
+_RECORD_DEFAULTS: Record = {
+    name: field.default
+    for name, field in Customer.model_fields.items()
+    if name not in Customer.INCLUDABLE
+}
+_RECORD_DEFAULTS.update(invoice_settings=_EMPTY_INVOICE_SETTINGS, metadata={}, preferred_locales=[])
 
 _NO_REQUEST: RequestInfo = {"id": None, "idempotency_key": None}
 
@@ -527,13 +536,17 @@ class CustomerService:
             record = canonical(record)
         # A customer and the tax IDs of its tax_id_data are created together or not at all.
         with self._store.transaction() if p.tax_id_data else nullcontext():
-            self._insert(record, generate_prefix=p.invoice_prefix is None)
+            self.insert_record(record, generate_prefix=p.invoice_prefix is None)
             self.tax_ids.insert_data(record, p.tax_id_data)
         if self.events.enabled:
             self.events.record("customer.created", record, request)
         return self._render(record, included)
 
-    def _insert(self, record: Record, *, generate_prefix: bool) -> None:
+    def insert_record(self, record: Record, *, generate_prefix: bool) -> None:
+        """Store ``record``, a complete customer (``customer_record``'s shape), as create
+        stores one: with ``generate_prefix`` its invoice prefix is made here, another one
+        if the first is taken; a given prefix that is taken is Stripe's error. No event is
+        recorded: for bulk loads (``customer_core.transfer``) that keep ids and times."""
         for attempt in range(_MAX_INVOICE_PREFIX_ATTEMPTS):
             if generate_prefix:
                 record["invoice_prefix"] = self._ids.invoice_prefix(jump=attempt > 0)
@@ -543,11 +556,42 @@ class CustomerService:
                 if error.key != "invoice_prefix":
                     raise
                 if not generate_prefix:
-                    raise _prefix_taken(record["invoice_prefix"]) from None
+                    raise invoice_prefix_in_use(record["invoice_prefix"]) from None
             else:
                 return
         msg = "Could not find a free invoice prefix; please try again."
         raise InvalidRequestError(msg, param="invoice_prefix")
+
+    @staticmethod
+    def stored_record(values: Mapping[str, Any]) -> Record:
+        """The stored record of a customer given whole, as the API returns one (its
+        fields validated by the create params' rules): Stripe's defaults for fields left
+        out, nested values completed and metadata merged as create does it (raises its
+        InvalidRequestError past 50 keys), Stripe's key order, expand-only fields dropped."""
+        # Merged onto the defaults, every key takes the defaults' place: Stripe's order.
+        record = {**_RECORD_DEFAULTS, **values}
+        if len(record) > len(_RECORD_DEFAULTS):  # expand-only fields: views of other objects
+            record = {name: record[name] for name in _RECORD_DEFAULTS}
+        record["address"] = _address(record["address"])
+        record["invoice_settings"] = _invoice_settings(
+            _EMPTY_INVOICE_SETTINGS, record["invoice_settings"]
+        )
+        record["metadata"] = metadata_rules.merge({}, record["metadata"] or {})
+        record["preferred_locales"] = list(record["preferred_locales"] or ())
+        record["tax_exempt"] = record["tax_exempt"] or "none"
+        shipping = record["shipping"]
+        if shipping is not None:
+            record["shipping"] = {
+                "address": _address(shipping["address"]),
+                "carrier": shipping.get("carrier"),
+                "name": shipping["name"],
+                "phone": shipping.get("phone"),
+                "tracking_number": shipping.get("tracking_number"),
+            }
+        for name in _NAME_FIELDS:  # absent unless set, as the API leaves them out
+            if record[name] is None:
+                del record[name]
+        return record
 
     def _check_payment_method(self, settings: Mapping[str, Any]) -> None:
         method = settings.get("default_payment_method")
@@ -643,7 +687,7 @@ class CustomerService:
             try:
                 self._store.replace(record)
             except DuplicateKeyError as error:
-                raise _prefix_taken(error.value) from None
+                raise invoice_prefix_in_use(error.value) from None
             if self.events.enabled:
                 changed = previous_attributes(before, record)
                 if changed:  # an update that changes nothing records no event
@@ -798,11 +842,3 @@ class Outcome:
 
 Operation = Literal["create", "retrieve", "update", "delete", "list", "search"]
 OPERATIONS: tuple[str, ...] = ("create", "retrieve", "update", "delete", "list", "search")
-
-
-def _prefix_taken(prefix: str) -> InvalidRequestError:
-    msg = (
-        f"Invoice prefix {prefix} is already in use. Invoice prefixes must be unique "
-        "across all customers, including deleted ones."
-    )
-    return InvalidRequestError(msg, param="invoice_prefix")

@@ -330,7 +330,7 @@ class TaxIdService:
 
     def _new_record(self, customer_id: str, tax_id_type: str, value: str) -> Record:
         return {
-            "id": self._customers._ids.tax_id(),
+            "id": self._customers.ids.tax_id(),
             "object": "tax_id",
             "country": country_of(tax_id_type, value),
             "created": int(self._customers._clock()),

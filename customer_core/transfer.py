@@ -30,8 +30,12 @@ from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, W
 from pydantic_core import PydanticCustomError
 from typing_extensions import Required, TypedDict
 
-from . import metadata as metadata_rules
-from .errors import DuplicateKeyError, InvalidRequestError, RecordNotFoundError
+from .errors import (
+    DuplicateKeyError,
+    InvalidRequestError,
+    RecordNotFoundError,
+    invoice_prefix_in_use,
+)
 from .ids import CUSTOMER_ID_PATTERN, TAX_ID_PATTERN
 from .integers import INT64_MAX
 from .models import Customer, Record
@@ -44,13 +48,7 @@ from .params import (
     parse,
     translate,
 )
-from .service import (
-    _EMPTY_INVOICE_SETTINGS,
-    CustomerService,
-    _address,
-    _invoice_settings,
-    _prefix_taken,
-)
+from .service import CustomerService
 from .store.base import Store, StoreSnapshot
 from .tax_ids import TaxId, TaxIdCreateParams, check_value
 
@@ -197,44 +195,6 @@ _TOMBSTONE = TypeAdapter(_Tombstone)
 _END = TypeAdapter(_End)
 _RESERVATION = TypeAdapter(_Reservation)
 _HEADER = TypeAdapter(_Header)
-_DEFAULTS = {
-    name: field.default
-    for name, field in Customer.model_fields.items()
-    if name not in Customer.INCLUDABLE
-}
-_DEFAULTS.update(invoice_settings=_EMPTY_INVOICE_SETTINGS, metadata={}, preferred_locales=[])
-_NAMES = ("business_name", "individual_name")
-
-
-def _record(values: dict[str, Any]) -> Record:
-    """The stored record of a validated customer, built as the service builds one: the
-    same address, invoice settings and metadata rules, Stripe's key order."""
-    # Merged onto the defaults, every key takes the defaults' place: Stripe's order.
-    record = {**_DEFAULTS, **values}
-    if len(record) > len(_DEFAULTS):  # expand-only fields: views of other objects
-        record = {name: record[name] for name in _DEFAULTS}
-    record["address"] = _address(record["address"])
-    record["invoice_settings"] = _invoice_settings(
-        _EMPTY_INVOICE_SETTINGS, record["invoice_settings"]
-    )
-    record["metadata"] = metadata_rules.merge({}, record["metadata"] or {})
-    record["preferred_locales"] = list(record["preferred_locales"] or ())
-    record["tax_exempt"] = record["tax_exempt"] or "none"
-    shipping = record["shipping"]
-    if shipping is not None:
-        record["shipping"] = {
-            "address": _address(shipping["address"]),
-            "carrier": shipping.get("carrier"),
-            "name": shipping["name"],
-            "phone": shipping.get("phone"),
-            "tracking_number": shipping.get("tracking_number"),
-        }
-    for name in _NAMES:  # absent unless set, as the API leaves them out
-        if record[name] is None:
-            del record[name]
-    return record
-
-
 # The kinds of error params.translate words as Stripe would; pydantic's own words the rest.
 _PARAM_KINDS = frozenset(
     "missing parameter_invalid_empty invalid_integer integer_too_small integer_too_large "
@@ -472,7 +432,7 @@ class _Importer:
         self.seen["customers"] += 1
         embedded = values.get("tax_ids")
         try:
-            record = _record(values)
+            record = CustomerService.stored_record(values)
         except InvalidRequestError as error:  # the metadata key limit, checked by merge
             raise TransferError(error.message, line=line, param=error.param, item=item) from None
         if embedded is not None:  # expand=["tax_ids"]: the customer's (first ten) tax IDs
@@ -484,7 +444,7 @@ class _Importer:
         generated = record["invoice_prefix"] is None
         if generated:
             # Every customer has a prefix: a missing one is made as create makes it.
-            record["invoice_prefix"] = self.service._ids.invoice_prefix()
+            record["invoice_prefix"] = self.service.ids.invoice_prefix()
         self.chunk.append((record, line, item, generated))
         if len(self.chunk) >= _CHUNK:
             self.flush()
@@ -515,7 +475,7 @@ class _Importer:
             if existing is None:
                 # The service's own insert: it makes a new prefix when a made one is
                 # taken, and words a given one that is taken as create would.
-                self.service._insert(record, generate_prefix=generated)
+                self.service.insert_record(record, generate_prefix=generated)
                 self.result.created += 1
             elif self.replaceable(customer_id, existing[0], record["created"], line, item):
                 current = self.store.get(customer_id)
@@ -524,7 +484,7 @@ class _Importer:
                 try:
                     self.store.replace(record)
                 except DuplicateKeyError as error:
-                    raise _prefix_taken(error.value) from None
+                    raise invoice_prefix_in_use(error.value) from None
                 self.result.replaced += 1
         except TransferError:
             raise
@@ -642,7 +602,7 @@ class _Importer:
         try:
             self.store.reserve_invoice_prefix(prefix, customer_id)
         except DuplicateKeyError:
-            error = _prefix_taken(prefix)
+            error = invoice_prefix_in_use(prefix)
             raise TransferError(
                 error.message, line=line, param="invoice_prefix", item=item
             ) from None
