@@ -17,11 +17,13 @@ store as it was. Imports write through the store, not the service's create: ids,
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Annotated, Any, Literal
 
@@ -30,6 +32,7 @@ from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, W
 from pydantic_core import PydanticCustomError
 from typing_extensions import Required, TypedDict
 
+from .canonical_line import CANONICAL_CUSTOMER
 from .errors import (
     DuplicateKeyError,
     InvalidRequestError,
@@ -296,7 +299,7 @@ def export_customers(
                 os.remove(partial)
         return result
     counts = {"customer": 0, "tax_id": 0, "tombstone": 0, "prefix": 0}
-    with store.read_snapshot() as snapshot:
+    with _collector_paused(), store.read_snapshot() as snapshot:
         bar = Progress("customers", total=snapshot.count()) if progress else None
         header = {"format": FORMAT, "version": FORMAT_VERSION, "api_version": API_VERSION}
         target.write(_line(header))
@@ -369,6 +372,14 @@ class _Importer:
         # Customers (a line starting with their id, holding no "deleted" key) are
         # validated straight from the bytes; anything else is parsed first, then dispatched.
         if text.startswith(b'{"id":"cus_') and b'"deleted"' not in text:
+            try:
+                record = CANONICAL_CUSTOMER.validate_json(text)
+            except ValidationError:
+                pass  # not as an export writes it: the full check converts or words it
+            else:
+                self.seen["customers"] += 1
+                self.add(record, number, None, generated=False)
+                return
             try:
                 values = _CUSTOMER.validate_json(text)
             except ValidationError as error:
@@ -445,6 +456,10 @@ class _Importer:
         if generated:
             # Every customer has a prefix: a missing one is made as create makes it.
             record["invoice_prefix"] = self.service.ids.invoice_prefix()
+        self.add(record, line, item, generated=generated)
+
+    def add(self, record: Record, line: int | None, item: str | None, *, generated: bool) -> None:
+        """Queue a checked customer's record for its chunk's ``insert_many``."""
         self.chunk.append((record, line, item, generated))
         if len(self.chunk) >= _CHUNK:
             self.flush()
@@ -639,7 +654,7 @@ def import_customers(
             return import_customers(service, file, on_conflict=on_conflict, progress=progress)
     importer = _Importer(service, on_conflict)
     bar = Progress("customers", total_bytes=_size(source)) if progress else None
-    with service.store.transaction():
+    with _collector_paused(), service.store.transaction():
         lines = _lines(source)
         first = next(lines, None)
         if first is not None:
@@ -655,6 +670,20 @@ def import_customers(
     if bar is not None:
         bar.finish(importer.result.created + importer.result.replaced)
     return importer.result
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: an import or export makes millions of
+    short-lived dicts and no reference cycles, and the collector's passes over them
+    cost about a fifth of the time (their memory is freed by reference counting)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes) -> None:

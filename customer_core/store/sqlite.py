@@ -633,7 +633,8 @@ class SQLiteStore(Store):
         batch = list(records)
         customers: list[tuple[Any, ...]] = []
         prefixes: list[tuple[str, str]] = []
-        postings: dict[str, Postings] = {table: set() for table in _POSTING_SQL}
+        # A record's postings are distinct, and records' ids are: lists, not unions of sets.
+        postings: dict[str, list[tuple[str, str, int, str]]] = {table: [] for table in _POSTING_SQL}
         for record in batch:
             customer_id, created = record["id"], record["created"]
             customers.append(
@@ -642,8 +643,8 @@ class SQLiteStore(Store):
             prefix = record.get("invoice_prefix")
             if prefix is not None:
                 prefixes.append((prefix, customer_id))
-            for table, rows in _postings(customer_id, created, record).items():
-                postings[table] |= rows
+            for table, posted in _postings(customer_id, created, record).items():
+                postings[table].extend(posted)
         with self._writing() as connection:
             connection.execute("SAVEPOINT insert_many")
             try:

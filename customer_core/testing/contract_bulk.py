@@ -107,6 +107,51 @@ class BulkContract:
         assert filled.snapshot() == before
         assert search_engine.find(filled, parse('metadata["n"]:"f"'), limit=10) == []
 
+    def test_batches_of_insert_many_in_a_transaction_are_read_changed_and_rolled_back(
+        self, filled: Store
+    ) -> None:
+        # A store may index a transaction's batches in bulk later (the memory store does,
+        # at commit or at the first read): reads, changes and an abort must not tell.
+        before = filled.snapshot()
+        with pytest.raises(RuntimeError), filled.transaction():
+            filled.insert_many(
+                [make_record(f"cus_f{n}", 40 + n, invoice_prefix=f"F{n}") for n in range(3)]
+            )
+            filled.insert_many([make_record("cus_g", 50, email="g@example.com", name="Gee Whiz")])
+            assert ids(filled.scan(KeyRange(lower=(40, "")))) == [
+                "cus_g",
+                "cus_f2",
+                "cus_f1",
+                "cus_f0",
+            ]
+            filled.insert_many([make_record("cus_h", 60, email="g@example.com")])
+            filled.replace(make_record("cus_h", 60, email="h@example.com"))
+            filled.delete("cus_f1")
+            assert ids(filled.scan(email="g@example.com")) == ["cus_g"]
+            assert ids(search_engine.find(filled, parse('name:"gee whiz"'), limit=10)) == ["cus_g"]
+            filled.insert_many([make_record("cus_i", 70, invoice_prefix="I")])
+            raise RuntimeError("boom")
+        assert filled.snapshot() == before
+        filled.check_consistency()
+        assert search_engine.find(filled, parse('metadata["n"]:"g"'), limit=10) == []
+
+    def test_batches_of_insert_many_in_a_transaction_are_indexed_at_commit(
+        self, store: Store
+    ) -> None:
+        with store.transaction():
+            for start in (0, 3):
+                store.insert_many(
+                    [
+                        make_record(f"cus_{n}", n, email=f"u{n % 2}@example.com", name=f"N{n}")
+                        for n in range(start, start + 3)
+                    ]
+                )
+        store.check_consistency()
+        assert ids(store.scan()) == [f"cus_{n}" for n in range(5, -1, -1)]
+        assert ids(store.scan(email="u1@example.com")) == ["cus_5", "cus_3", "cus_1"]
+        assert ids(search_engine.find(store, parse('name:"n4"'), limit=10)) == ["cus_4"]
+        assert ids(search_engine.find(store, parse('metadata["n"]:"2"'), limit=10)) == ["cus_2"]
+
     def test_records_of_insert_many_can_be_replaced_and_deleted(self, store: Store) -> None:
         store.insert_many([make_record(f"cus_{n}", n, invoice_prefix=f"P{n}") for n in range(5)])
         record = make_record("cus_3", 3, invoice_prefix="Q3", email="q@example.com")
