@@ -948,12 +948,16 @@ class _MemorySnapshot(StoreSnapshot):
         records and their JSON: an export's every step per customer counts)."""
         store = self._store
         records, layouts, loads = store._records, store._layouts, marshal.loads
+        # Where each layout holds the invoice prefix (-1: it has none).
+        places = [
+            keys.index("invoice_prefix") if "invoice_prefix" in keys else -1 for keys in layouts
+        ]
         holding = 0
         for _, customer_id in store._keys(KeyRange(), descending):
             layout, values = loads(records[customer_id])
-            keys = layouts[layout]
-            yield make(zip(keys, values, strict=True))
-            holding += "invoice_prefix" in keys and values[keys.index("invoice_prefix")] is not None
+            yield make(zip(layouts[layout], values, strict=True))
+            place = places[layout]
+            holding += place >= 0 and values[place] is not None
         self._holding_prefix = holding
 
     def tombstones(self) -> Iterator[tuple[str, int]]:
