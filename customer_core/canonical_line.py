@@ -16,14 +16,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
 from .integers import INT64_MAX, INT64_MIN
 from .metadata import MAX_KEY_LENGTH, MAX_KEYS, MAX_VALUE_LENGTH
-from .params import DEFAULT_MAX_LENGTH, MAX_INVOICE_SEQUENCE
+from .params import (
+    DEFAULT_MAX_LENGTH,
+    MAX_CUSTOM_FIELDS,
+    MAX_INVOICE_SEQUENCE,
+    MAX_PREFERRED_LOCALES,
+)
 
-__all__ = ["CANONICAL_CUSTOMER"]
+__all__ = ["CANONICAL_CUSTOMER", "canonical_record"]
+
+_NUL_ESCAPE = b"\\u0000"
+"""How a NUL is written in a JSON line (JSON allows it no other way). Free text must not
+hold one (params.text); a line holding this escape anywhere takes the full check, which
+knows which fields may."""
 
 
 def _text(max_length: int = DEFAULT_MAX_LENGTH, pattern: str | None = None) -> Any:
@@ -78,7 +88,7 @@ class _RenderingOptions(TypedDict):
 class _InvoiceSettings(TypedDict):
     __pydantic_config__ = _CONFIG  # type: ignore[misc]
 
-    custom_fields: list[_CustomField] | None
+    custom_fields: Annotated[list[_CustomField], Field(max_length=MAX_CUSTOM_FIELDS)] | None
     default_payment_method: _OptionalText  # type: ignore[valid-type]
     footer: _OptionalText  # type: ignore[valid-type]
     rendering_options: _RenderingOptions | None
@@ -113,11 +123,23 @@ class _Customer(TypedDict):
     name: _text(256) | None  # type: ignore[valid-type]
     next_invoice_sequence: Annotated[int, Field(ge=1, le=MAX_INVOICE_SEQUENCE)]
     phone: _text(20) | None  # type: ignore[valid-type]
-    preferred_locales: list[_Text]  # type: ignore[valid-type]
+    preferred_locales: Annotated[list[_Text], Field(max_length=MAX_PREFERRED_LOCALES)]  # type: ignore[valid-type]
     shipping: _Shipping | None
     tax_exempt: Literal["exempt", "none", "reverse"]
     test_clock: str | None
 
 
 CANONICAL_CUSTOMER: TypeAdapter[dict[str, Any]] = TypeAdapter(_Customer)  # type: ignore[arg-type]
-"""Validates a customer line holding exactly a stored record; returns that record."""
+"""Validates a customer line holding exactly a stored record and no NUL (see
+``canonical_record``); returns that record."""
+
+
+def canonical_record(line: bytes) -> dict[str, Any] | None:
+    """The stored record of a customer line written as an export writes it, or None when
+    the line needs the full check (to convert it, or to word its error)."""
+    if _NUL_ESCAPE in line:
+        return None
+    try:
+        return CANONICAL_CUSTOMER.validate_json(line)
+    except ValidationError:
+        return None

@@ -32,7 +32,7 @@ from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, W
 from pydantic_core import PydanticCustomError
 from typing_extensions import Required, TypedDict
 
-from .canonical_line import CANONICAL_CUSTOMER
+from .canonical_line import canonical_record
 from .errors import (
     DuplicateKeyError,
     InvalidRequestError,
@@ -372,14 +372,12 @@ class _Importer:
         # Customers (a line starting with their id, holding no "deleted" key) are
         # validated straight from the bytes; anything else is parsed first, then dispatched.
         if text.startswith(b'{"id":"cus_') and b'"deleted"' not in text:
-            try:
-                record = CANONICAL_CUSTOMER.validate_json(text)
-            except ValidationError:
-                pass  # not as an export writes it: the full check converts or words it
-            else:
+            record = canonical_record(text)
+            if record is not None:
                 self.seen["customers"] += 1
                 self.add(record, number, None, generated=False)
                 return
+            # Not as an export writes it: the full check converts it or words its error.
             try:
                 values = _CUSTOMER.validate_json(text)
             except ValidationError as error:
