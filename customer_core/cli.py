@@ -426,9 +426,10 @@ def _transfer(arguments: argparse.Namespace) -> int:
                 target = sys.stdout.buffer if arguments.output == "-" else arguments.output
                 exported = export_customers(store, target, order=arguments.order, progress=True)
                 print(
-                    f"exported {exported.customers:,} customers, {exported.tax_ids:,} tax IDs, "
-                    f"{exported.deleted_customers:,} deleted customers, "
-                    f"{exported.invoice_prefixes:,} former invoice prefixes",
+                    f"exported {_counted(exported.customers, 'customer')}, "
+                    f"{_counted(exported.tax_ids, 'tax ID')}, "
+                    f"{_counted(exported.deleted_customers, 'deleted customer')}, "
+                    f"{_counted(exported.invoice_prefixes, 'former invoice prefix')}",
                     file=sys.stderr,
                 )
                 return 0
@@ -443,7 +444,7 @@ def _transfer(arguments: argparse.Namespace) -> int:
     except BrokenPipeError:
         raise  # main ends quietly
     except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_file_problem(error, arguments)}", file=sys.stderr)
         return 1
     except CustomerCoreError as error:
         print(f"error: {error.message}", file=sys.stderr)
@@ -451,13 +452,31 @@ def _transfer(arguments: argparse.Namespace) -> int:
             print("nothing was imported", file=sys.stderr)
         return 1
     print(
-        f"imported {result.created:,} new customers ({result.replaced:,} replaced, "
-        f"{result.skipped:,} skipped), {result.tax_ids:,} tax IDs, "
-        f"{result.deleted_customers:,} deleted customers, "
-        f"{result.invoice_prefixes:,} former invoice prefixes",
+        f"imported {_counted(result.created, 'new customer')} ({result.replaced:,} replaced, "
+        f"{result.skipped:,} skipped), {_counted(result.tax_ids, 'tax ID')}, "
+        f"{_counted(result.deleted_customers, 'deleted customer')}, "
+        f"{_counted(result.invoice_prefixes, 'former invoice prefix')}",
         file=sys.stderr,
     )
     return 0
+
+
+def _counted(count: int, noun: str) -> str:
+    """``1 customer``, ``2 customers``, ``1,000 former invoice prefixes``."""
+    if count != 1:
+        noun += "es" if noun.endswith("x") else "s"
+    return f"{count:,} {noun}"
+
+
+def _file_problem(error: OSError, arguments: argparse.Namespace) -> str:
+    """An export's or import's file error in words: which file, and why (no errno)."""
+    exporting = arguments.command == "export"
+    given = os.fspath(arguments.output if exporting else arguments.file)
+    path = error.filename
+    if path is None or os.fspath(path) in (given, f"{given}.partial"):
+        path = given  # the export writes a .partial file first: name the one asked for
+    reason = (error.strerror or str(error)).lower()
+    return f"cannot {'write' if exporting else 'read'} {path}: {reason}"
 
 
 def _events_command(arguments: argparse.Namespace) -> int:

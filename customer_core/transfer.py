@@ -20,6 +20,7 @@ import dataclasses
 import gc
 import io
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -202,8 +203,23 @@ _HEADER = TypeAdapter(_Header)
 _PARAM_KINDS = frozenset(
     "missing parameter_invalid_empty invalid_integer integer_too_small integer_too_large "
     "string_too_long invalid_string invalid_enum invalid_email invalid_invoice_prefix stripe "
-    "invalid_array list_type tuple_type invalid_object dict_type model_type".split()
+    "invalid_array list_type tuple_type invalid_object dict_type model_type "
+    "string_with_nul too_many_items invalid_ip_address".split()
 )
+
+
+_JSON_POSITION = re.compile(r" at line (\d+) column (\d+)")
+
+
+def _not_json(reason: str, line: int | None, item: str | None = None) -> TransferError:
+    """ "not valid JSON" with one line number, the file's: the parser counts lines from the
+    start of what it read (one line, or a whole document starting at ``line``)."""
+    found = _JSON_POSITION.search(reason)
+    if found is not None:
+        if line is not None:
+            line += int(found[1]) - 1
+        reason = f"{reason[: found.start()]} at column {found[2]}{reason[found.end() :]}"
+    return TransferError(f"not valid JSON ({reason})", line=line, item=item)
 
 
 def _problem(
@@ -212,7 +228,7 @@ def _problem(
     first = error.errors(include_url=False)[0]
     kind = first["type"]
     if kind == "json_invalid":
-        return TransferError(f"not valid JSON ({first['msg']})", line=line, item=item)
+        return _not_json(first["msg"].removeprefix("Invalid JSON: "), line, item)
     field = param_name([part for part in first["loc"] if "function-" not in str(part)])
     if kind == "extra_forbidden":
         reason = f"unknown field: not part of a {kind_of} in Stripe API version {API_VERSION}"
@@ -387,7 +403,7 @@ class _Importer:
         try:
             value = pydantic_core.from_json(text)
         except ValueError as error:
-            raise TransferError(f"not valid JSON ({error})", line=number) from None
+            raise _not_json(str(error), number) from None
         self.value(value, number, None)
 
     def value(self, value: object, line: int | None, item: str | None) -> None:
@@ -696,7 +712,7 @@ def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes
         try:
             value = pydantic_core.from_json(document)
         except ValueError as error:
-            raise TransferError(f"not valid JSON ({error})", line=number) from None
+            raise _not_json(str(error), number) from None
         if isinstance(value, list):
             for index, entry in enumerate(value):
                 importer.value(entry, None, f"[{index}]")

@@ -57,12 +57,12 @@ def test_export_then_import_through_the_command(
     out = tmp_path / "export.jsonl"
     assert main(["export", "--db", str(db), "-o", str(out), "--order", "oldest"]) == 0
     assert capsys.readouterr().err == (
-        "exported 1 customers, 0 tax IDs, 1 deleted customers, 0 former invoice prefixes\n"
+        "exported 1 customer, 0 tax IDs, 1 deleted customer, 0 former invoice prefixes\n"
     )
     copy = tmp_path / "copy.db"
     assert main(["import", str(out), "--db", str(copy)]) == 0
     assert capsys.readouterr().err == (
-        "imported 1 new customers (0 replaced, 0 skipped), 0 tax IDs, 1 deleted customers, "
+        "imported 1 new customer (0 replaced, 0 skipped), 0 tax IDs, 1 deleted customer, "
         "0 former invoice prefixes\n"
     )
     assert main(["export", "--db", str(copy)]) == 0
@@ -84,7 +84,9 @@ def test_a_bad_line_prints_where_and_why_and_exits_1(
     )
     assert state(db) == before
     assert main(["import", str(tmp_path / "missing.jsonl"), "--db", str(db)]) == 1
-    assert "No such file" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"error: cannot read {tmp_path / 'missing.jsonl'}: no such file or directory\n"
+    )
 
 
 def test_import_reads_stdin(db: Path, tmp_path: Path) -> None:
