@@ -172,7 +172,8 @@ def _customer_id(value: object) -> str:
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """A service's whole state at one moment, from ``CustomerService.snapshot()``: the
-    store's content and where its id generators (customers', events') stood."""
+    store's content and where its id generators (customers', events', webhook endpoints'
+    ids and seeded secrets) stood."""
 
     store: Checkpoint
     ids: object
@@ -260,18 +261,26 @@ class CustomerService:
         ([], True)
         """
         with self._store.transaction():
-            ids = (self._ids.get_state(), self.events.id_state())
+            ids = (
+                self._ids.get_state(),
+                self.events.id_state(),
+                self.webhook_endpoints.id_state(),
+            )
             return Snapshot(self._store.checkpoint(), ids)
 
     def restore(self, snapshot: Snapshot) -> None:
         """Put the service back as it was at ``snapshot()``: every customer, tombstone,
-        prefix and idempotency key, and the id generator, so the same calls after a
-        restore make the same ids. The clock is the caller's and is left alone."""
+        prefix, idempotency key, tax ID, event and webhook endpoint, and the id (and seeded
+        secret) generators, so the same calls after a restore make the same ids. The clock
+        is the caller's and is left alone."""
         with self._store.transaction():
             self._store.restore(snapshot.store)
-            customer_ids, event_ids = cast(tuple[object, object], snapshot.ids)
+            customer_ids, event_ids, endpoint_ids = cast(
+                tuple[object, object, object], snapshot.ids
+            )
             self._ids.set_state(customer_ids)
             self.events.set_id_state(event_ids)
+            self.webhook_endpoints.set_id_state(endpoint_ids)
 
     def subscribe(
         self, callback: Subscriber, types: Iterable[str] | None = None

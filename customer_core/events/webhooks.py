@@ -13,7 +13,7 @@ import builtins
 import random
 import secrets
 import threading
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ConfigDict, PlainValidator
@@ -202,6 +202,22 @@ class WebhookEndpoints:
             None if seed is None else random.Random(f"{seed}:webhook_secrets")
         )
         self._lock = threading.Lock()
+
+    def id_state(self) -> object:
+        """Where the id and (seeded) secret generators stand, for ``CustomerService.snapshot``."""
+        with self._lock:
+            return (
+                self._ids.get_state(),
+                None if self._secrets is None else self._secrets.getstate(),
+            )
+
+    def set_id_state(self, state: object) -> None:
+        """Put the generators back where ``id_state`` saw them."""
+        ids, secrets_state = cast(tuple[object, Any], state)
+        with self._lock:
+            self._ids.set_state(ids)
+            if self._secrets is not None and secrets_state is not None:
+                self._secrets.setstate(secrets_state)
 
     def _secret(self) -> str:
         if self._secrets is None:

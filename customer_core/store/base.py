@@ -490,7 +490,8 @@ class Store(abc.ABC):
         """Return the whole content, for tests and exports: ``{"customers": [records in
         key order], "tombstones": {id: created}, "invoice_prefixes": {prefix: id},
         "idempotency_keys": {key: entry}, "tax_ids": [tax ID records in (customer, created,
-        id) order], "events": [events in key order]}``. ``checkpoint()`` is the restorable copy."""
+        id) order], "events": [events in key order], "webhook_endpoints": [endpoints in key
+        order]}``: everything a caller can observe. ``checkpoint()`` is the restorable copy."""
 
     @abc.abstractmethod
     def checkpoint(self) -> Checkpoint:

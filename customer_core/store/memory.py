@@ -823,6 +823,10 @@ class MemoryStore(Store):
                 },
                 "tax_ids": [marshal.loads(self._tax_ids[key[2]]) for key in self._tax_id_order],
                 "events": [self._decode_event(self._events[key[1]]) for key in self._event_order],
+                "webhook_endpoints": [
+                    marshal.loads(self._webhook_endpoints[key[1]])
+                    for key in self._webhook_endpoint_order
+                ],
             }
 
     def checkpoint(self) -> Checkpoint:

@@ -1154,6 +1154,10 @@ class PostgresStore(Store):
                     _decode(body)
                     for (body,) in rows("SELECT body FROM events ORDER BY created, id")
                 ],
+                "webhook_endpoints": [
+                    _decode(body)
+                    for (body,) in rows("SELECT body FROM webhook_endpoints ORDER BY created, id")
+                ],
             }
 
         # One transaction, so every part is of the same moment.

@@ -1115,6 +1115,12 @@ class SQLiteStore(Store):
                 _decode(row[0])
                 for row in connection.execute("SELECT body FROM events ORDER BY created, id")
             ]
+            endpoints = [
+                _decode(row[0])
+                for row in connection.execute(
+                    "SELECT body FROM webhook_endpoints ORDER BY created, id"
+                )
+            ]
         return {
             "customers": customers,
             "tombstones": tombstones,
@@ -1122,6 +1128,7 @@ class SQLiteStore(Store):
             "idempotency_keys": keys,
             "tax_ids": tax_ids,
             "events": events,
+            "webhook_endpoints": endpoints,
         }
 
     def checkpoint(self) -> Checkpoint:

@@ -43,6 +43,7 @@ from .contract_events import EventContract
 from .contract_idempotency import IdempotencyContract
 from .contract_prefix_reading import PrefixReadingContract
 from .contract_search_words import SearchWordsContract
+from .contract_snapshot_contents import SnapshotContentsContract
 from .contract_snapshots import SnapshotContract
 from .contract_tax_ids import TaxIdContract
 
@@ -85,6 +86,7 @@ class StoreContract(
     EdgeContract,
     PrefixReadingContract,
     IdempotencyContract,
+    SnapshotContentsContract,
 ):
     """Behaviour every Store has; see ``customer_core.store.base.Store`` for the port."""
 
