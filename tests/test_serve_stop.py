@@ -21,6 +21,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def start_serve(data: Path, port: int) -> subprocess.Popen[bytes]:
+    """``customer-core serve`` on ``data`` and ``port``, its stderr piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "customer_core.cli", "serve", "--api-key", API_KEY]
+        + ["--port", str(port), "--db", str(data), "--log-level", "warning"],
+        stderr=subprocess.PIPE,
+    )
+
+
 def _create_when_ready(port: int, process: subprocess.Popen[bytes]) -> None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/v1/customers",
@@ -52,11 +61,7 @@ def test_a_stopped_server_closes_its_data_file(
 ) -> None:
     data = tmp_path / "customers.db"
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "customer_core.cli", "serve", "--api-key", API_KEY]
-        + ["--port", str(port), "--db", str(data), "--log-level", "warning"],
-        stderr=subprocess.PIPE,
-    )
+    process = start_serve(data, port)
     try:
         _create_when_ready(port, process)
         process.send_signal(stop)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import uvicorn
 
 from ..service import CustomerService, Snapshot
+from ..store.base import Store
 from .app import CustomerCoreApp, create_app
 from .protocols import HTTP, http_protocol
 from .reset import ResettableAPI
@@ -16,6 +17,21 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bound_socket", "build_server"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose shutdown tells the store to stop waiting for locks held
+    elsewhere: a write still waiting for another process's write lock was never
+    acknowledged, so it is answered 503 at once instead of holding the exit up for the
+    whole busy timeout; writes already under way finish and are answered first."""
+
+    def __init__(self, config: uvicorn.Config, store: Store) -> None:
+        super().__init__(config)
+        self.store = store
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        with self.store.waits_abandoned():
+            await super().shutdown(sockets=sockets)
 
 
 def build_server(
@@ -47,7 +63,7 @@ def build_server(
         lifespan="on",
         http=http_protocol(http),
     )
-    return uvicorn.Server(config)
+    return _Server(config, service.store)
 
 
 def bound_socket(host: str = DEFAULT_HOST, port: int = 0) -> socket.socket:

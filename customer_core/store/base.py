@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from threading import RLock
 from types import TracebackType
@@ -521,6 +521,16 @@ class Store(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources; the store must not be used afterwards."""
+
+    def waits_abandoned(self) -> AbstractContextManager[None]:
+        """Inside the block, a call that waits for a lock held elsewhere (another process's
+        write lock) gives up at once, and so does one that would start waiting: it raises
+        ``StoreError`` (HTTP 503) having written nothing. Calls that need no wait run as
+        usual. A stopping server wraps its shutdown in it, so that writes not yet begun
+        (never acknowledged) do not hold the exit up for a whole busy timeout, while writes
+        already under way finish. Re-entrant. The default suits a store that never waits
+        for a lock held elsewhere (the memory store): nothing to abandon."""
+        return nullcontext()
 
     @abc.abstractmethod
     def check_consistency(self) -> None:

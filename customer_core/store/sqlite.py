@@ -25,6 +25,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
@@ -312,6 +313,17 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 Synchronous = Literal["FULL", "NORMAL"]
 
+_WAIT_SLICE_MS = 50
+"""The write connection's busy timeout: a begin waits for another process's write lock a
+slice at a time, up to ``busy_timeout``, so that it can give up when asked
+(``waits_abandoned``); SQLite's own wait cannot be interrupted."""
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    """Whether ``error`` is SQLite's "database is locked" (another connection writes)."""
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    return code == sqlite3.SQLITE_BUSY if code is not None else "locked" in str(error)
+
 
 def _encode(value: dict[str, Any]) -> str:
     """Compact UTF-8 JSON text; pydantic-core writes it three times faster than ``json``."""
@@ -441,6 +453,9 @@ class SQLiteStore(Store):
         self.path = os.fspath(path)
         self.synchronous = synchronous
         self._busy_timeout = busy_timeout
+        # Open waits_abandoned() blocks: while there are any, a begin does not wait.
+        self._abandoning = 0
+        self._abandoning_lock = threading.Lock()
         self._transaction = NestedTransaction(_WriteTransaction(self))
         self._lock = self._transaction.lock
         self._closed = False
@@ -491,6 +506,7 @@ class SQLiteStore(Store):
             connection.execute(f"PRAGMA synchronous={self.synchronous}")
             if version < SCHEMA_VERSION:
                 self._migrate(connection)
+            connection.execute(f"PRAGMA busy_timeout = {_WAIT_SLICE_MS}")
         except StoreError:
             connection.close()
             raise
@@ -600,11 +616,31 @@ class SQLiteStore(Store):
 
     def _begin(self) -> None:
         connection = self._open_connection()
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise self._fail("begin a transaction on", error) from error
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.Error as error:
+                if not _is_busy(error) or time.monotonic() >= deadline:
+                    raise self._fail("begin a transaction on", error) from error
+                if self._abandoning:
+                    msg = (
+                        f"Gave up waiting for the write lock of the customer store {self.path} "
+                        "(the server is stopping); nothing was written, retry the request."
+                    )
+                    raise StoreError(msg, http_status=503) from error
         self._writer = threading.get_ident()
+
+    @contextmanager
+    def waits_abandoned(self) -> Iterator[None]:
+        with self._abandoning_lock:
+            self._abandoning += 1
+        try:
+            yield
+        finally:
+            with self._abandoning_lock:
+                self._abandoning -= 1
 
     def _commit(self) -> None:
         self._writer = None

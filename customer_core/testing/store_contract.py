@@ -46,6 +46,7 @@ from .contract_search_words import SearchWordsContract
 from .contract_snapshot_contents import SnapshotContentsContract
 from .contract_snapshots import SnapshotContract
 from .contract_tax_ids import TaxIdContract
+from .contract_waits import WaitsContract
 
 __all__ = ["StoreContract", "make_record"]
 
@@ -87,6 +88,7 @@ class StoreContract(
     PrefixReadingContract,
     IdempotencyContract,
     SnapshotContentsContract,
+    WaitsContract,
 ):
     """Behaviour every Store has; see ``customer_core.store.base.Store`` for the port."""
 
