@@ -3,8 +3,10 @@
 ``python -m benchmarks.dispatch_server PORT STORE DISPATCH STACK`` where STORE is
 ``memory`` or a SQLite file path, DISPATCH one of ``DISPATCHES`` and STACK one of
 ``STACKS``. ``pools`` on uvicorn with uvloop and httptools is what ``customer-core serve``
-runs; the others are the alternatives docs/decisions.md weighs, built here so that one
-run can compare them. ``granian`` (a Rust HTTP server, one worker, uvloop) needs
+runs (worker pools for a store that may block, the event loop for the memory store);
+``threads`` is the pools on every store (what ``serve`` ran before stores said whether
+they block); the others are the alternatives docs/decisions.md weighs, built here so
+that one run can compare them. ``granian`` (a Rust HTTP server, one worker, uvloop) needs
 ``pip install granian``.
 """
 
@@ -49,7 +51,8 @@ class OnePoolApp(CustomerCoreApp):
 
 DISPATCHES = {
     "pools": lambda api: CustomerCoreApp(api),
-    "one writer": lambda api: CustomerCoreApp(api, write_threads=1),
+    "threads": lambda api: CustomerCoreApp(api, inline=False),
+    "one writer": lambda api: CustomerCoreApp(api, write_threads=1, inline=False),
     "one pool": OnePoolApp,
     "inline": InlineApp,
 }

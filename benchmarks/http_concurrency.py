@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--stacks", nargs="+", choices=STACKS, help="for the pools dispatch (default: all)"
     )
+    parser.add_argument(
+        "--stores", nargs="+", default=["memory", "sqlite"], choices=["memory", "sqlite"]
+    )
     args = parser.parse_args(argv)
     if sys.platform != "win32":
         try:
@@ -231,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     results: dict[tuple[str, str, str], dict[str, list[float]]] = {}
     requests_of: dict[tuple[str, str, str], tuple[Request, Request]] = {}
-    for store in ("memory", "sqlite"):
+    for store in args.stores:
         servers = []
         try:
             for dispatch, stack in configurations:

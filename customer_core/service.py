@@ -235,6 +235,14 @@ class CustomerService:
         """The store this service writes to."""
         return self._store
 
+    @property
+    def may_block(self) -> bool:
+        """Whether a call may wait for something besides CPU: the store may block
+        (``Store.may_block``), or subscribers are registered (they run in the writing
+        thread and may do anything). The HTTP server answers on its event loop only
+        when this is False."""
+        return self._store.may_block or self._bus.subscribed
+
     @contextmanager
     def batch(self) -> Iterator[CustomerService]:
         """Make every write inside the block one transaction: all of them or none.

@@ -107,4 +107,3 @@ def test_serve_exits_at_once_while_a_write_waits_for_the_lock(tmp_path: Path) ->
     with sqlite3.connect(data) as check:
         emails = [row[0] for row in check.execute("SELECT email FROM customers")]
     assert emails == ["jenny@example.com"]
-

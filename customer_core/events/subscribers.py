@@ -62,6 +62,11 @@ class EventBus:
         """A store transaction whose recorded events reach subscribers once it committed."""
         return self._writing
 
+    @property
+    def subscribed(self) -> bool:
+        """Whether any callback is subscribed."""
+        return bool(self._subscriptions)
+
     def subscribe(
         self, callback: Subscriber, types: Iterable[str] | None = None
     ) -> Callable[[], None]:

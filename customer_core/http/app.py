@@ -1,12 +1,14 @@
 """The ASGI app: Starlette request and response objects around ``StripeAPI``.
 
 It reads the body with a hard limit (1 MiB, also for chunked bodies without a
-Content-Length), answers 413 beyond it, and hands every request that reaches the store to
-a worker thread, so the event loop never waits for a store: a durable write may wait for
-an fsync, or for another process's write lock for the whole busy timeout. Reads (GET,
-HEAD, OPTIONS) and writes have pools of their own: writes blocked on the database lock
-never take the threads reads need, and two writes (two requests with one idempotency key,
-say) can be in flight at once (docs/decisions.md, "HTTP dispatch").
+Content-Length), answers 413 beyond it, and hands every request that reaches a store that
+may block (``Store.may_block``) to a worker thread, so the event loop never waits for a
+store: a durable write may wait for an fsync, or for another process's write lock for the
+whole busy timeout. Reads (GET, HEAD, OPTIONS) and writes have pools of their own: writes
+blocked on the database lock never take the threads reads need, and two writes (two
+requests with one idempotency key, say) can be in flight at once. A store that never
+blocks (the memory store) is called on the event loop itself: a thread hop would cost
+more than its calls (docs/decisions.md, "HTTP dispatch").
 """
 
 from __future__ import annotations
@@ -48,11 +50,23 @@ class CustomerCoreApp:
         max_body_bytes: int = MAX_BODY_BYTES,
         read_threads: int = READ_THREADS,
         write_threads: int = WRITE_THREADS,
+        inline: bool | None = None,
     ) -> None:
+        """``inline``: answer on the event loop (True) or on worker threads (False);
+        None (the default) asks the service, request by request, whether its calls may
+        block (``CustomerService.may_block``: a store that may, or subscribers)."""
         self.api = api
         self.max_body_bytes = max_body_bytes
+        self._inline = inline
         self._thread_counts = (read_threads, write_threads)
         self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
+
+    @property
+    def inline(self) -> bool:
+        """Whether the next request is answered on the event loop."""
+        if self._inline is None:
+            return not self.api.service.may_block
+        return self._inline
 
     def _worker_pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
         """The read and the write pools, made at first use (again after a shutdown)."""
@@ -73,8 +87,10 @@ class CustomerCoreApp:
     async def dispatch(
         self, method: str, path: str, query: str | bytes, headers: dict[str, str], body: bytes
     ) -> Response:
-        """Answer a request on a worker thread: a read pool thread for GET, HEAD and
-        OPTIONS, a write pool thread for the others."""
+        """Answer a request on the event loop (``inline``), else on a worker thread: a read
+        pool thread for GET, HEAD and OPTIONS, a write pool thread for the others."""
+        if self.inline:
+            return self.api.handle(method, path, query, headers, body)
         readers, writers = self._worker_pools()
         pool = readers if method in _READ_METHODS else writers
         loop = asyncio.get_running_loop()

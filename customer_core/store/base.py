@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from threading import RLock
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import pydantic_core
 
@@ -259,6 +259,12 @@ class Store(abc.ABC):
     by reference and records returned are fresh copies the caller owns. Failures are
     ``customer_core.errors.StoreError`` subclasses and leave the data as it was.
     """
+
+    may_block: ClassVar[bool] = True
+    """Whether a call may wait for the disk, the network or a lock another process holds.
+    The HTTP server runs the calls of such a store on worker threads, so that a wait holds
+    up no other request, and those of a store that never waits (the memory store) on its
+    event loop, which spares each request a thread hop. A store that may wait says True."""
 
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

@@ -143,6 +143,7 @@ class MemoryStore(Store):
     'jenny@example.com'
     """
 
+    may_block = False  # its calls wait for nothing but its own brief lock
     # Machinery, not content: every other attribute is state that checkpoint() copies.
     _MACHINERY = frozenset({"_lock", "_transaction", "_undo", "_closed", "_written", "_unindexed"})
 
