@@ -19,6 +19,7 @@ from .models import Customer, Record, canonical
 __all__ = [
     "NOTHING",
     "cannot_expand",
+    "check_list_expand",
     "check_list_path",
     "expansions",
     "too_deep",
@@ -54,6 +55,13 @@ def check_list_path(path: str) -> None:
             "2025-03-31.basil; page through the list with has_more instead."
         )
         raise InvalidRequestError(msg, code="property_forbidden", param="expand")
+
+
+def check_list_expand(paths: Sequence[str]) -> None:
+    """``check_list_path`` for each path, for lists whose items expand nothing here (events,
+    webhook endpoints: other paths are let through, as before)."""
+    for path in paths:
+        check_list_path(path)
 
 
 def too_deep(path: str) -> InvalidRequestError | None:

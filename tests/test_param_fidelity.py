@@ -37,6 +37,8 @@ def test_lists_refuse_total_count_as_stripe_does(service: CustomerService) -> No
     assert shape(error_of(service.list, expand=["data.tax", "total_count"])) == expected
     error = error_of(service.tax_ids.list, customer.id, expand=["total_count"])
     assert shape(error) == expected
+    assert shape(error_of(service.events.list, expand=["total_count"])) == expected
+    assert shape(error_of(service.webhook_endpoints.list, expand=["total_count"])) == expected
     # Search keeps it (Stripe's search pages carry total_count when asked for).
     page = service.search(query='email:"a@example.com"', expand=["total_count"])
     assert page.total_count == 1
@@ -52,6 +54,9 @@ def test_total_count_on_a_list_over_the_wire(client: stripe.StripeClient) -> Non
     assert caught.value.code == "property_forbidden"
     assert caught.value.param == "expand"  # type: ignore[attr-defined]
     assert caught.value.user_message == FORBIDDEN_TOTAL
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.events.list(params={"expand": ["total_count"]})
+    assert (caught.value.http_status, caught.value.code) == (400, "property_forbidden")
 
 
 # --- 2. tax[ip_address] -------------------------------------------------------------------

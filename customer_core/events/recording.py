@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainValidator
 
 from ..errors import InvalidRequestError, no_such
+from ..expand import check_list_expand
 from ..ids import Clock, IdGenerator
 from ..models import API_VERSION, Record
 from ..pagination import created_range, cursor_range, trim_page
@@ -165,6 +166,7 @@ class EventLog:
         20 names; not both. ``created``, ``limit`` and the cursors work as for customers.
         """
         p = parse(EventListParams, params)
+        check_list_expand(p.expand)
         if p.type is not None and p.types is not None:
             msg = "You may pass either type or types, but not both."
             raise InvalidRequestError(msg, param="types")

@@ -20,6 +20,7 @@ from pydantic import BeforeValidator, ConfigDict, PlainValidator
 
 from .. import metadata as metadata_rules
 from ..errors import InvalidRequestError, RecordNotFoundError, no_such
+from ..expand import check_list_expand
 from ..ids import Clock, IdGenerator
 from ..models import Record, _Model, _Page
 from ..pagination import cursor_range, trim_page
@@ -301,6 +302,7 @@ class WebhookEndpoints:
     def list(self, /, **params: Any) -> WebhookEndpointList:
         """Return a page of endpoints, newest first."""
         p = parse(WebhookEndpointListParams, params)
+        check_list_expand(p.expand)
 
         def sort_key(endpoint_id: str) -> SortKey | None:
             record = self._store.webhook_endpoint_get(endpoint_id)

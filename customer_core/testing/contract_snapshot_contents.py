@@ -26,6 +26,16 @@ def _endpoint(endpoint_id: str, created: int, url: str) -> dict[str, Any]:
 
 
 class SnapshotContentsContract:
+    PARTS = (
+        "customers",
+        "tombstones",
+        "invoice_prefixes",
+        "idempotency_keys",
+        "tax_ids",
+        "events",
+        "webhook_endpoints",
+    )
+
     def make_store(self, tmp_path: Path) -> Store:
         raise NotImplementedError
 
@@ -47,7 +57,8 @@ class SnapshotContentsContract:
         store.event_insert(make_event("evt_1", 12))
         store.webhook_endpoint_put(_endpoint("we_1", 13, "https://one.example"))
         before = store.snapshot()
-        assert {name: len(part) for name, part in before.items()} == {
+        # Each part shown (a store may show more parts than these).
+        assert {name: len(before[name]) for name in self.PARTS} == {
             "customers": 1,
             "tombstones": 1,
             "invoice_prefixes": 2,
