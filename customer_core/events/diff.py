@@ -11,7 +11,7 @@ that did not exist before; an object that appears or is cleared shows its whole 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = ["previous_attributes"]
 
@@ -27,12 +27,24 @@ def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> 
     {'email': 'a@x.io', 'metadata': {'seats': '2', 'team': None}, 'tags': ['a']}
     """
     changed: dict[str, Any] = {}
-    for key in (*before, *(key for key in after if key not in before)):
-        old, new = before.get(key), after.get(key)
+    get = after.get
+    # An update copies the record shallowly: what it left alone is the very same object,
+    # so a comprehension sets aside the few keys worth comparing.
+    for key in [key for key, value in before.items() if value is not get(key)]:
+        old, new = before[key], get(key)
         if old == new and type(old) is type(new):
             continue
-        if isinstance(old, Mapping) and isinstance(new, Mapping):
+        if _is_mapping(old) and _is_mapping(new):
             changed[key] = previous_attributes(old, new)
         else:
             changed[key] = old
+    if not after.keys() <= before.keys():
+        for key, new in after.items():
+            if new is not None and key not in before:
+                changed[key] = None
     return changed
+
+
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    # Records hold plain dicts: skip the slower abstract-class check for them.
+    return type(value) is dict or isinstance(value, Mapping)
