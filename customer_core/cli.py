@@ -488,7 +488,7 @@ def _events_command(arguments: argparse.Namespace) -> int:
             else:
                 result = events.retrieve(arguments.id)
     except CustomerCoreError as error:
-        print(f"error: {error.message}", file=sys.stderr)
+        print(_request_error(error), file=sys.stderr)
         return 1
     print(result.to_json(indent=2).decode())
     return 0
@@ -510,10 +510,20 @@ def _customer_command(arguments: argparse.Namespace) -> int:
                 idempotency_key=getattr(arguments, "idempotency_key", None),
             )
     except CustomerCoreError as error:
-        print(f"error: {error.message}", file=sys.stderr)
+        print(_request_error(error), file=sys.stderr)
         return 1
     print(result.to_json(indent=2).decode())
     return 0
+
+
+def _request_error(error: CustomerCoreError) -> str:
+    """A request's error as one line: Stripe's message, after the param it is about when
+    the message does not name it (``error: limit: This value must be ...``, as import
+    errors read), since the CLI shows no error body. A 404 is about the id argument."""
+    param = error.param
+    if param is None or error.http_status == 404 or param in error.message:
+        return f"error: {error.message}"
+    return f"error: {param}: {error.message}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
