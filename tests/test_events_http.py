@@ -80,4 +80,4 @@ def test_events_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     status, _, error = run(capsys, "events", "retrieve", "evt_missing", "--db", data)
     assert status == 1 and error == "error: No such event: 'evt_missing'\n"
     status, _, error = run(capsys, "events", "list", "--db", data, "-d", "limit=0")
-    assert (status, error) == (1, "error: This value must be greater than or equal to 1.\n")
+    assert (status, error) == (1, "error: limit: This value must be greater than or equal to 1.\n")
