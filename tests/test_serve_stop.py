@@ -27,6 +27,9 @@ def start_serve(data: Path, port: int) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "customer_core.cli", "serve", "--api-key", API_KEY]
         + ["--port", str(port), "--db", str(data), "--log-level", "warning"],
         stderr=subprocess.PIPE,
+        # Ctrl-C's default action, even when the tests run in a background job (a shell
+        # without job control starts those with SIGINT ignored, and the child inherits it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

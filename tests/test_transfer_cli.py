@@ -3,12 +3,16 @@ killed outright: the store is left as it was, and the import can simply run agai
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import pydantic_core
 import pytest
@@ -127,6 +131,40 @@ def _wait_until_writing(process: subprocess.Popen[bytes], db: Path) -> None:
     raise AssertionError("the import never started writing")
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C's default action, even when the test runs in a background job
+    (a shell without job control starts those with SIGINT ignored, and the child inherits it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _feed(process: subprocess.Popen[bytes], data: bytes) -> threading.Thread:
+    """Write ``data`` to the import's stdin from a thread, leaving the pipe open."""
+
+    def write() -> None:
+        assert process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.write(data)
+            process.stdin.flush()
+
+    feeder = threading.Thread(target=write, daemon=True)
+    feeder.start()
+    return feeder
+
+
+def _collect(stream: IO[bytes] | None) -> tuple[threading.Thread, bytearray]:
+    """Read ``stream`` to its end from a thread, so the child never blocks writing to it."""
+    collected = bytearray()
+
+    def read() -> None:
+        assert stream is not None
+        for chunk in iter(lambda: stream.read(65536), b""):
+            collected.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return reader, collected
+
+
 @pytest.mark.parametrize("how", ["kill", "interrupt"])
 def test_an_interrupted_import_leaves_the_store_as_it_was(
     db: Path, tmp_path: Path, how: str
@@ -134,18 +172,41 @@ def test_an_interrupted_import_leaves_the_store_as_it_was(
     source = tmp_path / "big.jsonl"
     write_customers(source, 12_000)
     before = state(db)
-    process = _start_import(source, db)
-    try:
-        _wait_until_writing(process, db)
-        process.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    # The lines come through a pipe that stays open, so the import is still waiting for
+    # more (mid-transaction) when the signal arrives, however slow or fast the machine.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "customer_core.cli", "import", "-", "--db", str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+        preexec_fn=_default_sigint,
+    )
+    with process:  # closes the pipes and waits, whatever happens
+        feeder = _feed(process, source.read_bytes())
+        reader, collected = _collect(process.stderr)
+        try:
+            _wait_until_writing(process, db)
+            process.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+                reader.join(10)
+                raise AssertionError(
+                    f"the import did not stop:\n{collected.decode(errors='replace')}"
+                ) from None
+            feeder.join(60)
+            reader.join(60)
+            stderr = bytes(collected)
+        finally:
+            if process.poll() is None:
+                process.kill()
     if how == "kill":
         assert process.returncode == -signal.SIGKILL
     else:
-        assert process.returncode == 130
+        assert process.returncode == 130, stderr
         assert stderr.decode().endswith("interrupted: nothing was imported\n")
     assert state(db) == before
     # Running it again imports everything.
