@@ -159,6 +159,10 @@ class IdGenerator:
         """Return a new ``we_`` id (a WebhookEndpoint's), from the same increasing sequence."""
         return "we_" + self._ulid()
 
+    def delivery_attempt_id(self) -> str:
+        """Return a new ``wda_`` id (a webhook delivery attempt's), from the same sequence."""
+        return "wda_" + self._ulid()
+
     def _ulid(self) -> str:
         millis = int(self._clock() * 1000)
         if not 0 <= millis <= _MILLIS_MAX:

@@ -34,6 +34,7 @@ from .events import (
     Subscriber,
 )
 from .events.diff import previous_attributes
+from .events.outbox import Webhooks
 from .events.webhooks import (
     DeletedWebhookEndpoint,
     WebhookEndpoint,
@@ -217,11 +218,22 @@ class CustomerService:
         self.tax_ids = TaxIdService(self)
         """The customers' tax IDs: ``svc.tax_ids.create(customer_id, type=..., value=...)``."""
         self._bus = EventBus(store)
+        self.webhooks = Webhooks(store)
+        """Deliveries of events to webhook endpoints: ``webhooks.start_delivery()``,
+        ``webhooks.attempts(endpoint=...)``."""
         self.events = EventLog(
-            store, self._bus, clock=clock, seed=seed, retention=event_retention, enabled=events
+            store,
+            self._bus,
+            clock=clock,
+            seed=seed,
+            retention=event_retention,
+            enabled=events,
+            webhooks=self.webhooks,
         )
         """The events of this service's changes: ``events.list(...)``, ``events.retrieve(id)``."""
-        self.webhook_endpoints = WebhookEndpoints(store, clock=clock, seed=seed)
+        self.webhook_endpoints = WebhookEndpoints(
+            store, clock=clock, seed=seed, on_change=self.webhooks.endpoints_changed
+        )
         """Where events are delivered: ``webhook_endpoints.create(url=..., enabled_events=[...])``."""
 
     @property
@@ -289,6 +301,7 @@ class CustomerService:
             self._ids.set_state(customer_ids)
             self.events.set_id_state(event_ids)
             self.webhook_endpoints.set_id_state(endpoint_ids)
+        self.webhooks.endpoints_changed()
 
     def subscribe(
         self, callback: Subscriber, types: Iterable[str] | None = None

@@ -1,7 +1,8 @@
 """Child processes for the SQLite crash and many-writer tests: ``python -m tests.sqlite_worker``.
 
-``crash PATH``: create and update customers forever (each write with its event), printing
-each acknowledged write.
+``crash PATH``: create and update customers forever (each write with its event and the
+event's delivery to a webhook endpoint, which no worker makes), printing each acknowledged
+write.
 ``writer PATH NAME COUNT TARGETS...``: COUNT creates and COUNT metadata updates spread over
 the target customers; prints ``ok`` at the end.
 """
@@ -15,6 +16,8 @@ from customer_core import CustomerService, SQLiteStore
 
 def crash(path: str) -> None:
     service = CustomerService(SQLiteStore(path))
+    if not service.webhook_endpoints.list().data:
+        service.webhook_endpoints.create(url="http://127.0.0.1:9/never", enabled_events=["*"])
     made: list[str] = []
     n = 0
     while True:

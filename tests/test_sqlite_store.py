@@ -287,8 +287,13 @@ def test_a_killed_writer_loses_no_acknowledged_write(tmp_path: Path) -> None:
 def assert_every_write_has_its_event(store: SQLiteStore) -> None:
     """Each customer's events start with customer.created and the newest one shows the
     customer exactly as stored: a write without its event, or an event without its write,
-    breaks that."""
+    breaks that. Each event has its webhook delivery (the one endpoint wants every event),
+    and each delivery its event."""
     content = store.snapshot()
+    events = {event["id"] for event in content["events"]}
+    assert store.outbox_pending(events) == dict.fromkeys(events, 1)
+    (deliveries,) = store._connection.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone()  # type: ignore[union-attr]
+    assert deliveries == len(events)
     history: dict[str, list[dict[str, object]]] = {}
     for event in content["events"]:  # oldest first
         history.setdefault(event["data"]["object"]["id"], []).append(event)

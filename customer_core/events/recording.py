@@ -22,6 +22,7 @@ from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, text
 from ..store.base import KeyRange, SortKey, Store
 from .models import Event, EventListPage, matching_types
+from .outbox import Webhooks
 from .subscribers import EventBus
 
 __all__ = [
@@ -86,8 +87,10 @@ class EventLog:
         seed: int | None,
         retention: float = DEFAULT_RETENTION,
         enabled: bool = True,
+        webhooks: Webhooks | None = None,
     ) -> None:
         self._store = store
+        self._webhooks = webhooks
         self._bus = bus
         self._clock = clock
         # A stream of its own, so that recording events leaves customer ids as they were.
@@ -129,6 +132,8 @@ class EventLog:
             "request": {"id": request.get("id"), "idempotency_key": request.get("idempotency_key")},
             "type": type,
         }
+        if self._webhooks is not None:
+            event["pending_webhooks"] = self._webhooks.enqueue(event)
         self._store.event_insert(event)
         self._bus.collect(event)
         self._since_purge += 1
@@ -147,13 +152,17 @@ class EventLog:
         record = self._get(id) if isinstance(id, str) else None
         if record is None:
             raise no_such_event(id)
-        return Event.from_record(record)
+        return Event.from_record(self._with_pending([record])[0])
 
     def _get(self, event_id: str) -> Record | None:
         record = self._store.event_get(event_id)
         if record is None or record["created"] < self._oldest_kept(self._clock()):
             return None
         return record
+
+    def _with_pending(self, records: list[Record]) -> list[Record]:
+        """The events with ``pending_webhooks`` as it is now (deliveries not yet made)."""
+        return records if self._webhooks is None else self._webhooks.with_pending(records)
 
     def _sort_key(self, event_id: str) -> SortKey | None:
         record = self._get(event_id)
@@ -193,4 +202,4 @@ class EventLog:
             p.limit,
             descending,
         )
-        return EventListPage(records, has_more)
+        return EventListPage(self._with_pending(records), has_more)

@@ -9,10 +9,10 @@ update, delete and list work as Stripe's do. Plain ``http`` and loopback URLs ar
 
 from __future__ import annotations
 
-import builtins
 import random
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, cast
 from urllib.parse import urlsplit
 
@@ -194,8 +194,17 @@ def no_such_webhook_endpoint(
 class WebhookEndpoints:
     """``svc.webhook_endpoints``: create, retrieve, update, delete and list endpoints."""
 
-    def __init__(self, store: Store, *, clock: Clock, seed: int | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock,
+        seed: int | None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
         self._store = store
+        # Told after every change, so cached copies of the endpoints are read again.
+        self._on_change = on_change
         self._clock = clock
         self._ids = IdGenerator(clock, None if seed is None else f"{seed}:webhook_endpoints")
         # Secrets are unguessable unless the service is seeded (tests that want bytes-identical runs).
@@ -250,7 +259,12 @@ class WebhookEndpoints:
                 param="enabled_events",
             )
         self._store.webhook_endpoint_put(record)
+        self._changed()
         return WebhookEndpoint.from_record(record, show_secret=True)
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
 
     def _get(self, endpoint_id: object) -> Record:
         record = (
@@ -286,6 +300,7 @@ class WebhookEndpoints:
             if "disabled" in given:
                 record["status"] = "disabled" if p.disabled else "enabled"
             self._store.webhook_endpoint_put(record)
+        self._changed()
         return WebhookEndpoint.from_record(record)
 
     def delete(self, id: str, /, **params: Any) -> DeletedWebhookEndpoint:
@@ -297,6 +312,7 @@ class WebhookEndpoints:
             self._store.webhook_endpoint_delete(id)
         except RecordNotFoundError:
             raise no_such_webhook_endpoint(id) from None
+        self._changed()
         return DeletedWebhookEndpoint(id=id)
 
     def list(self, /, **params: Any) -> WebhookEndpointList:
@@ -320,12 +336,3 @@ class WebhookEndpoints:
             descending,
         )
         return WebhookEndpointList(records, has_more)
-
-    def enabled_for(self, event_type: str) -> builtins.list[Record]:
-        """The enabled endpoints that want events of ``event_type`` (secrets included)."""
-        return [
-            record
-            for record in self._store.webhook_endpoint_scan()
-            if record["status"] == "enabled"
-            and ("*" in record["enabled_events"] or event_type in record["enabled_events"])
-        ]

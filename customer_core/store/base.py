@@ -487,6 +487,62 @@ class Store(abc.ABC):
     ) -> list[Record]:
         """Return webhook endpoints whose ``(created, id)`` is in ``key_range``, in key order."""
 
+    # --- webhook deliveries: the outbox and its attempts (customer_core.events.outbox) -----
+
+    @abc.abstractmethod
+    def outbox_add(self, deliveries: Sequence[Record]) -> None:
+        """Add pending deliveries, written in the transaction of the event they deliver.
+
+        A delivery is ``{"event": id, "endpoint": id, "created": time, "next_attempt":
+        time, "attempts": 0, "status": "pending"}`` (times are Unix seconds, floats).
+        Raises DuplicateKeyError (``key`` = ``"id"``) if the store holds a delivery of that
+        event to that endpoint.
+        """
+
+    @abc.abstractmethod
+    def outbox_next_due(self) -> float | None:
+        """Return the earliest ``next_attempt`` of the pending deliveries, None if none."""
+
+    @abc.abstractmethod
+    def outbox_claim(self, now: float, lease_until: float, limit: int) -> list[Record]:
+        """Take up to ``limit`` pending deliveries due at ``now`` (``next_attempt <= now``),
+        the earliest first, and set their ``next_attempt`` to ``lease_until``, so no other
+        worker (thread, process or host) takes them before that; return them as now
+        stored, in any order. A delivery whose worker died is due again after the lease.
+        """
+
+    @abc.abstractmethod
+    def outbox_settle(self, deliveries: Sequence[Record], attempts: Sequence[Record]) -> None:
+        """Save what attempts made of deliveries, in one step: a delivery whose ``status``
+        is ``"pending"`` or ``"failed"`` (given up) replaces the stored one (``attempts``,
+        ``next_attempt``, ``status``); any other status (``"succeeded"``, ``"canceled"``)
+        removes it. A delivery the store no longer holds is skipped. ``attempts`` are
+        added (records with ``id``, ``created``, ``endpoint``; see
+        ``delivery_attempt_scan``); DuplicateKeyError if an attempt id is taken.
+        """
+
+    @abc.abstractmethod
+    def outbox_pending(self, event_ids: Collection[str]) -> dict[str, int]:
+        """Return, for each of ``event_ids`` that has any, the number of its deliveries not
+        yet made (pending or given up): the event's ``pending_webhooks``."""
+
+    @abc.abstractmethod
+    def outbox_purge(self, before: float) -> int:
+        """Remove the given-up deliveries and the attempts created before ``before``;
+        return how many were removed."""
+
+    @abc.abstractmethod
+    def delivery_attempt_scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        endpoint: str | None = None,
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Record]:
+        """Return delivery attempts whose ``(created, id)`` is in ``key_range``, in key
+        order, only those to ``endpoint`` when given, at most ``limit``."""
+
     @abc.abstractmethod
     def count(self) -> int:
         """Return the number of live records."""

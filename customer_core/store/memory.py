@@ -25,7 +25,8 @@ import math
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
+from functools import partial
+from itertools import islice, takewhile
 from typing import Any, TypeVar, cast
 
 import pydantic_core
@@ -107,6 +108,16 @@ def _copy_state(value: Any, name: str) -> Any:
     raise TypeError(msg)
 
 
+def _keys_under(
+    index: SortedList, prefix: str, key_range: KeyRange, descending: bool
+) -> Iterator[SortKey]:
+    """The sort keys of ``index``'s ``(prefix, created, id)`` entries inside ``key_range``."""
+    lower = (prefix, *key_range.lower) if key_range.lower else (prefix,)
+    upper = (prefix, *key_range.upper) if key_range.upper else (prefix, math.inf)
+    inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+    return (entry[1:] for entry in index.irange(lower, upper, inclusive, reverse=descending))
+
+
 class _UndoLog:
     """The MemoryStore's transaction hooks: inside a transaction every change logs the step
     that reverts it, and an abort runs them newest first; a commit runs ``on_commit``."""
@@ -176,6 +187,14 @@ class MemoryStore(Store):
         self._events_by_type: SortedList = SortedList()
         self._webhook_endpoints: dict[str, bytes] = {}
         self._webhook_endpoint_order: SortedList = SortedList()
+        # Outbox: (event, endpoint) -> (created, next_attempt, attempts, status); the pending
+        # ones by (next_attempt, event, endpoint); the deliveries of each event, counted.
+        self._outbox: dict[tuple[str, str], tuple[float, float, int, str]] = {}
+        self._outbox_due: SortedList = SortedList()
+        self._outbox_counts: dict[str, int] = {}
+        self._attempts: dict[str, bytes] = {}
+        self._attempt_order: SortedList = SortedList()
+        self._attempts_by_endpoint: SortedList = SortedList()
         self._layouts: list[tuple[str, ...]] = []
         self._layout_numbers: dict[tuple[str, ...], int] = {}
 
@@ -720,12 +739,7 @@ class MemoryStore(Store):
                 # One walk of the type index per type, merged back into key order.
                 walks = []
                 for name in sorted(set(types)):
-                    lower = (name, *key_range.lower) if key_range.lower else (name,)
-                    upper = (name, *key_range.upper) if key_range.upper else (name, math.inf)
-                    entries = self._events_by_type.irange(
-                        lower, upper, inclusive, reverse=descending
-                    )
-                    walks.append(entry[1:] for entry in entries)
+                    walks.append(_keys_under(self._events_by_type, name, key_range, descending))
                 keys = heapq.merge(*walks, reverse=descending)
             events, decode = self._events, self._decode_event
             return [decode(events[key[1]]) for key in islice(keys, limit)]
@@ -805,6 +819,156 @@ class MemoryStore(Store):
                 key_range.lower, key_range.upper, inclusive, reverse=descending
             )
             return [marshal.loads(self._webhook_endpoints[key[1]]) for key in islice(keys, limit)]
+
+    # --- webhook deliveries ---------------------------------------------------------------
+
+    def _outbox_put(self, key: tuple[str, str], row: tuple[float, float, int, str] | None) -> None:
+        """Set (or, with None, remove) one delivery, its due entry and its event's count,
+        logging the step back."""
+        previous = self._outbox.get(key)
+        self._outbox_write(key, row)
+
+        def undo() -> None:
+            self._outbox_write(key, previous)
+
+        self._log(undo)
+
+    def _outbox_write(
+        self, key: tuple[str, str], row: tuple[float, float, int, str] | None
+    ) -> None:
+        previous = self._outbox.pop(key, None)
+        event_id = key[0]
+        if previous is not None:
+            if previous[3] == "pending":
+                self._outbox_due.remove((previous[1], *key))
+            self._outbox_counts[event_id] -= 1
+            if not self._outbox_counts[event_id]:
+                del self._outbox_counts[event_id]
+        if row is not None:
+            self._outbox[key] = row
+            if row[3] == "pending":
+                self._outbox_due.add((row[1], *key))
+            self._outbox_counts[event_id] = self._outbox_counts.get(event_id, 0) + 1
+
+    @staticmethod
+    def _delivery(key: tuple[str, str], row: tuple[float, float, int, str]) -> Record:
+        created, next_attempt, attempts, status = row
+        return {
+            "event": key[0],
+            "endpoint": key[1],
+            "created": created,
+            "next_attempt": next_attempt,
+            "attempts": attempts,
+            "status": status,
+        }
+
+    @staticmethod
+    def _delivery_row(delivery: Record) -> tuple[float, float, int, str]:
+        return (
+            delivery["created"],
+            delivery["next_attempt"],
+            delivery["attempts"],
+            delivery["status"],
+        )
+
+    def outbox_add(self, deliveries: Sequence[Record]) -> None:
+        with self._transaction:
+            self._ensure_open()
+            for delivery in deliveries:
+                key = (delivery["event"], delivery["endpoint"])
+                if key in self._outbox:
+                    msg = f"A delivery of {key[0]} to {key[1]} exists."
+                    raise DuplicateKeyError(msg, key="id", value=f"{key[0]} {key[1]}")
+                self._outbox_put(key, self._delivery_row(delivery))
+
+    def outbox_next_due(self) -> float | None:
+        with self._lock:
+            self._ensure_open()
+            return self._outbox_due[0][0] if self._outbox_due else None
+
+    def outbox_claim(self, now: float, lease_until: float, limit: int) -> list[Record]:
+        with self._transaction:
+            self._ensure_open()
+            due = list(islice(takewhile(lambda entry: entry[0] <= now, self._outbox_due), limit))
+            claimed = []
+            for _, event_id, endpoint_id in due:
+                key = (event_id, endpoint_id)
+                created, _, attempts, status = self._outbox[key]
+                row = (created, lease_until, attempts, status)
+                self._outbox_put(key, row)
+                claimed.append(self._delivery(key, row))
+            return claimed
+
+    def outbox_settle(self, deliveries: Sequence[Record], attempts: Sequence[Record]) -> None:
+        with self._transaction:
+            self._ensure_open()
+            for delivery in deliveries:
+                key = (delivery["event"], delivery["endpoint"])
+                if key not in self._outbox:
+                    continue
+                kept = delivery["status"] in ("pending", "failed")
+                self._outbox_put(key, self._delivery_row(delivery) if kept else None)
+            for attempt in attempts:
+                attempt_id: str = attempt["id"]
+                if attempt_id in self._attempts:
+                    msg = f"Delivery attempt id {attempt_id} is already taken."
+                    raise DuplicateKeyError(msg, key="id", value=attempt_id)
+                self._attempt_write(attempt_id, marshal.dumps(attempt))
+                self._log(partial(self._attempt_write, attempt_id, None))
+
+    def _attempt_write(self, attempt_id: str, payload: bytes | None) -> None:
+        """Add an attempt (or, with None, remove it) and its index entries."""
+        previous = self._attempts.pop(attempt_id, None)
+        if previous is not None:
+            old = marshal.loads(previous)
+            self._attempt_order.remove((old["created"], attempt_id))
+            self._attempts_by_endpoint.remove((old["endpoint"], old["created"], attempt_id))
+        if payload is not None:
+            attempt = marshal.loads(payload)
+            self._attempts[attempt_id] = payload
+            self._attempt_order.add((attempt["created"], attempt_id))
+            self._attempts_by_endpoint.add((attempt["endpoint"], attempt["created"], attempt_id))
+
+    def outbox_pending(self, event_ids: Collection[str]) -> dict[str, int]:
+        with self._lock:
+            self._ensure_open()
+            counts = self._outbox_counts
+            return {event_id: counts[event_id] for event_id in event_ids if event_id in counts}
+
+    def outbox_purge(self, before: float) -> int:
+        with self._transaction:
+            self._ensure_open()
+            removed = 0
+            for key, row in list(self._outbox.items()):
+                if row[3] == "failed" and row[0] < before:
+                    self._outbox_put(key, None)
+                    removed += 1
+            for _, attempt_id in list(self._attempt_order.irange(None, (before, ""))):
+                payload = self._attempts[attempt_id]
+                self._attempt_write(attempt_id, None)
+                self._log(partial(self._attempt_write, attempt_id, payload))
+                removed += 1
+            return removed
+
+    def delivery_attempt_scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        endpoint: str | None = None,
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Record]:
+        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+        with self._lock:
+            self._ensure_open()
+            keys: Iterator[SortKey]
+            if endpoint is None:
+                keys = self._attempt_order.irange(
+                    key_range.lower, key_range.upper, inclusive, reverse=descending
+                )
+            else:
+                keys = _keys_under(self._attempts_by_endpoint, endpoint, key_range, descending)
+            return [marshal.loads(self._attempts[key[1]]) for key in islice(keys, limit)]
 
     def count(self) -> int:
         with self._lock:
@@ -924,6 +1088,25 @@ class MemoryStore(Store):
                     key: marshal.loads(entry)["created"] for key, entry in self._idempotency.items()
                 },
                 "the idempotency keys' created times do not match their entries",
+            )
+            pending = [(row[1], *key) for key, row in self._outbox.items() if row[3] == "pending"]
+            require(
+                list(self._outbox_due) == sorted(pending),
+                "the outbox's due index does not hold exactly the pending deliveries",
+            )
+            counts: dict[str, int] = {}
+            for event_id, _ in self._outbox:
+                counts[event_id] = counts.get(event_id, 0) + 1
+            require(
+                self._outbox_counts == counts,
+                "the outbox's counts per event are not its deliveries'",
+            )
+            attempts = [marshal.loads(payload) for payload in self._attempts.values()]
+            require(
+                list(self._attempt_order) == sorted((a["created"], a["id"]) for a in attempts)
+                and list(self._attempts_by_endpoint)
+                == sorted((a["endpoint"], a["created"], a["id"]) for a in attempts),
+                "the delivery attempt indexes do not hold exactly the attempts",
             )
 
 

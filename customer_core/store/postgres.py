@@ -56,10 +56,23 @@ from .base import (
     require,
 )
 from .sql import (
+    _OUTBOX_DELETE,
+    _OUTBOX_DUE,
+    _OUTBOX_INSERT,
+    _OUTBOX_LEASE,
+    _OUTBOX_NEXT_DUE,
+    _OUTBOX_PURGE,
+    _OUTBOX_UPDATE,
     _POSTING_TABLES,
     POSTGRES,
     Postings,
+    _attempt_row,
+    _delivery,
+    _delivery_ids,
+    _outbox_row,
     _postings,
+    _settled,
+    attempt_page,
     check_customer,
     check_postings_and_tax_ids,
 )
@@ -139,6 +152,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             body text NOT NULL
         )""",
         "CREATE INDEX webhook_endpoints_by_created ON webhook_endpoints (created, id)",
+    ),
+    (
+        # Webhook deliveries (customer_core.events.outbox): one row per event and endpoint,
+        # written in the event's transaction, removed once delivered; and their attempts.
+        """CREATE TABLE webhook_outbox (
+            event_id text COLLATE "C" NOT NULL,
+            endpoint_id text COLLATE "C" NOT NULL,
+            created double precision NOT NULL,
+            next_attempt double precision NOT NULL,
+            attempts integer NOT NULL,
+            status text NOT NULL,
+            PRIMARY KEY (event_id, endpoint_id)
+        )""",
+        "CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt) WHERE status = 'pending'",
+        """CREATE TABLE webhook_attempts (
+            id text COLLATE "C" PRIMARY KEY,
+            created bigint NOT NULL,
+            endpoint_id text COLLATE "C" NOT NULL,
+            body text NOT NULL
+        )""",
+        "CREATE INDEX webhook_attempts_by_created ON webhook_attempts (created, id)",
+        "CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, created, id)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -1118,6 +1153,94 @@ class PostgresStore(Store):
                 "webhook_endpoints", conditions, arguments, descending=descending, limit=limit
             )
         )
+
+    # --- webhook deliveries ---------------------------------------------------------------
+
+    def outbox_add(self, deliveries: Sequence[Record]) -> None:
+        def work(connection: Connection) -> None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.executemany(_OUTBOX_INSERT, [_outbox_row(d) for d in deliveries])
+            except pg_errors.UniqueViolation:
+                msg = "A delivery of one of these events to one of these endpoints exists."
+                raise DuplicateKeyError(msg, key="id", value=_delivery_ids(deliveries)) from None
+
+        self._write("write to", work)
+
+    def outbox_next_due(self) -> float | None:
+        def work(connection: Connection) -> float | None:
+            row = connection.execute(_OUTBOX_NEXT_DUE).fetchone()
+            return None if row is None else float(row[0])
+
+        return self._read("read from", work)
+
+    def outbox_claim(self, now: float, lease_until: float, limit: int) -> list[Record]:
+        def work(connection: Connection) -> list[Record]:
+            # SKIP LOCKED: workers of other processes claiming at once take other rows.
+            rows = connection.execute(
+                f"{_OUTBOX_DUE} FOR UPDATE SKIP LOCKED", (now, limit)
+            ).fetchall()
+            with connection.cursor() as cursor:
+                cursor.executemany(_OUTBOX_LEASE, [(lease_until, *row[:2]) for row in rows])
+            return [_delivery(row, lease_until) for row in rows]
+
+        return self._write("write to", work)
+
+    def outbox_settle(self, deliveries: Sequence[Record], attempts: Sequence[Record]) -> None:
+        kept, removed = _settled(deliveries)
+
+        def work(connection: Connection) -> None:
+            with connection.cursor() as cursor:
+                cursor.executemany(_OUTBOX_UPDATE, kept)
+                cursor.executemany(_OUTBOX_DELETE, removed)
+                try:
+                    cursor.executemany(
+                        "INSERT INTO webhook_attempts (id, created, endpoint_id, body) "
+                        "VALUES (%s, %s, %s, %s)",
+                        [_attempt_row(attempt) for attempt in attempts],
+                    )
+                except pg_errors.UniqueViolation:
+                    msg = "A delivery attempt id is already taken."
+                    value = ", ".join(attempt["id"] for attempt in attempts)
+                    raise DuplicateKeyError(msg, key="id", value=value) from None
+
+        self._write("write to", work)
+
+    def outbox_pending(self, event_ids: Collection[str]) -> dict[str, int]:
+        ids = list(event_ids)
+        if not ids:
+            return {}
+
+        def work(connection: Connection) -> dict[str, int]:
+            rows = connection.execute(
+                "SELECT event_id, count(*) FROM webhook_outbox WHERE event_id = ANY(%s) "
+                "GROUP BY event_id",
+                (ids,),
+            ).fetchall()
+            return {event_id: int(count) for event_id, count in rows}
+
+        return self._read("read from", work)
+
+    def outbox_purge(self, before: float) -> int:
+        def work(connection: Connection) -> int:
+            return sum(
+                connection.execute(statement, (before,)).rowcount for statement in _OUTBOX_PURGE
+            )
+
+        return self._write("write to", work)
+
+    def delivery_attempt_scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        endpoint: str | None = None,
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Record]:
+        query, arguments = attempt_page(
+            POSTGRES, key_range, endpoint, descending=descending, limit=limit
+        )
+        return self._bodies(query, arguments)
 
     def count(self) -> int:
         def work(connection: Connection) -> int:

@@ -233,3 +233,97 @@ POSTGRES = Dialect(
     may_contain='(strpos(lower(body COLLATE "C"), %s) > 0 OR octet_length(body) <> length(body) '
     "OR strpos(body, '\\u') > 0)",
 )
+
+
+# --- the webhook outbox's SQL (statements with %s markers: SQLite's replace them by ?) ---
+
+_OUTBOX_COLUMNS = "event_id, endpoint_id, created, next_attempt, attempts, status"
+_OUTBOX_INSERT = f"INSERT INTO webhook_outbox ({_OUTBOX_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
+_OUTBOX_NEXT_DUE = (
+    "SELECT next_attempt FROM webhook_outbox WHERE status = 'pending' ORDER BY next_attempt LIMIT 1"
+)
+_OUTBOX_DUE = (
+    f"SELECT {_OUTBOX_COLUMNS} FROM webhook_outbox WHERE status = 'pending' "
+    "AND next_attempt <= %s ORDER BY next_attempt LIMIT %s"
+)
+_OUTBOX_LEASE = (
+    "UPDATE webhook_outbox SET next_attempt = %s WHERE event_id = %s AND endpoint_id = %s"
+)
+_OUTBOX_UPDATE = (
+    "UPDATE webhook_outbox SET next_attempt = %s, attempts = %s, status = %s "
+    "WHERE event_id = %s AND endpoint_id = %s"
+)
+_OUTBOX_DELETE = "DELETE FROM webhook_outbox WHERE event_id = %s AND endpoint_id = %s"
+_OUTBOX_PURGE = (
+    "DELETE FROM webhook_outbox WHERE status = 'failed' AND created < %s",
+    "DELETE FROM webhook_attempts WHERE created < %s",
+)
+
+
+def _outbox_row(delivery: Record) -> tuple[Any, ...]:
+    return (
+        delivery["event"],
+        delivery["endpoint"],
+        delivery["created"],
+        delivery["next_attempt"],
+        delivery["attempts"],
+        delivery["status"],
+    )
+
+
+def _delivery(row: Sequence[Any], next_attempt: float | None = None) -> Record:
+    """A delivery record from an outbox row (``next_attempt`` given: as leased)."""
+    event_id, endpoint_id, created, stored_next_attempt, attempts, status = row
+    return {
+        "event": event_id,
+        "endpoint": endpoint_id,
+        "created": created,
+        "next_attempt": stored_next_attempt if next_attempt is None else next_attempt,
+        "attempts": attempts,
+        "status": status,
+    }
+
+
+def _delivery_ids(deliveries: Sequence[Record]) -> str:
+    """The keys of deliveries, for a DuplicateKeyError's value."""
+    return ", ".join(f"{d['event']}/{d['endpoint']}" for d in deliveries)
+
+
+def _settled(deliveries: Sequence[Record]) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
+    """``outbox_settle``'s deliveries as the parameters of its UPDATE and its DELETE."""
+    kept = [
+        (d["next_attempt"], d["attempts"], d["status"], d["event"], d["endpoint"])
+        for d in deliveries
+        if d["status"] in ("pending", "failed")
+    ]
+    removed = [
+        (d["event"], d["endpoint"]) for d in deliveries if d["status"] not in ("pending", "failed")
+    ]
+    return kept, removed
+
+
+def _attempt_row(attempt: Record) -> tuple[Any, ...]:
+    return (
+        attempt["id"],
+        attempt["created"],
+        attempt["endpoint"],
+        pydantic_core.to_json(attempt).decode(),
+    )
+
+
+def attempt_page(
+    dialect: Dialect,
+    key_range: KeyRange,
+    endpoint: str | None,
+    *,
+    descending: bool,
+    limit: int | None,
+) -> Query:
+    """``delivery_attempt_scan``'s query: attempt bodies in key order, to one endpoint."""
+    conditions, arguments = dialect.range_conditions(key_range)
+    if endpoint is not None:
+        conditions.insert(0, f"endpoint_id = {dialect.marker}")
+        arguments.insert(0, endpoint)
+    return dialect.page(
+        "webhook_attempts", conditions, arguments, descending=descending, limit=limit
+    )

@@ -48,11 +48,24 @@ from .base import (
     require,
 )
 from .sql import (
+    _OUTBOX_DELETE,
+    _OUTBOX_DUE,
+    _OUTBOX_INSERT,
+    _OUTBOX_LEASE,
+    _OUTBOX_NEXT_DUE,
+    _OUTBOX_PURGE,
+    _OUTBOX_UPDATE,
     _POSTING_TABLES,
     SQLITE,
     Postings,
+    _attempt_row,
+    _delivery,
+    _delivery_ids,
     _metadata_postings,
+    _outbox_row,
     _postings,
+    _settled,
+    attempt_page,
     check_customer,
     check_postings_and_tax_ids,
 )
@@ -174,6 +187,26 @@ def _rewrite_postings(
 
 Migration = tuple[str | Callable[[sqlite3.Connection], None], ...]
 
+_OUTBOX_MIGRATION = (
+    """CREATE TABLE webhook_outbox (
+        event_id TEXT NOT NULL,
+        endpoint_id TEXT NOT NULL,
+        created REAL NOT NULL,
+        next_attempt REAL NOT NULL,
+        attempts INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (event_id, endpoint_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt) WHERE status = 'pending'",
+    """CREATE TABLE webhook_attempts (
+        id TEXT PRIMARY KEY,
+        created INTEGER NOT NULL,
+        endpoint_id TEXT NOT NULL,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX webhook_attempts_by_created ON webhook_attempts (created, id)",
+    "CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, created, id)",
+)
 # Each entry migrates the schema from version N to N + 1; never edit a released one.
 MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -307,6 +340,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "DROP TABLE events",
         "ALTER TABLE events_v11 RENAME TO events",
         "CREATE INDEX events_by_type ON events (type, created, id)",
+    ),
+    (
+        # Webhook deliveries (customer_core.events.outbox): one row per event and endpoint,
+        # written in the event's transaction, removed once delivered; and their attempts.
+        *_OUTBOX_MIGRATION,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -1122,6 +1160,81 @@ class SQLiteStore(Store):
                 ).rowcount
                 for name in names
             )
+
+    # --- webhook deliveries ---------------------------------------------------------------
+
+    def outbox_add(self, deliveries: Sequence[Record]) -> None:
+        with self._writing() as connection:
+            try:
+                connection.executemany(
+                    _OUTBOX_INSERT.replace("%s", "?"), map(_outbox_row, deliveries)
+                )
+            except sqlite3.IntegrityError:
+                msg = "A delivery of one of these events to one of these endpoints exists."
+                raise DuplicateKeyError(msg, key="id", value=_delivery_ids(deliveries)) from None
+
+    def outbox_next_due(self) -> float | None:
+        with self._reading() as connection:
+            row = connection.execute(_OUTBOX_NEXT_DUE).fetchone()
+            return None if row is None else row[0]
+
+    def outbox_claim(self, now: float, lease_until: float, limit: int) -> list[Record]:
+        with self._writing() as connection:
+            rows = connection.execute(_OUTBOX_DUE.replace("%s", "?"), (now, limit)).fetchall()
+            connection.executemany(
+                _OUTBOX_LEASE.replace("%s", "?"), [(lease_until, *row[:2]) for row in rows]
+            )
+        return [_delivery(row, lease_until) for row in rows]
+
+    def outbox_settle(self, deliveries: Sequence[Record], attempts: Sequence[Record]) -> None:
+        kept, removed = _settled(deliveries)
+        with self._writing() as connection:
+            connection.executemany(_OUTBOX_UPDATE.replace("%s", "?"), kept)
+            connection.executemany(_OUTBOX_DELETE.replace("%s", "?"), removed)
+            try:
+                connection.executemany(
+                    "INSERT INTO webhook_attempts (id, created, endpoint_id, body) VALUES (?, ?, ?, ?)",
+                    [_attempt_row(attempt) for attempt in attempts],
+                )
+            except sqlite3.IntegrityError:
+                msg = "A delivery attempt id is already taken."
+                value = ", ".join(attempt["id"] for attempt in attempts)
+                raise DuplicateKeyError(msg, key="id", value=value) from None
+
+    def outbox_pending(self, event_ids: Collection[str]) -> dict[str, int]:
+        ids = list(event_ids)
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        with self._reading() as connection:
+            return dict(
+                connection.execute(
+                    f"SELECT event_id, COUNT(*) FROM webhook_outbox WHERE event_id IN ({marks}) "
+                    "GROUP BY event_id",
+                    ids,
+                ).fetchall()
+            )
+
+    def outbox_purge(self, before: float) -> int:
+        with self._writing() as connection:
+            return sum(
+                connection.execute(statement.replace("%s", "?"), (before,)).rowcount
+                for statement in _OUTBOX_PURGE
+            )
+
+    def delivery_attempt_scan(
+        self,
+        key_range: KeyRange = KeyRange(),
+        *,
+        endpoint: str | None = None,
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Record]:
+        query, arguments = attempt_page(
+            SQLITE, key_range, endpoint, descending=descending, limit=limit
+        )
+        with self._reading() as connection:
+            return [_decode(row[0]) for row in connection.execute(query, arguments).fetchall()]
 
     def count(self) -> int:
         with self._reading() as connection:

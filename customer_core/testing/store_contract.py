@@ -41,6 +41,7 @@ from .contract_edges import EdgeContract
 from .contract_event_bodies import EventBodyContract
 from .contract_events import EventContract
 from .contract_idempotency import IdempotencyContract
+from .contract_outbox import OutboxContract
 from .contract_prefix_reading import PrefixReadingContract
 from .contract_search_words import SearchWordsContract
 from .contract_snapshot_contents import SnapshotContentsContract
@@ -84,6 +85,7 @@ class StoreContract(
     SearchWordsContract,
     EventContract,
     EventBodyContract,
+    OutboxContract,
     EdgeContract,
     PrefixReadingContract,
     IdempotencyContract,

@@ -1,0 +1,386 @@
+"""The delivery worker: POSTs due deliveries from the outbox to their webhook endpoints,
+signed as Stripe signs them, on threads of its own (never on the request path).
+
+One dispatcher thread takes due deliveries from the store (``outbox_claim`` leases them,
+so workers of other processes do not take them too), hands them to ``concurrency`` sender
+threads, and settles what came back in one store transaction per batch: a 2xx answer
+removes the delivery, anything else (another status, a refused connection, a timeout)
+schedules a retry by the ``RetryPolicy`` until it gives up. Every attempt is recorded.
+Delivery is at least once and unordered, as Stripe's: a worker that dies mid-request
+leaves its deliveries leased, and they are due again when the lease ends.
+
+The worker wakes as soon as this process records an event with deliveries; deliveries
+written by other processes are found within ``poll_interval``. HTTP is the standard
+library's ``http.client``, with keep-alive connections per sender thread.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import queue
+import random
+import ssl
+import threading
+import time
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import pydantic_core
+
+from ..ids import IdGenerator
+from ..models import Record
+from .outbox import RetryPolicy, Webhooks
+from .recording import DEFAULT_RETENTION
+from .signing import signature_header
+
+__all__ = ["DeliveryWorker"]
+
+logger = logging.getLogger("customer_core.webhooks")
+
+USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+"""The User-Agent Stripe sends webhooks with."""
+MAX_RESPONSE_BYTES = 64 * 1024
+"""A receiver's answer is read up to this many bytes (it is only looked at for its status)."""
+PURGE_EVERY = 60 * 60
+"""Seconds between two purges of old attempts and given-up deliveries."""
+
+_Key = tuple[str, str]
+_Connections = dict[tuple[str, str, int | None], http.client.HTTPConnection]
+_Result = tuple[Record, Record | None]
+
+
+class DeliveryWorker:
+    """Delivers a service's events to its webhook endpoints until stopped.
+
+    Made by ``svc.webhooks.start_delivery(**options)``; the options:
+
+    - ``retry``: the ``RetryPolicy`` (default: 1 minute doubling up to 6 hours, given up
+      after 3 days);
+    - ``timeout``: seconds to connect and to wait for an answer (default 10);
+    - ``concurrency``: requests in flight at once (default 4), so one slow endpoint does
+      not hold up the others;
+    - ``batch_size``: deliveries taken from the store at once (default 100);
+    - ``poll_interval``: seconds between looks for deliveries written by other processes
+      (default 1);
+    - ``lease``: seconds a taken delivery is kept from other workers (default
+      ``timeout`` + 30), after which a delivery whose worker died is due again;
+    - ``retention``: attempts and given-up deliveries older than this are purged
+      (default 30 days, as events).
+
+    ``stop()`` (or leaving a ``with`` block) waits up to ``timeout`` for requests in flight,
+    records them, and puts back the deliveries still unanswered, due at once: nothing
+    pending is lost, and the next worker (after a restart too) delivers it.
+    """
+
+    def __init__(
+        self,
+        webhooks: Webhooks,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = 10.0,
+        concurrency: int = 4,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        lease: float | None = None,
+        retention: float = DEFAULT_RETENTION,
+    ) -> None:
+        if timeout <= 0 or poll_interval <= 0 or concurrency < 1 or batch_size < 1:
+            msg = (
+                "DeliveryWorker needs timeout, poll_interval > 0 and concurrency, batch_size >= 1."
+            )
+            raise ValueError(msg)
+        self._webhooks = webhooks
+        self._store = webhooks.store
+        self._clock = webhooks.clock
+        self.retry = RetryPolicy() if retry is None else retry
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.lease = timeout + 30 if lease is None else lease
+        self.retention = retention
+        self._ids = IdGenerator(self._clock)
+        self._random = random.Random()
+        self._wake = threading.Event()
+        self._enqueued = True  # look at once when started
+        self._stopping = False
+        self._jobs: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
+        self._results: list[_Result] = []
+        self._results_lock = threading.Lock()
+        self._in_flight: dict[_Key, Record] = {}
+        self._threads: list[threading.Thread] = []
+        self._dispatcher: threading.Thread | None = None
+        self._remove_listener: Any = None
+        self._last_purge = -float("inf")
+        self._drain_timeout = timeout
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker is delivering (started and not stopped)."""
+        return self._dispatcher is not None and self._dispatcher.is_alive()
+
+    def start(self) -> DeliveryWorker:
+        """Start the dispatcher and sender threads; return self."""
+        if self._dispatcher is not None:
+            raise RuntimeError("This DeliveryWorker was started already.")
+        self._remove_listener = self._webhooks.add_listener(self._on_enqueue)
+        self._threads = [
+            threading.Thread(
+                target=self._send_loop, name=f"customer_core webhook sender {n}", daemon=True
+            )
+            for n in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._dispatcher = threading.Thread(
+            target=self._dispatch_loop, name="customer_core webhook dispatcher", daemon=True
+        )
+        self._dispatcher.start()
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop delivering: wait up to ``timeout`` seconds (default: the request timeout)
+        for requests in flight, record them, and put the unanswered ones back, due at once.
+        Call it before closing the store."""
+        if self._dispatcher is None or self._stopping:
+            return
+        self._drain_timeout = self.timeout if timeout is None else timeout
+        self._stopping = True
+        self._wake.set()
+        self._dispatcher.join()
+        if self._remove_listener is not None:
+            self._remove_listener()
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join(timeout=0.1)
+
+    def __enter__(self) -> DeliveryWorker:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _on_enqueue(self) -> None:
+        # Runs inside the writer's transaction: the claim that follows waits for its commit.
+        self._enqueued = True
+        self._wake.set()
+
+    # --- the dispatcher ------------------------------------------------------------------
+
+    def _dispatch_loop(self) -> None:
+        while not self._stopping:
+            try:
+                wait = self._dispatch_once()
+            except Exception:
+                logger.exception("webhook delivery: the store failed; trying again shortly")
+                wait = self.poll_interval
+            if wait > 0:
+                self._wake.wait(wait)
+            self._wake.clear()
+        self._shut_down()
+
+    def _dispatch_once(self) -> float:
+        """Settle finished attempts, take due deliveries; return how long to wait."""
+        self._settle_finished()
+        now = self._clock()
+        if now - self._last_purge > PURGE_EVERY:
+            self._last_purge = now
+            self._store.outbox_purge(before=now - self.retention)
+        room = self.concurrency * 2 - len(self._in_flight)
+        if room <= 0:
+            return self.poll_interval  # a finishing attempt wakes us
+        enqueued, self._enqueued = self._enqueued, False
+        next_due = None if enqueued else self._store.outbox_next_due()
+        if enqueued or (next_due is not None and next_due <= now):
+            limit = min(room, self.batch_size)
+            # In a transaction block: it waits for a writer still committing deliveries.
+            with self._store.transaction():
+                now = self._clock()
+                claimed = self._store.outbox_claim(now, now + self.lease, limit)
+            for delivery in claimed:
+                self._in_flight[delivery["event"], delivery["endpoint"]] = delivery
+                self._jobs.put(delivery)
+            if len(claimed) == limit:
+                return 0  # more may be due
+            next_due = self._store.outbox_next_due()
+        if next_due is None:
+            return self.poll_interval
+        return max(0.0, min(self.poll_interval, next_due - self._clock()))
+
+    def _settle_finished(self) -> None:
+        with self._results_lock:
+            results, self._results = self._results, []
+        if not results:
+            return
+        for delivery, _ in results:
+            self._in_flight.pop((delivery["event"], delivery["endpoint"]), None)
+        self._store.outbox_settle(
+            [delivery for delivery, _ in results],
+            [attempt for _, attempt in results if attempt is not None],
+        )
+
+    def _shut_down(self) -> None:
+        """Wait for requests in flight (bounded), record them, put the others back."""
+        deadline = time.monotonic() + self._drain_timeout
+        try:
+            while self._in_flight and time.monotonic() < deadline:
+                self._settle_finished()
+                if self._in_flight:
+                    self._wake.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+                    self._wake.clear()
+            self._settle_finished()
+            if self._in_flight:
+                now = self._clock()
+                unanswered = [
+                    {**delivery, "next_attempt": now} for delivery in self._in_flight.values()
+                ]
+                self._in_flight.clear()
+                self._store.outbox_settle(unanswered, [])
+        except Exception:
+            logger.exception(
+                "webhook delivery: could not record the last attempts; their deliveries are "
+                "due again when their lease ends"
+            )
+
+    # --- the senders ---------------------------------------------------------------------
+
+    def _send_loop(self) -> None:
+        connections: _Connections = {}
+        try:
+            while True:
+                delivery = self._jobs.get()
+                if delivery is None:
+                    return
+                try:
+                    result = self._attempt(delivery, connections)
+                except Exception:
+                    logger.exception(
+                        "webhook delivery of %s to %s failed unexpectedly",
+                        delivery["event"],
+                        delivery["endpoint"],
+                    )
+                    result = (self.retry.after_failure(delivery, self._clock(), self._random), None)
+                with self._results_lock:
+                    self._results.append(result)
+                self._wake.set()
+        finally:
+            for connection in connections.values():
+                connection.close()
+
+    def _attempt(self, delivery: Record, connections: _Connections) -> _Result:
+        """Make one attempt: the delivery as it stands after it, and the attempt's record
+        (None when there was nothing to send any more)."""
+        endpoint = self._store.webhook_endpoint_get(delivery["endpoint"])
+        event = self._store.event_get(delivery["event"])
+        if endpoint is None or event is None or endpoint["status"] != "enabled":
+            # The endpoint was deleted or disabled, or the event purged: nothing to send.
+            return {**delivery, "status": "canceled"}, None
+        payload = pydantic_core.to_json(event, indent=2)
+        header = signature_header(payload, endpoint["secret"], int(self._clock()))
+        started = time.perf_counter()
+        status_code, error = _post(endpoint["url"], payload, header, self.timeout, connections)
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        now = self._clock()
+        succeeded = status_code is not None and 200 <= status_code < 300
+        if succeeded:
+            after = {**delivery, "attempts": delivery["attempts"] + 1, "status": "succeeded"}
+        else:
+            after = self.retry.after_failure(delivery, now, self._random)
+            if error is None:
+                error = f"HTTP {status_code}"
+            logger.warning(
+                "webhook delivery of %s to %s failed (attempt %d): %s; %s",
+                delivery["event"],
+                delivery["endpoint"],
+                after["attempts"],
+                error,
+                "given up"
+                if after["status"] == "failed"
+                else f"next attempt in {after['next_attempt'] - now:.3g} s",
+            )
+        attempt = {
+            "id": self._ids.delivery_attempt_id(),
+            "object": "webhook_delivery_attempt",
+            "created": int(now),
+            "endpoint": delivery["endpoint"],
+            "event": delivery["event"],
+            "attempt": after["attempts"],
+            "url": endpoint["url"],
+            "status_code": status_code,
+            "error": error,
+            "duration_ms": duration_ms,
+            "succeeded": succeeded,
+            "next_attempt": int(after["next_attempt"]) if after["status"] == "pending" else None,
+        }
+        return after, attempt
+
+
+def _post(
+    url: str, payload: bytes, signature: str, timeout: float, connections: _Connections
+) -> tuple[int | None, str | None]:
+    """POST ``payload`` to ``url``: the status code, or None and what went wrong. A kept-alive
+    connection the receiver closed meanwhile is opened again once."""
+    parts = urlsplit(url)
+    key = (parts.scheme, parts.hostname or "", parts.port)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        "Stripe-Signature": signature,
+        "Accept": "*/*; q=0.5, application/xml",
+        "Cache-Control": "no-cache",
+    }
+    for retry_stale in (True, False):
+        connection = connections.get(key)
+        reused = connection is not None
+        if connection is None:
+            connection = _connect(key, timeout)
+            connections[key] = connection
+        try:
+            connection.request("POST", target, body=payload, headers=headers)
+            response = connection.getresponse()
+            response.read(MAX_RESPONSE_BYTES)
+            if response.will_close or not response.isclosed():
+                _drop(connections, key)  # closing, or an answer longer than we read
+            return response.status, None
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as error:
+            _drop(connections, key)
+            if not (reused and retry_stale):
+                return None, _describe(error)
+        except TimeoutError:
+            _drop(connections, key)
+            return None, f"no answer within {timeout:g} s"
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            _drop(connections, key)
+            return None, _describe(error)
+    raise AssertionError("unreachable")
+
+
+def _connect(key: tuple[str, str, int | None], timeout: float) -> http.client.HTTPConnection:
+    scheme, host, port = key
+    if scheme == "https":
+        return http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    return http.client.HTTPConnection(host, port, timeout=timeout)
+
+
+def _drop(connections: _Connections, key: tuple[str, str, int | None]) -> None:
+    connection = connections.pop(key, None)
+    if connection is not None:
+        connection.close()
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
