@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CustomerCoreError, InvalidRequestError
+from .events.webhooks import serve_endpoint
 from .http.forms import decode_pairs
 from .ids import LATEST_TIME, system_clock
 from .service import CustomerService
@@ -30,6 +31,8 @@ __all__ = ["default_data_path", "main"]
 API_KEY_VARIABLE = "CUSTOMER_CORE_API_KEY"
 DATA_VARIABLE = "CUSTOMER_CORE_DATA"
 DEFAULT_PORT = 12111  # the server module's default, kept here so --help needs no server extra
+STOP_WAIT = 2.0
+"""Seconds a stopping server waits for webhook requests in flight."""
 
 _DESCRIPTION = "Serve Stripe's Customers API on this machine, or work on its data file directly."
 _EPILOG = """\
@@ -165,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
         default="FULL",
         help="SQLite durability: FULL syncs every write to disk (default: FULL)",
     )
+    serve.add_argument(
+        "--webhook",
+        action="append",
+        metavar="URL",
+        help="deliver every event to URL, signed (an endpoint registered at start, kept "
+        "across restarts with the same secret, which is printed); repeatable",
+    )
     tests = serve.add_argument_group("for test suites")
     tests.add_argument("--seed", type=int, help="make ids, prefixes and request ids reproducible")
     tests.add_argument(
@@ -228,6 +238,19 @@ def _parser() -> argparse.ArgumentParser:
     retrieving = actions.add_parser("retrieve", help="one event by id")
     retrieving.add_argument("id", help="the event's id (evt_...)")
     with_db(retrieving)
+
+    webhooks = _command(
+        commands,
+        "webhooks",
+        "see what webhook deliveries got back (an endpoint that keeps failing shows here)",
+        "customer-core webhooks attempts -d endpoint=we_1NGd4fJ2eZvKYlo2 -d limit=5",
+    )
+    actions = webhooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    attempts = actions.add_parser(
+        "attempts", help="delivery attempts newest first (params: endpoint, limit, created)"
+    )
+    with_params(attempts)
+    with_db(attempts)
 
     export = _command(
         commands,
@@ -407,14 +430,26 @@ def _serve_until_stopped(arguments: argparse.Namespace) -> int:
             f"customer_core: Stripe customers API on http://{arguments.host}:{arguments.port}/v1/customers (data: {where})",
             file=sys.stderr,
         )
-        build_server(
-            service,
-            keys,
-            host=arguments.host,
-            port=arguments.port,
-            log_level=arguments.log_level,
-            reset_to=service.snapshot() if arguments.enable_reset else None,
-        ).run(sockets=[listening])
+        for url in arguments.webhook or ():
+            endpoint_id, secret = serve_endpoint(service, url)
+            print(f"customer_core: events are delivered to {url} ({endpoint_id})", file=sys.stderr)
+            # The words of `stripe listen`, which scripts look for.
+            print(f"> Ready! Your webhook signing secret is {secret} (^C to quit)", file=sys.stderr)
+        reset_to = service.snapshot() if arguments.enable_reset else None
+        # Endpoints may also come through the API: the worker runs in every server. A stop
+        # gives requests in flight a moment, then keeps the unanswered ones for next time.
+        worker = service.webhooks.start_delivery()
+        try:
+            build_server(
+                service,
+                keys,
+                host=arguments.host,
+                port=arguments.port,
+                log_level=arguments.log_level,
+                reset_to=reset_to,
+            ).run(sockets=[listening])
+        finally:
+            worker.stop(timeout=STOP_WAIT)
     return 0
 
 
@@ -482,9 +517,12 @@ def _file_problem(error: OSError, arguments: argparse.Namespace) -> str:
 def _events_command(arguments: argparse.Namespace) -> int:
     try:
         with _open_store(arguments.db, "list") as store:
-            events = CustomerService(store).events
-            if arguments.events_command == "list":
-                result: Any = events.list(**_params(arguments.param))
+            service = CustomerService(store)
+            events = service.events
+            if arguments.command == "webhooks":
+                result: Any = service.webhooks.attempts(**_params(arguments.param))
+            elif arguments.events_command == "list":
+                result = events.list(**_params(arguments.param))
             else:
                 result = events.retrieve(arguments.id)
     except CustomerCoreError as error:
@@ -534,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _serve(arguments)
         elif arguments.command in ("export", "import"):
             status = _transfer(arguments)
-        elif arguments.command == "events":
+        elif arguments.command in ("events", "webhooks"):
             status = _events_command(arguments)
         else:
             status = _customer_command(arguments)

@@ -6,6 +6,7 @@ Every wait is for a condition with a deadline, never a fixed sleep."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 import stripe
 
 from customer_core import CustomerService, SQLiteStore, Store
+from customer_core.cli import main
 from customer_core.events.outbox import RetryPolicy
 from customer_core.testing.receiver import WebhookReceiver
 
@@ -295,3 +297,32 @@ def test_a_stop_puts_unanswered_deliveries_back_for_the_next_worker(tmp_path: Pa
     # At least once: the held request was answered too, after the stop.
     assert receiver.count >= 1
     assert {request.json()["id"] for request in receiver.requests} == {event.id}
+
+
+def test_the_cli_shows_an_endpoint_that_keeps_failing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "customers.db"
+    with WebhookReceiver(status=500) as receiver, SQLiteStore(path) as store:
+        service = CustomerService(store)
+        endpoint = service.webhook_endpoints.create(url=receiver.url, enabled_events=["*"])
+        with service.webhooks.start_delivery(retry=RetryPolicy(first_delay=0.01, max_attempts=2)):
+            service.create(email="a@example.com")
+            receiver.wait_for(2)
+            wait_until(lambda: store.outbox_next_due() is None, "the delivery to be given up")
+    assert main(["webhooks", "attempts", "--db", str(path), "-d", f"endpoint={endpoint.id}"]) == 0
+    page = json.loads(capsys.readouterr().out)
+    assert [(a["attempt"], a["status_code"], a["error"], a["succeeded"]) for a in page["data"]] == [
+        (2, 500, "HTTP 500", False),
+        (1, 500, "HTTP 500", False),
+    ]
+    assert main(["webhooks", "attempts", "--db", str(path), "-d", "limit=0"]) == 1
+    assert "must be greater than or equal to 1" in capsys.readouterr().err
+
+
+def test_a_worker_whose_store_closes_stops_quietly(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "customers.db")
+    worker = CustomerService(store).webhooks.start_delivery(poll_interval=0.01)
+    store.close()
+    wait_until(lambda: not worker.running, "the worker to stop")
+    worker.stop()

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import pydantic_core
 
+from ..errors import StoreClosedError
 from ..ids import IdGenerator
 from ..models import Record
 from .outbox import RetryPolicy, Webhooks
@@ -61,9 +62,12 @@ class DeliveryWorker:
     - ``timeout``: seconds to connect and to wait for an answer (default 10);
     - ``concurrency``: requests in flight at once (default 4), so one slow endpoint does
       not hold up the others;
-    - ``batch_size``: deliveries taken from the store at once (default 100);
+    - ``batch_size``: deliveries taken from the store at once, and in flight at most
+      (default 100);
     - ``poll_interval``: seconds between looks for deliveries written by other processes
       (default 1);
+    - ``linger``: seconds a busy worker lets results and new deliveries gather between two
+      store rounds (default 0.01): one transaction settles and takes many;
     - ``lease``: seconds a taken delivery is kept from other workers (default
       ``timeout`` + 30), after which a delivery whose worker died is due again;
     - ``retention``: attempts and given-up deliveries older than this are purged
@@ -83,6 +87,7 @@ class DeliveryWorker:
         concurrency: int = 4,
         batch_size: int = 100,
         poll_interval: float = 1.0,
+        linger: float = 0.01,
         lease: float | None = None,
         retention: float = DEFAULT_RETENTION,
     ) -> None:
@@ -99,6 +104,7 @@ class DeliveryWorker:
         self.concurrency = concurrency
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.linger = linger
         self.lease = timeout + 30 if lease is None else lease
         self.retention = retention
         self._ids = IdGenerator(self._clock)
@@ -179,55 +185,81 @@ class DeliveryWorker:
 
     def _dispatch_loop(self) -> None:
         while not self._stopping:
+            self._wake.clear()
             try:
-                wait = self._dispatch_once()
+                worked, wait = self._dispatch_once()
+            except StoreClosedError:
+                logger.warning("webhook delivery stops: the store was closed before the worker")
+                return
             except Exception:
                 logger.exception("webhook delivery: the store failed; trying again shortly")
-                wait = self.poll_interval
+                worked, wait = False, self.poll_interval
+            if worked and self.linger:
+                # Let results and new deliveries gather: one store round settles and
+                # claims many (a round is a transaction, an fsync on a durable store).
+                time.sleep(self.linger)
             if wait > 0:
                 self._wake.wait(wait)
-            self._wake.clear()
         self._shut_down()
 
-    def _dispatch_once(self) -> float:
-        """Settle finished attempts, take due deliveries; return how long to wait."""
-        self._settle_finished()
+    def _dispatch_once(self) -> tuple[bool, float]:
+        """One store round: settle finished attempts and take due deliveries, in one
+        transaction; return whether it did anything, and how long to wait for more."""
+        results = self._take_results()
         now = self._clock()
         if now - self._last_purge > PURGE_EVERY:
             self._last_purge = now
             self._store.outbox_purge(before=now - self.retention)
-        room = self.concurrency * 2 - len(self._in_flight)
-        if room <= 0:
-            return self.poll_interval  # a finishing attempt wakes us
-        enqueued, self._enqueued = self._enqueued, False
-        next_due = None if enqueued else self._store.outbox_next_due()
-        if enqueued or (next_due is not None and next_due <= now):
-            limit = min(room, self.batch_size)
-            # In a transaction block: it waits for a writer still committing deliveries.
-            with self._store.transaction():
-                now = self._clock()
-                claimed = self._store.outbox_claim(now, now + self.lease, limit)
-            for delivery in claimed:
-                self._in_flight[delivery["event"], delivery["endpoint"]] = delivery
-                self._jobs.put(delivery)
-            if len(claimed) == limit:
-                return 0  # more may be due
+        room = self.batch_size - len(self._in_flight)
+        if room <= 0 and not results:
+            return False, self.poll_interval  # a finishing attempt wakes us
+        claim = False
+        if room > 0:
+            claim, self._enqueued = self._enqueued, False
+        if room > 0 and not claim and not results:
+            # Idle: a read, no transaction, unless something is due.
             next_due = self._store.outbox_next_due()
+            claim = next_due is not None and next_due <= now
+            if not claim:
+                return False, self._wait_for(next_due)
+        claimed: list[Record] = []
+        # A transaction block: a claim after a wake waits for the writer's commit.
+        with self._store.transaction():
+            if results:
+                self._settle(results)
+            if claim:
+                now = self._clock()
+                claimed = self._store.outbox_claim(now, now + self.lease, room)
+            next_due = self._store.outbox_next_due()
+        for delivery in claimed:
+            self._in_flight[delivery["event"], delivery["endpoint"]] = delivery
+            self._jobs.put(delivery)
+        if claim and len(claimed) == room:
+            return True, 0.0  # more may be due
+        return True, self._wait_for(next_due) if room > 0 else self.poll_interval
+
+    def _wait_for(self, next_due: float | None) -> float:
         if next_due is None:
             return self.poll_interval
         return max(0.0, min(self.poll_interval, next_due - self._clock()))
 
-    def _settle_finished(self) -> None:
+    def _take_results(self) -> list[_Result]:
         with self._results_lock:
             results, self._results = self._results, []
-        if not results:
-            return
         for delivery, _ in results:
             self._in_flight.pop((delivery["event"], delivery["endpoint"]), None)
+        return results
+
+    def _settle(self, results: list[_Result]) -> None:
         self._store.outbox_settle(
             [delivery for delivery, _ in results],
             [attempt for _, attempt in results if attempt is not None],
         )
+
+    def _settle_finished(self) -> None:
+        results = self._take_results()
+        if results:
+            self._settle(results)
 
     def _shut_down(self) -> None:
         """Wait for requests in flight (bounded), record them, put the others back."""

@@ -13,7 +13,7 @@ import random
 import secrets
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ConfigDict, PlainValidator
@@ -39,11 +39,16 @@ from ..params import (
 from ..store.base import SortKey, Store
 from .models import EVENT_TYPES
 
+if TYPE_CHECKING:
+    from ..service import CustomerService
+
 __all__ = [
+    "SERVE_DESCRIPTION",
     "DeletedWebhookEndpoint",
     "WebhookEndpoint",
     "WebhookEndpointList",
     "WebhookEndpoints",
+    "serve_endpoint",
 ]
 
 MAX_URL_LENGTH = 5000
@@ -336,3 +341,23 @@ class WebhookEndpoints:
             descending,
         )
         return WebhookEndpointList(records, has_more)
+
+
+SERVE_DESCRIPTION = "customer-core serve --webhook"
+"""The description of the endpoints ``serve --webhook URL`` registers."""
+
+
+def serve_endpoint(service: CustomerService, url: str) -> tuple[str, str]:
+    """The endpoint ``customer-core serve --webhook URL`` delivers to, and its secret: the
+    one an earlier ``serve --webhook`` registered for ``url`` (enabled again, every event),
+    so a restart keeps the secret and the pending deliveries; else a new one."""
+    for record in service.store.webhook_endpoint_scan(descending=False):
+        if record["url"] == url and record.get("description") == SERVE_DESCRIPTION:
+            if record["status"] != "enabled" or record["enabled_events"] != ["*"]:
+                service.webhook_endpoints.update(record["id"], disabled=False, enabled_events=["*"])
+            return record["id"], record["secret"]
+    endpoint = service.webhook_endpoints.create(
+        url=url, enabled_events=["*"], description=SERVE_DESCRIPTION
+    )
+    assert endpoint.secret is not None
+    return endpoint.id, endpoint.secret

@@ -1,0 +1,148 @@
+"""``customer-core serve --webhook URL``: an endpoint registered at start, its secret printed
+as ``stripe listen`` prints it, events delivered by the server's worker (checked with the
+official SDK), and a SIGTERM that loses no pending delivery."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import stripe
+
+from customer_core import CustomerService, SQLiteStore
+from customer_core.testing.receiver import WebhookReceiver
+
+from .test_serve_stop import _free_port
+
+API_KEY = "sk_test_webhooks"
+READY = re.compile(r"^> Ready! Your webhook signing secret is (whsec_\S+) \(\^C to quit\)$")
+
+
+class Server:
+    """``customer-core serve`` in a child process, its stderr read line by line."""
+
+    def __init__(self, *arguments: str) -> None:
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "customer_core.cli", "serve", "--api-key", API_KEY]
+            + ["--port", str(self.port), "--log-level", "warning", *arguments],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stderr: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.stderr.append(line)
+            self.lines.put(line.rstrip("\n"))
+
+    def secrets(self, count: int) -> list[str]:
+        """The signing secrets printed, once ``count`` were."""
+        found: list[str] = []
+        deadline = time.monotonic() + 60
+        while len(found) < count:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no secret printed; stderr: {self.stderr}") from None
+            match = READY.match(line)
+            if match:
+                found.append(match.group(1))
+        return found
+
+    def client(self) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            API_KEY, base_addresses={"api": f"http://127.0.0.1:{self.port}"}, max_network_retries=0
+        )
+
+    def create_when_ready(self, email: str) -> str:
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, f"serve exited early: {self.stderr}"
+            try:
+                return self.client().v1.customers.create(params={"email": email}).id
+            except stripe.APIConnectionError:
+                assert time.monotonic() < deadline, "serve never answered"
+                time.sleep(0.05)
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self._reader.join(timeout=10)
+            assert self.process.stderr is not None
+            self.process.stderr.close()
+
+
+def test_serve_delivers_every_event_to_each_webhook_signed(tmp_path: Path) -> None:
+    with WebhookReceiver() as first, WebhookReceiver() as second:
+        server = Server("--memory", "--webhook", first.url, "--webhook", second.url)
+        try:
+            secrets = server.secrets(2)
+            customer_id = server.create_when_ready("jenny@example.com")
+            server.client().v1.customers.update(customer_id, params={"name": "Jenny"})
+            first.wait_for(2)
+            second.wait_for(2)
+            events = server.client().v1.events.list()
+        finally:
+            assert server.terminate() == -signal.SIGTERM
+    assert secrets[0] != secrets[1]
+    for receiver, secret in ((first, secrets[0]), (second, secrets[1])):
+        types = sorted(
+            stripe.Webhook.construct_event(r.body.decode(), r.signature, secret).type
+            for r in receiver.requests
+        )
+        assert types == ["customer.created", "customer.updated"]
+    assert {event.type for event in events.data} == {"customer.created", "customer.updated"}
+    assert "Traceback" not in "".join(server.stderr)
+
+
+def test_sigterm_keeps_a_pending_delivery_for_the_next_start(tmp_path: Path) -> None:
+    data = tmp_path / "customers.db"
+    hold = threading.Event()
+    with WebhookReceiver(hold=hold) as receiver:
+        server = Server("--db", str(data), "--webhook", receiver.url)
+        try:
+            [secret] = server.secrets(1)
+            customer_id = server.create_when_ready("jenny@example.com")
+            receiver.wait_until(lambda: receiver.waiting == 1, what="the delivery to hang")
+        finally:
+            assert server.terminate() == -signal.SIGTERM
+        with SQLiteStore(data) as store:
+            [event] = CustomerService(store).events.list().data
+            assert event.pending_webhooks == 1  # the hanging delivery was put back
+            assert (store.outbox_next_due() or 0) <= time.time()
+        hold.set()
+        server = Server("--db", str(data), "--webhook", receiver.url)
+        try:
+            assert server.secrets(1) == [secret]  # the same endpoint, the same secret
+            receiver.wait_until(
+                lambda: any(r.status == 200 for r in receiver.requests[1:]), what="the redelivery"
+            )
+            deadline = time.monotonic() + 30
+            while server.client().v1.events.retrieve(event.id).pending_webhooks:
+                assert time.monotonic() < deadline, "pending_webhooks never dropped to 0"
+                time.sleep(0.05)
+        finally:
+            assert server.terminate() == -signal.SIGTERM
+    deliveries = [
+        stripe.Webhook.construct_event(r.body.decode(), r.signature, secret)
+        for r in receiver.requests
+    ]
+    assert {(e.id, e.data.object.id) for e in deliveries} == {(event.id, customer_id)}
+    with SQLiteStore(data) as store:
+        assert len(store.webhook_endpoint_scan()) == 1
