@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -326,3 +327,33 @@ def test_a_worker_whose_store_closes_stops_quietly(tmp_path: Path) -> None:
     store.close()
     wait_until(lambda: not worker.running, "the worker to stop")
     worker.stop()
+
+
+def test_workers_sharing_a_store_deliver_each_event_once(store: Store, tmp_path: Path) -> None:
+    """Two services with a worker each on one store (two handles on one SQLite file or one
+    PostgreSQL schema; one MemoryStore): the claims' leases keep them from sending an event
+    twice, and each finds the other's deliveries."""
+    if isinstance(store, SQLiteStore):
+        other: Store = SQLiteStore(store.path)
+    elif type(store).__name__ == "PostgresStore":
+        from customer_core.store.postgres import PostgresStore
+
+        assert isinstance(store, PostgresStore)
+        other = PostgresStore(store.dsn, schema=store.schema)
+    else:
+        other = store
+    with WebhookReceiver() as receiver:
+        first, second = CustomerService(store), CustomerService(other)
+        first.webhook_endpoints.create(url=receiver.url, enabled_events=["customer.created"])
+        options = {"retry": FAST, "poll_interval": 0.05}
+        with first.webhooks.start_delivery(**options), second.webhooks.start_delivery(**options):
+            for n in range(30):
+                first.create(email=f"first{n}@example.com")
+                second.create(email=f"second{n}@example.com")
+            receiver.wait_for(60)
+            wait_until(lambda: store.outbox_next_due() is None, "every delivery settled")
+        if other is not store:
+            other.close()
+    delivered = Counter(request.json()["id"] for request in receiver.requests)
+    assert len(delivered) == 60 and set(delivered.values()) == {1}
+    assert {event.id for event in first.events.list(limit=100).data} == set(delivered)
