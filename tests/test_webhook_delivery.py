@@ -357,3 +357,39 @@ def test_workers_sharing_a_store_deliver_each_event_once(store: Store, tmp_path:
     delivered = Counter(request.json()["id"] for request in receiver.requests)
     assert len(delivered) == 60 and set(delivered.values()) == {1}
     assert {event.id for event in first.events.list(limit=100).data} == set(delivered)
+
+
+def test_a_receiver_slower_than_the_timeout_is_an_error_retried(service: CustomerService) -> None:
+    hold = threading.Event()  # never set while the worker runs: every answer is too late
+    with WebhookReceiver(hold=hold, hold_timeout=10) as receiver:
+        endpoint = service.webhook_endpoints.create(url=receiver.url, enabled_events=["*"])
+        retry = RetryPolicy(first_delay=0.01, max_attempts=2, jitter=0)
+        with service.webhooks.start_delivery(retry=retry, timeout=0.2):
+            service.create(email="a@example.com")
+            wait_until(
+                lambda: len(service.webhooks.attempts(endpoint=endpoint.id).data) == 2,
+                "2 attempts recorded",
+            )
+        hold.set()
+    attempts = service.webhooks.attempts(endpoint=endpoint.id).data
+    assert [(a.status_code, a.error) for a in attempts] == [(None, "no answer within 0.2 s")] * 2
+    assert all(a.duration_ms >= 190 for a in attempts)
+
+
+def test_the_retry_policy_backs_off_and_gives_up_by_attempts_or_age() -> None:
+    policy = RetryPolicy(first_delay=10, factor=3, max_delay=100, jitter=0, max_attempts=5)
+    assert [policy.delay(n) for n in range(1, 6)] == [10.0, 30.0, 90.0, 100.0, 100.0]
+    delivery = {"event": "evt_1", "endpoint": "we_1", "created": 1000.0, "attempts": 0}
+    delivery |= {"next_attempt": 1000.0, "status": "pending"}
+    after = policy.after_failure(delivery, now=1001.0)
+    assert (after["attempts"], after["next_attempt"], after["status"]) == (1, 1011.0, "pending")
+    fifth = policy.after_failure({**delivery, "attempts": 4}, now=1500.0)
+    assert (fifth["attempts"], fifth["status"]) == (5, "failed")
+    aged = RetryPolicy(first_delay=10, jitter=0, max_age=60)
+    assert aged.after_failure(delivery, now=1045.0)["status"] == "pending"  # next at 1055
+    assert aged.after_failure(delivery, now=1055.0)["status"] == "failed"  # next at 1065
+    jittered = RetryPolicy(first_delay=100, jitter=0.1)
+    assert all(90 <= jittered.delay(1) <= 110 for _ in range(100))
+    for bad in ({"factor": 0.5}, {"first_delay": -1}, {"max_attempts": 0}, {"jitter": 1.0}):
+        with pytest.raises(ValueError):
+            RetryPolicy(**bad)
