@@ -11,7 +11,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import stripe
 
@@ -21,6 +23,7 @@ from customer_core.testing.receiver import WebhookReceiver
 from .test_serve_stop import _free_port
 
 API_KEY = "sk_test_webhooks"
+T = TypeVar("T")
 READY = re.compile(r"^> Ready! Your webhook signing secret is (whsec_\S+) \(\^C to quit\)$")
 
 
@@ -65,15 +68,21 @@ class Server:
             API_KEY, base_addresses={"api": f"http://127.0.0.1:{self.port}"}, max_network_retries=0
         )
 
-    def create_when_ready(self, email: str) -> str:
+    def when_ready(self, call: Callable[[stripe.StripeClient], T]) -> T:
+        """``call(client)`` once the server answers (it prints secrets before it listens)."""
         deadline = time.monotonic() + 60
         while True:
             assert self.process.poll() is None, f"serve exited early: {self.stderr}"
             try:
-                return self.client().v1.customers.create(params={"email": email}).id
+                return call(self.client())
             except stripe.APIConnectionError:
                 assert time.monotonic() < deadline, "serve never answered"
                 time.sleep(0.05)
+
+    def create_when_ready(self, email: str) -> str:
+        return self.when_ready(
+            lambda client: client.v1.customers.create(params={"email": email}).id
+        )
 
     def terminate(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -134,7 +143,9 @@ def test_sigterm_keeps_a_pending_delivery_for_the_next_start(tmp_path: Path) -> 
                 lambda: any(r.status == 200 for r in receiver.requests[1:]), what="the redelivery"
             )
             deadline = time.monotonic() + 30
-            while server.client().v1.events.retrieve(event.id).pending_webhooks:
+            while server.when_ready(
+                lambda client: client.v1.events.retrieve(event.id)
+            ).pending_webhooks:
                 assert time.monotonic() < deadline, "pending_webhooks never dropped to 0"
                 time.sleep(0.05)
         finally:
