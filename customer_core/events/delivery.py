@@ -22,6 +22,7 @@ import http.client
 import logging
 import queue
 import random
+import re
 import socket
 import ssl
 import threading
@@ -397,6 +398,7 @@ def _post(
     raise AssertionError("unreachable")
 
 
+_DIGITS = re.compile(rb"[0-9]+")
 _SAFE = "/?&=%:@!$'()*+,;~"
 """Characters a request target keeps as they are (others are percent-encoded)."""
 
@@ -440,7 +442,7 @@ class _Connection:
         if b"chunked" in headers.get(b"transfer-encoding", b""):
             return status, self._skip_chunked() and keep_alive
         length = headers.get(b"content-length", b"").strip()
-        if not length.isdigit():
+        if not _DIGITS.fullmatch(length):
             return status, False  # the body ends when the connection does
         return status, self._skip(int(length)) and keep_alive
 
@@ -463,7 +465,7 @@ class _Connection:
         status_line = self._line()
         version, _, rest = status_line.partition(b" ")
         code = rest[:3]
-        if not version.startswith(b"HTTP/") or not code.isdigit():
+        if not version.startswith(b"HTTP/") or not _DIGITS.fullmatch(code):
             msg = f"the receiver did not answer in HTTP: {status_line[:80]!r}"
             raise http.client.HTTPException(msg)
         headers: dict[bytes, bytes] = {}
