@@ -108,6 +108,15 @@ def _copy_state(value: Any, name: str) -> Any:
     raise TypeError(msg)
 
 
+def _keys_in(order: SortedList, key_range: KeyRange, descending: bool) -> Iterator[SortKey]:
+    """The ``(created, id)`` sort keys of ``order`` inside ``key_range``, in key order."""
+    inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
+    keys: Iterator[SortKey] = order.irange(
+        key_range.lower, key_range.upper, inclusive, reverse=descending
+    )
+    return keys
+
+
 def _keys_under(
     index: SortedList, prefix: str, key_range: KeyRange, descending: bool
 ) -> Iterator[SortKey]:
@@ -493,12 +502,8 @@ class MemoryStore(Store):
 
     def _keys(self, key_range: KeyRange, descending: bool) -> Iterator[SortKey]:
         """The sort keys of live records in ``key_range``, in key order."""
-        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
         self._settle()
-        keys: Iterator[SortKey] = self._order.irange(
-            key_range.lower, key_range.upper, inclusive, reverse=descending
-        )
-        return keys
+        return _keys_in(self._order, key_range, descending)
 
     def scan(
         self,
@@ -727,14 +732,11 @@ class MemoryStore(Store):
         types: Collection[str] | None = None,
         limit: int | None = None,
     ) -> list[Record]:
-        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
         with self._lock:
             self._ensure_open()
             keys: Iterator[SortKey]
             if types is None:
-                keys = self._event_order.irange(
-                    key_range.lower, key_range.upper, inclusive, reverse=descending
-                )
+                keys = _keys_in(self._event_order, key_range, descending)
             else:
                 # One walk of the type index per type, merged back into key order.
                 walks = []
@@ -812,12 +814,9 @@ class MemoryStore(Store):
     def webhook_endpoint_scan(
         self, key_range: KeyRange = KeyRange(), *, descending: bool = True, limit: int | None = None
     ) -> list[Record]:
-        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
         with self._lock:
             self._ensure_open()
-            keys = self._webhook_endpoint_order.irange(
-                key_range.lower, key_range.upper, inclusive, reverse=descending
-            )
+            keys = _keys_in(self._webhook_endpoint_order, key_range, descending)
             return [marshal.loads(self._webhook_endpoints[key[1]]) for key in islice(keys, limit)]
 
     # --- webhook deliveries ---------------------------------------------------------------
@@ -958,14 +957,11 @@ class MemoryStore(Store):
         descending: bool = True,
         limit: int | None = None,
     ) -> list[Record]:
-        inclusive = (key_range.lower_inclusive, key_range.upper_inclusive)
         with self._lock:
             self._ensure_open()
             keys: Iterator[SortKey]
             if endpoint is None:
-                keys = self._attempt_order.irange(
-                    key_range.lower, key_range.upper, inclusive, reverse=descending
-                )
+                keys = _keys_in(self._attempt_order, key_range, descending)
             else:
                 keys = _keys_under(self._attempts_by_endpoint, endpoint, key_range, descending)
             return [marshal.loads(self._attempts[key[1]]) for key in islice(keys, limit)]
