@@ -11,6 +11,7 @@ pydantic error into the InvalidRequestError Stripe would send. Python ``None`` i
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
@@ -91,6 +92,24 @@ def _cleared(value: object, clearable: bool) -> bool:
     raise _error("parameter_invalid_empty")
 
 
+def path_id(value: object, param: str, example: str) -> str:
+    """An object id given in a path (a customer, event, endpoint or tax ID): any string a
+    URL can carry; anything else is a 400 naming the param, not a 404 or a TypeError."""
+    if value.__class__ is not str or metadata_rules.wire_string(value) is None:
+        msg = f"Invalid {param}: {value!r} (expected an id such as '{example}')"
+        raise InvalidRequestError(msg, param=param)
+    return value
+
+
+def shown(value: object) -> str:
+    """A wire value as an error message shows it: JSON (``["x"]``, ``{"a": "b"}``), the
+    form a JSON or form-encoded request wrote it in, rather than Python's ``['x']``."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def text(
     max_length: int = DEFAULT_MAX_LENGTH, *, clearable: bool = True, own_syntax: bool = False
 ) -> Callable[[object], str | None]:
@@ -106,7 +125,7 @@ def text(
                 raise _error("parameter_invalid_empty")
             converted = metadata_rules.wire_string(value)
             if converted is None:
-                raise _error("invalid_string", value=repr(value))
+                raise _error("invalid_string", value=shown(value))
             value = converted
         if not value:
             if clearable:

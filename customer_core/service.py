@@ -53,6 +53,7 @@ from .params import (
     CustomerUpdateParams,
     NoParams,
     parse,
+    path_id,
 )
 from .search import engine as search_engine
 from .search import parse as parse_query
@@ -161,13 +162,6 @@ def _request_info(request_id: str | None, idempotency_key: object) -> RequestInf
 
 def _missing(message: str, param: str) -> InvalidRequestError:
     return InvalidRequestError(message, code="resource_missing", param=param)
-
-
-def _customer_id(value: object) -> str:
-    if not isinstance(value, str) or metadata_rules.wire_string(value) is None:
-        msg = f"Invalid customer id: {value!r} (expected a string such as 'cus_...')"
-        raise InvalidRequestError(msg, param="id")
-    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -480,7 +474,7 @@ class CustomerService:
             return Outcome(self._list(params))
         if operation == "search":
             return Outcome(self._search(params))
-        customer_id = _customer_id(id)
+        customer_id = path_id(id, "id", "cus_...")
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, params))
         if operation == "update":
@@ -632,7 +626,7 @@ class CustomerService:
 
     def retrieve(self, id: str, /, **params: Any) -> Customer | DeletedCustomer:
         """Return a customer, or the ``{id, object, deleted: true}`` stub if it was deleted."""
-        return self._retrieve(_customer_id(id), params)
+        return self._retrieve(path_id(id, "id", "cus_..."), params)
 
     def _retrieve(self, customer_id: str, params: dict[str, Any]) -> Customer | DeletedCustomer:
         included = expansions(parse(CustomerRetrieveParams, params).expand) if params else NOTHING
@@ -645,7 +639,7 @@ class CustomerService:
 
     def update(self, id: str, /, *, idempotency_key: str | None = None, **params: Any) -> Customer:
         """Change the given fields of a live customer; ``metadata`` merges, ``""`` unsets."""
-        return self._update_once(_customer_id(id), params, idempotency_key)[0]
+        return self._update_once(path_id(id, "id", "cus_..."), params, idempotency_key)[0]
 
     def _update_once(
         self,
@@ -746,7 +740,7 @@ class CustomerService:
 
     def delete(self, id: str, /, **params: Any) -> DeletedCustomer:
         """Delete a customer for good; it stays retrievable as a tombstone stub."""
-        return self._delete(_customer_id(id), params, _NO_REQUEST)
+        return self._delete(path_id(id, "id", "cus_..."), params, _NO_REQUEST)
 
     def _delete(
         self, customer_id: str, params: dict[str, Any], request: RequestInfo
@@ -802,12 +796,14 @@ class CustomerService:
         key_range = (
             KeyRange()
             if p.page is None
-            else KeyRange(upper=page_key(p.page), upper_inclusive=False)
+            else KeyRange(upper=page_key(p.page, p.query), upper_inclusive=False)
         )
         records = search_engine.find(self._store, query, key_range, limit=p.limit + 1)
         has_more = len(records) > p.limit
         del records[p.limit :]
-        next_page = page_token((records[-1]["created"], records[-1]["id"])) if has_more else None
+        next_page = (
+            page_token((records[-1]["created"], records[-1]["id"]), p.query) if has_more else None
+        )
         total = (
             search_engine.count(self._store, query, cap=TOTAL_COUNT_CAP) if wants_total else None
         )

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 import pydantic_core
 from pydantic import PlainValidator
 
-from . import metadata as metadata_rules
 from .errors import InvalidRequestError, RecordNotFoundError, no_such_customer
 from .expand import cannot_expand, check_list_path, too_deep
 from .models import Customer, Record, _Model
@@ -38,6 +37,7 @@ from .params import (
     enum,
     integer_between,
     parse,
+    path_id,
     text,
 )
 from .store.base import Store
@@ -205,14 +205,6 @@ def _expansions(paths: Sequence[str], *, prefix: str = "") -> frozenset[str]:
     return frozenset(wanted)
 
 
-def _path_id(value: object, param: str, example: str) -> str:
-    """A customer or tax id from the path: any string a URL can carry."""
-    if not isinstance(value, str) or metadata_rules.wire_string(value) is None:
-        msg = f"Invalid {param}: {value!r} (expected an id such as '{example}')"
-        raise InvalidRequestError(msg, param=param)
-    return value
-
-
 TaxIdOperation = Literal["create", "retrieve", "delete", "list"]
 
 
@@ -260,7 +252,7 @@ class TaxIdService:
         from .service import Outcome  # the service module imports this one
 
         params = dict(params or {})
-        customer_id = _path_id(customer, "customer", "cus_...")
+        customer_id = path_id(customer, "customer", "cus_...")
         if operation == "create":
             return self._customers._idempotent(
                 f"/v1/customers/{customer_id}/tax_ids",
@@ -271,7 +263,7 @@ class TaxIdService:
             )
         if operation == "list":
             return Outcome(self._list(customer_id, params))
-        tax_id = _path_id(id, "id", "txi_...")
+        tax_id = path_id(id, "id", "txi_...")
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, tax_id, params))
         if operation == "delete":

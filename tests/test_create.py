@@ -243,7 +243,7 @@ def test_references_to_objects_this_library_does_not_keep_are_not_found(
             "Invalid array for preferred_locales",
             None,
         ),
-        ({"name": {"first": "J"}}, "name", "Invalid string: {'first': 'J'}", None),
+        ({"name": {"first": "J"}}, "name", 'Invalid string: {"first": "J"}', None),
         (
             {"invoice_prefix": "abc"},
             "invoice_prefix",

@@ -19,7 +19,7 @@ from ..expand import check_list_expand
 from ..ids import Clock, IdGenerator
 from ..models import API_VERSION, Record
 from ..pagination import created_range, cursor_range, trim_page
-from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, text
+from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, path_id, text
 from ..store.base import KeyRange, SortKey, Store
 from .models import Event, EventListPage, matching_types
 from .outbox import Webhooks
@@ -149,7 +149,7 @@ class EventLog:
     def retrieve(self, id: str, /, **params: Any) -> Event:
         """Return an event by id (``GET /v1/events/{id}``)."""
         parse(EventRetrieveParams, params)
-        record = self._get(id) if isinstance(id, str) else None
+        record = self._get(path_id(id, "id", "evt_..."))
         if record is None:
             raise no_such_event(id)
         return Event.from_record(self._with_pending([record])[0])

@@ -72,6 +72,11 @@ class EventBus:
     ) -> Callable[[], None]:
         """Call ``callback(event)`` for every event of ``types`` (names or ``*`` patterns;
         None: all) committed from now on; return a function that unsubscribes."""
+        if not callable(callback):
+            msg = (
+                f"Invalid callback: {callback!r} is not callable; pass a function taking an Event."
+            )
+            raise InvalidRequestError(msg, param="callback")
         if isinstance(types, str):
             types = [types]
         wanted = None if types is None else list(types)

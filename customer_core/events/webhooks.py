@@ -34,6 +34,7 @@ from ..params import (
     _error,
     _Params,
     parse,
+    path_id,
     text,
 )
 from ..store.base import SortKey, Store
@@ -272,9 +273,7 @@ class WebhookEndpoints:
             self._on_change()
 
     def _get(self, endpoint_id: object) -> Record:
-        record = (
-            self._store.webhook_endpoint_get(endpoint_id) if isinstance(endpoint_id, str) else None
-        )
+        record = self._store.webhook_endpoint_get(path_id(endpoint_id, "id", "we_..."))
         if record is None:
             raise no_such_webhook_endpoint(endpoint_id)
         return record
@@ -311,9 +310,8 @@ class WebhookEndpoints:
     def delete(self, id: str, /, **params: Any) -> DeletedWebhookEndpoint:
         """Delete an endpoint for good: no more deliveries go to it."""
         parse(NoParams, params)
+        path_id(id, "id", "we_...")
         try:
-            if not isinstance(id, str):
-                raise RecordNotFoundError(str(id))
             self._store.webhook_endpoint_delete(id)
         except RecordNotFoundError:
             raise no_such_webhook_endpoint(id) from None
