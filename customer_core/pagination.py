@@ -2,13 +2,14 @@
 
 >>> created_range({"gte": 10, "lt": 20})
 KeyRange(lower=(10, ''), lower_inclusive=True, upper=(20, ''), upper_inclusive=False)
->>> page_key(page_token((10, "cus_1")))
+>>> page_key(page_token((10, "cus_1"), 'name:"x"'), 'name:"x"')
 (10, 'cus_1')
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -29,27 +30,40 @@ __all__ = [
 _PAGE_PREFIX = "page_"
 
 
-def page_token(key: SortKey) -> str:
-    """An opaque ``next_page`` token: the sort key of the last customer shown."""
-    raw = f"{key[0]}:{key[1]}".encode()
+def page_token(key: SortKey, query: str) -> str:
+    """An opaque ``next_page`` token: the sort key of the last customer shown, bound to the
+    query that found it (a token passed with another query would page through the wrong
+    results silently)."""
+    raw = f"{_query_tag(query)}:{key[0]}:{key[1]}".encode()
     return _PAGE_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def page_key(token: str) -> SortKey:
-    """The sort key inside a ``page`` token; a token no search produced is refused."""
+def page_key(token: str, query: str) -> SortKey:
+    """The sort key inside a ``page`` token of a search for ``query``; a token no search
+    produced, or one from a search for another query, is refused."""
     try:
         if not token.startswith(_PAGE_PREFIX):
             raise ValueError(token)
         encoded = token[len(_PAGE_PREFIX) :]
         raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-        created_text, customer_id = raw.split(":", 1)
+        tag, created_text, customer_id = raw.split(":", 2)
         created = parse_int64(created_text)
         if created is None:
             raise ValueError(created_text)
-        return created, customer_id
     except ValueError:
         msg = f"Invalid page: {token!r} is not a next_page value returned by a previous search."
         raise InvalidRequestError(msg, param="page") from None
+    if tag != _query_tag(query):
+        msg = (
+            f"Invalid page: {token!r} is the next_page of a search with another query; "
+            "pass the same query with it."
+        )
+        raise InvalidRequestError(msg, param="page")
+    return created, customer_id
+
+
+def _query_tag(query: str) -> str:
+    return hashlib.blake2b(query.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
 NOTHING = KeyRange(lower=(INT64_MAX, ""), upper=(INT64_MIN, ""))

@@ -12,6 +12,7 @@ import pytest
 from customer_core import CustomerService, InvalidRequestError
 from customer_core.cli import main
 from customer_core.http.forms import decode
+from customer_core.pagination import page_token
 from customer_core.testing import FakeClock
 
 from . import test_http
@@ -96,18 +97,24 @@ def test_search_created_at_the_int64_edges(
     assert page.total_count == (2 if everyone else 0)
 
 
-def token(raw: str) -> str:
-    return "page_" + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def token(raw: str, query: str) -> str:
+    """A page token for ``query`` holding ``raw`` as its sort key, however malformed."""
+    made = page_token((0, "cus_0"), query)[len("page_") :]
+    tag = base64.urlsafe_b64decode(made + "=" * (-len(made) % 4)).decode().split(":")[0]
+    return "page_" + base64.urlsafe_b64encode(f"{tag}:{raw}".encode()).decode().rstrip("=")
 
 
 def test_page_tokens_at_the_int64_edges(service: CustomerService, two: list[str]) -> None:
     query = 'email:"amy@example.com"'
-    assert [c.id for c in service.search(query=query, page=token(f"{MAX}:cus_z")).data] == two
-    assert service.search(query=query, page=token(f"{MIN}:cus_0")).data == []
+    assert [
+        c.id for c in service.search(query=query, page=token(f"{MAX}:cus_z", query)).data
+    ] == two
+    assert service.search(query=query, page=token(f"{MIN}:cus_0", query)).data == []
     for crafted in (f"{MAX + 1}:cus_z", f"{MIN - 1}:cus_z", "٣:cus_z", " 3:cus_z", "3_0:cus_z"):
         with pytest.raises(InvalidRequestError) as caught:
-            service.search(query=query, page=token(crafted))
+            service.search(query=query, page=token(crafted, query))
         assert caught.value.param == "page", crafted
+        assert "is not a next_page value" in caught.value.message, crafted
 
 
 def test_an_idempotency_key_with_params_that_do_not_sort(service: CustomerService) -> None:

@@ -197,10 +197,11 @@ def test_int64_edges_in_every_integer_param_and_created_bound(
     call_is_safe(service.update, customer, card={**card, "number": "4242", "object": "card"})
     call_is_safe(service.list, created=created, limit=limit)
     call_is_safe(service.search, query=f"created{operator}{bound}", limit=limit)
+    query = f'email:"a@b.co" created{operator}{bound}'
     call_is_safe(
         service.search,
-        query=f'email:"a@b.co" created{operator}{bound}',
-        page=page_token((bound, customer)),
+        query=query,
+        page=page_token((bound, customer), query),
         expand=["total_count"],
     )
     call_is_safe(service.tax_ids.list, customer, limit=limit)

@@ -63,6 +63,19 @@ def test_next_page_walks_all_matches_newest_first(
     assert ids(second) == golds[4:] and second.has_more is False and second.next_page is None
 
 
+def test_a_next_page_works_only_with_the_query_that_made_it(
+    service: CustomerService, people: list[str]
+) -> None:
+    first = service.search(query='metadata["plan"]:"gold"', limit=4)
+    assert first.next_page
+    error = error_of(service.search, query='name~"rocket"', limit=4, page=first.next_page)
+    assert (error.param, error.code, error.http_status) == ("page", None, 400)
+    assert error.message == (
+        f"Invalid page: {first.next_page!r} is the next_page of a search with another query; "
+        "pass the same query with it."
+    )
+
+
 def test_total_count_only_when_expanded(service: CustomerService, people: list[str]) -> None:
     page = service.search(query='name~"rocket"', limit=2, expand=["total_count"])
     assert page.to_dict()["total_count"] == 8
