@@ -58,6 +58,8 @@ def test_a_wrong_password_says_so_without_printing_it(store: Store) -> None:
         PostgresStore(dsn(password=wrong))
     message = caught.value.message
     assert "password authentication failed" in message
+    assert "the database server refused the login; check the user and password" in message
+    assert "cannot be reached" not in message
     assert "user=postgres" in message and "dbname=postgres" in message
     assert wrong not in message and PASSWORD not in message
 

@@ -338,6 +338,21 @@ class _Transaction(ThreadBlock):
             store._block_lock.release()
 
 
+def _is_login_refused(error: psycopg.OperationalError) -> bool:
+    """Whether the server answered and refused the credentials (SQLSTATE class 28), which
+    libpq reports during connect as text only."""
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    text = str(error)
+    return sqlstate.startswith("28") or any(
+        phrase in text
+        for phrase in (
+            "password authentication failed",
+            "no password supplied",
+            "authentication failed for user",
+        )
+    )
+
+
 class PostgresStore(Store):
     """Customer records in a PostgreSQL database; shared safely by threads, processes and
     hosts.
@@ -446,6 +461,11 @@ class PostgresStore(Store):
             return StoreError(
                 f"{where}: the transaction conflicted with a concurrent one and was rolled "
                 f"back; retry it ({self._message(error)})"
+            )
+        if isinstance(error, psycopg.OperationalError) and _is_login_refused(error):
+            return StoreError(
+                f"{where}: the database server refused the login; check the user and "
+                f"password ({self._message(error)})"
             )
         if isinstance(error, psycopg.OperationalError):
             return StoreError(
