@@ -36,6 +36,7 @@ __all__ = [
     "MAX_URL_BYTES",
     "Response",
     "StripeAPI",
+    "json_response",
     "mask_key",
     "url_too_long",
 ]
@@ -118,6 +119,12 @@ def _respond(status: int, body: bytes, request_id: str) -> Response:
             **_CORS,
         },
     )
+
+
+def json_response(status: int, payload: Any, request_id: str) -> Response:
+    """A response carrying ``payload`` as every route's bodies are sent: indented JSON and
+    Stripe's headers (for routes of our own, such as the test-only reset)."""
+    return _respond(status, _json(payload), request_id)
 
 
 def _error(status: int, message: str) -> CustomerCoreError:

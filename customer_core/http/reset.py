@@ -7,12 +7,11 @@ for the API key like every other route. Never enable it on a server whose data m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 
 from ..errors import CustomerCoreError
 from ..service import CustomerService, Snapshot
-from .api import Response, StripeAPI
+from .api import Response, StripeAPI, json_response
 
 __all__ = ["RESET_PATH", "ResettableAPI"]
 
@@ -42,8 +41,4 @@ class ResettableAPI(StripeAPI):
             status, payload = 200, {"object": "customer_core.reset", "reset": True}
         # After the restore: the request id is the first of the restored generator.
         request_id = self.service.ids.request_id()
-        return Response(
-            status,
-            json.dumps(payload).encode(),
-            {"content-type": "application/json", "request-id": request_id},
-        )
+        return json_response(status, payload, request_id)
