@@ -329,6 +329,11 @@ def throughput_rounds(
     return results, waits
 
 
+def _rate(per_second: float) -> str:
+    """A rate with three significant digits at least: a tiny run under load shows 2.4, not 0."""
+    return f"{per_second:,.0f}" if per_second >= 100 else f"{per_second:.3g}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000])
@@ -406,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
         ratios = [value / one for value, (one, _) in zip(values, throughput[1], strict=True)]
         cpu = statistics.median(milliseconds for _, milliseconds in results)
         print(
-            f"| {clients} | {statistics.median(values):,.0f} | {statistics.median(ratios):.2f}x "
+            f"| {clients} | {_rate(statistics.median(values))} | {statistics.median(ratios):.2f}x "
             f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} | {cpu:.2f} |"
         )
 
