@@ -10,6 +10,7 @@ by ``customer_core.testing.StoreContract``.
 from __future__ import annotations
 
 import abc
+import re
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -29,12 +30,14 @@ __all__ = [
     "KeyRange",
     "NestedTransaction",
     "Record",
+    "SAFE_JSON_TEXT",
     "SortKey",
     "Store",
     "StoreInconsistency",
     "StoreSnapshot",
     "ThreadBlock",
     "TransactionHooks",
+    "holds_invoice_prefix",
     "require",
     "walk",
 ]
@@ -215,6 +218,27 @@ class ThreadBlock(abc.ABC):
         local.depth -= 1
         if local.depth == 0:
             self._close(exc)
+
+
+SAFE_JSON_TEXT = re.compile(r"[ !#-\[\]-~]+")
+"""Printable ASCII without the two characters JSON escapes: text a JSON body holds as is."""
+
+_PREFIX_KEY = b'"invoice_prefix":'
+"""In a JSON body: a key named invoice_prefix (JSON escapes the quotes of string values, so
+the text is always a key: the record's own, or a metadata key)."""
+
+
+def holds_invoice_prefix(body: bytes) -> bool:
+    """Whether a customer's compact JSON body holds an invoice prefix (a string where it
+    could be null). The text after the key answers when the body has that key once (the
+    record's own); a metadata key of the same name makes it read the parsed body."""
+    first = body.find(_PREFIX_KEY)
+    if first < 0:
+        return False
+    after = first + len(_PREFIX_KEY)
+    if body.find(_PREFIX_KEY, after) < 0:
+        return body[after : after + 1] == b'"'
+    return pydantic_core.from_json(body).get("invoice_prefix") is not None
 
 
 class StoreSnapshot(abc.ABC):

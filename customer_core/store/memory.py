@@ -1,12 +1,13 @@
 """MemoryStore: the in-process store, on sortedcontainers.
 
-Representation (a decision, see docs/decisions.md): each record is kept as one
-``bytes`` object, ``marshal`` of ``(layout, values)`` where ``layout`` numbers the
-tuple of keys (a handful exist). Bytes, strings, ints and tuples of them are not
-tracked by Python's garbage collector, so a million stored customers add almost
-nothing to what each collection has to traverse; a dict per record would add
-millions of tracked objects and make every create pay for it. It also costs
-about 0.5 KiB per customer instead of about 7.6 KiB for a pydantic model.
+Representation (a decision, see docs/decisions.md): each customer record is kept as one
+``bytes`` object, its compact JSON as ``pydantic_core.to_json`` writes it (what the API
+returns and an export writes, so an export hands it out as is). Bytes are not tracked by
+Python's garbage collector, so a million stored customers add almost nothing to what
+each collection has to traverse; a dict per record would add millions of tracked
+objects and make every create pay for it. It costs about 0.8 KiB per customer instead of
+about 7.6 KiB for a pydantic model, and decodes as fast as ``marshal`` did. Other
+records (tax IDs, events, ...) are ``marshal`` bytes.
 
 Indexes: SortedLists of ``(created, id)`` for list pages, ``(field, term, created, id)``
 for the words and adjacent word pairs of email, name and phone (search; an email is one
@@ -27,7 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice, takewhile
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import pydantic_core
 from sortedcontainers import SortedDict, SortedList, SortedSet  # type: ignore[import-untyped]
@@ -36,6 +37,7 @@ from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search.ast import STRING_FIELDS
 from ..search.evaluate import index_terms, value_key
 from .base import (
+    SAFE_JSON_TEXT,
     Checkpoint,
     KeyRange,
     NestedTransaction,
@@ -43,12 +45,12 @@ from .base import (
     SortKey,
     Store,
     StoreSnapshot,
+    holds_invoice_prefix,
     require,
 )
 
 __all__ = ["MemoryStore"]
 
-_T = TypeVar("_T")
 
 # UTF-8 of the only non-ASCII letters whose str.lower() holds an ASCII letter ("k", "i").
 _KELVIN_SIGN = "\u212a".encode()
@@ -166,6 +168,8 @@ class MemoryStore(Store):
     may_block = False  # its calls wait for nothing but its own brief lock
     # Machinery, not content: every other attribute is state that checkpoint() copies.
     _MACHINERY = frozenset({"_lock", "_transaction", "_undo", "_closed", "_written", "_unindexed"})
+    _encode = staticmethod(pydantic_core.to_json)
+    """A customer record's stored form: its compact JSON."""
 
     def __init__(self) -> None:
         self._undo = _UndoLog(self._settle)
@@ -204,23 +208,13 @@ class MemoryStore(Store):
         self._attempts: dict[str, bytes] = {}
         self._attempt_order: SortedList = SortedList()
         self._attempts_by_endpoint: SortedList = SortedList()
-        self._layouts: list[tuple[str, ...]] = []
-        self._layout_numbers: dict[tuple[str, ...], int] = {}
 
     # --- encoding --------------------------------------------------------------------
 
-    def _encode(self, record: Record) -> bytes:
-        keys = tuple(record)
-        layout = self._layout_numbers.get(keys)
-        if layout is None:
-            layout = len(self._layouts)
-            self._layouts.append(keys)
-            self._layout_numbers[keys] = layout
-        return marshal.dumps((layout, tuple(record.values())))
-
-    def _decode(self, payload: bytes) -> Record:
-        layout, values = marshal.loads(payload)
-        return dict(zip(self._layouts[layout], values, strict=True))
+    @staticmethod
+    def _decode(payload: bytes) -> Record:
+        record: Record = pydantic_core.from_json(payload)
+        return record
 
     def _encode_event(self, event: Record) -> bytes:
         """An event's encoding; when its ``data.object`` is the record this store just
@@ -532,12 +526,12 @@ class MemoryStore(Store):
     def scan_containing(
         self, text: str, key_range: KeyRange = KeyRange(), *, limit: int
     ) -> list[Record]:
-        # A record's marshal bytes hold each ASCII string as is and others as UTF-8, so a
-        # record whose value contains ASCII ``text`` case-insensitively holds its bytes
-        # once ASCII letters are folded, unless the text's k or i came from one of the two
-        # non-ASCII letters str.lower() turns into them: those records are let through.
-        # Checking bytes costs a fraction of decoding the record.
-        if not text.isascii():
+        # A record's JSON holds printable ASCII other than " and \ as is and non-ASCII
+        # characters as UTF-8, so a record whose value contains such ``text``
+        # case-insensitively holds its bytes once ASCII letters are folded, unless the
+        # text's k or i came from one of the two non-ASCII letters str.lower() turns into
+        # them: those records are let through. Checking bytes costs a fraction of decoding.
+        if not SAFE_JSON_TEXT.fullmatch(text):
             return self.scan(key_range, limit=limit)
         needle = text.lower().encode()
         with self._lock:
@@ -1014,7 +1008,7 @@ class MemoryStore(Store):
                 raise ValueError(msg)
             for name, value in state.items():
                 setattr(self, name, _copy_state(value, name))
-            self._written = None  # its encoding names layouts the restore replaced
+            self._written = None
             # Undo puts back the very objects replaced: steps logged before the restore
             # refer to them, and run after this one.
             self._log(lambda: vars(self).update(current))
@@ -1119,29 +1113,17 @@ class _MemorySnapshot(StoreSnapshot):
         return len(self._store._records)
 
     def records(self, *, descending: bool = True) -> Iterator[Record]:
-        return self._walk(descending, dict)
+        return map(self._store._decode, self.records_json(descending=descending))
 
     def records_json(self, *, descending: bool = True) -> Iterator[bytes]:
-        to_json = pydantic_core.to_json
-        return self._walk(descending, lambda items: to_json(dict(items)))
-
-    def _walk(
-        self, descending: bool, make: Callable[[Iterator[tuple[str, Any]]], _T]
-    ) -> Iterator[_T]:
-        """``make(key, value pairs)`` of every live record in key order (one loop for
-        records and their JSON: an export's every step per customer counts)."""
+        # The stored JSON as is: an export's every step per customer counts.
         store = self._store
-        records, layouts, loads = store._records, store._layouts, marshal.loads
-        # Where each layout holds the invoice prefix (-1: it has none).
-        places = [
-            keys.index("invoice_prefix") if "invoice_prefix" in keys else -1 for keys in layouts
-        ]
+        records = store._records
         holding = 0
         for _, customer_id in store._keys(KeyRange(), descending):
-            layout, values = loads(records[customer_id])
-            yield make(zip(layouts[layout], values, strict=True))
-            place = places[layout]
-            holding += place >= 0 and values[place] is not None
+            payload = records[customer_id]
+            yield payload
+            holding += holds_invoice_prefix(payload)
         self._holding_prefix = holding
 
     def tombstones(self) -> Iterator[tuple[str, int]]:
@@ -1155,8 +1137,7 @@ class _MemorySnapshot(StoreSnapshot):
     def former_invoice_prefixes(self) -> Iterator[tuple[str, str]]:
         if self._former is None:
             store = self._store
-            records, layouts = store._records, store._layouts
-            prefixes = store._prefixes
+            records, prefixes = store._records, store._prefixes
             not_live = [(c, p) for p, c in prefixes.items() if c not in records]
             if self._holding_prefix is not None and (
                 len(prefixes) == self._holding_prefix + len(not_live)
@@ -1164,18 +1145,16 @@ class _MemorySnapshot(StoreSnapshot):
                 # Each live record holding a prefix holds it reserved, so these are all.
                 self._former = sorted(not_live)
                 return iter(self._former)
-            positions = [
-                keys.index("invoice_prefix") if "invoice_prefix" in keys else -1 for keys in layouts
-            ]
+            decode = store._decode
             former = []
             for prefix, customer_id in prefixes.items():
                 payload = records.get(customer_id)
-                if payload is not None and prefix.encode() in payload:
-                    # Most likely its current prefix: read that one value to be sure.
-                    layout, values = marshal.loads(payload)
-                    position = positions[layout]
-                    if position >= 0 and values[position] == prefix:
-                        continue
+                if (
+                    payload is not None
+                    and prefix.encode() in payload
+                    and decode(payload).get("invoice_prefix") == prefix
+                ):
+                    continue  # its current prefix
                 former.append((customer_id, prefix))
             self._former = sorted(former)
         return iter(self._former)

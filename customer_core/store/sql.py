@@ -7,7 +7,6 @@ The two dialects differ here only in the parameter marker (``?`` or ``%s``) and 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ import pydantic_core
 
 from ..search.ast import STRING_FIELDS
 from ..search.evaluate import index_terms, value_key
-from .base import KeyRange, Record, require
+from .base import SAFE_JSON_TEXT, KeyRange, Record, require
 
 Postings = set[tuple[str, str, int, str]]
 """Rows of customer_metadata ``(key, lowercase value, created, customer_id)`` or of
@@ -24,9 +23,6 @@ customer_words ``(field, term, created, customer_id)``."""
 
 _POSTING_TABLES = (("customer_metadata", "key", "value"), ("customer_words", "field", "word"))
 """Posting tables and their two leading columns; all end with ``created, customer_id``."""
-
-# Printable ASCII without the two characters JSON escapes: text that a JSON body holds as is.
-_SAFE_TEXT = re.compile(r"[ !#-\[\]-~]+")
 
 
 def _metadata_postings(customer_id: str, created: int, metadata: dict[str, str] | None) -> Postings:
@@ -106,7 +102,7 @@ class Dialect:
     marker: str
     no_limit: int | None
     may_contain: str
-    """A condition on ``body`` and one argument (lowercase text matched by _SAFE_TEXT),
+    """A condition on ``body`` and one argument (lowercase text matched by SAFE_JSON_TEXT),
     true of every body whose record may hold a value containing the text in any letter
     case, false of most others."""
 
@@ -131,7 +127,7 @@ class Dialect:
         """Conditions narrowing a scan for ``text`` in the database (so that the bodies
         that cannot hold it are neither sent nor decoded); None when ``text`` holds
         characters JSON may escape (the caller scans everything)."""
-        if not _SAFE_TEXT.fullmatch(text):
+        if not SAFE_JSON_TEXT.fullmatch(text):
             return None
         conditions, arguments = self.range_conditions(key_range)
         return [*conditions, self.may_contain], [*arguments, text.lower()]

@@ -45,6 +45,7 @@ from .base import (
     SortKey,
     Store,
     StoreSnapshot,
+    holds_invoice_prefix,
     require,
 )
 from .sql import (
@@ -1366,23 +1367,6 @@ _COUNT_TERM = (
 """A term's postings, counted up to 1,000: enough to tell a rare term from a common one."""
 
 
-_PREFIX_KEY = b'"invoice_prefix":'
-"""In a body: a key named invoice_prefix (JSON escapes the quotes of string values, so the
-text is always a key: the record's own, or a metadata key)."""
-
-
-def _holds_prefix(body: bytes) -> bool:
-    """Whether a customer's JSON body holds an invoice prefix (a string where it could be
-    null). The text after the key answers when the body has that key once (the record's
-    own); a metadata key of the same name makes it read the field from the parsed body."""
-    first = body.find(_PREFIX_KEY)
-    if first < 0:
-        return False
-    if body.find(_PREFIX_KEY, first + len(_PREFIX_KEY)) < 0:
-        return body[first + len(_PREFIX_KEY) : first + len(_PREFIX_KEY) + 1] == b'"'
-    return _decode(body).get("invoice_prefix") is not None
-
-
 _DELETED_PREFIXES = "FROM invoice_prefixes AS p JOIN tombstones AS t ON t.id = p.customer_id"
 
 
@@ -1426,7 +1410,7 @@ class _SQLiteSnapshot(StoreSnapshot):
         for (body,) in self._rows(
             f"SELECT CAST(body AS BLOB) FROM customers ORDER BY created {direction}, id {direction}"
         ):
-            holding += _holds_prefix(body)
+            holding += holds_invoice_prefix(body)
             yield body
         self._holding_prefix = holding
 
