@@ -763,14 +763,14 @@ class SQLiteStore(Store):
                     "INSERT INTO invoice_prefixes (prefix, customer_id) {values} "
                     "ON CONFLICT (prefix) DO UPDATE SET customer_id = excluded.customer_id "
                     "WHERE customer_id = excluded.customer_id",
-                    prefixes,
+                    sorted(prefixes),
                 )
                 inserted = _insert_rows(
                     connection,
                     "INSERT OR IGNORE INTO customers (id, created, email, body) "
                     "SELECT * FROM ({values}) AS new "
                     "WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = new.column1)",
-                    customers,
+                    sorted(customers),
                 )
                 if reserved < len(prefixes) or inserted < len(customers):
                     raise self._conflict(connection, batch)
