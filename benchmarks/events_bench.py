@@ -1,14 +1,16 @@
 """What recording events costs: create and update with events on and off, in alternating
 rounds of the same run, on each store.
 
-``python -m benchmarks.events_bench [--ops 2000] [--rounds 7] [--dir DIR] [--postgres]``
+``python -m benchmarks.events_bench [--ops 2000] [--rounds 7] [--dir DIR] [--postgres]
+[--store NAME ...]``
 runs, per store, rounds of ``--ops`` creates (then as many updates, each changing metadata
 and the name) on a service with ``events=True`` and one with ``events=False``, one round of each in turn (the
 order flips every round), and prints the median rates and the median of the per-round
 ratios off/on: the share of a write's time that recording its event costs. SQLite runs at
 ``synchronous="FULL"`` (one fsync per write, with or without an event: the event is in the
 same transaction) and, to show the CPU cost without the disk, at ``"NORMAL"``. With
-``--postgres`` a throwaway PostgreSQL cluster (default, durable settings) is measured too.
+``--postgres`` a throwaway PostgreSQL cluster (default, durable settings) is measured too;
+``--store`` (repeatable: ``memory``, ``sqlite-full``, ``sqlite-normal``) measures only those.
 """
 
 from __future__ import annotations
@@ -49,21 +51,23 @@ def _postgres() -> Iterator[StoreFactory]:
         yield lambda directory, name: PostgresStore(dsn, schema=name.replace("-", "_"))
 
 
-def _timed(operation: Callable[[int], object], start: int, count: int) -> float:
-    began = time.perf_counter()
+def _timed(operation: Callable[[int], object], start: int, count: int) -> tuple[float, float]:
+    """Wall-clock seconds and CPU seconds (this process, user and system) of ``count`` calls."""
+    began, cpu = time.perf_counter(), time.process_time()
     for n in range(start, start + count):
         operation(n)
-    return count / (time.perf_counter() - began)
+    return time.perf_counter() - began, time.process_time() - cpu
 
 
 def measure(factory: StoreFactory, directory: Path, ops: int, rounds: int) -> dict[str, float]:
-    """Median rates and off/on ratios of create and update for one store kind."""
+    """Median rates and on/off time ratios (wall clock and CPU) of create and update for
+    one store kind."""
     services = {
         events: CustomerService(factory(directory, f"events-{events}"), events=events, seed=1)
         for events in (True, False)
     }
     made: dict[bool, list[str]] = {True: [], False: []}
-    rates: dict[tuple[str, bool], list[float]] = {}
+    times: dict[tuple[str, bool], list[tuple[float, float]]] = {}
     for round_number in range(rounds):
         order = (True, False) if round_number % 2 == 0 else (False, True)
         start = round_number * ops
@@ -73,23 +77,26 @@ def measure(factory: StoreFactory, directory: Path, ops: int, rounds: int) -> di
             def create(n: int, service: CustomerService = service, ids: list[str] = ids) -> None:
                 ids.append(service.create(**params_for(n)).id)
 
-            rates.setdefault(("create", events), []).append(_timed(create, start, ops))
+            times.setdefault(("create", events), []).append(_timed(create, start, ops))
         for events in order:
             service, ids = services[events], made[events]
 
             def update(n: int, service: CustomerService = service, ids: list[str] = ids) -> None:
                 service.update(ids[n], name=f"Renamed {n}", metadata={"plan": f"p{n}"})
 
-            rates.setdefault(("update", events), []).append(_timed(update, start, ops))
+            times.setdefault(("update", events), []).append(_timed(update, start, ops))
     for service in services.values():
         service.store.close()
     result: dict[str, float] = {}
     for operation in ("create", "update"):
-        on, off = rates[(operation, True)], rates[(operation, False)]
-        result[f"{operation} on"] = statistics.median(on)
-        result[f"{operation} off"] = statistics.median(off)
+        on, off = times[(operation, True)], times[(operation, False)]
+        result[f"{operation} on"] = ops / statistics.median(wall for wall, _ in on)
+        result[f"{operation} off"] = ops / statistics.median(wall for wall, _ in off)
         # Time with events over time without, per round: 1.15 means events cost 15%.
-        result[f"{operation} cost"] = statistics.median(o / n for n, o in zip(on, off, strict=True))
+        for name, part in (("cost", 0), ("cpu", 1)):
+            result[f"{operation} {name}"] = statistics.median(
+                n[part] / o[part] for n, o in zip(on, off, strict=True)
+            )
     return result
 
 
@@ -101,6 +108,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--postgres", action="store_true", help="measure PostgreSQL too (a throwaway cluster)"
     )
+    parser.add_argument(
+        "--store",
+        action="append",
+        choices=[name.lower().replace(" ", "-") for name in STORES],
+        help="measure only this store (repeatable; default: all)",
+    )
     arguments = parser.parse_args(argv)
     print(f"# customer_core events cost, {time.strftime('%Y-%m-%d %H:%M')}")
     print(
@@ -108,11 +121,19 @@ def main(argv: list[str] | None = None) -> None:
         f"{sqlite3.sqlite_version}; {arguments.ops} writes per round, {arguments.rounds} rounds "
         "per mode, events on/off alternating"
     )
-    print("# writes/s (median of rounds); cost = median per-round time ratio on/off (goal <= 1.20)")
-    print("| store | create off | create on | create cost | update off | update on | update cost |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "# writes/s (median of rounds); cost = median per-round time ratio on/off (goal <= 1.20);"
+        " cpu = the same ratio of this process's CPU time"
+    )
+    print(
+        "| store | create off | create on | create cost | create cpu "
+        "| update off | update on | update cost | update cpu |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(dir=arguments.dir) as scratch:
         for name, factory in STORES.items():
+            if arguments.store and name.lower().replace(" ", "-") not in arguments.store:
+                continue
             _print_row(name, measure(factory, Path(scratch), arguments.ops, arguments.rounds))
         if arguments.postgres:
             with _postgres() as factory:
@@ -123,8 +144,8 @@ def main(argv: list[str] | None = None) -> None:
 def _print_row(name: str, row: dict[str, float]) -> None:
     print(
         f"| {name} | {row['create off']:,.0f} | {row['create on']:,.0f} | "
-        f"{row['create cost']:.2f} | {row['update off']:,.0f} | {row['update on']:,.0f} | "
-        f"{row['update cost']:.2f} |",
+        f"{row['create cost']:.2f} | {row['create cpu']:.2f} | {row['update off']:,.0f} | "
+        f"{row['update on']:,.0f} | {row['update cost']:.2f} | {row['update cpu']:.2f} |",
         flush=True,
     )
 

@@ -9,10 +9,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_events_benchmark_prints_a_row_per_store(tmp_path: Path) -> None:
+def _table(tmp_path: Path, *options: str) -> tuple[list[str], list[list[str]]]:
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.events_bench", "--ops", "20", "--rounds", "2"]
-        + ["--dir", str(tmp_path)],
+        + ["--dir", str(tmp_path), *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -23,6 +23,11 @@ def test_events_benchmark_prints_a_row_per_store(tmp_path: Path) -> None:
         line.split("|")[1:-1] for line in completed.stdout.splitlines() if line.startswith("| ")
     ]
     header, *data = [[cell.strip() for cell in row] for row in rows]
+    return header, data
+
+
+def test_events_benchmark_prints_a_row_per_store(tmp_path: Path) -> None:
+    header, data = _table(tmp_path)
     assert header[0] == "store" and [row[0] for row in data] == [
         "memory",
         "sqlite FULL",
@@ -30,3 +35,9 @@ def test_events_benchmark_prints_a_row_per_store(tmp_path: Path) -> None:
     ]
     for row in data:
         assert all(float(cell.replace(",", "")) > 0 for cell in row[1:])
+
+
+def test_events_benchmark_measures_only_the_stores_named(tmp_path: Path) -> None:
+    header, data = _table(tmp_path, "--store", "sqlite-normal")
+    assert header[4] == "create cpu" and header[8] == "update cpu"
+    assert [row[0] for row in data] == ["sqlite NORMAL"]

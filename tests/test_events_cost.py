@@ -1,9 +1,8 @@
-"""What the cheaper event recording keeps: SQLite bodies byte for byte, the version 11
-events table (migrated with its events), and the purge every PURGE_EVERY-th event."""
+"""What the cheaper event recording keeps: SQLite bodies byte for byte, the events of
+older files (migrated with them), and the purge every PURGE_EVERY-th event."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,10 @@ from customer_core import CustomerService, SQLiteStore, Store
 from customer_core.events import recording
 from customer_core.events.diff import previous_attributes
 from customer_core.store.base import KeyRange
-from customer_core.store.sqlite import MIGRATIONS, SCHEMA_VERSION, _encode
+from customer_core.store.sqlite import SCHEMA_VERSION, _encode
 from customer_core.testing import FakeClock
+
+from .test_sqlite_event_tables import file_with_events
 
 DAY = 24 * 60 * 60
 
@@ -30,7 +31,10 @@ def test_sqlite_event_bodies_are_the_json_of_the_whole_event(tmp_path: Path) -> 
         service.delete(customer.id)
         connection = store._connection
         assert connection is not None
-        rows = connection.execute("SELECT id, body FROM events ORDER BY rowid").fetchall()
+        rows = connection.execute(
+            "SELECT id, body FROM events_1 UNION ALL SELECT id, body FROM events_3 "
+            "UNION ALL SELECT id, body FROM events_2"
+        ).fetchall()
         assert len(rows) == 3
         for event_id, body in rows:
             event = store.event_get(event_id)
@@ -46,23 +50,12 @@ def test_sqlite_event_bodies_are_the_json_of_the_whole_event(tmp_path: Path) -> 
 
 
 def test_a_version_10_file_keeps_its_events_in_the_new_table(tmp_path: Path) -> None:
-    path = tmp_path / "v10.db"
-    connection = sqlite3.connect(path, isolation_level=None)
-    for migration in MIGRATIONS[:10]:
-        for step in migration:
-            step(connection) if callable(step) else connection.execute(step)
-    connection.execute("UPDATE schema_version SET version = 10")
-    for event_id, created, type in [
+    rows = [
         ("evt_a", 10, "customer.created"),
         ("evt_b", 20, "customer.updated"),
         ("evt_c", 20, "customer.deleted"),
-    ]:
-        body = f'{{"id":"{event_id}","created":{created},"type":"{type}"}}'
-        connection.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?)", (event_id, created, type, body)
-        )
-    connection.close()
-    with SQLiteStore(path) as store:
+    ]
+    with SQLiteStore(file_with_events(tmp_path / "v10.db", 10, rows)) as store:
         assert SCHEMA_VERSION >= 11
         assert [event["id"] for event in store.event_scan()] == ["evt_c", "evt_b", "evt_a"]
         assert [event["id"] for event in store.event_scan(types=["customer.updated"])] == ["evt_b"]
@@ -77,8 +70,8 @@ def test_a_version_10_file_keeps_its_events_in_the_new_table(tmp_path: Path) -> 
         assert [event["id"] for event in store.event_scan(descending=False)] == ["evt_b", "evt_c"]
         raw = store._connection
         assert raw is not None
-        indexes = {row[1] for row in raw.execute("PRAGMA index_list(events)")}
-        assert "events_by_type" in indexes and "events_by_created" not in indexes
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+        assert "events" not in tables and "events_by_type" not in tables
         store.check_consistency()
 
 

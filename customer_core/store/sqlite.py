@@ -70,6 +70,7 @@ from .sql import (
     check_customer,
     check_postings_and_tax_ids,
 )
+from .sqlite_events import EventTables, split_events_by_type
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -347,6 +348,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         # written in the event's transaction, removed once delivered; and their attempts.
         *_OUTBOX_MIGRATION,
     ),
+    (
+        # Events in a table per type keyed in (created, id) order, found by id through
+        # event_ids: two b-trees an event instead of three (customer_core.store.sqlite_events).
+        split_events_by_type,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -372,14 +378,6 @@ def _encode(value: dict[str, Any]) -> str:
 _decode = pydantic_core.from_json
 
 _OBJECT_SLOT = '"data":{"object":null'
-
-# The distinct event types, one step down the type index each (a loose index scan).
-_EVENT_TYPES_SQL = """WITH RECURSIVE kinds(type) AS (
-        SELECT (SELECT MIN(type) FROM events)
-        UNION ALL
-        SELECT (SELECT MIN(type) FROM events WHERE type > kinds.type)
-        FROM kinds WHERE kinds.type IS NOT NULL
-    ) SELECT type FROM kinds WHERE type IS NOT NULL"""
 
 
 class _Access:
@@ -507,6 +505,7 @@ class SQLiteStore(Store):
         # The record last inserted or replaced and its JSON body: the event that follows the
         # write holds that very dict, and its body reuses the text (see _event_body).
         self._written: tuple[Record, str] | None = None
+        self._events = EventTables()
         self._connection: sqlite3.Connection | None = None
         self._connection = self._connect()
 
@@ -1084,9 +1083,12 @@ class SQLiteStore(Store):
     def event_insert(self, event: Record) -> None:
         with self._writing() as connection:
             try:
-                connection.execute(
-                    "INSERT INTO events (id, created, type, body) VALUES (?, ?, ?, ?)",
-                    (event["id"], event["created"], event["type"], self._event_body(event)),
+                self._events.insert(
+                    connection,
+                    event["id"],
+                    event["created"],
+                    event["type"],
+                    self._event_body(event),
                 )
             except sqlite3.IntegrityError:
                 msg = f"Event id {event['id']} is already taken."
@@ -1094,8 +1096,8 @@ class SQLiteStore(Store):
 
     def event_get(self, event_id: str) -> Record | None:
         with self._reading() as connection:
-            row = connection.execute("SELECT body FROM events WHERE id = ?", (event_id,)).fetchone()
-            return None if row is None else _decode(row[0])
+            body = self._events.get(connection, event_id)
+            return None if body is None else _decode(body)
 
     def event_scan(
         self,
@@ -1106,14 +1108,10 @@ class SQLiteStore(Store):
         limit: int | None = None,
     ) -> list[Record]:
         with self._reading() as connection:
-            if types is None:
-                # Every type the table holds: the walks of the type index cover all events.
-                types = [row[0] for row in connection.execute(_EVENT_TYPES_SQL)]
-            query = SQLITE.event_scan(key_range, descending=descending, types=types, limit=limit)
-            if query is None:
-                return []
-            sql, arguments = query
-            return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
+            bodies = self._events.scan(
+                connection, key_range, descending=descending, types=types, limit=limit
+            )
+            return [_decode(body) for body in bodies]
 
     def webhook_endpoint_put(self, endpoint: Record) -> None:
         with self._writing() as connection:
@@ -1154,13 +1152,7 @@ class SQLiteStore(Store):
 
     def event_purge(self, before: int) -> int:
         with self._writing() as connection:
-            names = [row[0] for row in connection.execute(_EVENT_TYPES_SQL)]
-            return sum(
-                connection.execute(
-                    "DELETE FROM events WHERE type = ? AND created < ?", (name, before)
-                ).rowcount
-                for name in names
-            )
+            return self._events.purge(connection, before)
 
     # --- webhook deliveries ---------------------------------------------------------------
 
@@ -1261,10 +1253,7 @@ class SQLiteStore(Store):
                     "SELECT body FROM tax_ids ORDER BY customer_id, created, id"
                 )
             ]
-            events = [
-                _decode(row[0])
-                for row in connection.execute("SELECT body FROM events ORDER BY created, id")
-            ]
+            events = [_decode(body) for body in self._events.bodies(connection)]
             endpoints = [
                 _decode(row[0])
                 for row in connection.execute(
@@ -1297,6 +1286,7 @@ class SQLiteStore(Store):
     def restore(self, checkpoint: Checkpoint) -> None:
         state: dict[str, tuple[list[str], list[Any]]] = self._checkpoint_state(checkpoint)
         with self._writing() as connection:
+            self._events = EventTables()  # the type codes it knew may be gone
             tables = [table for table, _ in _content_tables(connection)]
             if sorted(tables) != sorted(state):
                 msg = f"This checkpoint was taken from a customer store with other tables than {self.path}."
@@ -1359,6 +1349,8 @@ class SQLiteStore(Store):
                 "SELECT COUNT(*) FROM tax_ids WHERE customer_id NOT IN (SELECT id FROM customers)"
             ).fetchone()[0]
             require(orphans == 0, f"{orphans} tax IDs belong to no live customer")
+            problems = self._events.check(connection)
+            require(not problems, "; ".join(problems[:5]))
 
 
 _COUNT_TERM = (
