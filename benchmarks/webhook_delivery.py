@@ -1,18 +1,24 @@
 """Webhook delivery throughput, and what delivering costs the API, on each store.
 
-``python -m benchmarks.webhook_delivery [--events 2000] [--ops 1000] [--rounds 5] [--dir DIR]``
+``python -m benchmarks.webhook_delivery [--events 2000] [--ops 1000] [--rounds 5]
+[--backlog 4000] [--postgres] [--dir DIR]``
+
+Deliveries are made as ``customer-core serve`` makes them: for SQLite (and PostgreSQL) by
+a delivery process of its own (``customer-core deliver``, at its default lower CPU
+priority), for the memory store by the worker threads of the API's process
+(``svc.webhooks.start_delivery()``), since a memory store cannot be shared.
 
 - Throughput: ``--events`` events are recorded with an endpoint registered and no worker
-  running; then a worker (``svc.webhooks.start_delivery()``, default options) delivers them
-  to a local receiver in another process, and the time until the outbox is empty (every
-  delivery POSTed, answered 200 and settled) gives events per second. Goal: >= 500.
+  running; then the worker delivers them to a local receiver in another process, and the
+  time until the outbox is empty (every delivery POSTed, answered 200 and settled) gives
+  events per second. Goal: >= 500.
 - API rate: rounds of ``--ops`` creates on a service with an endpoint, with the worker
-  stopped and with it running (delivering what the rounds before left and what this one
-  records), alternating; plus a service without endpoints for reference. The ratio is the
-  median of the per-round rates running/stopped. Goal: >= 0.80 (a drop of at most 20%).
-
-The receiver is a separate process (``--receiver``: ``customer_core.testing.receiver``'s
-server answering 200), so its work does not share this process's interpreter lock.
+  stopped and with it running, alternating (stopped, running; running, stopped; ...). A
+  running round first tops the outbox up by ``--backlog`` deliveries (untimed) and waits
+  until the worker has delivered one, so the worker is saturated the whole round (checked:
+  deliveries are still due when it ends). ``ratio``: the median of per-round rates
+  running/stopped; ``cpu``: the API process's CPU time per create, running/stopped.
+  Goal: ratio >= 0.80 (a drop of at most 20%).
 """
 
 from __future__ import annotations
@@ -20,99 +26,216 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
+from customer_core.events.delivery import DeliveryWorker
 from customer_core.testing.receiver import WebhookReceiver
 
 from .run import params_for
 
-StoreFactory = Callable[[Path, str], Store]
-
-STORES: dict[str, StoreFactory] = {
-    "memory": lambda directory, name: MemoryStore(),
-    "sqlite FULL": lambda directory, name: SQLiteStore(directory / f"{name}-full.db"),
-    "sqlite NORMAL": lambda directory, name: SQLiteStore(
-        directory / f"{name}-normal.db", synchronous="NORMAL"
-    ),
-}
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def serve_receiver() -> None:
+@dataclass(frozen=True)
+class Target:
+    """A store to measure: how to open it, and where a delivery process finds it (None:
+    the memory store, delivered by threads of this process)."""
+
+    name: str
+    open: Callable[[], Store]
+    location: str | None = None
+    synchronous: str = "FULL"
+
+
+def serve_receiver(nice: int) -> None:
     """The receiver process: print the URL, answer 200 until stdin closes."""
+    if nice > 0:
+        os.nice(nice)
     with WebhookReceiver(keep_requests=False) as receiver:
         print(receiver.url, flush=True)
         sys.stdin.read()
 
 
-def start_receiver() -> tuple[subprocess.Popen[str], str]:
+def start_receiver(nice: int = 0) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.webhook_delivery", "--receiver"],
+        [sys.executable, "-m", "benchmarks.webhook_delivery", "--receiver"]
+        + ["--receiver-nice", str(nice)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
     )
     assert process.stdout is not None
     return process, process.stdout.readline().strip()
 
 
-def wait_empty(store: Store, timeout: float = 600.0) -> None:
-    """Wait until no delivery is pending (all made and settled)."""
+class Deliverer:
+    """The delivery worker of a target, started and stopped as ``serve`` would."""
+
+    def __init__(self, target: Target, service: CustomerService) -> None:
+        self._target = target
+        self._service = service
+        self._worker: DeliveryWorker | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    arguments: tuple[str, ...] = ()
+    """More ``customer-core deliver`` options (``--deliver-option``)."""
+
+    def start(self) -> None:
+        """Start delivering; return once the worker is ready to take deliveries."""
+        target = self._target
+        if target.location is None:
+            self._worker = self._service.webhooks.start_delivery()
+            return
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "customer_core", "deliver", "--db", target.location]
+            + ["--synchronous", target.synchronous, *self.arguments],
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        assert self._process.stderr is not None
+        ready = self._process.stderr.readline()
+        if b"delivering webhooks" not in ready:
+            raise RuntimeError(f"the delivery process did not start: {ready!r}")
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        if self._process is not None:
+            self._process.send_signal(signal.SIGTERM)
+            self._process.wait(timeout=60)
+            assert self._process.stderr is not None
+            self._process.stderr.close()
+            self._process = None
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
     deadline = time.monotonic() + timeout
-    while store.outbox_next_due() is not None:
+    while not condition():
         if time.monotonic() > deadline:
-            raise RuntimeError(f"deliveries still pending after {timeout:g} s")
-        time.sleep(0.002)
+            raise RuntimeError(f"waited {timeout:g} s for {what}")
+        time.sleep(0.005)
 
 
-def throughput(service: CustomerService, events: int) -> float:
-    """Events delivered per second, from a backlog of ``events``."""
-    for low in range(0, events, 500):
+def record(service: CustomerService, first: int, count: int) -> None:
+    """Create ``count`` customers (so as many events and deliveries), untimed."""
+    for low in range(first, first + count, 500):
         with service.batch():
-            for n in range(low, min(low + 500, events)):
+            for n in range(low, min(low + 500, first + count)):
                 service.create(**params_for(n))
+
+
+def throughput(target: Target, service: CustomerService, events: int) -> float:
+    """Events delivered per second, from a backlog of ``events``."""
+    record(service, 0, events)
+    deliverer = Deliverer(target, service)
+    deliverer.start()
     began = time.perf_counter()
-    worker = service.webhooks.start_delivery()
-    wait_empty(service.store)
+    wait_for(lambda: service.store.outbox_next_due() is None, "the backlog to be delivered")
     elapsed = time.perf_counter() - began
-    worker.stop()
+    deliverer.stop()
     return events / elapsed
 
 
+def delivering_since(store: Store, moment: float) -> bool:
+    """Whether an attempt was recorded at or after ``moment`` (Unix seconds)."""
+    newest = store.delivery_attempt_scan(limit=1)
+    return bool(newest) and newest[0]["created"] >= int(moment)
+
+
 def api_rates(
-    plain: CustomerService, hooked: CustomerService, ops: int, rounds: int, start: int
+    target: Target, service: CustomerService, ops: int, rounds: int, backlog: int, start: int
 ) -> dict[str, float]:
-    """Create rates: without endpoints, with one and no worker, with the worker running."""
-    rates: dict[str, list[float]] = {"plain": [], "stopped": [], "running": []}
+    """Create rates with the worker stopped and running (saturated), alternating."""
+    rates: dict[str, list[float]] = {"stopped": [], "running": []}
+    cpu: dict[str, list[float]] = {"stopped": [], "running": []}
     n = start
+    unsaturated = 0
     for round_number in range(rounds):
-        modes = ["plain", "stopped", "running"]
+        modes = ["stopped", "running"]
         if round_number % 2:
             modes.reverse()
         for mode in modes:
-            service = plain if mode == "plain" else hooked
-            worker = service.webhooks.start_delivery() if mode == "running" else None
+            deliverer = Deliverer(target, service)
+            if mode == "running":
+                record(service, n, backlog)
+                n += backlog
+                began_at = time.time()
+                deliverer.start()
+                wait_for(
+                    lambda moment=began_at: delivering_since(service.store, moment),
+                    "a first delivery",
+                )
+            cpu_began = os.times()
             began = time.perf_counter()
             for _ in range(ops):
                 service.create(**params_for(n))
                 n += 1
-            rates[mode].append(ops / (time.perf_counter() - began))
-            if worker is not None:
-                worker.stop()
+            elapsed = time.perf_counter() - began
+            cpu_ended = os.times()
+            if mode == "running":
+                due = service.store.outbox_next_due()
+                unsaturated += due is None or due > time.time()
+                deliverer.stop()
+            rates[mode].append(ops / elapsed)
+            cpu[mode].append(
+                (cpu_ended.user - cpu_began.user + cpu_ended.system - cpu_began.system) / ops
+            )
     result = {mode: statistics.median(values) for mode, values in rates.items()}
     result["ratio"] = statistics.median(
         running / stopped
         for running, stopped in zip(rates["running"], rates["stopped"], strict=True)
     )
+    result["cpu"] = statistics.median(cpu["running"]) / statistics.median(cpu["stopped"])
+    result["min"] = min(
+        running / stopped
+        for running, stopped in zip(rates["running"], rates["stopped"], strict=True)
+    )
+    result["unsaturated"] = unsaturated
     return result
+
+
+@contextmanager
+def targets(directory: Path, postgres: bool) -> Iterator[list[Target]]:
+    found = [
+        Target("memory", MemoryStore),
+        Target(
+            "sqlite FULL",
+            lambda: SQLiteStore(directory / "full.db"),
+            str(directory / "full.db"),
+        ),
+        Target(
+            "sqlite NORMAL",
+            lambda: SQLiteStore(directory / "normal.db", synchronous="NORMAL"),
+            str(directory / "normal.db"),
+            "NORMAL",
+        ),
+    ]
+    if not postgres:
+        yield found
+        return
+    import psycopg
+
+    from customer_core.store.postgres import PostgresStore
+    from customer_core.testing.postgres_server import PostgresServer
+
+    with PostgresServer() as server:
+        with psycopg.connect(server.dsn(), autocommit=True) as connection:
+            connection.execute("CREATE DATABASE webhooks")
+        dsn = server.dsn("webhooks")
+        yield [*found, Target("postgres", lambda: PostgresStore(dsn), dsn)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -120,47 +243,86 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=2000, help="backlog delivered (default 2000)")
     parser.add_argument("--ops", type=int, default=1000, help="creates per round (default 1000)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per mode (default 5)")
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=4000,
+        help="deliveries added before each running round, so the worker stays busy (default 4000)",
+    )
+    parser.add_argument("--postgres", action="store_true", help="also a throwaway PostgreSQL")
     parser.add_argument("--dir", type=Path, help="where SQLite files go (default: a temp dir)")
+    parser.add_argument(
+        "--receiver-nice",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the receiver process N nice levels lower (default 0: as the API)",
+    )
+    parser.add_argument(
+        "--deliver-option",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="pass an option to customer-core deliver, as --deliver-option=--nice=19",
+    )
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.receiver:
-        serve_receiver()
+        serve_receiver(arguments.receiver_nice)
         return
-    print(f"# customer_core webhook delivery, {time.strftime('%Y-%m-%d %H:%M')}")
+    Deliverer.arguments = tuple(arguments.deliver_option)
+    print(f"# customer_core webhook delivery, {time.strftime('%Y-%m-%d %H:%M')}, load {load()}")
     print(
         f"# CPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"SQLite {sqlite3.sqlite_version}; backlog {arguments.events} events; "
-        f"{arguments.ops} creates per round, {arguments.rounds} rounds per mode, alternating"
+        f"{arguments.ops} creates per round, {arguments.rounds} rounds per mode, alternating; "
+        f"receiver at nice +{arguments.receiver_nice}; deliver options "
+        f"{' '.join(arguments.deliver_option) or '(defaults)'}"
     )
     print(
         "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
-        "creates/s with no endpoint, with an endpoint and the worker stopped, and running; "
-        "ratio = median per-round running/stopped (goal >= 0.80)"
+        "creates/s with the worker stopped and running (saturated); ratio = median per-round "
+        "running/stopped (goal >= 0.80), min = the worst round; cpu = API CPU per create "
+        "running/stopped; worker: a process of its own or threads of the API's"
     )
-    print("| store | delivered/s | creates/s no endpoint | stopped | running | ratio |")
-    print("|---|---|---|---|---|---|")
-    process, url = start_receiver()
+    print("| store | worker | delivered/s | stopped | running | ratio | min | cpu |")
+    print("|---|---|---|---|---|---|---|---|")
+    process, url = start_receiver(arguments.receiver_nice)
     try:
-        with tempfile.TemporaryDirectory(dir=arguments.dir) as scratch:
-            for name, factory in STORES.items():
-                directory = Path(scratch)
-                with factory(directory, "hooked") as store, factory(directory, "plain") as other:
-                    hooked = CustomerService(store)
-                    hooked.webhook_endpoints.create(url=url, enabled_events=["*"])
-                    plain = CustomerService(other)
-                    delivered = throughput(hooked, arguments.events)
+        with (
+            tempfile.TemporaryDirectory(dir=arguments.dir) as scratch,
+            targets(Path(scratch), arguments.postgres) as found,
+        ):
+            for target in found:
+                with target.open() as store:
+                    service = CustomerService(store)
+                    service.webhook_endpoints.create(url=url, enabled_events=["*"])
+                    delivered = throughput(target, service, arguments.events)
                     row = api_rates(
-                        plain, hooked, arguments.ops, arguments.rounds, arguments.events
+                        target,
+                        service,
+                        arguments.ops,
+                        arguments.rounds,
+                        arguments.backlog,
+                        arguments.events,
                     )
+                mode = "threads" if target.location is None else "process"
+                note = f" ({row['unsaturated']:.0f} rounds ran dry)" if row["unsaturated"] else ""
                 print(
-                    f"| {name} | {delivered:,.0f} | {row['plain']:,.0f} | {row['stopped']:,.0f} | "
-                    f"{row['running']:,.0f} | {row['ratio']:.2f} |",
+                    f"| {target.name} | {mode} | {delivered:,.0f} | {row['stopped']:,.0f} | "
+                    f"{row['running']:,.0f} | {row['ratio']:.2f}{note} | {row['min']:.2f} | "
+                    f"{row['cpu']:.2f} |",
                     flush=True,
                 )
     finally:
         assert process.stdin is not None
         process.stdin.close()
         process.wait(timeout=30)
+    print(f"# load at the end: {load()}")
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ them as written.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CustomerCoreError, InvalidRequestError
+from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
 from .events.webhooks import serve_endpoint
 from .http.forms import decode_pairs
 from .ids import LATEST_TIME, system_clock
@@ -32,7 +34,15 @@ API_KEY_VARIABLE = "CUSTOMER_CORE_API_KEY"
 DATA_VARIABLE = "CUSTOMER_CORE_DATA"
 DEFAULT_PORT = 12111  # the server module's default, kept here so --help needs no server extra
 STOP_WAIT = 2.0
-"""Seconds a stopping server waits for webhook requests in flight."""
+"""Seconds a stopping server (or delivery process) waits for webhook requests in flight."""
+DELIVER_POLL_INTERVAL = 0.25
+"""Seconds between a delivery process's looks for deliveries no pipe told it about."""
+DELIVER_LINGER = 0.05
+"""Seconds a busy delivery process lets results gather between two store rounds: fewer,
+larger write transactions than the in-process worker's, so it takes the store's write
+lock (and, on SQLite FULL, an fsync) from the API less often."""
+DELIVER_BATCH_SIZE = 500
+"""Deliveries a delivery process takes at once, and has in flight at most."""
 
 _DESCRIPTION = "Serve Stripe's Customers API on this machine, or work on its data file directly."
 _EPILOG = """\
@@ -136,6 +146,14 @@ def _parser() -> argparse.ArgumentParser:
             ),
         )
 
+    def with_synchronous(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--synchronous",
+            choices=["FULL", "NORMAL"],
+            default="FULL",
+            help="SQLite durability: FULL syncs every write to disk (default: FULL)",
+        )
+
     serve = _command(
         commands,
         "serve",
@@ -162,12 +180,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help=f"a key clients must send; repeat for several (default: ${API_KEY_VARIABLE})",
     )
-    serve.add_argument(
-        "--synchronous",
-        choices=["FULL", "NORMAL"],
-        default="FULL",
-        help="SQLite durability: FULL syncs every write to disk (default: FULL)",
-    )
+    with_synchronous(serve)
     serve.add_argument(
         "--webhook",
         action="append",
@@ -238,6 +251,69 @@ def _parser() -> argparse.ArgumentParser:
     retrieving = actions.add_parser("retrieve", help="one event by id")
     retrieving.add_argument("id", help="the event's id (evt_...)")
     with_db(retrieving)
+
+    deliver = _command(
+        commands,
+        "deliver",
+        "deliver webhooks from a data file or database in this process until stopped "
+        "(^C or SIGTERM); serve starts one for its store",
+        "customer-core deliver --db customers.db",
+    )
+    with_db(deliver)
+    with_synchronous(deliver)
+    deliver.add_argument(
+        "--nice",
+        type=int,
+        default=DEFAULT_NICE,
+        metavar="N",
+        help=f"lower this process's CPU priority by N, so API requests win (default: {DEFAULT_NICE})",
+    )
+    deliver.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        metavar="N",
+        help="requests in flight at once (default: 4)",
+    )
+    deliver.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="seconds to connect and to wait for an answer (default: 10)",
+    )
+    deliver.add_argument(
+        "--poll-interval",
+        type=float,
+        default=DELIVER_POLL_INTERVAL,
+        metavar="SECONDS",
+        help=f"seconds between looks for new deliveries (default: {DELIVER_POLL_INTERVAL:g})",
+    )
+    deliver.add_argument(
+        "--batch-size",
+        type=int,
+        default=DELIVER_BATCH_SIZE,
+        metavar="N",
+        help=f"deliveries taken from the store at once, and in flight at most (default: {DELIVER_BATCH_SIZE})",
+    )
+    deliver.add_argument(
+        "--linger",
+        type=float,
+        default=DELIVER_LINGER,
+        metavar="SECONDS",
+        help="while busy, seconds between two store rounds (each a write transaction): "
+        f"larger means fewer, bigger transactions (default: {DELIVER_LINGER:g})",
+    )
+    deliver.add_argument(
+        "--stop-wait",
+        type=float,
+        default=STOP_WAIT,
+        metavar="SECONDS",
+        help="on a stop, seconds to wait for requests in flight; the unanswered ones are "
+        f"put back for the next start (default: {STOP_WAIT:g})",
+    )
+    # serve's child: a byte on stdin wakes it, the end of stdin stops it.
+    deliver.add_argument("--watch-stdin", action="store_true", help=argparse.SUPPRESS)
 
     webhooks = _command(
         commands,
@@ -436,9 +512,7 @@ def _serve_until_stopped(arguments: argparse.Namespace) -> int:
             # The words of `stripe listen`, which scripts look for.
             print(f"> Ready! Your webhook signing secret is {secret} (^C to quit)", file=sys.stderr)
         reset_to = service.snapshot() if arguments.enable_reset else None
-        # Endpoints may also come through the API: the worker runs in every server. A stop
-        # gives requests in flight a moment, then keeps the unanswered ones for next time.
-        worker = service.webhooks.start_delivery()
+        stop_delivering = _start_delivery(service, arguments)
         try:
             build_server(
                 service,
@@ -449,8 +523,77 @@ def _serve_until_stopped(arguments: argparse.Namespace) -> int:
                 reset_to=reset_to,
             ).run(sockets=[listening])
         finally:
-            worker.stop(timeout=STOP_WAIT)
+            stop_delivering()
     return 0
+
+
+def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> Any:
+    """Deliver the server's webhooks; return what stops it. Endpoints may also come through
+    the API, so every server delivers. A file or database store gets a delivery process of
+    its own (started when first needed; see customer_core.events.process); the memory store
+    shares nothing across processes and keeps the worker threads of the server's process.
+    A stop gives requests in flight a moment, then keeps the unanswered ones for next time."""
+    store = service.store
+    if isinstance(store, MemoryStore):
+        worker = service.webhooks.start_delivery()
+        return lambda: worker.stop(timeout=STOP_WAIT)
+    # The child finds its store in the environment: a database password stays out of ps.
+    location = store.path if isinstance(store, SQLiteStore) else arguments.db
+    environment = {**os.environ, DATA_VARIABLE: str(location or os.environ[DATA_VARIABLE])}
+    command = [sys.executable, "-m", "customer_core", "deliver", "--watch-stdin"]
+    command += ["--synchronous", arguments.synchronous, "--stop-wait", str(STOP_WAIT)]
+    process = DeliveryProcess(command, environment, stop_wait=STOP_WAIT)
+    remove_listener = service.webhooks.add_listener(process.wake)
+    if store.webhook_endpoint_scan(limit=1) or store.outbox_next_due() is not None:
+        process.start()
+
+    def stop() -> None:
+        remove_listener()
+        process.stop()
+
+    return stop
+
+
+def _deliver(arguments: argparse.Namespace) -> int:
+    """``customer-core deliver``: a delivery worker in this process until stopped."""
+    if (
+        min(arguments.concurrency, arguments.batch_size) < 1
+        or min(arguments.timeout, arguments.poll_interval) <= 0
+        or arguments.linger < 0
+    ):
+        msg = (
+            "deliver needs --concurrency and --batch-size >= 1, --timeout and "
+            "--poll-interval > 0, --linger >= 0"
+        )
+        raise _CommandError(msg, status=2)
+    if arguments.nice > 0:
+        os.nice(arguments.nice)
+    logging.basicConfig(format="customer_core: %(message)s")
+    try:
+        with _open_store(arguments.db, "deliver", arguments.synchronous) as store:
+            where = getattr(store, "path", getattr(store, "where", ""))
+            print(
+                f"customer_core: delivering webhooks from {where} in process {os.getpid()} "
+                "(^C to stop)",
+                file=sys.stderr,
+                flush=True,
+            )
+            received = deliver_until_stopped(
+                store,
+                stop_wait=arguments.stop_wait,
+                watch_stdin=arguments.watch_stdin,
+                concurrency=arguments.concurrency,
+                timeout=arguments.timeout,
+                poll_interval=arguments.poll_interval,
+                batch_size=arguments.batch_size,
+                linger=arguments.linger,
+            )
+    except KeyboardInterrupt:  # before the worker's handlers were set: nothing in flight
+        return 130
+    if received == signal.SIGTERM:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)  # die of it, as serve does
+    return 130 if received == signal.SIGINT else 0
 
 
 def _transfer(arguments: argparse.Namespace) -> int:
@@ -570,6 +713,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "serve":
             status = _serve(arguments)
+        elif arguments.command == "deliver":
+            status = _deliver(arguments)
         elif arguments.command in ("export", "import"):
             status = _transfer(arguments)
         elif arguments.command in ("events", "webhooks"):

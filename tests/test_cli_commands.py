@@ -188,7 +188,18 @@ def test_output_piped_into_head_ends_quietly(tmp_path: Path) -> None:
 
 # --- help ---------------------------------------------------------------------------------------
 
-COMMANDS = ["serve", "create", "retrieve", "update", "delete", "list", "search", "export", "import"]
+COMMANDS = [
+    "serve",
+    "deliver",
+    "create",
+    "retrieve",
+    "update",
+    "delete",
+    "list",
+    "search",
+    "export",
+    "import",
+]
 
 
 def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

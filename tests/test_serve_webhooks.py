@@ -25,6 +25,7 @@ from .test_serve_stop import _free_port
 API_KEY = "sk_test_webhooks"
 T = TypeVar("T")
 READY = re.compile(r"^> Ready! Your webhook signing secret is (whsec_\S+) \(\^C to quit\)$")
+DELIVERING = re.compile(r"^customer_core: delivering webhooks from .* in process ([0-9]+) ")
 
 
 class Server:
@@ -62,6 +63,16 @@ class Server:
             if match:
                 found.append(match.group(1))
         return found
+
+    def delivery_pid(self) -> int:
+        """The pid of the delivery process (a file store's server starts one)."""
+        deadline = time.monotonic() + 60
+        while True:
+            for line in self.stderr:
+                if match := DELIVERING.match(line):
+                    return int(match.group(1))
+            assert time.monotonic() < deadline, f"no delivery process; stderr: {self.stderr}"
+            time.sleep(0.01)
 
     def client(self) -> stripe.StripeClient:
         return stripe.StripeClient(
@@ -129,8 +140,12 @@ def test_sigterm_keeps_a_pending_delivery_for_the_next_start(tmp_path: Path) -> 
             [secret] = server.secrets(1)
             customer_id = server.create_when_ready("jenny@example.com")
             receiver.wait_until(lambda: receiver.waiting == 1, what="the delivery to hang")
+            # The delivery runs in a process of its own, which the server stops with it.
+            child = server.delivery_pid()
+            assert child != server.process.pid
         finally:
             assert server.terminate() == -signal.SIGTERM
+        assert gone(child)
         with SQLiteStore(data) as store:
             [event] = CustomerService(store).events.list().data
             assert event.pending_webhooks == 1  # the hanging delivery was put back
@@ -157,3 +172,30 @@ def test_sigterm_keeps_a_pending_delivery_for_the_next_start(tmp_path: Path) -> 
     assert {(e.id, e.data.object.id) for e in deliveries} == {(event.id, customer_id)}
     with SQLiteStore(data) as store:
         assert len(store.webhook_endpoint_scan()) == 1
+
+
+def gone(pid: int) -> bool:
+    """Whether the process has ended (a zombie nobody reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_delivery_process_ends_when_its_server_is_killed(tmp_path: Path) -> None:
+    with WebhookReceiver() as receiver:
+        server = Server("--db", str(tmp_path / "customers.db"), "--webhook", receiver.url)
+        try:
+            server.secrets(1)
+            server.create_when_ready("jenny@example.com")
+            receiver.wait_for(1)
+            child = server.delivery_pid()
+            server.process.kill()  # no chance to stop its child: the pipe's end does
+            server.process.wait(timeout=60)
+            deadline = time.monotonic() + 60
+            while not gone(child):
+                assert time.monotonic() < deadline, "the delivery process outlived its server"
+                time.sleep(0.02)
+        finally:
+            server.terminate()

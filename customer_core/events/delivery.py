@@ -180,10 +180,15 @@ class DeliveryWorker:
     ) -> None:
         self.stop()
 
-    def _on_enqueue(self) -> None:
-        # Runs inside the writer's transaction: the claim that follows waits for its commit.
+    def wake(self) -> None:
+        """Look for due deliveries at once: deliveries were written (by this process, or
+        by another that says so, as ``customer-core serve`` tells its delivery process)."""
         self._enqueued = True
         self._wake.set()
+
+    def _on_enqueue(self) -> None:
+        # Runs inside the writer's transaction: the claim that follows waits for its commit.
+        self.wake()
 
     # --- the dispatcher ------------------------------------------------------------------
 

@@ -1,0 +1,158 @@
+"""Webhook delivery in a process of its own: ``customer-core deliver``, and the child
+process ``customer-core serve`` starts for a file or database store.
+
+Deliveries in the API's own process (``svc.webhooks.start_delivery()``) share its
+interpreter lock: a saturated worker took a third of the API's request rate. In a process
+of its own, at a lower CPU priority (``os.nice``), the worker competes only for the cores
+and the store's write lock, and API requests win the cores. Several processes (and hosts,
+on PostgreSQL) share the outbox safely through its leased claims.
+
+``deliver_until_stopped`` runs a ``DeliveryWorker`` until SIGINT or SIGTERM (or, for a
+child, until its parent's pipe closes); the stop records the attempts in flight and puts
+the unanswered deliveries back, due at once, as the in-process worker does.
+``DeliveryProcess`` is the parent's side: it starts the child when first needed, wakes it
+through the pipe whenever this process writes deliveries (so a delivery starts at once,
+not at the next poll), and stops it with SIGTERM. The pipe also ends a child whose parent
+was killed: it never outlives the server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..store.base import Store
+from .delivery import DeliveryWorker
+from .outbox import Webhooks
+
+__all__ = ["DEFAULT_NICE", "DeliveryProcess", "deliver_until_stopped"]
+
+DEFAULT_NICE = 19
+"""How much lower a delivery process's CPU priority is (``os.nice``): API requests win."""
+
+_KILL_AFTER = 10.0
+"""Seconds past its own stop wait a child gets before it is killed."""
+
+
+def deliver_until_stopped(
+    store: Store,
+    *,
+    stop_wait: float,
+    watch_stdin: bool = False,
+    **options: Any,
+) -> int | None:
+    """Deliver ``store``'s webhooks until SIGINT or SIGTERM (the signal is returned) or,
+    with ``watch_stdin``, until stdin closes (None; every byte read wakes the worker).
+    Requests in flight get ``stop_wait`` seconds; the unanswered ones are put back.
+    ``options`` are ``DeliveryWorker``'s. Call it from the main thread."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {
+        signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        worker = DeliveryWorker(Webhooks(store), **options).start()
+        try:
+            if watch_stdin:
+                threading.Thread(
+                    target=_watch_stdin,
+                    args=(worker, stop),
+                    name="customer_core delivery wake-ups",
+                    daemon=True,
+                ).start()
+            # A timeout keeps the wait responsive to signals and notices a dead worker
+            # (its store closed under it).
+            while not stop.wait(0.5) and worker.running:
+                pass
+        finally:
+            worker.stop(timeout=stop_wait)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return received[0] if received else None
+
+
+def _watch_stdin(worker: DeliveryWorker, stop: threading.Event) -> None:
+    while True:
+        try:
+            chunk = os.read(0, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            stop.set()  # the parent is gone
+            return
+        worker.wake()
+
+
+class DeliveryProcess:
+    """A delivery child process (``command``, a ``customer-core deliver`` line that watches
+    its stdin, with ``environment``): started by ``start()`` or the first ``wake()``,
+    stopped by ``stop()``. ``wake`` is cheap and never blocks: it may run inside a write."""
+
+    def __init__(
+        self, command: Sequence[str], environment: Mapping[str, str], *, stop_wait: float
+    ) -> None:
+        self._command = list(command)
+        self._environment = dict(environment)
+        self._stop_wait = stop_wait
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, None before it starts."""
+        return None if self._process is None else self._process.pid
+
+    def start(self) -> DeliveryProcess:
+        """Start the child unless it runs already (or this was stopped); return self."""
+        with self._lock:
+            if self._process is None and not self._stopped:
+                self._process = subprocess.Popen(
+                    self._command, stdin=subprocess.PIPE, env=self._environment
+                )
+                assert self._process.stdin is not None
+                os.set_blocking(self._process.stdin.fileno(), False)
+        return self
+
+    def wake(self) -> None:
+        """Tell the child deliveries were written (starting it if need be)."""
+        process = self._process or self.start()._process
+        if process is None or process.stdin is None:
+            return
+        try:
+            os.write(process.stdin.fileno(), b"\n")
+        except (BlockingIOError, BrokenPipeError, ValueError, OSError):
+            # A full pipe holds wake-ups enough; a child that ended is reported by stop().
+            pass
+
+    def stop(self) -> int | None:
+        """SIGTERM the child and wait for it to put its deliveries back (killed if it
+        hangs past its stop wait); return its exit status, None if it never started."""
+        with self._lock:
+            self._stopped = True
+            process = self._process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            status = process.wait(timeout=self._stop_wait + _KILL_AFTER)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            status = process.wait()
+        if process.stdin is not None:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+        return status
