@@ -98,6 +98,43 @@ class BulkContract:
         assert filled.snapshot() == before
         filled.insert(make_record("cus_new", 40, invoice_prefix="N1"))  # nothing was left held
 
+    @pytest.mark.parametrize("conflict_at", [None, 3, 690])
+    def test_a_large_insert_many_adds_every_record_or_none(
+        self, filled: Store, conflict_at: int | None
+    ) -> None:
+        # More rows than one statement of a SQL store binds (SQLite: 50 rows): the records
+        # and postings go in several statements, then a remainder.
+        batch = [
+            make_record(
+                f"cus_m{n:04}",
+                100 + n % 7,
+                email=f"m{n}@example.com",
+                invoice_prefix=f"M{n}",
+                name=f"Many {n}",
+            )
+            for n in range(700)
+        ]
+        if conflict_at is not None:
+            batch[conflict_at]["invoice_prefix"] = "A"  # cus_a's
+        before = filled.snapshot()
+        if conflict_at is not None:
+            with pytest.raises(DuplicateKeyError) as caught:
+                filled.insert_many(batch)
+            assert (caught.value.key, caught.value.value) == ("invoice_prefix", "A")
+            assert filled.snapshot() == before
+            return
+        filled.insert_many(batch)
+        filled.check_consistency()
+        assert filled.count() == 705
+        assert filled.get("cus_m0690") == batch[690]
+        assert ids(filled.scan(KeyRange(lower=(106, "")), limit=3)) == [
+            "cus_m0699",
+            "cus_m0692",
+            "cus_m0685",
+        ]
+        assert ids(search_engine.find(filled, parse('name:"many 690"'), limit=10)) == ["cus_m0690"]
+        assert ids(filled.scan(email="m3@example.com")) == ["cus_m0003"]
+
     def test_insert_many_rolls_back_with_the_transaction(self, filled: Store) -> None:
         before = filled.snapshot()
         with pytest.raises(RuntimeError), filled.transaction():
