@@ -9,12 +9,11 @@ import json
 from typing import Any, TypeVar
 
 from .errors import IdempotencyError, InvalidRequestError, error_from_dict
-from .models import BODY_INDENT, _Model
+from .models import _Model
 
 __all__ = [
     "MAX_KEY_LENGTH",
     "PURGE_EVERY",
-    "body_of",
     "check_key",
     "fingerprint",
     "in_use",
@@ -53,12 +52,6 @@ def check_key(key: object) -> str | None:
 
 
 _Result = TypeVar("_Result", bound=_Model)
-
-
-def body_of(result: _Model) -> bytes:
-    """The JSON body Stripe sends for ``result`` (pretty-printed): what a success's entry
-    saves, so that a replay answers with the very bytes of the first answer."""
-    return result.to_json(indent=BODY_INDENT)
 
 
 def replay(

@@ -29,6 +29,7 @@ __all__ = [
     "SearchPage",
     "Shipping",
     "canonical",
+    "record_json",
 ]
 
 API_VERSION = "2026-09-30.endive"
@@ -180,7 +181,7 @@ class Customer(_Model):
     def to_json(self, *, indent: int | None = None) -> bytes:
         """Return Stripe's JSON body as bytes, encoded by pydantic-core from plain dicts
         (``_plain``): twice as fast as from the model and its nested models."""
-        return pydantic_core.to_json(self._plain(), indent=indent)
+        return record_json(self._plain(), indent=indent)
 
     def _plain(self) -> dict[str, Any]:
         """The body's values as they are (shared, not copied), nested models as their
@@ -224,6 +225,12 @@ class Customer(_Model):
         """Build a Customer from a stored record, taking ownership of ``record``."""
         customer: Customer = cls._trusted(record)
         return customer
+
+
+def record_json(record: Record, *, indent: int | None = None) -> bytes:
+    """The JSON body of the customer ``record`` (with the includable fields it was given):
+    ``Customer.from_record(record).to_json(indent=indent)`` byte for byte, without the model."""
+    return pydantic_core.to_json(record, indent=indent)
 
 
 def _fields(value: Any) -> Any:

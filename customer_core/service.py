@@ -43,7 +43,16 @@ from .events.webhooks import (
 )
 from .expand import NOTHING, expansions, with_included
 from .ids import Clock, IdGenerator, system_clock
-from .models import Customer, DeletedCustomer, ListPage, Record, SearchPage, canonical
+from .models import (
+    BODY_INDENT,
+    Customer,
+    DeletedCustomer,
+    ListPage,
+    Record,
+    SearchPage,
+    canonical,
+    record_json,
+)
 from .pagination import created_range, cursor_range, page_key, page_token, trim_page
 from .params import (
     CustomerCreateParams,
@@ -63,6 +72,7 @@ from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
 __all__ = ["OPERATIONS", "CustomerService", "Operation", "Outcome", "Result", "Snapshot"]
 
 _Saved = TypeVar("_Saved", Customer, TaxId)
+_Done = TypeVar("_Done")
 
 # Plain fields an update copies as given (None clears a nullable one).
 _COPIED_ON_UPDATE = (
@@ -345,37 +355,28 @@ class CustomerService:
         endpoint: str,
         key: object,
         params: dict[str, Any],
-        prepare: Callable[[], Callable[[], _Saved]],
+        prepare: Callable[[], Callable[[], _Saved | Record]],
         model: type[_Saved],
     ) -> Outcome:
-        """``_run_once`` as an Outcome (the shape ``perform`` returns)."""
-        return Outcome(*self._run_once(endpoint, key, params, prepare, model))
+        """Run a POST operation at most once per idempotency key (Stripe's rules) and
+        return its Outcome: the result, whether it is the saved answer of an earlier
+        request, and the result's JSON body when it was encoded for the saved entry.
 
-    def _run_once(
-        self,
-        endpoint: str,
-        key: object,
-        params: dict[str, Any],
-        prepare: Callable[[], Callable[[], _Saved]],
-        model: type[_Saved],
-    ) -> tuple[_Saved, bool, bytes | None]:
-        """Run a POST operation at most once per idempotency key (Stripe's rules); return
-        its result, whether that is the saved answer of an earlier request, and the
-        result's JSON body when it was encoded for the saved entry (else None).
-
-        ``prepare`` validates the params and returns the operation: validation failures
-        are not saved, so a corrected retry runs. Anything after validation, success or
-        Stripe error, is saved in the store with the endpoint and a fingerprint of the
-        params, and replayed for the same key for ``idempotency_ttl`` seconds; a replay
-        says so (the flag, or ``replayed`` on the error raised again). A success is saved
-        as the JSON body Stripe sends (``idempotency.body_of``), encoded once for both
-        the entry and the wrapper that answers.
+        ``prepare`` validates the params and returns the operation, which gives a model
+        or, for customers, the customer's record (``Outcome`` builds the model only if
+        asked: a wrapper sends the body alone). Validation failures are not saved, so a
+        corrected retry runs. Anything after validation, success or Stripe error, is
+        saved in the store with the endpoint and a fingerprint of the params, and
+        replayed for the same key for ``idempotency_ttl`` seconds; a replay says so (the
+        flag, or ``replayed`` on the error raised again). A success is saved as the JSON
+        body Stripe sends (``Outcome.to_json``), encoded once for both the entry and the
+        wrapper that answers.
         """
         key = idempotency.check_key(key)
         if key is None:
             operation = prepare()
             self._purge_expired_keys()
-            return self._atomically(operation), False, None
+            return Outcome.of(self._atomically(operation))
         with self._in_flight_lock:
             if key in self._in_flight:
                 raise idempotency.in_use(key)
@@ -389,14 +390,13 @@ class CustomerService:
                     replayed, saved_body = idempotency.replay(
                         key, endpoint, fingerprint, entry, model
                     )
-                    return replayed, True, saved_body
+                    return Outcome(replayed, True, saved_body)
                 operation = prepare()
                 failure: CustomerCoreError | None = None
-                result: _Saved | None = None
-                body: bytes | None = None
+                outcome: Outcome | None = None
                 try:
-                    result = operation()
-                    body = idempotency.body_of(result)
+                    outcome = Outcome.of(operation())
+                    body = outcome.to_json()
                     saved: dict[str, Any] = {"status": 200, "json": body.decode()}
                 except (InvalidRequestError, IdempotencyError) as error:
                     failure = error
@@ -407,13 +407,13 @@ class CustomerService:
                 self._purge_expired_keys(now)
             if failure is not None:
                 raise failure
-            assert result is not None
-            return result, False, body
+            assert outcome is not None
+            return outcome.with_body(body)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(key)
 
-    def _atomically(self, operation: Callable[[], _Saved]) -> _Saved:
+    def _atomically(self, operation: Callable[[], _Done]) -> _Done:
         """Run a write with the events it records in one transaction (a lone store write
         is atomic already when there are no events)."""
         if not self.events.enabled:
@@ -469,7 +469,7 @@ class CustomerService:
         """
         params = dict(params or {})
         if operation == "create":
-            return Outcome(*self._create_once(params, idempotency_key, request_id))
+            return self._create_once(params, idempotency_key, request_id)
         if operation == "list":
             return Outcome(self._list(params))
         if operation == "search":
@@ -478,7 +478,7 @@ class CustomerService:
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, params))
         if operation == "update":
-            return Outcome(*self._update_once(customer_id, params, idempotency_key, request_id))
+            return self._update_once(customer_id, params, idempotency_key, request_id)
         if operation == "delete":
             request = _request_info(request_id, idempotency_key)
             return Outcome(self._delete(customer_id, params, request))
@@ -491,13 +491,13 @@ class CustomerService:
         With ``idempotency_key``, a retry with the same key and params returns the same
         customer instead of creating another (see ``_idempotent``).
         """
-        return self._create_once(params, idempotency_key)[0]
+        return cast(Customer, self._create_once(params, idempotency_key).result)
 
     def _create_once(
         self, params: dict[str, Any], idempotency_key: object, request_id: str | None = None
-    ) -> tuple[Customer, bool, bytes | None]:
+    ) -> Outcome:
         request = _request_info(request_id, idempotency_key)
-        return self._run_once(
+        return self._idempotent(
             "/v1/customers",
             idempotency_key,
             params,
@@ -505,9 +505,7 @@ class CustomerService:
             Customer,
         )
 
-    def _prepare_create(
-        self, params: dict[str, Any], request: RequestInfo
-    ) -> Callable[[], Customer]:
+    def _prepare_create(self, params: dict[str, Any], request: RequestInfo) -> Callable[[], Record]:
         p = parse(CustomerCreateParams, params)
         self.tax_ids.check_data(p.tax_id_data)
         included = expansions(p.expand)
@@ -515,7 +513,8 @@ class CustomerService:
 
     def _create(
         self, p: CustomerCreateParams, included: frozenset[str], request: RequestInfo
-    ) -> Customer:
+    ) -> Record:
+        """Make the customer; return its record as the answer shows it (``Outcome``)."""
         if p.payment_method is not None:
             raise _missing(f"No such PaymentMethod: '{p.payment_method}'", "payment_method")
         if p.source is not None:
@@ -564,7 +563,7 @@ class CustomerService:
             self.tax_ids.insert_data(record, p.tax_id_data)
         if self.events.enabled:
             self.events.record("customer.created", record, request)
-        return self._render(record, included)
+        return self._with_included(record, included)
 
     def insert_record(self, record: Record, *, generate_prefix: bool) -> None:
         """Store ``record``, a complete customer (``customer_record``'s shape), as create
@@ -639,7 +638,10 @@ class CustomerService:
 
     def update(self, id: str, /, *, idempotency_key: str | None = None, **params: Any) -> Customer:
         """Change the given fields of a live customer; ``metadata`` merges, ``""`` unsets."""
-        return self._update_once(path_id(id, "id", "cus_..."), params, idempotency_key)[0]
+        return cast(
+            Customer,
+            self._update_once(path_id(id, "id", "cus_..."), params, idempotency_key).result,
+        )
 
     def _update_once(
         self,
@@ -647,9 +649,9 @@ class CustomerService:
         params: dict[str, Any],
         idempotency_key: object,
         request_id: str | None = None,
-    ) -> tuple[Customer, bool, bytes | None]:
+    ) -> Outcome:
         request = _request_info(request_id, idempotency_key)
-        return self._run_once(
+        return self._idempotent(
             f"/v1/customers/{customer_id}",
             idempotency_key,
             params,
@@ -659,7 +661,7 @@ class CustomerService:
 
     def _prepare_update(
         self, customer_id: str, params: dict[str, Any], request: RequestInfo
-    ) -> Callable[[], Customer]:
+    ) -> Callable[[], Record]:
         p = parse(CustomerUpdateParams, params)
         included = expansions(p.expand)
         return lambda: self._update(customer_id, p, included, request)
@@ -670,7 +672,8 @@ class CustomerService:
         p: CustomerUpdateParams,
         included: frozenset[str],
         request: RequestInfo,
-    ) -> Customer:
+    ) -> Record:
+        """Change the customer; return its record as the answer shows it (``Outcome``)."""
         given = p.model_fields_set
         with self._bus.writing():
             record = self._store.get(customer_id)
@@ -716,7 +719,7 @@ class CustomerService:
                 changed = previous_attributes(before, record)
                 if changed:  # an update that changes nothing records no event
                     self.events.record("customer.updated", record, request, changed)
-        return self._render(record, included)
+        return self._with_included(record, included)
 
     def _check_sources(self, customer_id: str, p: CustomerUpdateParams) -> None:
         """This library keeps no payment sources: naming one is Stripe's not-found error."""
@@ -854,16 +857,67 @@ Result = (
 """What an operation returns."""
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What ``CustomerService.perform`` returns: the result, and whether it is the saved
-    answer of an earlier request with the same idempotency key."""
+    """What ``CustomerService.perform`` returns: the result, whether it is the saved
+    answer of an earlier request with the same idempotency key, and its JSON body when
+    the service encoded it already (for an idempotency entry).
 
-    result: Result
-    replayed: bool = False
-    body: bytes | None = None
-    """The result's JSON body as Stripe sends it (``idempotency.body_of``) when the
-    service encoded it already, for an idempotency entry; wrappers send it as it is."""
+    A customer write gives its record (``Outcome.of``): the Customer model is built on
+    first use of ``result``, and ``to_json()`` encodes the record as it is, so a wrapper
+    that sends the body never builds the model.
+    """
+
+    __slots__ = ("_record", "_result", "body", "replayed")
+
+    def __init__(self, result: Result, replayed: bool = False, body: bytes | None = None) -> None:
+        self._result: Result | None = result
+        self._record: Record | None = None
+        self.replayed = replayed
+        self.body = body
+        """The result's JSON body as Stripe sends it when the service encoded it already;
+        wrappers send it as it is."""
+
+    @classmethod
+    def of(cls, value: Result | Record) -> Outcome:
+        """The Outcome of a write: a model, or a customer's record (its model built lazily)."""
+        if not isinstance(value, dict):
+            return cls(value)
+        outcome = cls.__new__(cls)
+        outcome._result, outcome._record = None, value
+        outcome.replayed, outcome.body = False, None
+        return outcome
+
+    def with_body(self, body: bytes) -> Outcome:
+        """This outcome with its encoded body (``to_json()``'s bytes)."""
+        self.body = body
+        return self
+
+    @property
+    def result(self) -> Result:
+        """The result: a Customer, a page, a tax ID, ..."""
+        result = self._result
+        if result is None:
+            with _RENDERING:
+                if self._result is None:
+                    # from_record takes the record over: it is the model's from now on.
+                    self._result = Customer.from_record(cast(Record, self._record))
+                    self._record = None
+                result = self._result
+        return result
+
+    def to_json(self) -> bytes:
+        """The JSON body Stripe sends for the result (pretty-printed, ``BODY_INDENT``)."""
+        if self.body is not None:
+            return self.body
+        with _RENDERING:
+            if self._record is not None:
+                return record_json(self._record, indent=BODY_INDENT)
+        return cast(Result, self._result).to_json(indent=BODY_INDENT)
+
+
+_RENDERING = threading.Lock()
+"""Held while an Outcome's record is read or made into its model (outcomes are seldom
+shared between threads, but one that is must not be encoded mid-way)."""
 
 
 Operation = Literal["create", "retrieve", "update", "delete", "list", "search"]

@@ -107,18 +107,20 @@ _ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, Stripe-Version
 _FORM = "application/x-www-form-urlencoded"
 
 
+_HEADERS = {
+    "content-type": "application/json",
+    "request-id": "",
+    "stripe-version": API_VERSION,
+    **_CORS,
+}
+"""Every answer's headers, in their order; ``request-id`` is filled in per request."""
+
+
 def _respond(status: int, body: bytes, request_id: str) -> Response:
     # Stripe's bodies end with a newline (a 360-byte error body is sent with Content-Length 361).
-    return Response(
-        status,
-        body + b"\n",
-        {
-            "content-type": "application/json",
-            "request-id": request_id,
-            "stripe-version": API_VERSION,
-            **_CORS,
-        },
-    )
+    headers = _HEADERS.copy()
+    headers["request-id"] = request_id
+    return Response(status, body + b"\n", headers)
 
 
 def json_response(status: int, payload: Any, request_id: str) -> Response:
@@ -181,9 +183,10 @@ class StripeAPI:
         path: str,
         query: str | bytes,
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | str,
     ) -> Response:
-        """Answer one request; ``headers`` must have lowercase names.
+        """Answer one request; ``headers`` must have lowercase names, ``body`` is the
+        form body as bytes or (from the in-process transport) text.
 
         HEAD is answered as GET (the server sends no body); OPTIONS is a CORS preflight,
         answered without an API key.
@@ -199,10 +202,7 @@ class StripeAPI:
             outcome = self._route(
                 "GET" if method == "HEAD" else method, path, query, headers, body, request_id
             )
-            payload = outcome.body
-            if payload is None:
-                payload = outcome.result.to_json(indent=INDENT)
-            status, replayed = 200, outcome.replayed
+            payload, status, replayed = outcome.to_json(), 200, outcome.replayed
         except CustomerCoreError as error:
             status, payload, replayed = error.http_status, _json(error.to_dict()), error.replayed
         except Exception:  # a bug: answer like Stripe's 500, log without request data
@@ -275,7 +275,7 @@ class StripeAPI:
         path: str,
         query: str | bytes,
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | str,
         request_id: str,
     ) -> Outcome:
         tax_id_route = _resolve_tax_id(method, path)
@@ -318,13 +318,13 @@ class StripeAPI:
 
 
 def _request_params(
-    method: str, query: str | bytes, headers: Mapping[str, str], body: bytes
+    method: str, query: str | bytes, headers: Mapping[str, str], body: bytes | str
 ) -> dict[str, Any]:
     """The request's params from its query string and its form body, as Stripe reads them:
     one bucket whatever the method (Rack's ``GET.merge(POST)``: a name in both takes the
     body's value), so ``POST /v1/customers?email=...`` sets the email and ``DELETE`` with
     an unknown name in its body is refused instead of read past (docs/decisions.md)."""
-    params = decode(query)
+    params = decode(query) if query else {}
     if not body:
         return params
     form = headers.get("content-type", "").partition(";")[0].strip().lower() == _FORM

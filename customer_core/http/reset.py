@@ -28,7 +28,12 @@ class ResettableAPI(StripeAPI):
         self._snapshot = snapshot
 
     def handle(
-        self, method: str, path: str, query: str | bytes, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str | bytes,
+        headers: Mapping[str, str],
+        body: bytes | str,
     ) -> Response:
         if path != RESET_PATH or method.upper() != "POST":
             return super().handle(method, path, query, headers, body)

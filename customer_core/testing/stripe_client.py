@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,13 @@ from ..http.api import StripeAPI
 from ..service import CustomerService
 
 __all__ = ["StripeHTTPClient"]
+
+
+@functools.lru_cache(maxsize=1024)
+def _target(url: str) -> tuple[str, str]:
+    """A URL's path and query string (cached: a test calls the same few URLs again and again)."""
+    parts = urlsplit(url)
+    return parts.path, parts.query
 
 
 class StripeHTTPClient(stripe.HTTPClient):
@@ -45,13 +53,10 @@ class StripeHTTPClient(stripe.HTTPClient):
         *,
         _usage: list[str] | None = None,
     ) -> tuple[str, int, Mapping[str, str]]:
-        parts = urlsplit(url)
+        path, query = _target(url)
         lowered = {name.lower(): value for name, value in (headers or {}).items()}
-        if isinstance(post_data, str):
-            body = post_data.encode()
-        else:
-            body = bytes(post_data or b"")
-        answer = self._api.handle(method, parts.path, parts.query, lowered, body)
+        body = post_data if isinstance(post_data, str) else bytes(post_data or b"")
+        answer = self._api.handle(method, path, query, lowered, body)
         return answer.body.decode(), answer.status, answer.headers
 
     def request_stream(
