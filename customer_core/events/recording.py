@@ -21,6 +21,7 @@ from ..models import API_VERSION, Record
 from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, path_id, text
 from ..store.base import KeyRange, SortKey, Store
+from .delivery_filter import DeliverySuccess, scan_events
 from .models import Event, EventListPage, matching_types
 from .outbox import Webhooks
 from .subscribers import EventBus
@@ -48,6 +49,7 @@ class EventListParams(_Params):
     """Parameters of ``GET /v1/events``."""
 
     created: Created = None  # type: ignore[assignment]  # absent means no filter
+    delivery_success: DeliverySuccess = None
     ending_before: Cursor = None
     expand: Expand = ()
     limit: Limit = 10
@@ -173,6 +175,8 @@ class EventLog:
 
         ``type`` is a name or a ``*`` wildcard pattern (``customer.*``); ``types`` is up to
         20 names; not both. ``created``, ``limit`` and the cursors work as for customers.
+        ``delivery_success`` keeps the events whose webhooks were all delivered (true) or
+        not yet (false).
         """
         p = parse(EventListParams, params)
         check_list_expand(p.expand)
@@ -196,8 +200,13 @@ class EventLog:
         patterns = p.types if p.types is not None else None if p.type is None else (p.type,)
         types = None if patterns is None else matching_types(patterns)
         records, has_more = trim_page(
-            self._store.event_scan(
-                key_range, descending=descending, types=types, limit=p.limit + 1
+            scan_events(
+                self._store,
+                key_range,
+                descending=descending,
+                types=types,
+                limit=p.limit + 1,
+                delivery_success=p.delivery_success,
             ),
             p.limit,
             descending,

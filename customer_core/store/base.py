@@ -551,6 +551,11 @@ class Store(abc.ABC):
         yet made (pending or given up): the event's ``pending_webhooks``."""
 
     @abc.abstractmethod
+    def outbox_event_ids(self) -> set[str]:
+        """Return the ids of the events with a delivery not yet made (pending or given
+        up): those whose ``pending_webhooks`` is not 0. Costs O(deliveries not yet made)."""
+
+    @abc.abstractmethod
     def outbox_purge(self, before: float) -> int:
         """Remove the given-up deliveries and the attempts created before ``before``;
         return how many were removed."""

@@ -928,6 +928,11 @@ class MemoryStore(Store):
             counts = self._outbox_counts
             return {event_id: counts[event_id] for event_id in event_ids if event_id in counts}
 
+    def outbox_event_ids(self) -> set[str]:
+        with self._lock:
+            self._ensure_open()
+            return set(self._outbox_counts)
+
     def outbox_purge(self, before: float) -> int:
         with self._transaction:
             self._ensure_open()

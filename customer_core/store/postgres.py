@@ -58,6 +58,7 @@ from .base import (
 from .sql import (
     _OUTBOX_DELETE,
     _OUTBOX_DUE,
+    _OUTBOX_EVENTS,
     _OUTBOX_INSERT,
     _OUTBOX_LEASE,
     _OUTBOX_NEXT_DUE,
@@ -1238,6 +1239,12 @@ class PostgresStore(Store):
                 (ids,),
             ).fetchall()
             return {event_id: int(count) for event_id, count in rows}
+
+        return self._read("read from", work)
+
+    def outbox_event_ids(self) -> set[str]:
+        def work(connection: Connection) -> set[str]:
+            return {row[0] for row in connection.execute(_OUTBOX_EVENTS).fetchall()}
 
         return self._read("read from", work)
 

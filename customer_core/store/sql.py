@@ -250,6 +250,7 @@ _OUTBOX_UPDATE = (
     "WHERE event_id = %s AND endpoint_id = %s"
 )
 _OUTBOX_DELETE = "DELETE FROM webhook_outbox WHERE event_id = %s AND endpoint_id = %s"
+_OUTBOX_EVENTS = "SELECT DISTINCT event_id FROM webhook_outbox"
 _OUTBOX_PURGE = (
     "DELETE FROM webhook_outbox WHERE status = 'failed' AND created < %s",
     "DELETE FROM webhook_attempts WHERE created < %s",

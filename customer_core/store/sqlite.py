@@ -51,6 +51,7 @@ from .base import (
 from .sql import (
     _OUTBOX_DELETE,
     _OUTBOX_DUE,
+    _OUTBOX_EVENTS,
     _OUTBOX_INSERT,
     _OUTBOX_LEASE,
     _OUTBOX_NEXT_DUE,
@@ -1207,6 +1208,10 @@ class SQLiteStore(Store):
                     ids,
                 ).fetchall()
             )
+
+    def outbox_event_ids(self) -> set[str]:
+        with self._reading() as connection:
+            return {row[0] for row in connection.execute(_OUTBOX_EVENTS)}
 
     def outbox_purge(self, before: float) -> int:
         with self._writing() as connection:

@@ -42,6 +42,7 @@ from .contract_event_bodies import EventBodyContract
 from .contract_events import EventContract
 from .contract_idempotency import IdempotencyContract
 from .contract_outbox import OutboxContract
+from .contract_outbox_events import OutboxEventsContract
 from .contract_prefix_reading import PrefixReadingContract
 from .contract_search_words import SearchWordsContract
 from .contract_snapshot_contents import SnapshotContentsContract
@@ -86,6 +87,7 @@ class StoreContract(
     EventContract,
     EventBodyContract,
     OutboxContract,
+    OutboxEventsContract,
     EdgeContract,
     PrefixReadingContract,
     IdempotencyContract,
