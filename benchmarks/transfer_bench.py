@@ -6,6 +6,8 @@ customers (exactly what an export writes), then times, at each size:
 - import into a MemoryStore and into a SQLiteStore at ``synchronous="FULL"`` (fresh file),
 - export from each (to a file), the SQLite one in a child process so that its peak
   memory is the export's alone,
+- the memory a MemoryStore holding them takes per customer (a fresh process's resident
+  memory after importing the file minus before),
 
 each right after a round of the floor (``Customer.model_validate`` + ``model_dump(mode=
 "json")`` of one customer, as in ``python -m benchmarks``), and prints rates, the ratio of
@@ -101,9 +103,20 @@ def digest(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()[:12]
 
 
+def in_child(code: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh process (its memory is that code's alone) and return the
+    JSON object it prints."""
+    root = Path(__file__).resolve().parents[1]
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    result: dict[str, Any] = json.loads(completed.stdout)
+    return result
+
+
 def export_in_child(db: Path, target: Path) -> dict[str, Any]:
     """Export from a SQLite file in a fresh process: its memory is the export's alone."""
-    code = (
+    return in_child(
         "import json, time\n"
         "from customer_core import SQLiteStore\n"
         "from customer_core.transfer import export_customers\n"
@@ -116,12 +129,23 @@ def export_in_child(db: Path, target: Path) -> dict[str, Any]:
         "after = memory_status('VmHWM')\n"
         "print(json.dumps({'wall': wall, 'cpu': cpu, 'before': before, 'after': after}))\n"
     )
-    root = Path(__file__).resolve().parents[1]
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+
+
+def memory_store_size(source: Path, size: int) -> float:
+    """Bytes of process memory per customer that a MemoryStore holding the file's customers
+    takes (resident memory after the import minus before, in a fresh process)."""
+    result = in_child(
+        "import gc, json\n"
+        "from customer_core import CustomerService, MemoryStore\n"
+        "from customer_core.transfer import import_customers\n"
+        "from benchmarks.transfer_bench import memory_status\n"
+        "store = MemoryStore()\n"
+        "before = memory_status('VmRSS')\n"
+        f"import_customers(CustomerService(store), {str(source)!r})\n"
+        "gc.collect()\n"
+        "print(json.dumps({'grown': memory_status('VmRSS') - before}))\n"
     )
-    result: dict[str, Any] = json.loads(completed.stdout)
-    return result
+    return float(result["grown"]) / size
 
 
 def measure(size: int, directory: Path) -> dict[str, Any]:
@@ -163,6 +187,7 @@ def measure(size: int, directory: Path) -> dict[str, Any]:
     sqlite_export = directory / f"sqlite-{size}.jsonl"
     paired("export sqlite", lambda: export_in_child(db, sqlite_export))
     row["identical"] = {digest(source), digest(memory_export), digest(sqlite_export)}
+    row["memory store"] = memory_store_size(source, size)
     for path in (source, memory_export, sqlite_export, db):
         path.unlink()
     return row
@@ -236,9 +261,9 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "| customers | floor | import memory | import SQLite FULL | export memory | "
         "export SQLite | export memory: RSS → peak | export SQLite: RSS → peak | "
-        "files identical |"
+        "memory store per customer | files identical |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     mib = 2**20
     for size in arguments.sizes:
         row = measure(size, directory)
@@ -251,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
             f"| {size:,} | {min(floors):,.0f}–{max(floors):,.0f} | {' | '.join(cells)} "
             f"| {row['rss before'] / mib:,.0f} → {row['rss peak'] / mib:,.0f} MiB "
             f"| {child_before / mib:,.0f} → {child_after / mib:,.0f} MiB "
+            f"| {row['memory store']:,.0f} bytes "
             f"| {'yes' if len(row['identical']) == 1 else 'NO'} |",
             flush=True,
         )
