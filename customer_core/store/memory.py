@@ -196,8 +196,9 @@ class MemoryStore(Store):
         self._tax_id_order: SortedList = SortedList()
 
         self._events: dict[str, bytes] = {}
-        self._event_order: SortedList = SortedList()
-        self._events_by_type: SortedList = SortedList()
+        # The (created, id) keys of the events of each type: an event adds one entry, and
+        # a walk over all types merges theirs (there are few types).
+        self._events_by_type: dict[str, SortedList] = {}
         self._webhook_endpoints: dict[str, bytes] = {}
         self._webhook_endpoint_order: SortedList = SortedList()
         # Outbox: (event, endpoint) -> (created, next_attempt, attempts, status); the pending
@@ -223,7 +224,12 @@ class MemoryStore(Store):
         data = event.get("data")
         written = self._written
         if written is not None and type(data) is dict and data.get("object") is written[0]:
-            return marshal.dumps({**event, "data": {**data, "object": written[1]}})
+            # The slot changes for the one call, not copies of the event and its data.
+            data["object"] = written[1]
+            try:
+                return marshal.dumps(event)
+            finally:
+                data["object"] = written[0]
         return marshal.dumps(event)
 
     def _decode_event(self, payload: bytes) -> Record:
@@ -695,22 +701,36 @@ class MemoryStore(Store):
 
     def event_insert(self, event: Record) -> None:
         event_id: str = event["id"]
-        key, typed = (event["created"], event_id), (event["type"], event["created"], event_id)
+        key = (event["created"], event_id)
         with self._lock:
             self._ensure_open()
             if event_id in self._events:
                 msg = f"Event id {event_id} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=event_id)
             self._events[event_id] = self._encode_event(event)
-            self._event_order.add(key)
-            self._events_by_type.add(typed)
+            order = self._events_by_type.get(event["type"])
+            if order is None:
+                order = self._events_by_type[event["type"]] = SortedList()
+            order.add(key)
 
             def undo() -> None:
                 del self._events[event_id]
-                self._event_order.remove(key)
-                self._events_by_type.remove(typed)
+                order.remove(key)
 
             self._log(undo)
+
+    def _event_keys(
+        self, key_range: KeyRange, descending: bool, types: Iterable[str] | None = None
+    ) -> Iterator[SortKey]:
+        """The keys of the events of ``types`` (all if None) in ``key_range``, in order:
+        one walk per type, merged."""
+        names = self._events_by_type if types is None else sorted(set(types))
+        walks = [
+            _keys_in(self._events_by_type[name], key_range, descending)
+            for name in names
+            if name in self._events_by_type
+        ]
+        return walks[0] if len(walks) == 1 else heapq.merge(*walks, reverse=descending)
 
     def event_get(self, event_id: str) -> Record | None:
         with self._lock:
@@ -728,35 +748,24 @@ class MemoryStore(Store):
     ) -> list[Record]:
         with self._lock:
             self._ensure_open()
-            keys: Iterator[SortKey]
-            if types is None:
-                keys = _keys_in(self._event_order, key_range, descending)
-            else:
-                # One walk of the type index per type, merged back into key order.
-                walks = []
-                for name in sorted(set(types)):
-                    walks.append(_keys_under(self._events_by_type, name, key_range, descending))
-                keys = heapq.merge(*walks, reverse=descending)
+            keys = self._event_keys(key_range, descending, types)
             events, decode = self._events, self._decode_event
             return [decode(events[key[1]]) for key in islice(keys, limit)]
 
     def event_purge(self, before: int) -> int:
         with self._lock:
             self._ensure_open()
-            old = list(self._event_order.irange(None, (before, ""), (True, False)))
-            removed = {}
-            for key in old:
-                payload = self._events.pop(key[1])
-                removed[key[1]] = payload
-                self._event_order.remove(key)
-                self._events_by_type.remove((marshal.loads(payload)["type"], *key))
+            older = KeyRange(upper=(before, ""), upper_inclusive=False)
+            removed: list[tuple[SortedList, SortKey, bytes]] = []
+            for order in self._events_by_type.values():
+                for key in list(_keys_in(order, older, descending=False)):
+                    removed.append((order, key, self._events.pop(key[1])))
+                    order.remove(key)
 
             def undo() -> None:
-                for event_id, payload in removed.items():
-                    event = marshal.loads(payload)
-                    self._events[event_id] = payload
-                    self._event_order.add((event["created"], event_id))
-                    self._events_by_type.add((event["type"], event["created"], event_id))
+                for order, key, payload in removed:
+                    self._events[key[1]] = payload
+                    order.add(key)
 
             self._log(undo)
             return len(removed)
@@ -982,7 +991,10 @@ class MemoryStore(Store):
                     key: marshal.loads(entry) for key, entry in self._idempotency.items()
                 },
                 "tax_ids": [marshal.loads(self._tax_ids[key[2]]) for key in self._tax_id_order],
-                "events": [self._decode_event(self._events[key[1]]) for key in self._event_order],
+                "events": [
+                    self._decode_event(self._events[key[1]])
+                    for key in self._event_keys(KeyRange(), descending=False)
+                ],
                 "webhook_endpoints": [
                     marshal.loads(self._webhook_endpoints[key[1]])
                     for key in self._webhook_endpoint_order
@@ -1069,11 +1081,9 @@ class MemoryStore(Store):
             )
             events = [self._decode_event(payload) for payload in self._events.values()]
             require(
-                list(self._event_order) == sorted((e["created"], e["id"]) for e in events),
-                "the event order does not hold exactly the events",
-            )
-            require(
-                list(self._events_by_type)
+                sorted(
+                    (name, *key) for name, order in self._events_by_type.items() for key in order
+                )
                 == sorted((e["type"], e["created"], e["id"]) for e in events),
                 "the events-by-type index does not hold exactly the events",
             )
