@@ -10,11 +10,12 @@ pydantic error into the InvalidRequestError Stripe would send. Python ``None`` i
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeGuard, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -224,10 +225,15 @@ def _ip_address(value: object) -> str | None:
     return result
 
 
+def _is_hash(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    """Whether ``value`` is a hash param: a mapping (a plain dict, from the wire, checked first)."""
+    return value.__class__ is dict or isinstance(value, Mapping)
+
+
 def _metadata(value: object) -> dict[str, str | None] | None:
     if _is_empty(value):
         return None
-    if not isinstance(value, Mapping):
+    if not _is_hash(value):
         raise _error("invalid_object")
     try:
         return metadata_rules.normalize(value)
@@ -239,7 +245,7 @@ def _object(*, clearable: bool) -> Callable[[object], object]:
     def validate(value: object) -> object:
         if _cleared(value, clearable):
             return None
-        if not isinstance(value, Mapping):
+        if not _is_hash(value):
             raise _error("invalid_object")
         return value
 
@@ -262,6 +268,8 @@ def _items(value: object) -> list[Any] | tuple[Any, ...]:
     """An array param's items: a list or tuple as it is, form-encoded indexes in order."""
     if value.__class__ is list or value.__class__ is tuple:
         return value
+    if value.__class__ is dict and value and value.keys() == _indexes(len(value)):
+        return [value[str(index)] for index in range(len(value))]  # the wire's usual form
     if isinstance(value, Mapping) and value and all(map(_is_digits_key, value)):
         # Form encoding writes an array as a hash of indexes: ``expand[0]=a&expand[1]=b``.
         # They must be 0, 1, 2, ...: a gap (or ``01``) would silently renumber items.
@@ -273,6 +281,12 @@ def _items(value: object) -> list[Any] | tuple[Any, ...]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
         raise _error("invalid_array")
     return tuple(value)  # pydantic's (Rust) tuple validator takes lists and tuples
+
+
+@functools.lru_cache(maxsize=64)
+def _indexes(count: int) -> frozenset[str]:
+    """The keys of an array of ``count`` items given as a hash: ``"0"`` to ``str(count - 1)``."""
+    return frozenset(map(str, range(count)))
 
 
 def _is_digits_key(key: object) -> bool:

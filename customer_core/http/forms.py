@@ -81,33 +81,46 @@ def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Nest ``(name, value)`` pairs; later plain values win, ``name[]`` appends, and a
     name given both as a plain value and as a hash or array is refused in either order."""
     root: dict[str, Any] = {}
-    count = 0
-    for name, value in pairs:
-        count += 1
+    # The hash or array the last bracketed name went into: the next name often goes there too
+    # (address[city], address[line1]); a hash or array, once made, stays where it is.
+    walked: tuple[tuple[str, bool], ...] = ()
+    inner: Any = root
+    for count, (name, value) in enumerate(pairs, 1):
         if count > MAX_FIELDS:
             msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
             raise _fail(msg)
         steps, last = _path(name)
-        node: Any = root
-        for index, (segment, appends) in enumerate(steps):
-            child = node.get(segment)
-            if child is None:
-                child = node[segment] = [] if appends else {}
-            elif not isinstance(child, (dict, list)):
-                msg = f"Parameter {name!r} conflicts with another value given for {segment!r}."
-                raise _fail(msg)
-            elif isinstance(child, list) is not appends:
-                raise _mixed(name, steps[: index + 1])
-            node = child
+        if steps and steps != walked:
+            walked, inner = steps, _walk(root, name, steps)
+        node: Any = inner if steps else root
         if last is _APPEND:
             node.append(value)  # ``a[]=x``: the next item of the list at this level
-        elif isinstance(node.get(last), (dict, list)):
+        elif node.get(last).__class__ in _NESTED:
             # ``created[gt]=1&created=5``: a plain value would drop the hash given first.
             msg = f"Parameter {name!r} conflicts with another value given for {last!r}."
             raise _fail(msg)
         else:
             node[last] = value
     return root
+
+
+_NESTED = (dict, list)
+
+
+def _walk(root: dict[str, Any], name: str, steps: tuple[tuple[str, bool], ...]) -> Any:
+    """The hash or array a bracketed name's value goes into, made as the name says."""
+    node: Any = root
+    for index, (segment, appends) in enumerate(steps):
+        child = node.get(segment)
+        if child is None:
+            child = node[segment] = [] if appends else {}
+        elif child.__class__ not in _NESTED:
+            msg = f"Parameter {name!r} conflicts with another value given for {segment!r}."
+            raise _fail(msg)
+        elif (child.__class__ is list) is not appends:
+            raise _mixed(name, steps[: index + 1])
+        node = child
+    return node
 
 
 def decode(body: bytes | str) -> dict[str, Any]:
@@ -118,7 +131,7 @@ def decode(body: bytes | str) -> dict[str, Any]:
             body = body.decode("utf-8")
         except UnicodeDecodeError:
             raise _fail(not_utf8) from None
-    bad_escape = _BAD_ESCAPE.search(body)
+    bad_escape = _BAD_ESCAPE.search(body) if "%" in body else None
     if bad_escape is not None:
         escape = body[bad_escape.start() : bad_escape.start() + 3]
         msg = (
