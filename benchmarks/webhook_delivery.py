@@ -248,6 +248,9 @@ def main(argv: list[str] | None = None) -> None:
         help="deliveries added before each running round, so the worker stays busy (default 4000)",
     )
     parser.add_argument("--postgres", action="store_true", help="also a throwaway PostgreSQL")
+    parser.add_argument(
+        "--only", action="append", metavar="STORE", help="measure only this store (repeatable)"
+    )
     parser.add_argument("--dir", type=Path, help="where SQLite files go (default: a temp dir)")
     parser.add_argument(
         "--receiver-nice",
@@ -292,6 +295,8 @@ def main(argv: list[str] | None = None) -> None:
             targets(Path(scratch), arguments.postgres) as found,
         ):
             for target in found:
+                if arguments.only and target.name not in arguments.only:
+                    continue
                 with target.open() as store:
                     service = CustomerService(store)
                     service.webhook_endpoints.create(url=url, enabled_events=["*"])

@@ -50,6 +50,9 @@ MAX_RESPONSE_BYTES = 64 * 1024
 """A receiver's answer is read up to this many bytes (it is only looked at for its status)."""
 PURGE_EVERY = 60 * 60
 """Seconds between two purges of old attempts and given-up deliveries."""
+IN_PROCESS_CPU_SHARE = 0.3
+"""The share of one core an in-process worker's threads use at most, by default: the
+API's process keeps the rest of its interpreter lock."""
 
 _Key = tuple[str, str]
 _Connections = dict[tuple[str, str, int | None], "_Connection"]
@@ -75,7 +78,12 @@ class DeliveryWorker:
     - ``lease``: seconds a taken delivery is kept from other workers (default
       ``timeout`` + 30), after which a delivery whose worker died is due again;
     - ``retention``: attempts and given-up deliveries older than this are purged
-      (default 30 days, as events).
+      (default 30 days, as events);
+    - ``cpu_share``: the share of one core the worker's threads may use (their CPU time,
+      measured; they pause when they are over), or None for no limit. The default,
+      ``IN_PROCESS_CPU_SHARE``, is for a worker in the API's own process, where every
+      moment it runs Python the API waits for the interpreter lock; a worker in a process
+      of its own (``customer-core deliver``) has no limit.
 
     ``stop()`` (or leaving a ``with`` block) waits up to ``timeout`` for requests in flight,
     records them, and puts back the deliveries still unanswered, due at once: nothing
@@ -94,7 +102,10 @@ class DeliveryWorker:
         linger: float = 0.01,
         lease: float | None = None,
         retention: float = DEFAULT_RETENTION,
+        cpu_share: float | None = IN_PROCESS_CPU_SHARE,
     ) -> None:
+        if cpu_share is not None and not 0 < cpu_share <= 1:
+            raise ValueError("DeliveryWorker needs a cpu_share from 0 (excluded) to 1, or None.")
         if timeout <= 0 or poll_interval <= 0 or concurrency < 1 or batch_size < 1:
             msg = (
                 "DeliveryWorker needs timeout, poll_interval > 0 and concurrency, batch_size >= 1."
@@ -111,6 +122,7 @@ class DeliveryWorker:
         self.linger = linger
         self.lease = timeout + 30 if lease is None else lease
         self.retention = retention
+        self._budget = None if cpu_share is None else _CpuBudget(cpu_share)
         self._ids = IdGenerator(self._clock)
         self._random = random.Random()
         self._wake = threading.Event()
@@ -195,6 +207,7 @@ class DeliveryWorker:
     def _dispatch_loop(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            began = time.thread_time()
             try:
                 worked, wait = self._dispatch_once()
             except StoreClosedError:
@@ -203,10 +216,13 @@ class DeliveryWorker:
             except Exception:
                 logger.exception("webhook delivery: the store failed; trying again shortly")
                 worked, wait = False, self.poll_interval
+            pause = self._spend(began)
             if worked and self.linger:
                 # Let results and new deliveries gather: one store round settles and
                 # claims many (a round is a transaction, an fsync on a durable store).
-                time.sleep(self.linger)
+                pause = max(pause, self.linger)
+            if pause:
+                time.sleep(pause)
             if wait > 0:
                 self._wake.wait(wait)
         self._shut_down()
@@ -302,6 +318,7 @@ class DeliveryWorker:
                 delivery = self._jobs.get()
                 if delivery is None:
                     return
+                began = time.thread_time()
                 try:
                     result = self._attempt(delivery, connections)
                 except Exception:
@@ -314,9 +331,17 @@ class DeliveryWorker:
                 with self._results_lock:
                     self._results.append(result)
                 self._wake.set()
+                pause = self._spend(began)
+                if pause:
+                    time.sleep(pause)
         finally:
             for connection in connections.values():
                 connection.close()
+
+    def _spend(self, began: float) -> float:
+        """Charge the CPU this thread used since ``began`` (``time.thread_time``) to the
+        budget; return how long to pause to stay within it."""
+        return 0.0 if self._budget is None else self._budget.spend(time.thread_time() - began)
 
     def _attempt(self, delivery: Record, connections: _Connections) -> _Result:
         """Make one attempt: the delivery as it stands after it, and the attempt's record
@@ -364,6 +389,27 @@ class DeliveryWorker:
             "next_attempt": int(after["next_attempt"]) if after["status"] == "pending" else None,
         }
         return after, attempt
+
+
+class _CpuBudget:
+    """CPU seconds the worker's threads may use: ``share`` more every second of wall time,
+    up to ``burst`` saved; a thread over the budget pauses until it is even again (a
+    pause releases the interpreter lock, which is the point)."""
+
+    def __init__(self, share: float, burst: float = 0.02) -> None:
+        self._share = share
+        self._burst = burst
+        self._balance = burst
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def spend(self, seconds: float) -> float:
+        with self._lock:
+            now = time.monotonic()
+            saved = self._balance + (now - self._at) * self._share
+            self._balance = min(self._burst, saved) - seconds
+            self._at = now
+            return 0.0 if self._balance >= 0 else min(1.0, -self._balance / self._share)
 
 
 def _post(

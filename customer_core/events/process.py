@@ -60,6 +60,8 @@ def deliver_until_stopped(
         signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
+        # A process of its own: no API shares its interpreter lock, so no CPU limit.
+        options.setdefault("cpu_share", None)
         worker = DeliveryWorker(Webhooks(store), **options).start()
         try:
             if watch_stdin:
