@@ -283,8 +283,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
         "creates/s with the worker stopped and running (saturated); ratio = median per-round "
-        "running/stopped (goal >= 0.80), min = the worst round; cpu = API CPU per create "
-        "running/stopped; worker: a process of its own or threads of the API's"
+        "running/stopped (goal >= 0.80), min = the worst round; cpu = CPU of the API's "
+        "process per create running/stopped (with threads, the worker's CPU is in it); worker: a process of its own or threads of the API's"
     )
     print("| store | worker | delivered/s | stopped | running | ratio | min | cpu |")
     print("|---|---|---|---|---|---|---|---|")
