@@ -9,6 +9,7 @@ up to 500 characters, everything stored as strings; an update merges, ``""`` uns
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from .errors import InvalidRequestError
@@ -21,6 +22,7 @@ __all__ = [
     "merge",
     "normalize",
     "shown",
+    "shown_value",
     "wire_string",
 ]
 
@@ -66,6 +68,15 @@ def shown(text: str) -> str:
     return text.replace(NUL, "\\u0000")
 
 
+def shown_value(value: object) -> str:
+    """A wire value as an error message shows it: JSON (``["x"]``, ``{"a": "b"}``), the
+    form a JSON or form-encoded request wrote it in, rather than Python's ``['x']``."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def _fail(message: str) -> InvalidRequestError:
     return InvalidRequestError(message, param="metadata")
 
@@ -79,7 +90,7 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
     for raw_key, raw_value in metadata.items():
         key = wire_string(raw_key)
         if key is None or key == "":
-            msg = f"Invalid key: {raw_key!r} must be a non-empty string"
+            msg = f"Invalid key: {shown_value(raw_key)} must be a non-empty string"
             raise _fail(msg)
         if len(key) > MAX_KEY_LENGTH:
             msg = f"Invalid key: {key} must be a string under {MAX_KEY_LENGTH} characters"
@@ -95,7 +106,7 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
             continue
         value = wire_string(raw_value)
         if value is None:
-            msg = f"Invalid value type: {raw_value!r} must be a string"
+            msg = f"Invalid value type: {shown_value(raw_value)} must be a string"
             raise _fail(msg)
         if len(value) > MAX_VALUE_LENGTH:
             msg = f"Invalid val: {value} must be a string under {MAX_VALUE_LENGTH} characters"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypeGuard, TypeVar
@@ -57,6 +56,7 @@ MAX_CUSTOM_FIELDS = 4
 MAX_PREFERRED_LOCALES = 50
 """Ours ([?] on Stripe, docs/decisions.md): more than the locales Stripe supports."""
 NUL = metadata_rules.NUL
+shown = metadata_rules.shown_value
 
 # Union members get these tags so that error locations can drop them again.
 _HASH_TAG = "<hash>"
@@ -102,15 +102,6 @@ def path_id(value: object, param: str, example: str) -> str:
     return value
 
 
-def shown(value: object) -> str:
-    """A wire value as an error message shows it: JSON (``["x"]``, ``{"a": "b"}``), the
-    form a JSON or form-encoded request wrote it in, rather than Python's ``['x']``."""
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
 def text(
     max_length: int = DEFAULT_MAX_LENGTH, *, clearable: bool = True, own_syntax: bool = False
 ) -> Callable[[object], str | None]:
@@ -150,7 +141,8 @@ def _integer(value: object) -> int:
     elif isinstance(value, str):
         result = parse_int64(value)
     if result is None:
-        raise _error("invalid_integer", value=str(value))
+        shown_integer = shown(value) if isinstance(value, (list, dict)) else str(value)
+        raise _error("invalid_integer", value=shown_integer)
     return result
 
 

@@ -43,7 +43,7 @@ def data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
         ),
         (
             ["create", "-d", "metadata[plan][tier]=gold"],
-            "error: metadata: Invalid value type: {'tier': 'gold'} must be a string\n",
+            'error: metadata: Invalid value type: {"tier": "gold"} must be a string\n',
         ),
         (
             ["create", "-d", "phone=" + "1" * 21],

@@ -187,6 +187,13 @@ def test_references_to_objects_this_library_does_not_keep_are_not_found(
         ({"balance": "1.5"}, "balance", "Invalid integer: 1.5", "parameter_invalid_integer"),
         ({"balance": 1.0}, "balance", "Invalid integer: 1.0", "parameter_invalid_integer"),
         ({"balance": True}, "balance", "Invalid integer: True", "parameter_invalid_integer"),
+        ({"balance": ["1"]}, "balance", 'Invalid integer: ["1"]', "parameter_invalid_integer"),
+        (
+            {"balance": {"a": "1"}},
+            "balance",
+            'Invalid integer: {"a": "1"}',
+            "parameter_invalid_integer",
+        ),
         ({"balance": 2**63}, "balance", f"Invalid integer: {2**63}", "parameter_invalid_integer"),
         (
             {"balance": str(-(2**63) - 1)},
@@ -409,7 +416,14 @@ def test_metadata_limits(service: CustomerService) -> None:
         "Invalid key: a[b] must not contain square brackets",
     )
     error = error_of(service.create, metadata={"k": {"nested": 1}})
-    assert error.message == "Invalid value type: {'nested': 1} must be a string"
+    assert error.message == 'Invalid value type: {"nested": 1} must be a string'
+    error = error_of(service.create, metadata={"k": ["a", "b"]})
+    assert error.message == 'Invalid value type: ["a", "b"] must be a string'
+    error = error_of(service.create, metadata={"": "v"})
+    assert (error.param, error.message) == (
+        "metadata",
+        'Invalid key: "" must be a non-empty string',
+    )
     error = error_of(service.create, metadata="x")
     assert error.message == "Invalid object for metadata"
     assert service.create(metadata={"k" * 40: "v" * 500}).metadata == {"k" * 40: "v" * 500}

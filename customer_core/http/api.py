@@ -332,10 +332,9 @@ def _request_params(
         if method != "POST":
             return params  # a GET or DELETE body that is not a form is no params, as in Rack
         # Stripe's words, then what to send instead.
-        msg = (
-            f"Invalid request: unsupported Content-Type {headers.get('content-type', '')}. "
-            f"Send the body form-encoded, with Content-Type: {_FORM}."
-        )
+        declared = headers.get("content-type", "")
+        problem = f"unsupported Content-Type {declared}" if declared else "no Content-Type"
+        msg = f"Invalid request: {problem}. Send the body form-encoded, with Content-Type: {_FORM}."
         raise _error(400, msg)
     return {**params, **decode(body)}
 
