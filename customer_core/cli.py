@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import CustomerCoreError, InvalidRequestError
 from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
-from .events.webhooks import serve_endpoint
+from .events.webhooks import check_url, serve_endpoint
 from .http.forms import decode_pairs
 from .ids import LATEST_TIME, system_clock
 from .service import CustomerService
@@ -455,18 +455,47 @@ class _Terminated(BaseException):
     """SIGTERM arrived while serving: unwinds like Ctrl-C, so the data file is closed."""
 
 
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise _Terminated
+class _StopSignals:
+    """serve's SIGTERM and SIGINT. The first SIGTERM unwinds like Ctrl-C (``_Terminated``);
+    once the server stops, every further SIGTERM or SIGINT is only noted, so the stop (the
+    wait for the delivery process, the data file's close) always runs to its end: a second
+    signal never cuts it short or raises in the middle of it."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        """Take SIGTERM (SIGINT stays Ctrl-C's KeyboardInterrupt until the stop begins)."""
+        self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._on_signal)
+
+    def stop_begins(self) -> None:
+        """From now on SIGINT and SIGTERM change nothing."""
+        self.stopping = True
+        if signal.SIGINT not in self._previous:
+            self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        raise _Terminated
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
 
 
 def _serve(arguments: argparse.Namespace) -> int:
     # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again
     # once it returns: SIGTERM's default action would end the process before the store
     # below is closed (its WAL left unmerged), and SIGINT would print a traceback.
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_terminated) if main_thread else None
+    signals = _StopSignals() if threading.current_thread() is threading.main_thread() else None
+    if signals is not None:
+        signals.install()
     try:
-        return _serve_until_stopped(arguments)
+        return _serve_until_stopped(arguments, signals)
     except KeyboardInterrupt:
         return 130  # the shell's status for Ctrl-C; uvicorn has said it is shutting down
     except _Terminated:
@@ -474,12 +503,17 @@ def _serve(arguments: argparse.Namespace) -> int:
         signal.raise_signal(signal.SIGTERM)  # die of it, as whoever sent it expects
         raise  # not reached
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if signals is not None:
+            signals.restore()
 
 
-def _serve_until_stopped(arguments: argparse.Namespace) -> int:
+def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | None) -> int:
     keys = _api_keys(arguments.api_key)
+    for url in arguments.webhook or ():
+        try:
+            check_url(url)
+        except CustomerCoreError as error:
+            raise _CommandError(f"--webhook {url}: {error.message}", status=2) from None
     try:
         from .http.server import build_server
     except ImportError:
@@ -523,6 +557,8 @@ def _serve_until_stopped(arguments: argparse.Namespace) -> int:
                 reset_to=reset_to,
             ).run(sockets=[listening])
         finally:
+            if signals is not None:
+                signals.stop_begins()
             stop_delivering()
     return 0
 

@@ -34,7 +34,7 @@ from .events import (
     Subscriber,
 )
 from .events.diff import previous_attributes
-from .events.outbox import Webhooks
+from .events.outbox import DeliveryAttemptList, Webhooks
 from .events.webhooks import (
     DeletedWebhookEndpoint,
     WebhookEndpoint,
@@ -853,6 +853,7 @@ Result = (
     | WebhookEndpoint
     | DeletedWebhookEndpoint
     | WebhookEndpointList
+    | DeliveryAttemptList
 )
 """What an operation returns."""
 

@@ -81,7 +81,7 @@ def test_update_list_and_delete(service: CustomerService) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         service.webhook_endpoints.retrieve(first.id)
     assert (caught.value.http_status, caught.value.code) == (404, "resource_missing")
-    assert caught.value.message == f"No such webhook_endpoint: '{first.id}'"
+    assert caught.value.message == f"No such webhook endpoint: '{first.id}'"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,12 @@ threads, and settles what came back in one store transaction per batch: a 2xx an
 removes the delivery, anything else (another status, a refused connection, a timeout)
 schedules a retry by the ``RetryPolicy`` until it gives up. Every attempt is recorded.
 Delivery is at least once and unordered, as Stripe's: a worker that dies mid-request
-leaves its deliveries leased, and they are due again when the lease ends.
+leaves its deliveries leased, and they are due again when the lease ends. A live worker
+renews the leases of the deliveries it holds before they end (a batch may wait behind a
+slow receiver for longer than a lease), and a sender never starts a request its lease
+cannot cover to the end of the timeout: a delivery whose lease ran out (a starved
+process) is left to whichever worker takes it next, so a worker that is merely slow
+never sends an event twice.
 
 The worker wakes as soon as this process records an event with deliveries; deliveries
 written by other processes are found within ``poll_interval``. HTTP is a small HTTP/1.1
@@ -55,6 +60,8 @@ IN_PROCESS_CPU_SHARE = 0.3
 API's process keeps the rest of its interpreter lock."""
 
 _Key = tuple[str, str]
+_LEASE_ENDED = "lease_ended"
+"""A result's status for a delivery not sent because its lease ran out (nothing to settle)."""
 _Connections = dict[tuple[str, str, int | None], "_Connection"]
 _Result = tuple[Record, Record | None]
 
@@ -76,7 +83,8 @@ class DeliveryWorker:
     - ``linger``: seconds a busy worker lets results and new deliveries gather between two
       store rounds (default 0.01): one transaction settles and takes many;
     - ``lease``: seconds a taken delivery is kept from other workers (default
-      ``timeout`` + 30), after which a delivery whose worker died is due again;
+      ``timeout`` + 30, and more than ``timeout``), after which a delivery whose worker
+      died is due again; a live worker renews its leases well before they end;
     - ``retention``: attempts and given-up deliveries older than this are purged
       (default 30 days, as events);
     - ``cpu_share``: the share of one core the worker's threads may use (their CPU time,
@@ -121,6 +129,8 @@ class DeliveryWorker:
         self.poll_interval = poll_interval
         self.linger = linger
         self.lease = timeout + 30 if lease is None else lease
+        if self.lease <= timeout:
+            raise ValueError("DeliveryWorker needs a lease longer than its timeout.")
         self.retention = retention
         self._budget = None if cpu_share is None else _CpuBudget(cpu_share)
         self._ids = IdGenerator(self._clock)
@@ -236,12 +246,13 @@ class DeliveryWorker:
             self._last_purge = now
             self._store.outbox_purge(before=now - self.retention)
         room = self.batch_size - len(self._in_flight)
-        if room <= 0 and not results:
+        renew = self._ending_leases(now)
+        if room <= 0 and not results and not renew:
             return False, self.poll_interval  # a finishing attempt wakes us
         claim = False
         if room > 0:
             claim, self._enqueued = self._enqueued, False
-        if room > 0 and not claim and not results:
+        if room > 0 and not claim and not results and not renew:
             # Idle: a read, no transaction, unless something is due.
             next_due = self._store.outbox_next_due()
             claim = next_due is not None and next_due <= now
@@ -252,16 +263,47 @@ class DeliveryWorker:
         with self._store.transaction():
             if results:
                 self._settle(results)
+            if renew:
+                self._renew(renew)
             if claim:
                 now = self._clock()
                 claimed = self._store.outbox_claim(now, now + self.lease, room)
             next_due = self._store.outbox_next_due()
         for delivery in claimed:
-            self._in_flight[delivery["event"], delivery["endpoint"]] = delivery
+            key = delivery["event"], delivery["endpoint"]
+            held = self._in_flight.get(key)
+            if held is not None:
+                # Ours already (its lease ran out while it waited): one send, the new lease.
+                held["next_attempt"] = delivery["next_attempt"]
+                continue
+            self._in_flight[key] = delivery
             self._jobs.put(delivery)
         if claim and len(claimed) == room:
             return True, 0.0  # more may be due
         return True, self._wait_for(next_due) if room > 0 else self.poll_interval
+
+    def _ending_leases(self, now: float) -> list[Record]:
+        """The deliveries held whose lease is past half its margin over the timeout (a
+        sender needs ``timeout`` seconds of lease left to start a request)."""
+        if not self._in_flight:
+            return []
+        renew_before = now + self.timeout + (self.lease - self.timeout) / 2
+        return [d for d in self._in_flight.values() if d["next_attempt"] < renew_before]
+
+    def _renew(self, deliveries: list[Record]) -> None:
+        """Lease ``deliveries`` anew, in the round's transaction; one whose lease has ended
+        may be another worker's by now and is left alone (its sender will not send it)."""
+        now = self._clock()
+        lease_until = now + self.lease
+        renewed = [
+            {**d, "next_attempt": lease_until} for d in deliveries if d["next_attempt"] > now
+        ]
+        if renewed:
+            self._store.outbox_settle(renewed, [])
+        for delivery in renewed:
+            held = self._in_flight.get((delivery["event"], delivery["endpoint"]))
+            if held is not None:
+                held["next_attempt"] = lease_until
 
     def _wait_for(self, next_due: float | None) -> float:
         if next_due is None:
@@ -277,7 +319,7 @@ class DeliveryWorker:
 
     def _settle(self, results: list[_Result]) -> None:
         self._store.outbox_settle(
-            [delivery for delivery, _ in results],
+            [delivery for delivery, _ in results if delivery["status"] != _LEASE_ENDED],
             [attempt for _, attempt in results if attempt is not None],
         )
 
@@ -298,8 +340,11 @@ class DeliveryWorker:
             self._settle_finished()
             if self._in_flight:
                 now = self._clock()
+                # A delivery whose lease ended may be another worker's: not ours to put back.
                 unanswered = [
-                    {**delivery, "next_attempt": now} for delivery in self._in_flight.values()
+                    {**delivery, "next_attempt": now}
+                    for delivery in self._in_flight.values()
+                    if delivery["next_attempt"] > now
                 ]
                 self._in_flight.clear()
                 self._store.outbox_settle(unanswered, [])
@@ -346,6 +391,10 @@ class DeliveryWorker:
     def _attempt(self, delivery: Record, connections: _Connections) -> _Result:
         """Make one attempt: the delivery as it stands after it, and the attempt's record
         (None when there was nothing to send any more)."""
+        if self._clock() + self.timeout >= delivery["next_attempt"]:
+            # The lease may end before an answer could come: the delivery may be another
+            # worker's by then. Not sent, not settled: due again when the lease ends.
+            return {**delivery, "status": _LEASE_ENDED}, None
         endpoint = self._store.webhook_endpoint_get(delivery["endpoint"])
         event = self._store.event_get(delivery["event"])
         if endpoint is None or event is None or endpoint["status"] != "enabled":

@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import PlainValidator
 
+from ..expand import check_list_expand
 from ..ids import Clock
 from ..models import Record, _Model, _Page
 from ..pagination import created_range
-from ..params import Created, Limit, _Params, parse, text
+from ..params import Created, Expand, Limit, _Params, parse, text
 from ..store.base import Store
+from .webhooks import no_such_webhook_endpoint
 
 if TYPE_CHECKING:
     from .delivery import DeliveryWorker
@@ -137,6 +139,7 @@ class DeliveryAttemptListParams(_Params):
 
     created: Created = None  # type: ignore[assignment]  # absent means no filter
     endpoint: Annotated[str | None, PlainValidator(text(clearable=False))] = None
+    expand: Expand = ()
     limit: Limit = 10
 
 
@@ -249,6 +252,10 @@ class Webhooks:
         """Return delivery attempts, newest first: ``endpoint`` (an id) keeps those to one
         endpoint, ``created`` filters like the customer list's, ``limit`` 1 to 100."""
         p = parse(DeliveryAttemptListParams, params)
+        check_list_expand(p.expand)
+        if p.endpoint is not None and self._store.webhook_endpoint_get(p.endpoint) is None:
+            # An id in a param that names nothing: Stripe's 400 resource_missing.
+            raise no_such_webhook_endpoint(p.endpoint, param="endpoint", http_status=400)
         records = self._store.delivery_attempt_scan(
             created_range(p.created), endpoint=p.endpoint, limit=p.limit + 1
         )

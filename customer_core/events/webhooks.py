@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import string
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
@@ -49,10 +50,14 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEndpointList",
     "WebhookEndpoints",
+    "check_url",
+    "no_such_webhook_endpoint",
     "serve_endpoint",
 ]
 
 MAX_URL_LENGTH = 5000
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+_SECRET_LENGTH = 32
 
 
 def _url(value: object) -> str:
@@ -62,6 +67,12 @@ def _url(value: object) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in result:
         raise _error("stripe", message=f"Invalid URL: {result}")
     return result
+
+
+def check_url(url: str) -> None:
+    """Refuse an endpoint URL as ``create`` would (``InvalidRequestError``, param ``url``),
+    without creating anything: ``serve --webhook`` checks its URLs before it starts."""
+    parse(WebhookEndpointCreateParams, {"url": url, "enabled_events": ["*"]})
 
 
 def _enabled_event(value: object) -> str:
@@ -194,7 +205,9 @@ class WebhookEndpointList(_Page):
 def no_such_webhook_endpoint(
     endpoint_id: object, *, param: str = "id", http_status: int = 404
 ) -> InvalidRequestError:
-    return no_such("webhook_endpoint", endpoint_id, param=param, http_status=http_status)
+    """``No such webhook endpoint: 'we_x'`` (Stripe's words; 404 for a path id, 400 for a
+    param)."""
+    return no_such("webhook endpoint", endpoint_id, param=param, http_status=http_status)
 
 
 class WebhookEndpoints:
@@ -236,10 +249,13 @@ class WebhookEndpoints:
                 self._secrets.setstate(secrets_state)
 
     def _secret(self) -> str:
+        """``whsec_`` and 32 letters and digits, as Stripe's secrets are."""
         if self._secrets is None:
-            return "whsec_" + secrets.token_urlsafe(24)
-        with self._lock:
-            return f"whsec_{self._secrets.getrandbits(128):032x}"
+            chosen = [secrets.choice(_SECRET_ALPHABET) for _ in range(_SECRET_LENGTH)]
+        else:
+            with self._lock:
+                chosen = self._secrets.choices(_SECRET_ALPHABET, k=_SECRET_LENGTH)
+        return "whsec_" + "".join(chosen)
 
     def create(self, /, **params: Any) -> WebhookEndpoint:
         """Register an endpoint (``POST /v1/webhook_endpoints``); the answer holds its secret."""

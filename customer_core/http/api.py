@@ -297,6 +297,8 @@ class StripeAPI:
                 id=tax_id,
                 idempotency_key=idempotency_key,
             )
+        if endpoint_route == _ATTEMPTS_ROUTE:
+            return Outcome(self.service.webhooks.attempts(**params))
         if endpoint_route is not None:
             endpoints, (action, endpoint_id) = self.service.webhook_endpoints, endpoint_route
             if endpoint_id is None:
@@ -407,10 +409,22 @@ _WEBHOOK_ENDPOINT_ROUTES = {
 }
 
 
+_ATTEMPTS_PATH = "/v1/webhook_delivery_attempts"
+_ATTEMPTS_ROUTE = ("attempts", None)
+"""``GET /v1/webhook_delivery_attempts``: ``svc.webhooks.attempts`` (a customer_core
+extension: Stripe shows delivery attempts in its Dashboard only)."""
+
+
 def _resolve_webhook_endpoint(method: str, path: str) -> tuple[str, str | None] | None:
-    """Map a webhook endpoints path to the service method and the endpoint id; None for
-    any other path."""
-    match = _WEBHOOK_ENDPOINTS.match(path) if path.startswith("/v1/webhook_") else None
+    """Map a webhook endpoints path to the service method and the endpoint id (or the
+    delivery attempts path to ``_ATTEMPTS_ROUTE``); None for any other path."""
+    if not path.startswith("/v1/webhook_"):
+        return None
+    if path == _ATTEMPTS_PATH:
+        if method != "GET":
+            raise _unrecognized(method, path)
+        return _ATTEMPTS_ROUTE
+    match = _WEBHOOK_ENDPOINTS.match(path)
     if match is None:
         return None
     endpoint_id = match.group(1)
