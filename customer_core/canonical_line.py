@@ -95,7 +95,8 @@ class _InvoiceSettings(TypedDict):
 
 
 class _Customer(TypedDict):
-    """A stored record; fields only Stripe sets keep the Customer model's types."""
+    """A stored record; fields only Stripe sets keep the Customer model's types, except
+    ``discount`` and ``livemode``, which the full check decides."""
 
     __pydantic_config__ = _CONFIG  # type: ignore[misc]
 
@@ -110,12 +111,12 @@ class _Customer(TypedDict):
     default_source: str | None
     delinquent: bool | None
     description: _OptionalText  # type: ignore[valid-type]
-    discount: dict[str, Any] | None
+    discount: None  # a discount's shape is checked by the full check
     email: _text(512, _EMAIL) | None  # type: ignore[valid-type]
     individual_name: NotRequired[_text(150)]  # type: ignore[valid-type]
     invoice_prefix: _text(12, r"^[A-Z0-9]{1,12}$")  # type: ignore[valid-type]
     invoice_settings: _InvoiceSettings
-    livemode: bool
+    livemode: Literal[False]  # the full check refuses live-mode objects
     metadata: Annotated[
         dict[_text(MAX_KEY_LENGTH, r"^[^\[\]]+$"), _text(MAX_VALUE_LENGTH)],  # type: ignore[valid-type]
         Field(max_length=MAX_KEYS),

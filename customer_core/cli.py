@@ -8,6 +8,7 @@ them as written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -26,7 +27,7 @@ from .ids import LATEST_TIME, system_clock
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
 from .testing.fakes import FakeClock
-from .transfer import export_customers, import_customers
+from .transfer import ImportResult, TransferError, export_customers, import_customers
 
 __all__ = ["default_data_path", "main"]
 
@@ -633,7 +634,35 @@ def _deliver(arguments: argparse.Namespace) -> int:
 
 
 def _transfer(arguments: argparse.Namespace) -> int:
-    """Run export or import; a summary goes to stderr, never into the exported data."""
+    """Run export or import; a summary goes to stderr, never into the exported data. A
+    failed import into a data file it created removes that file again."""
+    created = _new_data_file(arguments)
+    status = _run_transfer(arguments)
+    if status and created is not None:
+        for path in (str(created), *(f"{created}{suffix}" for suffix in _SQLITE_SIDE_FILES)):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+    return status
+
+
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _new_data_file(arguments: argparse.Namespace) -> Path | None:
+    """The SQLite data file an import is about to create, or None (an export, a
+    PostgreSQL database, or a file that exists)."""
+    if arguments.command != "import" or isinstance(arguments.db, str):
+        return None
+    if arguments.db is None:
+        if os.environ.get(DATA_VARIABLE, "").startswith(POSTGRES_SCHEMES):
+            return None
+        path = default_data_path()
+    else:
+        path = arguments.db
+    return None if os.path.lexists(path) else path
+
+
+def _run_transfer(arguments: argparse.Namespace) -> int:
     try:
         with _open_store(arguments.db, arguments.command) as store:
             if arguments.command == "export":
@@ -661,18 +690,43 @@ def _transfer(arguments: argparse.Namespace) -> int:
         print(f"error: {_file_problem(error, arguments)}", file=sys.stderr)
         return 1
     except CustomerCoreError as error:
-        print(f"error: {error.message}", file=sys.stderr)
+        message = error.command_line_message if isinstance(error, TransferError) else error.message
+        print(f"error: {message}", file=sys.stderr)
         if arguments.command == "import":
             print("nothing was imported", file=sys.stderr)
         return 1
-    print(
-        f"imported {_counted(result.created, 'new customer')} ({result.replaced:,} replaced, "
-        f"{result.skipped:,} skipped), {_counted(result.tax_ids, 'tax ID')}, "
-        f"{_counted(result.deleted_customers, 'deleted customer')}, "
-        f"{_counted(result.invoice_prefixes, 'former invoice prefix')}",
-        file=sys.stderr,
-    )
+    print(_import_summary(result), file=sys.stderr)
     return 0
+
+
+def _import_summary(result: ImportResult) -> str:
+    """``imported 2 new customers (0 replaced, 1 skipped), ...``: each kind of line's
+    count, and what was left as the store held it when anything was."""
+
+    def kind(count: int, noun: str, replaced: int = 0, skipped: int = 0) -> str:
+        told = [f"{replaced:,} replaced"] if replaced else []
+        told += [f"{skipped:,} already there"] if skipped else []
+        return _counted(count, noun) + (f" ({', '.join(told)})" if told else "")
+
+    return (
+        f"imported {_counted(result.created, 'new customer')} ({result.replaced:,} replaced, "
+        f"{result.skipped:,} skipped), "
+        + ", ".join(
+            [
+                kind(result.tax_ids, "tax ID", result.tax_ids_replaced, result.tax_ids_skipped),
+                kind(
+                    result.deleted_customers,
+                    "deleted customer",
+                    skipped=result.deleted_customers_skipped,
+                ),
+                kind(
+                    result.invoice_prefixes,
+                    "former invoice prefix",
+                    skipped=result.invoice_prefixes_skipped,
+                ),
+            ]
+        )
+    )
 
 
 def _counted(count: int, noun: str) -> str:

@@ -6,9 +6,9 @@ invoice prefixes customers hold besides the ones on those lines, and an end line
 store snapshot (``Store.read_snapshot``), so memory stays flat whatever the store's size.
 
 An import reads such a file, or customers as Stripe returns them (one object a line, or
-list pages such as ``stripe customers list`` prints), checks every customer with the
-service's own parameter validators (params.py: formats, lengths, metadata limits) and
-the Customer model's types, and writes everything in one store transaction, in chunks
+list pages such as ``stripe customers list`` prints), checks every value's JSON type
+strictly (``import_wording``), then every customer with the service's own parameter
+validators (params.py: formats, lengths, metadata limits), and writes everything in one store transaction, in chunks
 through ``Store.insert_many``: a bad line, a conflict or an interruption leaves the
 store as it was. Imports write through the store, not the service's create: ids,
 ``created`` and every other field are kept as given, and no events are produced.
@@ -20,7 +20,6 @@ import dataclasses
 import gc
 import io
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -29,8 +28,15 @@ from dataclasses import dataclass
 from typing import IO, Annotated, Any, Literal
 
 import pydantic_core
-from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, WrapValidator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError, PydanticKnownError
 from typing_extensions import Required, TypedDict
 
 from .canonical_line import canonical_record
@@ -41,6 +47,7 @@ from .errors import (
     invoice_prefix_in_use,
 )
 from .ids import CUSTOMER_ID_PATTERN, TAX_ID_PATTERN
+from .import_wording import NotJson, describe, parse_json
 from .integers import INT64_MAX
 from .models import Customer, Record
 from .params import (
@@ -48,9 +55,8 @@ from .params import (
     ShippingParams,
     Text,
     integer_between,
-    param_name,
     parse,
-    translate,
+    shown,
 )
 from .service import CustomerService
 from .store.base import Store, StoreSnapshot
@@ -84,14 +90,30 @@ class TransferError(InvalidRequestError):
     JSON document), which field (``param``) and why (``reason``)."""
 
     def __init__(
-        self, reason: str, *, line: int | None, param: str | None = None, item: str | None = None
+        self,
+        reason: str,
+        *,
+        line: int | None,
+        param: str | None = None,
+        item: str | None = None,
+        code: str | None = None,
+        remedy: tuple[str, str] | None = None,
     ) -> None:
         where = f"line {line}" if item is None else item if line is None else f"line {line}, {item}"
         field = f": {param}" if param else ""
-        super().__init__(f"{where}{field}: {reason}", param=param)
+        told = f"{where}{field}: {reason}"
+        super().__init__(f"{told}; {remedy[0]}" if remedy else told, param=param, code=code)
         self.line = line
         self.item = item
         self.reason = reason
+        self.command_line_message = f"{told}; {remedy[1]}" if remedy else self.message
+        """The message as ``customer-core import`` shows it: a remedy names its options."""
+
+
+_CONFLICT_REMEDY = (
+    'pass on_conflict="skip" or on_conflict="replace" to import over it',
+    "pass --on-conflict skip or --on-conflict replace to import over it",
+)
 
 
 # --- what an imported line may hold --------------------------------------------------
@@ -108,9 +130,24 @@ def _customer_id(value: object) -> str:
     return value
 
 
+def _json_string(value: object) -> object:
+    """A string field of a Stripe object holds a JSON string (or null), never a number:
+    refused before a param's validator, which would read ``1`` as ``"1"``."""
+    if value is not None and value.__class__ is not str:
+        raise PydanticKnownError("string_type")
+    return value
+
+
+def _json_integer(value: object) -> object:
+    """An integer field holds a JSON integer, never ``"12"`` (which a param may be)."""
+    if value.__class__ is not int:
+        raise PydanticKnownError("int_type")
+    return value
+
+
 CustomerId = Annotated[str, PlainValidator(_customer_id)]
-Created = Annotated[int, PlainValidator(integer_between(0, INT64_MAX))]
 _created = integer_between(0, INT64_MAX)
+Created = Annotated[int, PlainValidator(_created), BeforeValidator(_json_integer)]
 
 
 def _param(name: str) -> Any:
@@ -159,6 +196,9 @@ _ImportedCustomer.__pydantic_config__ = ConfigDict(extra="forbid")  # type: igno
 _CUSTOMER = TypeAdapter(_ImportedCustomer)
 
 
+_Prefix: Any = Annotated[_param("invoice_prefix"), BeforeValidator(_json_string)]
+
+
 class _Tombstone(TypedDict, total=False):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
 
@@ -166,7 +206,7 @@ class _Tombstone(TypedDict, total=False):
     object: Required[Literal["customer"]]
     deleted: Required[Literal[True]]
     created: Required[Created]
-    invoice_prefix: Annotated[_param("invoice_prefix"), WrapValidator(_null_allowed)]  # type: ignore[valid-type]
+    invoice_prefix: Annotated[_Prefix, WrapValidator(_null_allowed)]
 
 
 class _Reservation(TypedDict):
@@ -174,7 +214,7 @@ class _Reservation(TypedDict):
 
     object: Literal["customer_core.invoice_prefix"]
     customer: CustomerId
-    invoice_prefix: _param("invoice_prefix")  # type: ignore[valid-type]
+    invoice_prefix: _Prefix
 
 
 class _Header(TypedDict):
@@ -199,44 +239,29 @@ _TOMBSTONE = TypeAdapter(_Tombstone)
 _END = TypeAdapter(_End)
 _RESERVATION = TypeAdapter(_Reservation)
 _HEADER = TypeAdapter(_Header)
-# The kinds of error params.translate words as Stripe would; pydantic's own words the rest.
-_PARAM_KINDS = frozenset(
-    "missing parameter_invalid_empty invalid_integer integer_too_small integer_too_large "
-    "string_too_long invalid_string invalid_enum invalid_email invalid_invoice_prefix stripe "
-    "invalid_array list_type tuple_type invalid_object dict_type model_type "
-    "string_with_nul too_many_items invalid_ip_address".split()
-)
 
 
-_JSON_POSITION = re.compile(r" at line (\d+) column (\d+)")
-
-
-def _not_json(reason: str, line: int | None, item: str | None = None) -> TransferError:
+def _not_json(error: NotJson, line: int | None, item: str | None = None) -> TransferError:
     """ "not valid JSON" with one line number, the file's: the parser counts lines from the
     start of what it read (one line, or a whole document starting at ``line``)."""
-    found = _JSON_POSITION.search(reason)
-    if found is not None:
-        if line is not None:
-            line += int(found[1]) - 1
-        reason = f"{reason[: found.start()]} at column {found[2]}{reason[found.end() :]}"
-    return TransferError(f"not valid JSON ({reason})", line=line, item=item)
+    if line is not None:
+        line += error.line_offset
+    return TransferError(error.reason, line=line, item=item)
+
+
+def _parsed(text: bytes, line: int | None) -> Any:
+    try:
+        return parse_json(text)
+    except NotJson as error:
+        raise _not_json(error, line) from None
 
 
 def _problem(
     error: ValidationError, line: int | None, item: str | None, kind_of: str = "customer"
 ) -> TransferError:
-    first = error.errors(include_url=False)[0]
-    kind = first["type"]
-    if kind == "json_invalid":
-        return _not_json(first["msg"].removeprefix("Invalid JSON: "), line, item)
-    field = param_name([part for part in first["loc"] if "function-" not in str(part)])
-    if kind == "extra_forbidden":
-        reason = f"unknown field: not part of a {kind_of} in Stripe API version {API_VERSION}"
-        return TransferError(reason, line=line, param=field, item=item)
-    if kind in _PARAM_KINDS:
-        translated = translate(error)
-        return TransferError(translated.message, line=line, param=translated.param, item=item)
-    return TransferError(first["msg"], line=line, param=field, item=item)
+    stripe_object = kind_of in ("customer", "deleted customer", "tax ID")
+    param, reason = describe(error, kind_of, API_VERSION if stripe_object else None)
+    return TransferError(reason, line=line, param=param, item=item)
 
 
 # --- export --------------------------------------------------------------------------
@@ -353,14 +378,28 @@ def export_customers(
 
 @dataclass
 class ImportResult:
-    """What an import did."""
+    """What an import did, line kind by line kind: what it added, what it overwrote
+    (``on_conflict="replace"``) and what it left as the store held it (``"skip"``, or a
+    deleted customer or reserved prefix the store already had)."""
 
     created: int = 0
+    """Customers added."""
     replaced: int = 0
+    """Customers overwritten."""
     skipped: int = 0
+    """Customer lines whose id the store (or the file, earlier) held, left as they were."""
     tax_ids: int = 0
+    """Tax IDs added."""
     deleted_customers: int = 0
+    """Deleted customers added (or live ones deleted, with ``"replace"``)."""
     invoice_prefixes: int = 0
+    """Former invoice prefixes newly reserved."""
+    tax_ids_replaced: int = 0
+    tax_ids_skipped: int = 0
+    deleted_customers_skipped: int = 0
+    """Deleted-customer lines the store already held deleted (or live, with ``"skip"``)."""
+    invoice_prefixes_skipped: int = 0
+    """Former invoice prefix lines the store already held reserved for that customer."""
 
 
 _Pending = tuple[Record, int | None, str | None, bool]
@@ -385,26 +424,16 @@ class _Importer:
     def line(self, text: bytes, number: int) -> None:
         if self.ended:
             raise TransferError("nothing may follow the export's end line", line=number)
-        # Customers (a line starting with their id, holding no "deleted" key) are
-        # validated straight from the bytes; anything else is parsed first, then dispatched.
+        # Customers written as an export writes them (a line starting with their id,
+        # holding no "deleted" key) are validated straight from the bytes; anything else
+        # is parsed first, then dispatched, and the full check converts it or words its error.
         if text.startswith(b'{"id":"cus_') and b'"deleted"' not in text:
             record = canonical_record(text)
             if record is not None:
                 self.seen["customers"] += 1
                 self.add(record, number, None, generated=False)
                 return
-            # Not as an export writes it: the full check converts it or words its error.
-            try:
-                values = _CUSTOMER.validate_json(text)
-            except ValidationError as error:
-                raise _problem(error, number, None) from None
-            self.customer(values, number, None)
-            return
-        try:
-            value = pydantic_core.from_json(text)
-        except ValueError as error:
-            raise _not_json(str(error), number) from None
-        self.value(value, number, None)
+        self.value(_parsed(text, number), number, None)
 
     def value(self, value: object, line: int | None, item: str | None) -> None:
         if not isinstance(value, dict):
@@ -416,24 +445,38 @@ class _Importer:
                 where = f"data[{index}]" if item is None else f"{item}.data[{index}]"
                 self.value(entry, line, where)
             return
+        what = "customer"
         try:
             if "format" in value:
                 raise TransferError(
                     "a header line is only allowed as the first line", line=line, item=item
                 )
-            if kind == END_OBJECT and self.header and item is None:
-                self.end(_END.validate_python(value), line)
+            if kind == END_OBJECT:
+                what = "end line"
+                if not self.header or item is not None:
+                    reason = (
+                        "an export's end line, but the file has no header line "
+                        "(an export starts with one)"
+                    )
+                    raise TransferError(reason, line=line, item=item)
+                self.end(_END.validate_python(value, strict=True), line)
             elif value.get("deleted") is True:
-                self.tombstone(_TOMBSTONE.validate_python(value), line, item)
+                what = "deleted customer"
+                self.tombstone(_TOMBSTONE.validate_python(value, strict=True), line, item)
             elif kind == PREFIX_OBJECT:
-                self.reservation(_RESERVATION.validate_python(value), line, item)
+                what = "former invoice prefix line"
+                self.reservation(_RESERVATION.validate_python(value, strict=True), line, item)
             elif kind == "tax_id":
                 self.seen["tax_ids"] += 1
                 self.tax_id(value, line, item)
             else:
+                if not _EARLIER_FIELDS.keys().isdisjoint(value):
+                    value = _as_current(value, line, item)
+                # The object's JSON types strictly, then the service's rules.
+                Customer.model_validate(value, strict=True)
                 self.customer(_CUSTOMER.validate_python(value), line, item)
         except ValidationError as error:
-            raise _problem(error, line, item) from None
+            raise _problem(error, line, item, what) from None
 
     def end(self, values: Any, line: int | None) -> None:
         expected = {name: values[name] for name in self.seen}
@@ -455,6 +498,16 @@ class _Importer:
 
     def customer(self, values: Any, line: int | None, item: str | None) -> None:
         self.seen["customers"] += 1
+        _test_mode(values, line, item)
+        discount = values.get("discount")
+        if discount is not None and (
+            discount.get("object") != "discount" or discount.get("id").__class__ is not str
+        ):
+            reason = (
+                f"Invalid discount: {shown(discount)[:60]}; expected null or a Stripe discount "
+                'object ({"id": "di_...", "object": "discount", ...})'
+            )
+            raise TransferError(reason, line=line, param="discount", item=item)
         embedded = values.get("tax_ids")
         try:
             record = CustomerService.stored_record(values)
@@ -523,14 +576,24 @@ class _Importer:
             raise self.taken(customer_id, line, item) from error
 
     def replaceable(
-        self, customer_id: str, created: int, new_created: int, line: int | None, item: str | None
+        self,
+        customer_id: str,
+        created: int,
+        new_created: int,
+        line: int | None,
+        item: str | None,
+        *,
+        tombstone: bool = False,
     ) -> bool:
-        """Whether an existing customer is to be replaced (False: skipped); raise if the
-        conflict cannot be settled as asked."""
+        """Whether an existing customer is to be replaced by a customer (or ``tombstone``)
+        line (False: skipped); raise if the conflict cannot be settled as asked."""
         if self.on_conflict == "error":
             raise self.taken(customer_id, line, item)
         if self.on_conflict == "skip":
-            self.result.skipped += 1
+            if tombstone:
+                self.result.deleted_customers_skipped += 1
+            else:
+                self.result.skipped += 1
             return False
         if self.store.is_deleted(customer_id):
             reason = (
@@ -547,12 +610,18 @@ class _Importer:
         return True
 
     @staticmethod
-    def taken(customer_id: str, line: int | None, item: str | None) -> TransferError:
-        reason = (
-            f"customer {customer_id} already exists (in the store or earlier in the file); "
-            "use on_conflict skip or replace to import over it"
+    def taken(
+        customer_id: str, line: int | None, item: str | None, kind: str = "customer"
+    ) -> TransferError:
+        reason = f"{kind} {customer_id} already exists (in the store or earlier in the file)"
+        return TransferError(
+            reason,
+            line=line,
+            param="id",
+            item=item,
+            code="resource_already_exists",
+            remedy=_CONFLICT_REMEDY,
         )
-        return TransferError(reason, line=line, param="id", item=item)
 
     # --- tax IDs -------------------------------------------------------------------
 
@@ -560,9 +629,10 @@ class _Importer:
         """Check a TaxId object with the tax ID service's rules; it is inserted once the
         customers before it are (``flush``)."""
         try:
-            record = TaxId.model_validate(value).to_dict()
+            record = TaxId.model_validate(value, strict=True).to_dict()
         except ValidationError as error:
             raise _problem(error, line, item, "tax ID") from None
+        _test_mode(record, line, item)
         try:
             for name, pattern in (("id", TAX_ID_PATTERN), ("customer", CUSTOMER_ID_PATTERN)):
                 if not isinstance(record[name], str) or not pattern.fullmatch(record[name]):
@@ -585,17 +655,18 @@ class _Importer:
         try:
             if self.store.get_tax_id(tax_id) is not None:
                 if self.on_conflict == "error":
-                    reason = f"tax ID {tax_id} already exists (in the store or earlier in the file)"
-                    raise TransferError(reason, line=line, param="id", item=item)
+                    raise self.taken(tax_id, line, item, "tax ID")
                 if self.on_conflict == "skip":
-                    self.result.skipped += 1
+                    self.result.tax_ids_skipped += 1
                     return
                 self.store.delete_tax_id(tax_id)
+                self.result.tax_ids_replaced += 1
+            else:
+                self.result.tax_ids += 1
             self.store.insert_tax_id(record)
         except RecordNotFoundError:
             reason = f"no live customer {customer_id} in the store or earlier in the file"
             raise TransferError(reason, line=line, param="customer", item=item) from None
-        self.result.tax_ids += 1
 
     # --- tombstones and reservations -----------------------------------------------
 
@@ -606,8 +677,8 @@ class _Importer:
         existing = self.store.sort_key(customer_id)
         if existing is not None:
             if self.store.is_deleted(customer_id) and existing[0] == created:
-                self.result.skipped += 1  # already deleted: the same state
-            elif self.replaceable(customer_id, existing[0], created, line, item):
+                self.result.deleted_customers_skipped += 1  # already deleted: the same state
+            elif self.replaceable(customer_id, existing[0], created, line, item, tombstone=True):
                 self.store.delete(customer_id)
                 self.result.deleted_customers += 1
         else:
@@ -624,12 +695,15 @@ class _Importer:
         if self.store.sort_key(customer_id) is None:
             reason = f"no customer {customer_id} in the store or earlier in the file"
             raise TransferError(reason, line=line, param="customer", item=item)
-        self.reserve(values["invoice_prefix"], customer_id, line, item)
-        self.result.invoice_prefixes += 1
+        if self.reserve(values["invoice_prefix"], customer_id, line, item):
+            self.result.invoice_prefixes += 1
+        else:
+            self.result.invoice_prefixes_skipped += 1
 
-    def reserve(self, prefix: str, customer_id: str, line: int | None, item: str | None) -> None:
+    def reserve(self, prefix: str, customer_id: str, line: int | None, item: str | None) -> bool:
+        """Reserve a prefix for the customer; return whether it was not already."""
         try:
-            self.store.reserve_invoice_prefix(prefix, customer_id)
+            return self.store.reserve_invoice_prefix(prefix, customer_id)
         except DuplicateKeyError:
             error = invoice_prefix_in_use(prefix)
             raise TransferError(
@@ -637,9 +711,60 @@ class _Importer:
             ) from None
 
 
+_EARLIER_FIELDS = {
+    "account_balance": "balance",  # renamed in API version 2019-10-17
+    "default_card": "default_source",  # renamed in 2015-02-18
+    "cards": None,  # sources since 2015-02-18, expand-only since 2020-08-27
+    "tax_info": None,  # removed in 2019-10-17: tax IDs replaced them
+    "tax_info_verification": None,
+}
+"""Fields a customer had in Stripe API versions before 2026-09-30 and no longer has, as
+``stripe customers list`` still prints them for an account pinned to such a version: read
+under their new name, or dropped as the expand-only fields are."""
+
+
+def _as_current(value: dict[str, Any], line: int | None, item: str | None) -> dict[str, Any]:
+    """A customer of an earlier API version with its renamed fields under their current
+    names and its removed ones dropped."""
+    current = dict(value)
+    for name, successor in _EARLIER_FIELDS.items():
+        if name not in current:
+            continue
+        given = current.pop(name)
+        if successor is None:
+            continue
+        if current.get(successor) is not None and current[successor] != given:
+            reason = (
+                f"{name} (its name before Stripe renamed it {successor}) differs from "
+                f"{successor}: {shown(given)} and {shown(current[successor])}"
+            )
+            raise TransferError(reason, line=line, param=name, item=item)
+        current[successor] = given
+    return current
+
+
+def _test_mode(values: Any, line: int | None, item: str | None) -> None:
+    """Refuse an object of Stripe's live mode: customer_core's objects are test-mode ones
+    (``livemode: false``), as a test-mode key sees them, and Stripe never mixes the two."""
+    if values.get("livemode") is True:
+        reason = (
+            "this object is from Stripe's live mode (livemode true), and customer_core holds "
+            "test-mode objects only; import test-mode data, or set livemode to false in the "
+            "file to load live data as test data"
+        )
+        raise TransferError(reason, line=line, param="livemode", item=item)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
 def _lines(source: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Numbered non-blank lines, line endings stripped."""
+    """Numbered non-blank lines, line endings (``\n`` or ``\r\n``) and surrounding
+    whitespace stripped, and a UTF-8 byte order mark at the start of the file (which
+    Windows tools write; RFC 8259 lets a parser ignore it)."""
     for number, text in enumerate(source, 1):
+        if number == 1:
+            text = text.removeprefix(_BOM)
         text = text.strip()
         if text:
             yield number, text
@@ -671,8 +796,13 @@ def import_customers(
     with _collector_paused(), service.store.transaction():
         lines = _lines(source)
         first = next(lines, None)
-        if first is not None:
-            _first_line(importer, source, *first)
+        if first is None:
+            reason = (
+                "the file is empty: an import reads a header line "
+                f'({{"format":"{FORMAT}",...}}, as an export starts) or customers, one a line'
+            )
+            raise TransferError(reason, line=1)
+        _first_line(importer, source, *first)
         done = 0
         for number, text in lines:
             importer.line(text, number)
@@ -704,15 +834,11 @@ def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes
     """A header, a first JSON line, or the start of one pretty-printed JSON document (as
     the Stripe CLI prints a list page): that one is read whole."""
     try:
-        value = pydantic_core.from_json(text)
-    except ValueError:
+        value = parse_json(text)
+    except NotJson as error:
         if not text.startswith((b"{", b"[")):
-            raise TransferError("not valid JSON", line=number) from None
-        document = text + b"\n" + source.read()
-        try:
-            value = pydantic_core.from_json(document)
-        except ValueError as error:
-            raise _not_json(str(error), number) from None
+            raise _not_json(error, number) from None
+        value = _parsed(text + b"\n" + source.read(), number)
         if isinstance(value, list):
             for index, entry in enumerate(value):
                 importer.value(entry, None, f"[{index}]")
@@ -720,16 +846,18 @@ def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes
             importer.value(value, None, "document")
         return
     if isinstance(value, dict) and "format" in value:
-        try:
-            header = _HEADER.validate_python(value)
-        except ValidationError as error:
-            raise _problem(error, number, None) from None
-        if header["version"] > FORMAT_VERSION:
+        version = value.get("version")
+        if version.__class__ is int and version > FORMAT_VERSION:  # whatever else it holds
             reason = (
-                f"format version {header['version']} was written by a newer customer_core; "
+                f"format version {version} was written by a newer customer_core; "
                 f"this one reads version {FORMAT_VERSION}"
             )
             raise TransferError(reason, line=number, param="version")
+        try:
+            _HEADER.validate_python(value, strict=True)
+        except ValidationError as error:
+            what = f"header line of format version {FORMAT_VERSION}"
+            raise _problem(error, number, None, what) from None
         importer.header = True
         return
     importer.value(value, number, None)

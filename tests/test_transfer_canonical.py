@@ -128,7 +128,8 @@ VARIANTS = [
     ({"id": "cus_"}, False),
     ({"id": "cus_" + "a" * 252}, False),
     ({"object": "invoice"}, False),
-    ({"discount": {"id": "di_1", "coupon": {"percent_off": 10}}}, True),
+    ({"discount": {"id": "di_1", "object": "discount", "coupon": {"percent_off": 10}}}, False),
+    ({"livemode": True}, False),  # refused by the full check
     ({"tax_ids": {"object": "list", "data": []}}, False),
     ({"name": "nul\x00"}, False),  # free text holds no NUL
     ({"currency": "e\x00r"}, False),  # a field only Stripe sets may: the full check decides

@@ -327,10 +327,11 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> None:
-        """Keep ``prefix`` reserved for ``customer_id`` (a former prefix, or a tombstone's).
+    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> bool:
+        """Keep ``prefix`` reserved for ``customer_id`` (a former prefix, or a tombstone's);
+        return True if it was not reserved before.
 
-        Nothing happens if it already is; raises DuplicateKeyError (``key`` =
+        Nothing happens if it already is (False); raises DuplicateKeyError (``key`` =
         ``"invoice_prefix"``) if another customer holds it.
         """
 

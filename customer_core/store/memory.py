@@ -250,9 +250,10 @@ class MemoryStore(Store):
         """Inside a transaction, remember the step that reverts a change."""
         self._undo.log(step)
 
-    def _reserve_prefix(self, prefix: str | None, customer_id: str) -> None:
+    def _reserve_prefix(self, prefix: str | None, customer_id: str) -> bool:
+        """Reserve ``prefix`` for the customer; return whether it was not already."""
         if prefix is None:
-            return
+            return False
         holder = self._prefixes.get(prefix)
         if holder is None:
             self._prefixes[prefix] = customer_id
@@ -261,9 +262,11 @@ class MemoryStore(Store):
                 del self._prefixes[prefix]
 
             self._log(undo)
-        elif holder != customer_id:
+            return True
+        if holder != customer_id:
             msg = f"Invoice prefix {prefix} is already held by another customer."
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+        return False
 
     @staticmethod
     def _add_entries(
@@ -413,10 +416,10 @@ class MemoryStore(Store):
 
             self._log(undo)
 
-    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> None:
+    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> bool:
         with self._lock:
             self._ensure_open()
-            self._reserve_prefix(prefix, customer_id)
+            return self._reserve_prefix(prefix, customer_id)
 
     @contextmanager
     def read_snapshot(self) -> Iterator[StoreSnapshot]:

@@ -703,18 +703,21 @@ class PostgresStore(Store):
         return self._transaction
 
     @staticmethod
-    def _reserve_prefix(connection: Connection, prefix: str | None, customer_id: str) -> None:
+    def _reserve_prefix(connection: Connection, prefix: str | None, customer_id: str) -> bool:
+        """Reserve ``prefix`` for the customer; return whether it was not already (a row
+        inserted has no ``xmax``; one the conflict clause touched has this transaction's)."""
         if prefix is None:
-            return
+            return False
         row = connection.execute(
             "INSERT INTO invoice_prefixes (prefix, customer_id) VALUES (%s, %s) "
             "ON CONFLICT (prefix) DO UPDATE SET customer_id = excluded.customer_id "
-            "WHERE invoice_prefixes.customer_id = excluded.customer_id RETURNING 1",
+            "WHERE invoice_prefixes.customer_id = excluded.customer_id RETURNING xmax = 0",
             (prefix, customer_id),
         ).fetchone()
         if row is None:
             msg = f"Invoice prefix {prefix} is already held by another customer."
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+        return bool(row[0])
 
     def _insert(self, connection: Connection, record: Record) -> None:
         customer_id, prefix = record["id"], record.get("invoice_prefix")
@@ -828,8 +831,8 @@ class PostgresStore(Store):
 
         self._write("write to", work)
 
-    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> None:
-        self._write(
+    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> bool:
+        return self._write(
             "write to", lambda connection: self._reserve_prefix(connection, prefix, customer_id)
         )
 

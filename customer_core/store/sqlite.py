@@ -829,9 +829,9 @@ class SQLiteStore(Store):
                 msg = f"Customer id {customer_id} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=customer_id)
 
-    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> None:
+    def reserve_invoice_prefix(self, prefix: str, customer_id: str) -> bool:
         with self._writing() as connection:
-            self._reserve_prefix(connection, prefix, customer_id)
+            return self._reserve_prefix(connection, prefix, customer_id)
 
     @contextmanager
     def read_snapshot(self) -> Iterator[StoreSnapshot]:

@@ -213,9 +213,10 @@ class BulkContract:
             filled.insert(make_record("cus_gone", 12))
 
     def test_reserve_invoice_prefix_keeps_it_for_one_customer(self, filled: Store) -> None:
-        filled.reserve_invoice_prefix("OLDA", "cus_a")
-        filled.reserve_invoice_prefix("OLDA", "cus_a")  # already held by it: nothing happens
-        filled.reserve_invoice_prefix("A", "cus_a")
+        assert filled.reserve_invoice_prefix("OLDA", "cus_a") is True
+        # Already held by it: nothing happens, and the answer says so (an import counts it).
+        assert filled.reserve_invoice_prefix("OLDA", "cus_a") is False
+        assert filled.reserve_invoice_prefix("A", "cus_a") is False  # its current prefix
         with pytest.raises(DuplicateKeyError) as caught:
             filled.reserve_invoice_prefix("OLDA", "cus_b")
         assert (caught.value.key, caught.value.value) == ("invoice_prefix", "OLDA")
