@@ -560,9 +560,11 @@ class CustomerService:
         # A customer and the tax IDs of its tax_id_data are created together or not at all.
         with self._store.transaction() if p.tax_id_data else nullcontext():
             self.insert_record(record, generate_prefix=p.invoice_prefix is None)
-            self.tax_ids.insert_data(record, p.tax_id_data)
+            tax_ids = self.tax_ids.insert_data(record, p.tax_id_data)
         if self.events.enabled:
             self.events.record("customer.created", record, request)
+            if tax_ids:
+                self.tax_ids.record_events("customer.tax_id.created", tax_ids, request)
         return self._with_included(record, included)
 
     def insert_record(self, record: Record, *, generate_prefix: bool) -> None:
@@ -760,7 +762,10 @@ class CustomerService:
             record = self._store.get(customer_id)
             if record is None:
                 raise no_such_customer(customer_id)
+            tax_ids = self._store.tax_ids(customer_id, descending=False)
             self._store.delete(customer_id)
+            # The tax IDs go with the customer: an event each (docs/decisions.md), oldest first.
+            self.tax_ids.record_events("customer.tax_id.deleted", tax_ids, request)
             # The customer as it was, not the {id, object, deleted} stub (as Stripe does).
             self.events.record("customer.deleted", record, request)
         return DeletedCustomer(id=customer_id)

@@ -44,6 +44,7 @@ from .store.base import Store
 from .tax_id_types import TAX_ID_TYPES, country_of, value_fits, verification_status
 
 if TYPE_CHECKING:
+    from .events.recording import RequestInfo
     from .service import CustomerService, Outcome
 
 __all__ = [
@@ -246,19 +247,23 @@ class TaxIdService:
         customer: str,
         id: str | None = None,
         idempotency_key: str | None = None,
+        request_id: str | None = None,
     ) -> Outcome:
         """``execute``, also telling whether the result replays an earlier request with
-        the same idempotency key: the entry point for wrappers."""
-        from .service import Outcome  # the service module imports this one
+        the same idempotency key: the entry point for wrappers. ``request_id`` (the HTTP
+        Request-Id) and the idempotency key go into the ``request`` of the events the
+        operation records."""
+        from .service import Outcome, _request_info  # the service module imports this one
 
         params = dict(params or {})
         customer_id = path_id(customer, "customer", "cus_...")
+        request = _request_info(request_id, idempotency_key)
         if operation == "create":
             return self._customers._idempotent(
                 f"/v1/customers/{customer_id}/tax_ids",
                 idempotency_key,
                 params,
-                lambda: self._prepare_create(customer_id, params),
+                lambda: self._prepare_create(customer_id, params, request),
                 TaxId,
             )
         if operation == "list":
@@ -267,7 +272,7 @@ class TaxIdService:
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, tax_id, params))
         if operation == "delete":
-            return Outcome(self._delete(customer_id, tax_id, params))
+            return Outcome(self._delete(customer_id, tax_id, params, request))
         msg = f"Unknown tax ID operation {operation!r}; expected create, retrieve, delete or list."
         raise InvalidRequestError(msg)
 
@@ -297,12 +302,28 @@ class TaxIdService:
         for index, item in enumerate(tax_id_data):
             check_value(item["type"], item["value"], f"tax_id_data[{index}][value]")
 
-    def insert_data(self, customer: Record, tax_id_data: Sequence[Mapping[str, Any]]) -> None:
-        """Store the tax IDs of customer create's ``tax_id_data`` (inside its transaction)."""
+    def insert_data(
+        self, customer: Record, tax_id_data: Sequence[Mapping[str, Any]]
+    ) -> Sequence[Record]:
+        """Store the tax IDs of customer create's ``tax_id_data`` (inside its transaction);
+        return their records."""
+        records: list[Record] = []
         for item in tax_id_data:
             record = self._new_record(customer["id"], item["type"], item["value"])
             record["created"] = customer["created"]
             self._store.insert_tax_id(record)
+            records.append(record)
+        return records
+
+    def record_events(
+        self, event_type: str, records: Sequence[Record], request: RequestInfo
+    ) -> None:
+        """Record a ``customer.tax_id.*`` event of each tax ID (its JSON form, never
+        expanded), inside the caller's write; nothing when events are off."""
+        events = self._customers.events
+        if events.enabled:
+            for record in records:
+                events.record(event_type, dict(record), request)
 
     def embedded(self, customer: Record, expand: frozenset[str]) -> dict[str, Any]:
         """The customer's ``tax_ids`` list for ``expand=["tax_ids"]``; ``expand`` may hold
@@ -339,20 +360,28 @@ class TaxIdService:
             },
         }
 
-    def _prepare_create(self, customer_id: str, params: dict[str, Any]) -> Callable[[], TaxId]:
+    def _prepare_create(
+        self, customer_id: str, params: dict[str, Any], request: RequestInfo
+    ) -> Callable[[], TaxId]:
         p = parse(TaxIdCreateParams, params)
         check_value(p.type, p.value, "value")
         wanted = _expansions(p.expand)
-        return lambda: self._create(customer_id, p.type, p.value, wanted)
+        return lambda: self._create(customer_id, p.type, p.value, wanted, request)
 
     def _create(
-        self, customer_id: str, tax_id_type: str, value: str, wanted: frozenset[str]
+        self,
+        customer_id: str,
+        tax_id_type: str,
+        value: str,
+        wanted: frozenset[str],
+        request: RequestInfo,
     ) -> TaxId:
         record = self._new_record(customer_id, tax_id_type, value)
         try:
             self._store.insert_tax_id(record)
         except RecordNotFoundError:
             raise no_such_customer(customer_id, param="customer") from None
+        self.record_events("customer.tax_id.created", [record], request)
         return TaxId.model_validate(self._expanded(record, wanted))
 
     def _retrieve(self, customer_id: str, tax_id: str, params: dict[str, Any]) -> TaxId:
@@ -360,11 +389,19 @@ class TaxIdService:
         record = self._owned(customer_id, tax_id)
         return TaxId.model_validate(self._expanded(record, wanted))
 
-    def _delete(self, customer_id: str, tax_id: str, params: dict[str, Any]) -> DeletedTaxId:
+    def _delete(
+        self, customer_id: str, tax_id: str, params: dict[str, Any], request: RequestInfo
+    ) -> DeletedTaxId:
         parse(NoParams, params)
-        with self._store.transaction():
-            self._owned(customer_id, tax_id)
-            self._store.delete_tax_id(tax_id)
+
+        def delete() -> None:
+            with self._store.transaction():
+                record = self._owned(customer_id, tax_id)
+                self._store.delete_tax_id(tax_id)
+                # The tax ID as it was, as customer.deleted carries the customer.
+                self.record_events("customer.tax_id.deleted", [record], request)
+
+        self._customers._atomically(delete)
         return DeletedTaxId(id=tax_id)
 
     def _list(self, customer_id: str, params: dict[str, Any]) -> TaxIdList:

@@ -296,6 +296,7 @@ class StripeAPI:
                 customer=customer_id,
                 id=tax_id,
                 idempotency_key=idempotency_key,
+                request_id=request_id,
             )
         if endpoint_route == _ATTEMPTS_ROUTE:
             return Outcome(self.service.webhooks.attempts(**params))

@@ -71,7 +71,7 @@ from .sql import (
     check_customer,
     check_postings_and_tax_ids,
 )
-from .sqlite_events import EventTables, split_events_by_type
+from .sqlite_events import EventTables, add_tax_id_event_types, split_events_by_type
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -353,6 +353,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Events in a table per type keyed in (created, id) order, found by id through
         # event_ids: two b-trees an event instead of three (customer_core.store.sqlite_events).
         split_events_by_type,
+    ),
+    (
+        # The tables of the tax ID events (customer.tax_id.created, .deleted, .updated).
+        add_tax_id_event_types,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
