@@ -18,6 +18,7 @@ __all__ = [
     "fingerprint",
     "in_use",
     "replay",
+    "request_fingerprint",
     "supplied_key",
 ]
 
@@ -54,6 +55,40 @@ def check_key(key: object) -> str | None:
 _Result = TypeVar("_Result", bound=_Model)
 
 
+def request_fingerprint(params: dict[str, Any]) -> dict[str, Any]:
+    """What an entry keeps to recognise its request's params: the params themselves when
+    they are as the wire gives them (strings in plain dicts and lists, which every store
+    keeps as they are), so that their fingerprint is taken only if the key comes again;
+    otherwise their fingerprint. The SDKs send a key with every POST, and a key seldom
+    comes twice."""
+    try:
+        return {"params": params} if _wire(params) else {"fingerprint": fingerprint(params)}
+    except RecursionError:  # a container that holds itself, or nests too deep
+        raise _unreadable() from None
+
+
+def saved_fingerprint(entry: dict[str, Any]) -> str:
+    """The fingerprint of the params an entry was saved for (``request_fingerprint``)."""
+    saved: str | None = entry.get("fingerprint")
+    return fingerprint(entry["params"]) if saved is None else saved
+
+
+def _wire(value: Any) -> bool:
+    """Whether ``value`` holds only strings, in plain dicts (string keys), lists and tuples."""
+    kind = value.__class__
+    if kind is dict:
+        for key, item in value.items():
+            if key.__class__ is not str or (item.__class__ is not str and not _wire(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            if item.__class__ is not str and not _wire(item):
+                return False
+        return True
+    return kind is str
+
+
 def replay(
     key: str, endpoint: str, fingerprint: str, entry: dict[str, Any], model: type[_Result]
 ) -> tuple[_Result, bytes | None]:
@@ -67,7 +102,7 @@ def replay(
             f"first used for ('{entry['endpoint']}' vs '{endpoint}'). {retry}"
         )
         raise IdempotencyError(msg)
-    if entry["fingerprint"] != fingerprint:
+    if saved_fingerprint(entry) != fingerprint:
         msg = f"Keys for idempotent requests can only be used with the same parameters they were first used with. {retry}"
         raise IdempotencyError(msg)
     if entry["status"] != 200:
@@ -82,6 +117,17 @@ def replay(
 
 # Built once: json.dumps with options builds an encoder on every call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=repr)
+# The C encoder _CANONICAL.encode builds for each call, built once (what it returns is
+# _CANONICAL.encode's text): no circular-reference markers, so a value holding itself ends
+# in a RecursionError, refused like one nested too deeply.
+_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE: Any = (
+    None
+    if _MAKE_ENCODER is None
+    else _MAKE_ENCODER(
+        None, repr, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True
+    )
+)
 
 
 def fingerprint(params: dict[str, Any]) -> str:
@@ -92,10 +138,17 @@ def fingerprint(params: dict[str, Any]) -> str:
     its ``repr`` behind a NUL, which no wire string holds, instead of failing the sort.
     """
     try:
-        return _CANONICAL.encode(params if _plain(params) else _string_keys(params))
+        if not _plain(params):
+            return _CANONICAL.encode(_string_keys(params))
+        if _ENCODE is None:  # no C accelerator
+            return _CANONICAL.encode(params)
+        return "".join(_ENCODE(params, 0))
     except (ValueError, RecursionError):  # a container that holds itself, or nests too deep
-        msg = "Invalid parameters: a value holds itself or is nested too deeply."
-        raise InvalidRequestError(msg) from None
+        raise _unreadable() from None
+
+
+def _unreadable() -> InvalidRequestError:
+    return InvalidRequestError("Invalid parameters: a value holds itself or is nested too deeply.")
 
 
 def _plain(value: Any) -> bool:

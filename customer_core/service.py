@@ -366,7 +366,8 @@ class CustomerService:
         or, for customers, the customer's record (``Outcome`` builds the model only if
         asked: a wrapper sends the body alone). Validation failures are not saved, so a
         corrected retry runs. Anything after validation, success or Stripe error, is
-        saved in the store with the endpoint and a fingerprint of the params, and
+        saved in the store with the endpoint and the params (or their fingerprint:
+        ``idempotency.request_fingerprint``), and
         replayed for the same key for ``idempotency_ttl`` seconds; a replay says so (the
         flag, or ``replayed`` on the error raised again). A success is saved as the JSON
         body Stripe sends (``Outcome.to_json``), encoded once for both the entry and the
@@ -382,13 +383,13 @@ class CustomerService:
                 raise idempotency.in_use(key)
             self._in_flight.add(key)
         try:
-            fingerprint = idempotency.fingerprint(params)
+            request = idempotency.request_fingerprint(params)
             with self._bus.writing():
                 now = int(self._clock())
                 entry = self._store.idempotency_get(key)
                 if entry is not None and entry["created"] > now - self._idempotency_ttl:
                     replayed, saved_body = idempotency.replay(
-                        key, endpoint, fingerprint, entry, model
+                        key, endpoint, idempotency.fingerprint(params), entry, model
                     )
                     return Outcome(replayed, True, saved_body)
                 operation = prepare()
@@ -402,7 +403,7 @@ class CustomerService:
                     failure = error
                     saved = {"status": error.http_status, "body": error.to_dict()}
                 self._store.idempotency_put(
-                    key, {"created": now, "endpoint": endpoint, "fingerprint": fingerprint, **saved}
+                    key, {"created": now, "endpoint": endpoint, **request, **saved}
                 )
                 self._purge_expired_keys(now)
             if failure is not None:

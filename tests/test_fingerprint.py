@@ -25,6 +25,8 @@ CASES: list[Any] = [
     {"invoice_settings": {"custom_fields": [{"name": "PO", 3: "x"}]}},
     {"preferred_locales": ("fr", ["en", {"k": (1, 2)}])},
     {"metadata": {(1, 2): "x"}},
+    {"a": 1.5, "b": None, "c": True, "d": "é\u2028\x00", "e": [1, {"z": "y", "a": float("nan")}]},
+    {"balance": -(2**70), "tax_exempt": b"bytes", "expand": ("tax", ["x"])},
 ]
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from customer_core.errors import InvalidRequestError
-from customer_core.http.forms import _pairs, decode
+from customer_core.http.forms import _fields, decode
 
 SDK_BODY = (
     "name=Kaka+Kakaka&email=customer0%40example.com&description=A+test+customer"
@@ -46,7 +46,7 @@ def reference(body: str) -> list[tuple[str, str]] | type[UnicodeDecodeError]:
 
 def ours(body: str) -> list[tuple[str, str]] | type[UnicodeDecodeError]:
     try:
-        return [tuple(pair) for pair in _pairs(body)]  # type: ignore[misc]
+        return [(name, value) for name, _, value in _fields(body)]
     except UnicodeDecodeError:
         return UnicodeDecodeError
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+import string
+from collections.abc import Iterable, Iterator
+from itertools import islice, repeat
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
@@ -34,7 +36,6 @@ MAX_FIELDS = 2000
 _NAME = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _APPEND = object()
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def _fail(message: str) -> InvalidRequestError:
@@ -80,15 +81,25 @@ def _mixed(name: str, steps: tuple[tuple[str, bool], ...]) -> InvalidRequestErro
 def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Nest ``(name, value)`` pairs; later plain values win, ``name[]`` appends, and a
     name given both as a plain value and as a hash or array is refused in either order."""
+    return _nest((name, "=", value) for name, value in _counted(pairs))
+
+
+def _counted(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    for count, pair in enumerate(pairs, 1):
+        if count > MAX_FIELDS:
+            msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
+            raise _fail(msg)
+        yield pair
+
+
+def _nest(fields: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """``decode_pairs`` of ``(name, "=", value)`` fields, as ``str.partition`` splits them."""
     root: dict[str, Any] = {}
     # The hash or array the last bracketed name went into: the next name often goes there too
     # (address[city], address[line1]); a hash or array, once made, stays where it is.
     walked: tuple[tuple[str, bool], ...] = ()
     inner: Any = root
-    for count, (name, value) in enumerate(pairs, 1):
-        if count > MAX_FIELDS:
-            msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
-            raise _fail(msg)
+    for name, _, value in fields:
         steps, last = _path(name)
         if steps and steps != walked:
             walked, inner = steps, _walk(root, name, steps)
@@ -131,26 +142,40 @@ def decode(body: bytes | str) -> dict[str, Any]:
             body = body.decode("utf-8")
         except UnicodeDecodeError:
             raise _fail(not_utf8) from None
-    bad_escape = _BAD_ESCAPE.search(body) if "%" in body else None
-    if bad_escape is not None:
-        escape = body[bad_escape.start() : bad_escape.start() + 3]
-        msg = (
-            f"Invalid request: {escape!r} is not a percent-escape (% and two hex digits); "
-            "write a literal % as %25."
-        )
-        raise _fail(msg)
+    # Every escape is checked (the first bad one is the error); an escaped separator means
+    # each part must be unquoted after splitting.
+    separator_escaped = False
+    if "%" in body:
+        for piece in islice(body.split("%"), 1, None):
+            escape = piece[:2]
+            if escape not in _HEX_DIGIT_PAIRS:
+                raise _bad_escape(body)
+            if escape in _SEPARATOR_ESCAPES:
+                separator_escaped = True
     if body.count("&") >= MAX_FIELDS:
         msg = f"Too many parameters: at most {MAX_FIELDS} are allowed in one request."
         raise _fail(msg)
     try:
-        return decode_pairs(_pairs(body))
+        return _nest(_fields(body, separator_escaped))
     except UnicodeDecodeError:
         raise _fail(not_utf8) from None
 
 
-# Escapes of the two separators: while a body holds neither, unquoting it whole before
-# splitting it gives the same pairs as unquoting each part after.
-_ESCAPED_SEPARATOR = re.compile(r"%(?:26|3[Dd])")
+def _bad_escape(body: str) -> InvalidRequestError:
+    """The error for the body's first ``%`` not followed by two hex digits."""
+    found = _BAD_ESCAPE.search(body)
+    assert found is not None
+    escape = body[found.start() : found.start() + 3]
+    msg = (
+        f"Invalid request: {escape!r} is not a percent-escape (% and two hex digits); "
+        "write a literal % as %25."
+    )
+    return _fail(msg)
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HEX_DIGIT_PAIRS = frozenset(a + b for a in string.hexdigits for b in string.hexdigits)
+_SEPARATOR_ESCAPES = frozenset(("26", "3D", "3d"))
 
 
 def _unquote_plus(text: str) -> str:
@@ -164,14 +189,27 @@ def _unquote_plus(text: str) -> str:
     return unquote(text, errors="strict")
 
 
-def _pairs(body: str) -> list[tuple[str, str]]:
-    """``urllib.parse.parse_qsl(body, keep_blank_values=True, errors="strict")`` at a
-    fraction of its cost: a body without ``%26`` or ``%3D`` (the SDKs' bodies, nearly
-    always) is unquoted in one call, otherwise only the parts holding ``%`` or ``+``."""
-    if ("%" in body or "+" in body) and _ESCAPED_SEPARATOR.search(body) is None:
+def _fields(body: str, separator_escaped: bool | None = None) -> Iterable[tuple[str, str, str]]:
+    """The body's ``(name, "=", value)`` fields: ``urllib.parse.parse_qsl(body,
+    keep_blank_values=True, errors="strict")`` at a fraction of its cost. A body without
+    ``%26`` or ``%3D`` (the SDKs' bodies, nearly always; ``separator_escaped`` says so when
+    the caller looked) is unquoted in one call, otherwise only the parts holding ``%`` or
+    ``+``."""
+    if separator_escaped is None:
+        separator_escaped = _ESCAPED_SEPARATOR.search(body) is not None
+    if separator_escaped:
+        return _each_unquoted(body)
+    if "%" in body or "+" in body:
         body = _unquote_plus(body)
-        return [field.partition("=")[::2] for field in body.split("&") if field]
-    pairs = []
+    return map(str.partition, filter(None, body.split("&")), repeat("="))
+
+
+# Escapes of the two separators: while a body holds neither, unquoting it whole before
+# splitting it gives the same pairs as unquoting each part after.
+_ESCAPED_SEPARATOR = re.compile(r"%(?:26|3[Dd])")
+
+
+def _each_unquoted(body: str) -> Iterator[tuple[str, str, str]]:
     for field in body.split("&"):
         if not field:
             continue
@@ -180,5 +218,4 @@ def _pairs(body: str) -> list[tuple[str, str]]:
             name = _unquote_plus(name)
         if "%" in value or "+" in value:
             value = _unquote_plus(value)
-        pairs.append((name, value))
-    return pairs
+        yield name, "=", value
