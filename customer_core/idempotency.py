@@ -62,7 +62,8 @@ def request_fingerprint(params: dict[str, Any]) -> dict[str, Any]:
     otherwise their fingerprint. The SDKs send a key with every POST, and a key seldom
     comes twice."""
     try:
-        return {"params": params} if _wire(params) else {"fingerprint": fingerprint(params)}
+        wire = _plain(params, strings_only=True)
+        return {"params": params} if wire else {"fingerprint": fingerprint(params)}
     except RecursionError:  # a container that holds itself, or nests too deep
         raise _unreadable() from None
 
@@ -71,22 +72,6 @@ def saved_fingerprint(entry: dict[str, Any]) -> str:
     """The fingerprint of the params an entry was saved for (``request_fingerprint``)."""
     saved: str | None = entry.get("fingerprint")
     return fingerprint(entry["params"]) if saved is None else saved
-
-
-def _wire(value: Any) -> bool:
-    """Whether ``value`` holds only strings, in plain dicts (string keys), lists and tuples."""
-    kind = value.__class__
-    if kind is dict:
-        for key, item in value.items():
-            if key.__class__ is not str or (item.__class__ is not str and not _wire(item)):
-                return False
-        return True
-    if kind is list or kind is tuple:
-        for item in value:
-            if item.__class__ is not str and not _wire(item):
-                return False
-        return True
-    return kind is str
 
 
 def replay(
@@ -151,21 +136,24 @@ def _unreadable() -> InvalidRequestError:
     return InvalidRequestError("Invalid parameters: a value holds itself or is nested too deeply.")
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: Any, strings_only: bool = False) -> bool:
     """Whether ``value`` holds only string keys, in plain dicts, lists and tuples (what
-    the wire gives): then the encoder can take it as it is."""
+    the wire gives): then the encoder can take it as it is. ``strings_only``: and only
+    strings in them, as a form-encoded request gives."""
     kind = value.__class__
     if kind is dict:
         for key, item in value.items():
-            if key.__class__ is not str or (item.__class__ is not str and not _plain(item)):
+            if key.__class__ is not str or (
+                item.__class__ is not str and not _plain(item, strings_only)
+            ):
                 return False
         return True
     if kind is list or kind is tuple:
         for item in value:
-            if item.__class__ is not str and not _plain(item):
+            if item.__class__ is not str and not _plain(item, strings_only):
                 return False
         return True
-    return not isinstance(value, (dict, list, tuple))
+    return kind is str if strings_only else not isinstance(value, (dict, list, tuple))
 
 
 def _string_keys(value: Any) -> Any:
