@@ -217,7 +217,11 @@ class MemoryStore(Store):
         self._tax_ids: dict[str, bytes] = {}
         self._tax_id_order: SortedList = SortedList()
 
+        # An event is its marshal with ``data.object`` left out when that object is a
+        # customer this store just wrote: then the customer's stored bytes, the very object
+        # ``_records`` holds, go into ``_event_objects`` (shared, not copied).
         self._events: dict[str, bytes] = {}
+        self._event_objects: dict[str, bytes] = {}
         # The (created, id) keys of the events of each type: an event adds one entry, and
         # a walk over all types merges theirs (there are few types).
         self._events_by_type: dict[str, SortedList] = {}
@@ -239,26 +243,26 @@ class MemoryStore(Store):
         record: Record = pydantic_core.from_json(payload)
         return record
 
-    def _encode_event(self, event: Record) -> bytes:
-        """An event's encoding; when its ``data.object`` is the record this store just
-        wrote, the slot holds that record's encoding (bytes, which no JSON-form value is)
-        instead of the customer being encoded a second time."""
+    def _encode_event(self, event: Record) -> tuple[bytes, bytes | None]:
+        """An event's encoding and, when its ``data.object`` is the record this store just
+        wrote, that record's stored bytes: the event's own encoding then holds None in the
+        slot, so the customer is neither encoded a second time nor copied."""
         data = event.get("data")
         written = self._written
         if written is not None and type(data) is dict and data.get("object") is written[0]:
             # The slot changes for the one call, not copies of the event and its data.
-            data["object"] = written[1]
+            data["object"] = None
             try:
-                return marshal.dumps(event)
+                return marshal.dumps(event), written[1]
             finally:
                 data["object"] = written[0]
-        return marshal.dumps(event)
+        return marshal.dumps(event), None
 
-    def _decode_event(self, payload: bytes) -> Record:
-        event: Record = marshal.loads(payload)
-        data = event.get("data")
-        if type(data) is dict and type(data.get("object")) is bytes:
-            data["object"] = self._decode(data["object"])
+    def _decode_event(self, event_id: str) -> Record:
+        event: Record = marshal.loads(self._events[event_id])
+        payload = self._event_objects.get(event_id)
+        if payload is not None:
+            event["data"]["object"] = self._decode(payload)
         return event
 
     # --- bookkeeping -----------------------------------------------------------------
@@ -737,17 +741,21 @@ class MemoryStore(Store):
         key = (event["created"], event_id)
         with self._lock:
             self._ensure_open()
-            if event_id in self._events:
+            events = self._events
+            if event_id in events:
                 msg = f"Event id {event_id} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=event_id)
-            self._events[event_id] = self._encode_event(event)
+            events[event_id], payload = self._encode_event(event)
+            if payload is not None:
+                self._event_objects[event_id] = payload
             order = self._events_by_type.get(event["type"])
             if order is None:
                 order = self._events_by_type[event["type"]] = SortedList()
             order.add(key)
 
             def undo() -> None:
-                del self._events[event_id]
+                del events[event_id]
+                self._event_objects.pop(event_id, None)
                 order.remove(key)
 
             self._log(undo)
@@ -768,8 +776,7 @@ class MemoryStore(Store):
     def event_get(self, event_id: str) -> Record | None:
         with self._lock:
             self._ensure_open()
-            payload = self._events.get(event_id)
-            return None if payload is None else self._decode_event(payload)
+            return self._decode_event(event_id) if event_id in self._events else None
 
     def event_scan(
         self,
@@ -782,22 +789,28 @@ class MemoryStore(Store):
         with self._lock:
             self._ensure_open()
             keys = self._event_keys(key_range, descending, types)
-            events, decode = self._events, self._decode_event
-            return [decode(events[key[1]]) for key in islice(keys, limit)]
+            decode = self._decode_event
+            return [decode(key[1]) for key in islice(keys, limit)]
 
     def event_purge(self, before: int) -> int:
         with self._lock:
             self._ensure_open()
             older = KeyRange(upper=(before, ""), upper_inclusive=False)
-            removed: list[tuple[SortedList, SortKey, bytes]] = []
+            removed: list[tuple[SortedList, SortKey, bytes, bytes | None]] = []
+            objects = self._event_objects
             for order in self._events_by_type.values():
                 for key in list(_keys_in(order, older, descending=False)):
-                    removed.append((order, key, self._events.pop(key[1])))
+                    event_id = key[1]
+                    removed.append(
+                        (order, key, self._events.pop(event_id), objects.pop(event_id, None))
+                    )
                     order.remove(key)
 
             def undo() -> None:
-                for order, key, payload in removed:
+                for order, key, payload, customer in removed:
                     self._events[key[1]] = payload
+                    if customer is not None:
+                        objects[key[1]] = customer
                     order.add(key)
 
             self._log(undo)
@@ -1025,7 +1038,7 @@ class MemoryStore(Store):
                 },
                 "tax_ids": [marshal.loads(self._tax_ids[key[2]]) for key in self._tax_id_order],
                 "events": [
-                    self._decode_event(self._events[key[1]])
+                    self._decode_event(key[1])
                     for key in self._event_keys(KeyRange(), descending=False)
                 ],
                 "webhook_endpoints": [
@@ -1112,7 +1125,11 @@ class MemoryStore(Store):
                 list(self._tax_id_order) == sorted(tax_id_keys),
                 "the tax ID order does not hold exactly the tax IDs",
             )
-            events = [self._decode_event(payload) for payload in self._events.values()]
+            require(
+                self._event_objects.keys() <= self._events.keys(),
+                "a customer is kept for an event that is not stored",
+            )
+            events = [self._decode_event(event_id) for event_id in self._events]
             require(
                 sorted(
                     (name, *key) for name, order in self._events_by_type.items() for key in order

@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import psycopg
 import pydantic_core
@@ -84,6 +84,19 @@ T = TypeVar("T")
 Connection = psycopg.Connection[Any]
 Cursor = psycopg.Cursor[Any]
 Statement = tuple[str, Sequence[Any] | Mapping[str, Any]]
+
+
+class _Deferred(NamedTuple):
+    """A write inside a transaction block whose answer nobody waits for (an event's row,
+    its deliveries): sent with the block's next statement or its COMMIT, in one round
+    trip. ``table`` and ``refusal`` turn a unique violation into the DuplicateKeyError
+    the call would have raised."""
+
+    query: str
+    arguments: Sequence[Any]
+    table: str
+    refusal: Callable[[], DuplicateKeyError]
+
 
 # Each entry migrates the schema from version N to N + 1; never edit a released one.
 # Text keys compare in "C" collation: byte order of UTF-8, which is Python's str order.
@@ -178,6 +191,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_EVENT_INSERT = "INSERT INTO events (id, created, type, body) VALUES (%s, %s, %s, %s)"
 
 _MIGRATION_LOCK = "customer_core.migrate"
 RETRIES = 5
@@ -276,16 +291,28 @@ def describe_dsn(dsn: str) -> str:
     return make_conninfo("", **shown) or "(the libpq defaults)"
 
 
+def _refused(deferred: Iterable[_Deferred], error: pg_errors.UniqueViolation) -> Exception:
+    """The DuplicateKeyError of the deferred write that ``error`` refused (the error
+    itself if none of them wrote to its table)."""
+    table = error.diag.table_name
+    for write in deferred:
+        if write.table == table:
+            return write.refusal()
+    return error
+
+
 class _Conflict(Exception):
     """A batch insert met a conflict (found again record by record)."""
 
 
 class _Local(BlockDepth):
-    """One thread's transaction block: its connection and how deep it is; and the
-    connection (the block's or a lone write's) whose BEGIN is not sent yet."""
+    """One thread's transaction block: its connection and how deep it is; the
+    connection (the block's or a lone write's) whose BEGIN is not sent yet; and the
+    block's writes not sent yet (``PostgresStore._defer``)."""
 
     connection: Connection | None = None
     deferred_begin: Connection | None = None
+    deferred: list[_Deferred] | None = None
 
 
 class _Transaction(ThreadBlock):
@@ -311,6 +338,7 @@ class _Transaction(ThreadBlock):
             raise
         # BEGIN goes out with the block's first statement, in the same round trip.
         self.local.deferred_begin = self.local.connection
+        self.local.deferred = []
 
     def _close(self, error: BaseException | None) -> None:
         store = self._store
@@ -318,11 +346,15 @@ class _Transaction(ThreadBlock):
         connection, local.connection = local.connection, None
         began = local.deferred_begin is not connection
         local.deferred_begin = None
+        deferred, local.deferred = local.deferred, None
         if connection is None:  # lost, and no other could be had (see _call)
             store._block_lock.release()
             return
         try:
-            if not began:
+            if error is None and deferred:
+                # The writes not sent yet, then COMMIT: one round trip.
+                store._commit_with(connection, deferred, begin=not began)
+            elif not began:
                 pass  # no statement ran in the block: there is no transaction to end
             elif error is None:
                 try:
@@ -564,24 +596,75 @@ class PostgresStore(Store):
             pass
 
     def _flush_begin(self, connection: Connection) -> None:
-        """Send the deferred BEGIN of ``connection`` now, if it has one."""
+        """Send the deferred BEGIN of ``connection`` and the block's deferred writes now,
+        if it has them."""
         local = self._local
-        if local.deferred_begin is connection:
-            local.deferred_begin = None
-            connection.execute("BEGIN")
+        if local.deferred_begin is connection or (
+            local.deferred and local.connection is connection
+        ):
+            self._execute(connection)
 
     def _execute(self, connection: Connection, *statements: Statement) -> list[Cursor]:
         """Run ``statements`` in one round trip (pipelined), after the deferred BEGIN of
-        ``connection`` if it has one; their results are ready when this returns. Work run
-        with ``pipelined=True`` sends its first statement through here."""
+        ``connection`` and the block's deferred writes, if it has them; their results are
+        ready when this returns. Work run with ``pipelined=True`` sends its first
+        statement through here."""
         local = self._local
-        if local.deferred_begin is not connection and len(statements) == 1:
+        deferred = local.deferred if local.connection is connection else None
+        if local.deferred_begin is not connection and not deferred and len(statements) == 1:
             return [connection.execute(*statements[0])]
-        with connection.pipeline():
-            if local.deferred_begin is connection:
-                local.deferred_begin = None
-                connection.execute("BEGIN")
-            return [connection.execute(query, arguments) for query, arguments in statements]
+        try:
+            with connection.pipeline():
+                if local.deferred_begin is connection:
+                    connection.execute("BEGIN")
+                for write in deferred or ():
+                    connection.execute(write.query, write.arguments)
+                cursors = [connection.execute(query, arguments) for query, arguments in statements]
+        except pg_errors.UniqueViolation as error:
+            raise _refused(deferred or (), error) from None
+        if local.deferred_begin is connection:
+            local.deferred_begin = None
+        if deferred:
+            deferred.clear()
+        return cursors
+
+    def _defer(self, *writes: _Deferred) -> bool:
+        """Inside a transaction block, keep ``writes`` to be sent with the block's next
+        statement or its COMMIT (a round trip saved) and return True; outside one, False:
+        the caller writes at once. A deferred write that is refused fails the block (its
+        DuplicateKeyError comes from that statement or from the block's end), where an
+        immediate one would leave the block going on; the writes deferred are those only
+        a bug could make refused (an event id, its deliveries)."""
+        self._check_open()
+        local = self._local
+        if local.connection is None or local.deferred is None:
+            return False
+        local.deferred.extend(writes)
+        return True
+
+    def _commit_with(
+        self, connection: Connection, deferred: list[_Deferred], *, begin: bool
+    ) -> None:
+        """End a block: its deferred writes and COMMIT in one round trip (and BEGIN first if
+        nothing was sent yet); a refused write rolls the whole block back."""
+        try:
+            with connection.pipeline():
+                if begin:
+                    connection.execute("BEGIN")
+                for write in deferred:
+                    connection.execute(write.query, write.arguments)
+                connection.execute("COMMIT")
+        except psycopg.Error as failure:
+            if not connection.closed and (
+                connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+            ):
+                try:
+                    connection.execute("ROLLBACK")
+                except psycopg.Error:
+                    pass  # the connection is gone: the server rolled back
+            if isinstance(failure, pg_errors.UniqueViolation):
+                raise _refused(deferred, failure) from None
+            raise self._fail("commit to", failure) from failure
 
     def _call(
         self,
@@ -1092,15 +1175,24 @@ class PostgresStore(Store):
         )
 
     def event_insert(self, event: Record) -> None:
+        event_id = event["id"]
+
+        def refusal() -> DuplicateKeyError:
+            return DuplicateKeyError(
+                f"Event id {event_id} is already taken.", key="id", value=event_id
+            )
+
+        body = _encode(event)
+        arguments = (event_id, event["created"], event["type"], body)
+        if self._defer(_Deferred(_EVENT_INSERT, arguments, "events", refusal)):
+            return
+
         def work(connection: Connection) -> None:
             inserted = connection.execute(
-                "INSERT INTO events (id, created, type, body) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (id) DO NOTHING",
-                (event["id"], event["created"], event["type"], _encode(event)),
+                _EVENT_INSERT + " ON CONFLICT (id) DO NOTHING", arguments
             ).rowcount
             if not inserted:
-                msg = f"Event id {event['id']} is already taken."
-                raise DuplicateKeyError(msg, key="id", value=event["id"])
+                raise refusal()
 
         self._write("write to", work)
 
@@ -1181,13 +1273,23 @@ class PostgresStore(Store):
     # --- webhook deliveries ---------------------------------------------------------------
 
     def outbox_add(self, deliveries: Sequence[Record]) -> None:
+        rows = [_outbox_row(delivery) for delivery in deliveries]
+
+        def refusal() -> DuplicateKeyError:
+            msg = "A delivery of one of these events to one of these endpoints exists."
+            return DuplicateKeyError(msg, key="id", value=_delivery_ids(deliveries))
+
+        if self._defer(
+            *[_Deferred(_OUTBOX_INSERT, row, "webhook_outbox", refusal) for row in rows]
+        ):
+            return
+
         def work(connection: Connection) -> None:
             try:
                 with connection.cursor() as cursor:
-                    cursor.executemany(_OUTBOX_INSERT, [_outbox_row(d) for d in deliveries])
+                    cursor.executemany(_OUTBOX_INSERT, rows)
             except pg_errors.UniqueViolation:
-                msg = "A delivery of one of these events to one of these endpoints exists."
-                raise DuplicateKeyError(msg, key="id", value=_delivery_ids(deliveries)) from None
+                raise refusal() from None
 
         self._write("write to", work)
 

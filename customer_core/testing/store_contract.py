@@ -38,6 +38,7 @@ from ..search import parse
 from ..store.base import KeyRange, Record, Store
 from .contract_bulk import BulkContract
 from .contract_edges import EdgeContract
+from .contract_event_blocks import EventBlockContract
 from .contract_event_bodies import EventBodyContract
 from .contract_events import EventContract
 from .contract_idempotency import IdempotencyContract
@@ -86,6 +87,7 @@ class StoreContract(
     SearchWordsContract,
     EventContract,
     EventBodyContract,
+    EventBlockContract,
     OutboxContract,
     OutboxEventsContract,
     EdgeContract,
