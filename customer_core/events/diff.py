@@ -15,6 +15,10 @@ from typing import Any, TypeGuard
 
 __all__ = ["previous_attributes"]
 
+_ABSENT = object()
+_JSON_VALUES = frozenset({str, int, float, bool, type(None), list})
+"""Types of JSON values that are not objects."""
+
 
 def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """Return the old values of what differs between ``before`` and ``after``; a key
@@ -29,16 +33,22 @@ def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> 
     changed: dict[str, Any] = {}
     get = after.get
     # An update copies the record shallowly: what it left alone is the very same object,
-    # so a comprehension sets aside the few keys worth comparing.
-    for key in [key for key, value in before.items() if value is not get(key)]:
-        old, new = before[key], get(key)
-        if old == new and type(old) is type(new):
+    # so a comprehension sets aside the few keys worth comparing (and those ``after``
+    # lacks, which it counts: then no walk of ``after`` is needed to see that it holds
+    # no key ``before`` lacks).
+    absent = 0
+    for key in [key for key, value in before.items() if value is not get(key, _ABSENT)]:
+        old, new = before[key], get(key, _ABSENT)
+        if new is _ABSENT:
+            absent += 1
+            new = None
+        if type(old) is type(new) and old == new:
             continue
         if _is_mapping(old) and _is_mapping(new):
             changed[key] = previous_attributes(old, new)
         else:
             changed[key] = old
-    if not after.keys() <= before.keys():
+    if len(after) != len(before) - absent:
         for key, new in after.items():
             if new is not None and key not in before:
                 changed[key] = None
@@ -46,5 +56,7 @@ def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> 
 
 
 def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
-    # Records hold plain dicts: skip the slower abstract-class check for them.
-    return type(value) is dict or isinstance(value, Mapping)
+    # Records hold plain dicts and JSON values: skip the slower abstract-class check
+    # (about 0.3 us a call) for them.
+    kind = type(value)
+    return kind is dict or (kind not in _JSON_VALUES and isinstance(value, Mapping))
