@@ -88,7 +88,8 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
     """
     changes: Changes = {}
     for raw_key, raw_value in metadata.items():
-        key = wire_string(raw_key)
+        # An ASCII string is its own wire text (wire_string's answer, without the call).
+        key = raw_key if raw_key.__class__ is str and raw_key.isascii() else wire_string(raw_key)
         if key is None or key == "":
             msg = f"Invalid key: {shown_value(raw_key)} must be a non-empty string"
             raise _fail(msg)
@@ -104,7 +105,11 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
         if raw_value is None or raw_value == "":
             changes[key] = None
             continue
-        value = wire_string(raw_value)
+        value = (
+            raw_value
+            if raw_value.__class__ is str and raw_value.isascii()
+            else wire_string(raw_value)
+        )
         if value is None:
             msg = f"Invalid value type: {shown_value(raw_value)} must be a string"
             raise _fail(msg)

@@ -260,8 +260,12 @@ def _items(value: object) -> list[Any] | tuple[Any, ...]:
     """An array param's items: a list or tuple as it is, form-encoded indexes in order."""
     if value.__class__ is list or value.__class__ is tuple:
         return value
-    if value.__class__ is dict and value and value.keys() == _indexes(len(value)):
-        return [value[str(index)] for index in range(len(value))]  # the wire's usual form
+    if value.__class__ is dict and value:
+        # The wire's usual form: the indexes in order, or at least all of them.
+        if list(value) == _index_list(len(value)):
+            return list(value.values())
+        if value.keys() == _indexes(len(value)):
+            return [value[str(index)] for index in range(len(value))]
     if isinstance(value, Mapping) and value and all(map(_is_digits_key, value)):
         # Form encoding writes an array as a hash of indexes: ``expand[0]=a&expand[1]=b``.
         # They must be 0, 1, 2, ...: a gap (or ``01``) would silently renumber items.
@@ -273,6 +277,12 @@ def _items(value: object) -> list[Any] | tuple[Any, ...]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
         raise _error("invalid_array")
     return tuple(value)  # pydantic's (Rust) tuple validator takes lists and tuples
+
+
+@functools.lru_cache(maxsize=64)
+def _index_list(count: int) -> list[str]:
+    """``"0"`` to ``str(count - 1)`` in order (never changed: only compared with)."""
+    return list(map(str, range(count)))
 
 
 @functools.lru_cache(maxsize=64)
