@@ -47,6 +47,16 @@ class EventBlockContract:
         assert store.get("cus_1") is not None
         assert _event_ids(store.event_scan()) == ["evt_2", "evt_1"]
         assert store.outbox_event_ids() == {"evt_1"}
+        # A block that writes nothing but an event and its deliveries commits them too.
+        with store.transaction():
+            store.event_insert(make_event("evt_3", 12, body='it\'s 100% \\ "quoted" \u00e9'))
+            store.outbox_add(
+                [make_delivery("evt_3", "we_1", 30.0), make_delivery("evt_3", "we_2", 31.0)]
+            )
+        assert store.event_get("evt_3") == make_event(
+            "evt_3", 12, body='it\'s 100% \\ "quoted" \u00e9'
+        )
+        assert store.outbox_pending(["evt_3"]) == {"evt_3": 2}
 
     def test_a_taken_event_id_fails_the_block_and_leaves_nothing_of_it(self, store: Store) -> None:
         store.event_insert(make_event("evt_1", 100))
