@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,14 @@ from customer_core.cli import main
 from customer_core.transfer import TransferError, export_customers, import_customers
 
 from .test_transfer import STRIPE_CUSTOMER
+from .test_transfer_cli import (
+    ROOT,
+    _collect,
+    _default_sigint,
+    _feed,
+    _wait_until_writing,
+    write_customers,
+)
 
 HEADER = '{"format":"customer_core.customers","version":1,"api_version":"2026-09-30"}'
 END = (
@@ -398,3 +409,34 @@ def test_duplicates_within_one_file_are_errors_with_their_line() -> None:
         assert error.reason == (
             f"customer {STRIPE_CUSTOMER['id']} already exists (in the store or earlier in the file)"
         )
+
+
+def test_an_interrupted_import_into_a_new_data_file_leaves_no_file(tmp_path: Path) -> None:
+    source = tmp_path / "big.jsonl"
+    write_customers(source, 12_000)
+    target = tmp_path / "new.db"
+    # The lines come through a pipe that stays open: the import is mid-transaction, waiting
+    # for more, when Ctrl-C arrives.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "customer_core.cli", "import", "-", "--db", str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        preexec_fn=_default_sigint,
+    )
+    with process:
+        feeder = _feed(process, source.read_bytes())
+        reader, collected = _collect(process.stderr)
+        try:
+            _wait_until_writing(process, target)
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+            feeder.join(60)
+            reader.join(60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 130, bytes(collected)
+    assert bytes(collected).decode().endswith("interrupted: nothing was imported\n")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["big.jsonl"]
