@@ -130,6 +130,14 @@ def parse_json(data: bytes) -> Any:
     explanation = ""
     if reason.startswith("EOF while parsing"):
         explanation = ": the line ends before its JSON does (cut short?)"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        explanation = (
+            ": the file is UTF-16 (it starts with a UTF-16 byte order mark); an import "
+            "reads UTF-8, as JSON is exchanged (RFC 8259): convert it first, for example "
+            "with iconv -f UTF-16 -t UTF-8"
+        )
+    elif reason.startswith("invalid unicode code point"):
+        explanation = ": the line is not UTF-8 text, as JSON is exchanged (RFC 8259)"
     else:
         try:
             pydantic_core.from_json(data, allow_inf_nan=True)

@@ -440,3 +440,17 @@ def test_an_interrupted_import_into_a_new_data_file_leaves_no_file(tmp_path: Pat
     assert process.returncode == 130, bytes(collected)
     assert bytes(collected).decode().endswith("interrupted: nothing was imported\n")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["big.jsonl"]
+
+
+def test_text_that_is_not_utf8_says_so() -> None:
+    utf16 = (customer() + "\n").encode("utf-16")
+    assert refused(utf16).message == (
+        "line 1: not valid JSON (expected value at column 1): the file is UTF-16 (it starts "
+        "with a UTF-16 byte order mark); an import reads UTF-8, as JSON is exchanged "
+        "(RFC 8259): convert it first, for example with iconv -f UTF-16 -t UTF-8"
+    )
+    latin1 = '{"id":"cus_A1","created":1,"name":"Andr\xe9"}\n'.encode("latin-1")
+    assert refused(latin1).message == (
+        "line 1: not valid JSON (invalid unicode code point at column 40): "
+        "the line is not UTF-8 text, as JSON is exchanged (RFC 8259)"
+    )
