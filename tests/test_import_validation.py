@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +19,10 @@ from customer_core.transfer import TransferError, export_customers, import_custo
 
 from .test_transfer import STRIPE_CUSTOMER
 from .test_transfer_cli import (
-    ROOT,
     _collect,
-    _default_sigint,
     _feed,
     _wait_until_writing,
+    start_piped_import,
     write_customers,
 )
 
@@ -417,14 +414,7 @@ def test_an_interrupted_import_into_a_new_data_file_leaves_no_file(tmp_path: Pat
     target = tmp_path / "new.db"
     # The lines come through a pipe that stays open: the import is mid-transaction, waiting
     # for more, when Ctrl-C arrives.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "customer_core.cli", "import", "-", "--db", str(target)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-        preexec_fn=_default_sigint,
-    )
+    process = start_piped_import(target)
     with process:
         feeder = _feed(process, source.read_bytes())
         reader, collected = _collect(process.stderr)

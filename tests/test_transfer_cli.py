@@ -134,6 +134,20 @@ def _wait_until_writing(process: subprocess.Popen[bytes], db: Path) -> None:
     raise AssertionError("the import never started writing")
 
 
+def start_piped_import(db: Path) -> subprocess.Popen[bytes]:
+    """``customer-core import - --db DB`` reading a pipe the test writes (and may leave
+    open), with Ctrl-C's default action, its stderr piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "customer_core.cli", "import", "-", "--db", str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+        preexec_fn=_default_sigint,
+    )
+
+
 def _default_sigint() -> None:
     """In the child: Ctrl-C's default action, even when the test runs in a background job
     (a shell without job control starts those with SIGINT ignored, and the child inherits it)."""
@@ -177,15 +191,7 @@ def test_an_interrupted_import_leaves_the_store_as_it_was(
     before = state(db)
     # The lines come through a pipe that stays open, so the import is still waiting for
     # more (mid-transaction) when the signal arrives, however slow or fast the machine.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "customer_core.cli", "import", "-", "--db", str(db)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
-        preexec_fn=_default_sigint,
-    )
+    process = start_piped_import(db)
     with process:  # closes the pipes and waits, whatever happens
         feeder = _feed(process, source.read_bytes())
         reader, collected = _collect(process.stderr)
