@@ -8,6 +8,10 @@ a delivery process of its own (``customer-core deliver``, at its default lower C
 priority), for the memory store by the worker threads of the API's process
 (``svc.webhooks.start_delivery()``), since a memory store cannot be shared.
 
+- The receiver: a lean socket receiver in another process, at nice 19 by default: it
+  stands in for another machine, whose CPU a real API never competes with
+  (``--receiver-kind http.server --receiver-nice 0``: the test suite's receiver at the
+  API's priority, the setting before 2026-12-02 21:00).
 - Throughput: ``--events`` events are recorded with an endpoint registered and no worker
   running; then the worker delivers them to a local receiver in another process, and the
   time until the outbox is empty (every delivery POSTed, answered 200 and settled) gives
@@ -27,11 +31,13 @@ import argparse
 import os
 import platform
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,19 +64,67 @@ class Target:
     synchronous: str = "FULL"
 
 
-def serve_receiver(nice: int) -> None:
-    """The receiver process: print the URL, answer 200 until stdin closes."""
+RECEIVER_NICE = 19
+"""The receiver's CPU priority (nice): a real receiver is another machine, whose CPU the
+API never competes with; at nice 19 the stand-in takes only what the API leaves."""
+
+
+def serve_receiver(nice: int, kind: str) -> None:
+    """The receiver process: print the URL, answer 200 until stdin closes. ``kind``:
+    ``socket``, a lean one (reads each request to its length, answers ``200`` with no
+    body: about what any receiver costs), or ``http.server``, the test receiver
+    (``customer_core.testing.receiver``: the standard library's server, which parses
+    every header with the email package)."""
     if nice > 0:
         os.nice(nice)
-    with WebhookReceiver(keep_requests=False) as receiver:
-        print(receiver.url, flush=True)
-        sys.stdin.read()
+    if kind == "http.server":
+        with WebhookReceiver(keep_requests=False) as receiver:
+            print(receiver.url, flush=True)
+            sys.stdin.read()
+        return
+    listener = socket.create_server(("127.0.0.1", 0))
+    threading.Thread(target=_accept, args=(listener,), daemon=True).start()
+    print(f"http://127.0.0.1:{listener.getsockname()[1]}/webhooks", flush=True)
+    sys.stdin.read()
 
 
-def start_receiver(nice: int = 0) -> tuple[subprocess.Popen[str], str]:
+def _accept(listener: socket.socket) -> None:
+    while True:
+        connection, _ = listener.accept()
+        threading.Thread(target=_answer, args=(connection,), daemon=True).start()
+
+
+_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+
+def _answer(connection: socket.socket) -> None:
+    """Answer each request of a kept-alive connection with 200, once its body is read."""
+    pending = b""
+    with connection:
+        while True:
+            while (end := pending.find(b"\r\n\r\n")) < 0:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                pending += chunk
+            head = pending[:end].lower()
+            length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+            pending = pending[end + 4 :]
+            while len(pending) < length:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                pending += chunk
+            pending = pending[length:]
+            connection.sendall(_OK)
+
+
+def start_receiver(
+    nice: int = RECEIVER_NICE, kind: str = "socket"
+) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.webhook_delivery", "--receiver"]
-        + ["--receiver-nice", str(nice)],
+        + ["--receiver-nice", str(nice), "--receiver-kind", kind],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -255,9 +309,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--receiver-nice",
         type=int,
-        default=0,
+        default=RECEIVER_NICE,
         metavar="N",
-        help="run the receiver process N nice levels lower (default 0: as the API)",
+        help=f"run the receiver process N nice levels lower (default {RECEIVER_NICE}: it "
+        "stands in for another machine; 0: competes with the API as an equal)",
+    )
+    parser.add_argument(
+        "--receiver-kind",
+        choices=["socket", "http.server"],
+        default="socket",
+        help="socket: a lean receiver (default); http.server: the test suite's receiver",
     )
     parser.add_argument(
         "--deliver-option",
@@ -269,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.receiver:
-        serve_receiver(arguments.receiver_nice)
+        serve_receiver(arguments.receiver_nice, arguments.receiver_kind)
         return
     Deliverer.arguments = tuple(arguments.deliver_option)
     print(f"# customer_core webhook delivery, {time.strftime('%Y-%m-%d %H:%M')}, load {load()}")
@@ -277,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
         f"# CPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"SQLite {sqlite3.sqlite_version}; backlog {arguments.events} events; "
         f"{arguments.ops} creates per round, {arguments.rounds} rounds per mode, alternating; "
-        f"receiver at nice +{arguments.receiver_nice}; deliver options "
+        f"receiver {arguments.receiver_kind} at nice +{arguments.receiver_nice}; deliver options "
         f"{' '.join(arguments.deliver_option) or '(defaults)'}"
     )
     print(
@@ -288,7 +349,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("| store | worker | delivered/s | stopped | running | ratio | min | cpu |")
     print("|---|---|---|---|---|---|---|---|")
-    process, url = start_receiver(arguments.receiver_nice)
+    process, url = start_receiver(arguments.receiver_nice, arguments.receiver_kind)
     try:
         with (
             tempfile.TemporaryDirectory(dir=arguments.dir) as scratch,

@@ -55,9 +55,16 @@ MAX_RESPONSE_BYTES = 64 * 1024
 """A receiver's answer is read up to this many bytes (it is only looked at for its status)."""
 PURGE_EVERY = 60 * 60
 """Seconds between two purges of old attempts and given-up deliveries."""
-IN_PROCESS_CPU_SHARE = 0.3
-"""The share of one core an in-process worker's threads use at most, by default: the
-API's process keeps the rest of its interpreter lock."""
+IN_PROCESS_CPU_SHARE = 0.12
+"""The share of one core an in-process worker's threads use at most while the API is
+busy, by default: the API's process keeps the rest of its interpreter lock."""
+IDLE_CPU_SHARE = 0.9
+"""The share an in-process worker may use while the rest of its process is idle (no API
+request to take the interpreter lock from): a backlog is delivered at nearly full speed."""
+API_IDLE = 0.05
+"""The rest of the process is idle when it used less than this share of a core ..."""
+IDLE_WINDOW = 0.05
+"""... over the last this many seconds."""
 
 _Key = tuple[str, str]
 _LEASE_ENDED = "lease_ended"
@@ -91,7 +98,8 @@ class DeliveryWorker:
       measured; they pause when they are over), or None for no limit. The default,
       ``IN_PROCESS_CPU_SHARE``, is for a worker in the API's own process, where every
       moment it runs Python the API waits for the interpreter lock; a worker in a process
-      of its own (``customer-core deliver``) has no limit.
+      of its own (``customer-core deliver``) has no limit. While the rest of the process
+      is idle (no API request running) the worker may use ``IDLE_CPU_SHARE`` instead.
 
     ``stop()`` (or leaving a ``with`` block) waits up to ``timeout`` for requests in flight,
     records them, and puts back the deliveries still unanswered, due at once: nothing
@@ -132,7 +140,11 @@ class DeliveryWorker:
         if self.lease <= timeout:
             raise ValueError("DeliveryWorker needs a lease longer than its timeout.")
         self.retention = retention
-        self._budget = None if cpu_share is None else _CpuBudget(cpu_share)
+        self._budget = (
+            None
+            if cpu_share is None
+            else _CpuBudget(cpu_share, idle_share=max(cpu_share, IDLE_CPU_SHARE))
+        )
         self._ids = IdGenerator(self._clock)
         self._random = random.Random()
         self._wake = threading.Event()
@@ -443,22 +455,41 @@ class DeliveryWorker:
 class _CpuBudget:
     """CPU seconds the worker's threads may use: ``share`` more every second of wall time,
     up to ``burst`` saved; a thread over the budget pauses until it is even again (a
-    pause releases the interpreter lock, which is the point)."""
+    pause releases the interpreter lock, which is the point).
 
-    def __init__(self, share: float, burst: float = 0.02) -> None:
+    With ``idle_share``, the budget grows at that rate instead while the rest of the
+    process (the API) is idle: it used less than ``API_IDLE`` of a core over the last
+    ``IDLE_WINDOW`` seconds (its CPU is the process's minus what the worker charged). A
+    busy API is seen within a window, and the worker is back at ``share``."""
+
+    def __init__(self, share: float, burst: float = 0.02, idle_share: float | None = None) -> None:
         self._share = share
+        self._idle_share = idle_share
+        self._rate = share
         self._burst = burst
         self._balance = burst
         self._at = time.monotonic()
         self._lock = threading.Lock()
+        self._window_began = self._at
+        self._process_began = time.process_time()
+        self._charged = 0.0
 
     def spend(self, seconds: float) -> float:
         with self._lock:
             now = time.monotonic()
-            saved = self._balance + (now - self._at) * self._share
+            if self._idle_share is not None:
+                self._charged += seconds
+                elapsed = now - self._window_began
+                if elapsed >= IDLE_WINDOW:
+                    process = time.process_time()
+                    others = process - self._process_began - self._charged
+                    idle = others < API_IDLE * elapsed
+                    self._rate = self._idle_share if idle else self._share
+                    self._window_began, self._process_began, self._charged = now, process, 0.0
+            saved = self._balance + (now - self._at) * self._rate
             self._balance = min(self._burst, saved) - seconds
             self._at = now
-            return 0.0 if self._balance >= 0 else min(1.0, -self._balance / self._share)
+            return 0.0 if self._balance >= 0 else min(1.0, -self._balance / self._rate)
 
 
 def _post(
