@@ -629,9 +629,10 @@ class _Importer:
         """Check a TaxId object with the tax ID service's rules; it is inserted once the
         customers before it are (``flush``)."""
         try:
-            record = TaxId.model_validate(value, strict=True).to_dict()
+            tax_id = TaxId.model_validate(_customer_owned(value, line, item), strict=True)
         except ValidationError as error:
             raise _problem(error, line, item, "tax ID") from None
+        record = tax_id.to_dict()
         _test_mode(record, line, item)
         try:
             for name, pattern in (("id", TAX_ID_PATTERN), ("customer", CUSTOMER_ID_PATTERN)):
@@ -753,6 +754,29 @@ def _test_mode(values: Any, line: int | None, item: str | None) -> None:
             "file to load live data as test data"
         )
         raise TransferError(reason, line=line, param="livemode", item=item)
+
+
+_OTHER_OWNERS = ("account", "application")
+"""Fields of Stripe's TaxId owner (stripe-python's ``TaxId.Owner``) that only a tax ID of
+an account or application fills: null on a customer's."""
+
+
+def _customer_owned(values: Any, line: int | None, item: str | None) -> Any:
+    """A TaxId object without a null ``owner.account`` or ``owner.application`` (a
+    customer's tax ID as Stripe may write it; customer_core's owner has neither); refuse
+    one that an account or application owns."""
+    owner = values.get("owner") if isinstance(values, dict) else None
+    if not isinstance(owner, dict) or not any(name in owner for name in _OTHER_OWNERS):
+        return values
+    for name in _OTHER_OWNERS:
+        if owner.get(name) is not None:
+            reason = (
+                f"this tax ID belongs to an {name}, and "
+                "customer_core keeps the tax IDs of customers only"
+            )
+            raise TransferError(reason, line=line, param=f"owner[{name}]", item=item)
+    kept = {name: value for name, value in owner.items() if name not in _OTHER_OWNERS}
+    return {**values, "owner": kept}
 
 
 _BOM = b"\xef\xbb\xbf"

@@ -167,28 +167,61 @@ def test_a_value_of_the_wrong_kind_is_refused_with_line_field_and_reason(
     assert "Input should" not in error.message  # pydantic's words never reach a user
 
 
+TAX_ID: dict[str, Any] = {
+    "id": "txi_1NuMB12eZvKYlo2CMecoWkZd",
+    "object": "tax_id",
+    "country": "DE",
+    "created": 123456789,
+    "customer": STRIPE_CUSTOMER["id"],
+    "livemode": False,
+    "owner": {"customer": STRIPE_CUSTOMER["id"], "type": "customer"},
+    "type": "eu_vat",
+    "value": "DE123456789",
+    "verification": {"status": "pending", "verified_address": None, "verified_name": None},
+}
+"""A customer's tax ID as Stripe writes it, belonging to STRIPE_CUSTOMER."""
+
+
 def test_a_tax_id_of_the_wrong_kind_or_live_mode_is_refused_in_our_words() -> None:
-    tax_id = {
-        "id": "txi_1NuMB12eZvKYlo2CMecoWkZd",
-        "object": "tax_id",
-        "country": "DE",
-        "created": 123456789,
-        "customer": STRIPE_CUSTOMER["id"],
-        "livemode": False,
-        "owner": {"customer": STRIPE_CUSTOMER["id"], "type": "customer"},
-        "type": "eu_vat",
-        "value": "DE123456789",
-        "verification": {"status": "pending", "verified_address": None, "verified_name": None},
-    }
     for changes, param, reason in [
         ({"livemode": "no"}, "livemode", 'Invalid boolean: "no"; expected true or false'),
         ({"created": "1"}, "created", 'Invalid integer: "1"; expected a JSON integer'),
         ({"value": 123}, "value", "Invalid string: 123; expected a JSON string"),
         ({"livemode": True}, "livemode", "this object is from Stripe's live mode"),
     ]:
-        error = refused(f"{customer()}\n{json.dumps({**tax_id, **changes})}\n")
+        error = refused(f"{customer()}\n{json.dumps({**TAX_ID, **changes})}\n")
         assert (error.line, error.param) == (2, param)
         assert error.reason.startswith(reason)
+
+
+def test_a_customers_tax_id_with_stripes_null_account_and_application_is_imported() -> None:
+    owner = {
+        "account": None,
+        "application": None,
+        "customer": STRIPE_CUSTOMER["id"],
+        "customer_account": None,
+        "type": "customer",
+    }
+    line = json.dumps({**TAX_ID, "owner": owner})
+    service = CustomerService(MemoryStore())
+    result = import_customers(service, io.BytesIO(f"{customer()}\n{line}\n".encode()))
+    assert result.tax_ids == 1
+    stored = service.tax_ids.retrieve(STRIPE_CUSTOMER["id"], TAX_ID["id"])
+    assert stored.to_dict()["owner"] == {
+        "customer": STRIPE_CUSTOMER["id"],
+        "customer_account": None,
+        "type": "customer",
+    }
+
+
+@pytest.mark.parametrize("name", ["account", "application"])
+def test_a_tax_id_an_account_or_application_owns_is_refused(name: str) -> None:
+    owner = {name: "acct_1Nv0FGQ9RKHgCVdK", "type": name}
+    error = refused(f"{customer()}\n{json.dumps({**TAX_ID, 'owner': owner})}\n")
+    assert (error.line, error.param) == (2, f"owner[{name}]")
+    assert error.reason == (
+        f"this tax ID belongs to an {name}, and customer_core keeps the tax IDs of customers only"
+    )
 
 
 def test_a_stripe_discount_is_kept_as_given() -> None:
