@@ -472,6 +472,7 @@ class _Importer:
             else:
                 if not _EARLIER_FIELDS.keys().isdisjoint(value):
                     value = _as_current(value, line, item)
+                value = _unexpanded(value, line, item)
                 # The object's JSON types strictly, then the service's rules.
                 Customer.model_validate(value, strict=True)
                 self.customer(_CUSTOMER.validate_python(value), line, item)
@@ -742,6 +743,39 @@ def _as_current(value: dict[str, Any], line: int | None, item: str | None) -> di
             raise TransferError(reason, line=line, param=name, item=item)
         current[successor] = given
     return current
+
+
+def _unexpanded(value: dict[str, Any], line: int | None, item: str | None) -> dict[str, Any]:
+    """A customer with its expanded references (``expand[]=default_source``, ``test_clock``,
+    ``invoice_settings.default_payment_method``) back to the ids Stripe sends unexpanded."""
+    current = value
+    for name in ("default_source", "test_clock"):
+        given = current.get(name)
+        if given.__class__ is dict:
+            current = {**current, name: _expanded_id(given, name, line, item)}
+    settings = current.get("invoice_settings")
+    if settings.__class__ is dict:
+        given = settings.get("default_payment_method")
+        if given.__class__ is dict:
+            param = "invoice_settings[default_payment_method]"
+            settings = {
+                **settings,
+                "default_payment_method": _expanded_id(given, param, line, item),
+            }
+            current = {**current, "invoice_settings": settings}
+    return current
+
+
+def _expanded_id(expanded: dict[str, Any], param: str, line: int | None, item: str | None) -> str:
+    """The id of an expanded object; refuse one that has none."""
+    found = expanded.get("id")
+    if not isinstance(found, str) or not found:
+        reason = (
+            f"an expanded object without an id: {shown(expanded)[:60]}; expected its id "
+            "or the object Stripe's expand gives"
+        )
+        raise TransferError(reason, line=line, param=param, item=item)
+    return found
 
 
 def _test_mode(values: Any, line: int | None, item: str | None) -> None:

@@ -254,6 +254,53 @@ def test_fields_of_earlier_api_versions_are_read_under_their_new_names_or_droppe
     assert not {"account_balance", "default_card", "cards", "tax_info"} & set(stored)
 
 
+def test_expanded_references_are_imported_as_their_ids() -> None:
+    card = {"id": "card_1Ab2Cd3Ef4", "object": "card", "brand": "Visa", "last4": "4242"}
+    clock = {"id": "clock_1Ab2Cd3Ef4", "object": "test_helpers.test_clock", "status": "ready"}
+    method = {"id": "pm_1Ab2Cd3Ef4", "object": "payment_method", "type": "card"}
+    expanded = {
+        **STRIPE_CUSTOMER,
+        "default_source": card,
+        "test_clock": clock,
+        "invoice_settings": {
+            **STRIPE_CUSTOMER["invoice_settings"],
+            "default_payment_method": method,
+        },
+    }
+    service = CustomerService(MemoryStore())
+    import_customers(service, io.BytesIO(json.dumps(expanded).encode()))
+    stored = service.retrieve(STRIPE_CUSTOMER["id"]).to_dict()
+    assert (stored["default_source"], stored["test_clock"]) == (
+        "card_1Ab2Cd3Ef4",
+        "clock_1Ab2Cd3Ef4",
+    )
+    assert stored["invoice_settings"]["default_payment_method"] == "pm_1Ab2Cd3Ef4"
+
+
+@pytest.mark.parametrize(
+    ("changes", "param"),
+    [
+        ({"default_source": {"object": "card"}}, "default_source"),
+        ({"test_clock": {"id": 5}}, "test_clock"),
+        (
+            {
+                "invoice_settings": {
+                    **STRIPE_CUSTOMER["invoice_settings"],
+                    "default_payment_method": {},
+                }
+            },
+            "invoice_settings[default_payment_method]",
+        ),
+    ],
+)
+def test_an_expanded_reference_without_an_id_is_refused(
+    changes: dict[str, Any], param: str
+) -> None:
+    error = refused(customer(**changes) + "\n")
+    assert (error.line, error.param) == (1, param)
+    assert error.reason.startswith("an expanded object without an id: ")
+
+
 # --- conflicts name the option of the interface used ---------------------------------
 
 
