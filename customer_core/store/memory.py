@@ -101,6 +101,23 @@ def _add(index: SortedList, value: Any) -> None:
     index._len += 1
 
 
+_Entries = tuple[tuple[SortedList, list[tuple[Any, ...]]], ...]
+"""Index entries grouped by the index (a SortedList) they belong in."""
+
+
+def _differences(old: _Entries, new: _Entries) -> tuple[_Entries, _Entries]:
+    """The entries only ``old`` holds and those only ``new`` holds, index by index."""
+    removed = tuple(
+        (index, [entry for entry in before if entry not in after])
+        for (index, before), (_, after) in zip(old, new, strict=True)
+    )
+    added = tuple(
+        (index, [entry for entry in after if entry not in before])
+        for (index, before), (_, after) in zip(old, new, strict=True)
+    )
+    return removed, added
+
+
 def _copy_state(value: Any, name: str) -> Any:
     """A copy of one part of a MemoryStore's state that later writes cannot reach.
 
@@ -316,21 +333,14 @@ class MemoryStore(Store):
             for key, value in (record.get("metadata") or {}).items()
         )
 
-    def _entries(self, record: Record) -> list[tuple[SortedList, tuple[Any, ...]]]:
-        """The index entries of a record, each with its index."""
+    def _entries(self, records: Iterable[Record]) -> _Entries:
+        """The index entries of ``records``, grouped by their index."""
         order: list[tuple[Any, ...]] = []
         words: list[tuple[Any, ...]] = []
         metadata: list[tuple[Any, ...]] = []
-        self._add_entries(record, order, words, metadata)
-        return [
-            (index, entry)
-            for index, entries in (
-                (self._order, order),
-                (self._by_words, words),
-                (self._by_metadata, metadata),
-            )
-            for entry in entries
-        ]
+        for record in records:
+            self._add_entries(record, order, words, metadata)
+        return ((self._order, order), (self._by_words, words), (self._by_metadata, metadata))
 
     def _settle(self) -> None:
         """Merge the entries insert_many left unindexed: one sort per index when they are
@@ -346,14 +356,16 @@ class MemoryStore(Store):
             index.update(entries)
 
     @staticmethod
-    def _index(entries: list[tuple[SortedList, tuple[Any, ...]]]) -> None:
-        for index, entry in entries:
-            index.add(entry)
+    def _index(entries: _Entries) -> None:
+        for index, group in entries:
+            for entry in group:
+                _add(index, entry)
 
     @staticmethod
-    def _unindex(entries: list[tuple[SortedList, tuple[Any, ...]]]) -> None:
-        for index, entry in entries:
-            index.remove(entry)
+    def _unindex(entries: _Entries) -> None:
+        for index, group in entries:
+            for entry in group:
+                index.remove(entry)
 
     # --- the Store port --------------------------------------------------------------
 
@@ -369,20 +381,12 @@ class MemoryStore(Store):
                 raise DuplicateKeyError(msg, key="id", value=customer_id)
             self._reserve_prefix(record.get("invoice_prefix"), customer_id)
             payload = self._records[customer_id] = self._encode(record)
-            order: list[tuple[Any, ...]] = []
-            words: list[tuple[Any, ...]] = []
-            metadata: list[tuple[Any, ...]] = []
-            self._add_entries(record, order, words, metadata)
-            added = ((self._order, order), (self._by_words, words), (self._by_metadata, metadata))
-            for index, entries in added:
-                for entry in entries:
-                    _add(index, entry)
+            entries = self._entries((record,))
+            self._index(entries)
 
             def undo() -> None:
                 del self._records[customer_id]
-                for index, entries in added:
-                    for entry in entries:
-                        index.remove(entry)
+                self._unindex(entries)
 
             self._log(undo)
             self._written = (record, payload)
@@ -415,12 +419,7 @@ class MemoryStore(Store):
             self._prefixes.update(claimed)
             encode = self._encode
             self._records.update((record["id"], encode(record)) for record in batch)
-            order: list[tuple[Any, ...]] = []
-            words: list[tuple[Any, ...]] = []
-            metadata: list[tuple[Any, ...]] = []
-            for record in batch:
-                self._add_entries(record, order, words, metadata)
-            entries = [(self._order, order), (self._by_words, words), (self._by_metadata, metadata)]
+            entries = self._entries(batch)
             self._unindexed.update((id(added), (index, added)) for index, added in entries)
             if not self._transaction.depth:
                 self._settle()
@@ -495,9 +494,7 @@ class MemoryStore(Store):
             self._reserve_prefix(record.get("invoice_prefix"), customer_id)
             new = {**record, "created": old["created"]}
             payload = self._records[customer_id] = self._encode(new)
-            old_entries, new_entries = self._entries(old), self._entries(new)
-            removed = [entry for entry in old_entries if entry not in new_entries]
-            added = [entry for entry in new_entries if entry not in old_entries]
+            removed, added = _differences(self._entries((old,)), self._entries((new,)))
             self._unindex(removed)
             self._index(added)
 
@@ -519,7 +516,7 @@ class MemoryStore(Store):
                 msg = f"No live customer {customer_id} to delete."
                 raise RecordNotFoundError(msg)
             old = self._decode(payload)
-            entries = self._entries(old)
+            entries = self._entries((old,))
             self._settle()
             self._unindex(entries)
             self._tombstones[customer_id] = old["created"]
@@ -1095,8 +1092,8 @@ class MemoryStore(Store):
                     (record["created"], record["id"]) == (created, customer_id),
                     f"order entry {(created, customer_id)} does not match its record",
                 )
-                for index, entry in self._entries(record):
-                    expected.setdefault(id(index), []).append(entry)
+                for index, group in self._entries((record,)):
+                    expected.setdefault(id(index), []).extend(group)
                 prefix = record.get("invoice_prefix")
                 require(
                     prefix is None or self._prefixes.get(prefix) == customer_id,
