@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from .params import param_name, shown, translate
 
-__all__ = ["NotJson", "describe", "json_kind", "parse_json"]
+__all__ = ["NotJson", "describe", "json_kind", "parse_json", "shown_briefly"]
 
 # The kinds of error params.translate words as Stripe would (the service's own rules).
 _PARAM_KINDS = frozenset(
@@ -65,7 +65,8 @@ def json_kind(value: object) -> str:
     return "an object"
 
 
-def _short(value: object) -> str:
+def shown_briefly(value: object) -> str:
+    """A value as a message shows it (JSON), its middle left out past 60 characters."""
     text = shown(value)
     return text if len(text) <= 60 else f"{text[:28]}...{text[-28:]}"
 
@@ -93,17 +94,20 @@ def describe(
         return translated.param or field, translated.message
     if kind in _EXPECTED:
         label, expected = _EXPECTED[kind]
-        return field, f"{label}: {_short(value)}; expected {expected}, not {json_kind(value)}"
+        return (
+            field,
+            f"{label}: {shown_briefly(value)}; expected {expected}, not {json_kind(value)}",
+        )
     if kind == "literal_error":
         choices = _QUOTED.findall(str(context.get("expected", "")))
         wanted = choices[0] if len(choices) == 1 else "one of " + ", ".join(choices[:-1])
         if len(choices) > 1:
             wanted += f", or {choices[-1]}"
-        return field, f"Invalid {field}: {_short(value)}; must be {wanted}"
+        return field, f"Invalid {field}: {shown_briefly(value)}; must be {wanted}"
     if kind in _BOUNDS:
         bound, words = _BOUNDS[kind]
         return field, f"This value must be {words} {context.get(bound)}."
-    return field, f"Invalid value: {_short(value)}"
+    return field, f"Invalid value: {shown_briefly(value)}"
 
 
 class NotJson(ValueError):

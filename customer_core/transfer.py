@@ -47,7 +47,7 @@ from .errors import (
     invoice_prefix_in_use,
 )
 from .ids import CUSTOMER_ID_PATTERN, TAX_ID_PATTERN
-from .import_wording import NotJson, describe, parse_json
+from .import_wording import NotJson, describe, parse_json, shown_briefly
 from .integers import INT64_MAX
 from .models import Customer, Record
 from .params import (
@@ -505,7 +505,7 @@ class _Importer:
             discount.get("object") != "discount" or discount.get("id").__class__ is not str
         ):
             reason = (
-                f"Invalid discount: {shown(discount)[:60]}; expected null or a Stripe discount "
+                f"Invalid discount: {shown_briefly(discount)}; expected null or a Stripe discount "
                 'object ({"id": "di_...", "object": "discount", ...})'
             )
             raise TransferError(reason, line=line, param="discount", item=item)
@@ -771,7 +771,7 @@ def _expanded_id(expanded: dict[str, Any], param: str, line: int | None, item: s
     found = expanded.get("id")
     if not isinstance(found, str) or not found:
         reason = (
-            f"an expanded object without an id: {shown(expanded)[:60]}; expected its id "
+            f"an expanded object without an id: {shown_briefly(expanded)}; expected its id "
             "or the object Stripe's expand gives"
         )
         raise TransferError(reason, line=line, param=param, item=item)
