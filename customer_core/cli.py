@@ -324,7 +324,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     actions = webhooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
     attempts = actions.add_parser(
-        "attempts", help="delivery attempts newest first (params: endpoint, limit, created)"
+        "attempts",
+        help="delivery attempts newest first (params: endpoint, limit, created, "
+        "starting_after, ending_before)",
     )
     with_params(attempts)
     with_db(attempts)
@@ -606,25 +608,29 @@ def _deliver(arguments: argparse.Namespace) -> int:
     if arguments.nice > 0:
         os.nice(arguments.nice)
     logging.basicConfig(format="customer_core: %(message)s")
+
+    def open_store() -> Store:
+        store = _open_store(arguments.db, "deliver", arguments.synchronous)
+        where = getattr(store, "path", getattr(store, "where", ""))
+        print(
+            f"customer_core: delivering webhooks from {where} in process {os.getpid()} "
+            "(^C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return store
+
     try:
-        with _open_store(arguments.db, "deliver", arguments.synchronous) as store:
-            where = getattr(store, "path", getattr(store, "where", ""))
-            print(
-                f"customer_core: delivering webhooks from {where} in process {os.getpid()} "
-                "(^C to stop)",
-                file=sys.stderr,
-                flush=True,
-            )
-            received = deliver_until_stopped(
-                store,
-                stop_wait=arguments.stop_wait,
-                watch_stdin=arguments.watch_stdin,
-                concurrency=arguments.concurrency,
-                timeout=arguments.timeout,
-                poll_interval=arguments.poll_interval,
-                batch_size=arguments.batch_size,
-                linger=arguments.linger,
-            )
+        received = deliver_until_stopped(
+            open_store,
+            stop_wait=arguments.stop_wait,
+            watch_stdin=arguments.watch_stdin,
+            concurrency=arguments.concurrency,
+            timeout=arguments.timeout,
+            poll_interval=arguments.poll_interval,
+            batch_size=arguments.batch_size,
+            linger=arguments.linger,
+        )
     except KeyboardInterrupt:  # before the worker's handlers were set: nothing in flight
         return 130
     if received == signal.SIGTERM:

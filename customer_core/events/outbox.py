@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import PlainValidator
 
+from ..errors import InvalidRequestError, no_such
 from ..expand import check_list_expand
 from ..ids import Clock
 from ..models import Record, _Model, _Page
-from ..pagination import created_range
-from ..params import Created, Expand, Limit, _Params, parse, text
-from ..store.base import Store
+from ..pagination import created_range, cursor_range, trim_page
+from ..params import Created, Cursor, Expand, Limit, _Params, parse, text
+from ..store.base import SortKey, Store
 from .webhooks import no_such_webhook_endpoint
 
 if TYPE_CHECKING:
@@ -138,9 +139,16 @@ class DeliveryAttemptListParams(_Params):
     """Parameters of ``svc.webhooks.attempts``."""
 
     created: Created = None  # type: ignore[assignment]  # absent means no filter
+    ending_before: Cursor = None
     endpoint: Annotated[str | None, PlainValidator(text(clearable=False))] = None
     expand: Expand = ()
     limit: Limit = 10
+    starting_after: Cursor = None
+
+
+def no_such_delivery_attempt(attempt_id: object, *, param: str) -> InvalidRequestError:
+    """``No such webhook delivery attempt: 'wda_x'``, for a list cursor (400)."""
+    return no_such("webhook delivery attempt", attempt_id, param=param, http_status=400)
 
 
 class Webhooks:
@@ -250,16 +258,34 @@ class Webhooks:
 
     def attempts(self, /, **params: Any) -> DeliveryAttemptList:
         """Return delivery attempts, newest first: ``endpoint`` (an id) keeps those to one
-        endpoint, ``created`` filters like the customer list's, ``limit`` 1 to 100."""
+        endpoint; ``created``, ``limit`` (1 to 100) and the cursors (``starting_after``,
+        ``ending_before``: attempt ids) work as the customer list's."""
         p = parse(DeliveryAttemptListParams, params)
         check_list_expand(p.expand)
+        cursor_keys, descending = cursor_range(
+            p.starting_after,
+            p.ending_before,
+            self._attempt_key,
+            lambda cursor, param: no_such_delivery_attempt(cursor, param=param),
+        )
         if p.endpoint is not None and self._store.webhook_endpoint_get(p.endpoint) is None:
             # An id in a param that names nothing: Stripe's 400 resource_missing.
             raise no_such_webhook_endpoint(p.endpoint, param="endpoint", http_status=400)
-        records = self._store.delivery_attempt_scan(
-            created_range(p.created), endpoint=p.endpoint, limit=p.limit + 1
+        records, has_more = trim_page(
+            self._store.delivery_attempt_scan(
+                created_range(p.created).intersect(cursor_keys),
+                endpoint=p.endpoint,
+                descending=descending,
+                limit=p.limit + 1,
+            ),
+            p.limit,
+            descending,
         )
-        return DeliveryAttemptList(records[: p.limit], len(records) > p.limit)
+        return DeliveryAttemptList(records, has_more)
+
+    def _attempt_key(self, attempt_id: str) -> SortKey | None:
+        attempt = self._store.delivery_attempt_get(attempt_id)
+        return None if attempt is None else (attempt["created"], attempt["id"])
 
     # --- delivering ----------------------------------------------------------------------
 

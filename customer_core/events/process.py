@@ -22,7 +22,7 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..store.base import Store
@@ -39,16 +39,21 @@ _KILL_AFTER = 10.0
 
 
 def deliver_until_stopped(
-    store: Store,
+    open_store: Callable[[], Store],
     *,
     stop_wait: float,
     watch_stdin: bool = False,
     **options: Any,
 ) -> int | None:
-    """Deliver ``store``'s webhooks until SIGINT or SIGTERM (the signal is returned) or,
-    with ``watch_stdin``, until stdin closes (None; every byte read wakes the worker).
-    Requests in flight get ``stop_wait`` seconds; the unanswered ones are put back.
-    ``options`` are ``DeliveryWorker``'s. Call it from the main thread."""
+    """Deliver the webhooks of the store ``open_store()`` opens until SIGINT or SIGTERM
+    (the signal is returned) or, with ``watch_stdin``, until stdin closes (None; every
+    byte read wakes the worker). Requests in flight get ``stop_wait`` seconds; the
+    unanswered ones are put back. ``options`` are ``DeliveryWorker``'s. Call it from the
+    main thread.
+
+    The stop signals are caught from before the store is opened until after it is closed:
+    a signal at any moment stops the worker and closes the store (on SQLite, the WAL file
+    is folded back), never kills the process with the store open."""
     stop = threading.Event()
     received: list[int] = []
 
@@ -60,27 +65,35 @@ def deliver_until_stopped(
         signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        # A process of its own: no API shares its interpreter lock, so no CPU limit.
-        options.setdefault("cpu_share", None)
-        worker = DeliveryWorker(Webhooks(store), **options).start()
-        try:
-            if watch_stdin:
-                threading.Thread(
-                    target=_watch_stdin,
-                    args=(worker, stop),
-                    name="customer_core delivery wake-ups",
-                    daemon=True,
-                ).start()
-            # A timeout keeps the wait responsive to signals and notices a dead worker
-            # (its store closed under it).
-            while not stop.wait(0.5) and worker.running:
-                pass
-        finally:
-            worker.stop(timeout=stop_wait)
+        with open_store() as store:
+            _deliver(store, stop, stop_wait=stop_wait, watch_stdin=watch_stdin, **options)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return received[0] if received else None
+
+
+def _deliver(
+    store: Store, stop: threading.Event, *, stop_wait: float, watch_stdin: bool, **options: Any
+) -> None:
+    """Run a worker on ``store`` until ``stop`` is set (or the worker dies)."""
+    # A process of its own: no API shares its interpreter lock, so no CPU limit.
+    options.setdefault("cpu_share", None)
+    worker = DeliveryWorker(Webhooks(store), **options).start()
+    try:
+        if watch_stdin:
+            threading.Thread(
+                target=_watch_stdin,
+                args=(worker, stop),
+                name="customer_core delivery wake-ups",
+                daemon=True,
+            ).start()
+        # A timeout keeps the wait responsive to signals and notices a dead worker (its
+        # store closed under it).
+        while not stop.wait(0.5) and worker.running:
+            pass
+    finally:
+        worker.stop(timeout=stop_wait)
 
 
 def _watch_stdin(worker: DeliveryWorker, stop: threading.Event) -> None:

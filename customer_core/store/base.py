@@ -562,6 +562,10 @@ class Store(abc.ABC):
         return how many were removed."""
 
     @abc.abstractmethod
+    def delivery_attempt_get(self, attempt_id: str) -> Record | None:
+        """Return the delivery attempt with that id, or None (a list cursor's position)."""
+
+    @abc.abstractmethod
     def delivery_attempt_scan(
         self,
         key_range: KeyRange = KeyRange(),

@@ -1000,6 +1000,12 @@ class MemoryStore(Store):
                 removed += 1
             return removed
 
+    def delivery_attempt_get(self, attempt_id: str) -> Record | None:
+        with self._lock:
+            self._ensure_open()
+            payload = self._attempts.get(attempt_id)
+            return None if payload is None else marshal.loads(payload)
+
     def delivery_attempt_scan(
         self,
         key_range: KeyRange = KeyRange(),

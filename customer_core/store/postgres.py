@@ -56,6 +56,7 @@ from .base import (
     require,
 )
 from .sql import (
+    _ATTEMPT_GET,
     _OUTBOX_DELETE,
     _OUTBOX_DUE,
     _OUTBOX_EVENTS,
@@ -1366,6 +1367,13 @@ class PostgresStore(Store):
             )
 
         return self._write("write to", work)
+
+    def delivery_attempt_get(self, attempt_id: str) -> Record | None:
+        def work(connection: Connection) -> Record | None:
+            row = connection.execute(_ATTEMPT_GET, (attempt_id,)).fetchone()
+            return None if row is None else _decode(row[0])
+
+        return self._read("read from", work)
 
     def delivery_attempt_scan(
         self,

@@ -256,6 +256,8 @@ _OUTBOX_PURGE = (
     "DELETE FROM webhook_attempts WHERE created < %s",
 )
 
+_ATTEMPT_GET = "SELECT body FROM webhook_attempts WHERE id = %s"
+
 
 def _outbox_row(delivery: Record) -> tuple[Any, ...]:
     return (

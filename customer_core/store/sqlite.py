@@ -49,6 +49,7 @@ from .base import (
     require,
 )
 from .sql import (
+    _ATTEMPT_GET,
     _OUTBOX_DELETE,
     _OUTBOX_DUE,
     _OUTBOX_EVENTS,
@@ -1223,6 +1224,11 @@ class SQLiteStore(Store):
                 connection.execute(statement.replace("%s", "?"), (before,)).rowcount
                 for statement in _OUTBOX_PURGE
             )
+
+    def delivery_attempt_get(self, attempt_id: str) -> Record | None:
+        with self._reading() as connection:
+            row = connection.execute(_ATTEMPT_GET.replace("%s", "?"), (attempt_id,)).fetchone()
+            return None if row is None else _decode(row[0])
 
     def delivery_attempt_scan(
         self,

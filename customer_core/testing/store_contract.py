@@ -36,6 +36,7 @@ from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from ..search import engine as search_engine
 from ..search import parse
 from ..store.base import KeyRange, Record, Store
+from .contract_attempts import AttemptLookupContract
 from .contract_bulk import BulkContract
 from .contract_edges import EdgeContract
 from .contract_event_blocks import EventBlockContract
@@ -90,6 +91,7 @@ class StoreContract(
     EventBlockContract,
     OutboxContract,
     OutboxEventsContract,
+    AttemptLookupContract,
     EdgeContract,
     PrefixReadingContract,
     IdempotencyContract,
