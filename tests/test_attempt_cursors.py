@@ -15,6 +15,7 @@ import pytest
 from customer_core import CustomerService, SQLiteStore
 from customer_core.errors import InvalidRequestError
 from customer_core.models import Record
+from customer_core.testing.contract_outbox import make_attempt
 
 from . import test_http
 
@@ -23,20 +24,10 @@ server_service = test_http.server_service
 
 def attempt(attempt_id: str, created: int, endpoint: str) -> Record:
     """An attempt as the worker records it."""
-    return {
-        "id": attempt_id,
-        "object": "webhook_delivery_attempt",
-        "created": created,
-        "endpoint": endpoint,
-        "event": "evt_1",
-        "attempt": 1,
-        "url": "http://127.0.0.1:9/",
-        "status_code": 200,
-        "error": None,
-        "duration_ms": 3,
-        "succeeded": True,
-        "next_attempt": None,
-    }
+    record = make_attempt(attempt_id, created, endpoint, status_code=200, succeeded=True)
+    del record["response"]
+    fields = {"attempt": 1, "url": "http://127.0.0.1:9/", "duration_ms": 3, "next_attempt": None}
+    return {**record, **fields}
 
 
 def seed(service: CustomerService) -> tuple[str, str]:
