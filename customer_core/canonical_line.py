@@ -138,7 +138,8 @@ CANONICAL_CUSTOMER: TypeAdapter[dict[str, Any]] = TypeAdapter(_Customer)  # type
 def canonical_record(line: bytes) -> dict[str, Any] | None:
     """The stored record of a customer line written as an export writes it, or None when
     the line needs the full check (to convert it, or to word its error)."""
-    if _NUL_ESCAPE in line:
+    # A backslash first: one memchr, where the escape's search reads the line slower.
+    if b"\\" in line and _NUL_ESCAPE in line:
         return None
     try:
         return CANONICAL_CUSTOMER.validate_json(line)

@@ -53,6 +53,9 @@ from .base import (
 __all__ = ["MemoryStore"]
 
 
+_WORD_FIELDS = tuple(field for field in STRING_FIELDS if field != "email")
+"""The string fields whose words and pairs of words are indexed (an email is one word)."""
+
 # UTF-8 of the only non-ASCII letters whose str.lower() holds an ASCII letter ("k", "i").
 _KELVIN_SIGN = "\u212a".encode()
 _DOTTED_CAPITAL_I = "\u0130".encode()
@@ -319,19 +322,24 @@ class MemoryStore(Store):
         metadata: list[tuple[Any, ...]],
     ) -> None:
         """Append a record's entries of the order, word (email, name, phone) and metadata
-        indexes to those lists."""
+        indexes to those lists (an import computes 8M of them for 1M customers: loops of
+        their own, not generators, take a third off)."""
         created, customer_id = record["created"], record["id"]
         order.append((created, customer_id))
         add_word, intern = words.append, sys.intern
-        for field in STRING_FIELDS:
+        email = record.get("email")
+        if email:  # index_terms("email", email), without the call and the set
+            add_word(("email", email.lower(), created, customer_id))
+        for field in _WORD_FIELDS:
             text = record.get(field)
             if text:
                 for term in index_terms(field, text):
                     add_word((field, intern(term), created, customer_id))
-        metadata.extend(
-            (key, value_key(value), created, customer_id)
-            for key, value in (record.get("metadata") or {}).items()
-        )
+        found = record.get("metadata")
+        if found:
+            add_metadata = metadata.append
+            for key, value in found.items():
+                add_metadata((key, value_key(value), created, customer_id))
 
     def _entries(self, records: Iterable[Record]) -> _Entries:
         """The index entries of ``records``, grouped by their index."""
