@@ -8,7 +8,6 @@ them as written.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
@@ -17,7 +16,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import CustomerCoreError, InvalidRequestError
 from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
@@ -27,7 +26,13 @@ from .ids import LATEST_TIME, system_clock
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
 from .testing.fakes import FakeClock
-from .transfer import ImportResult, TransferError, export_customers, import_customers
+from .transfer import (
+    ImportResult,
+    TransferError,
+    export_customers,
+    import_customers,
+    import_into_new_file,
+)
 
 __all__ = ["default_data_path", "main"]
 
@@ -399,6 +404,12 @@ def _open_store(db: Path | str | None, command: str, synchronous: str = "FULL") 
         return _open_postgres(db)
     if db is None and os.environ.get(DATA_VARIABLE, "").startswith(POSTGRES_SCHEMES):
         return _open_postgres(os.environ[DATA_VARIABLE])
+    return SQLiteStore(_data_file(db, command), synchronous=synchronous)  # type: ignore[arg-type]
+
+
+def _data_file(db: Path | None, command: str) -> Path:
+    """The SQLite data file's path (``--db``, else ``$CUSTOMER_CORE_DATA``, else the default
+    location, whose directory is made); refuse one that cannot be opened or created."""
     if db is None and not os.environ.get(DATA_VARIABLE):
         path = _default_location()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -411,7 +422,7 @@ def _open_store(db: Path | str | None, command: str, synchronous: str = "FULL") 
             if not path.parent.is_dir():
                 msg = f"cannot create the data file {path}: the directory {path.parent} does not exist"
                 raise _CommandError(msg)
-    return SQLiteStore(path, synchronous=synchronous)  # type: ignore[arg-type]
+    return path
 
 
 def _api_keys(given: list[str] | None) -> list[str]:
@@ -640,18 +651,10 @@ def _deliver(arguments: argparse.Namespace) -> int:
 
 
 def _transfer(arguments: argparse.Namespace) -> int:
-    """Run export or import; a summary goes to stderr, never into the exported data. A
-    failed import into a data file it created removes that file again."""
-    created = _new_data_file(arguments)
-    status = _run_transfer(arguments)
-    if status and created is not None:
-        for path in (str(created), *(f"{created}{suffix}" for suffix in _SQLITE_SIDE_FILES)):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
-    return status
-
-
-_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+    """Run export or import; a summary goes to stderr, never into the exported data. An
+    import into a data file that does not exist builds it beside its place and puts it
+    there when complete (``import_into_new_file``): a failed one leaves no file."""
+    return _run_transfer(arguments, _new_data_file(arguments))
 
 
 def _new_data_file(arguments: argparse.Namespace) -> Path | None:
@@ -668,24 +671,24 @@ def _new_data_file(arguments: argparse.Namespace) -> Path | None:
     return None if os.path.lexists(path) else path
 
 
-def _run_transfer(arguments: argparse.Namespace) -> int:
+def _run_transfer(arguments: argparse.Namespace, new_file: Path | None) -> int:
+    given: str = getattr(arguments, "file", "")  # import's file ("-": stdin)
+    source: IO[bytes] | str = sys.stdin.buffer if given == "-" else given
     try:
-        with _open_store(arguments.db, arguments.command) as store:
-            if arguments.command == "export":
-                target = sys.stdout.buffer if arguments.output == "-" else arguments.output
-                exported = export_customers(store, target, order=arguments.order, progress=True)
-                print(
-                    f"exported {_counted(exported.customers, 'customer')}, "
-                    f"{_counted(exported.tax_ids, 'tax ID')}, "
-                    f"{_counted(exported.deleted_customers, 'deleted customer')}, "
-                    f"{_counted(exported.invoice_prefixes, 'former invoice prefix')}",
-                    file=sys.stderr,
-                )
-                return 0
-            source = sys.stdin.buffer if arguments.file == "-" else arguments.file
-            result = import_customers(
-                CustomerService(store), source, on_conflict=arguments.on_conflict, progress=True
+        if new_file is not None:
+            result = import_into_new_file(
+                source,
+                _data_file(arguments.db, "import"),
+                on_conflict=arguments.on_conflict,
+                progress=True,
             )
+        else:
+            with _open_store(arguments.db, arguments.command) as store:
+                if arguments.command == "export":
+                    return _export(arguments, store)
+                result = import_customers(
+                    CustomerService(store), source, on_conflict=arguments.on_conflict, progress=True
+                )
     except KeyboardInterrupt:
         if arguments.command == "import":
             print("interrupted: nothing was imported", file=sys.stderr)
@@ -702,6 +705,19 @@ def _run_transfer(arguments: argparse.Namespace) -> int:
             print("nothing was imported", file=sys.stderr)
         return 1
     print(_import_summary(result), file=sys.stderr)
+    return 0
+
+
+def _export(arguments: argparse.Namespace, store: Store) -> int:
+    target = sys.stdout.buffer if arguments.output == "-" else arguments.output
+    exported = export_customers(store, target, order=arguments.order, progress=True)
+    print(
+        f"exported {_counted(exported.customers, 'customer')}, "
+        f"{_counted(exported.tax_ids, 'tax ID')}, "
+        f"{_counted(exported.deleted_customers, 'deleted customer')}, "
+        f"{_counted(exported.invoice_prefixes, 'former invoice prefix')}",
+        file=sys.stderr,
+    )
     return 0
 
 

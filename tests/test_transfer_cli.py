@@ -123,8 +123,9 @@ def _start_import(source: Path, db: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_until_writing(process: subprocess.Popen[bytes], db: Path) -> None:
-    """Until the import's uncommitted pages reach the WAL file: it is mid-transaction."""
-    wal = Path(f"{db}-wal")
+    """Until the import's uncommitted pages reach the WAL file (or, for a new data file,
+    the partial file it builds): it is mid-transaction."""
+    wal = Path(f"{db}-wal") if db.exists() else Path(f"{db}.partial")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, "the import ended before it could be interrupted"
