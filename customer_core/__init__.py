@@ -20,7 +20,7 @@ from .models import Customer, DeletedCustomer, ListPage, SearchPage
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
 from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
-from .transfer import TransferError, export_customers, import_customers
+from .transfer import TransferError, export_customers, import_customers, import_into_new_file
 
 if TYPE_CHECKING:
     from .store.postgres import PostgresStore
@@ -50,6 +50,7 @@ __all__ = [
     "__version__",
     "export_customers",
     "import_customers",
+    "import_into_new_file",
 ]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,7 @@ from customer_core.cli import main
 from customer_core.transfer import TransferError, export_customers, import_customers
 
 from .test_transfer import STRIPE_CUSTOMER
-from .test_transfer_cli import (
-    _collect,
-    _feed,
-    _wait_until_writing,
-    start_piped_import,
-    write_customers,
-)
+from .test_transfer_cli import interrupted_import, write_customers
 
 HEADER = '{"format":"customer_core.customers","version":1,"api_version":"2026-09-30"}'
 END = (
@@ -492,23 +485,9 @@ def test_an_interrupted_import_into_a_new_data_file_leaves_no_file(tmp_path: Pat
     source = tmp_path / "big.jsonl"
     write_customers(source, 12_000)
     target = tmp_path / "new.db"
-    # The lines come through a pipe that stays open: the import is mid-transaction, waiting
-    # for more, when Ctrl-C arrives.
-    process = start_piped_import(target)
-    with process:
-        feeder = _feed(process, source.read_bytes())
-        reader, collected = _collect(process.stderr)
-        try:
-            _wait_until_writing(process, target)
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
-            feeder.join(60)
-            reader.join(60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    assert process.returncode == 130, bytes(collected)
-    assert bytes(collected).decode().endswith("interrupted: nothing was imported\n")
+    process, stderr = interrupted_import(target, source, "interrupt")
+    assert process.returncode == 130, stderr
+    assert stderr.decode().endswith("interrupted: nothing was imported\n")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["big.jsonl"]
 
 

@@ -122,6 +122,34 @@ def _start_import(source: Path, db: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def interrupted_import(db: Path, source: Path, how: str) -> tuple[subprocess.Popen[bytes], bytes]:
+    """``customer-core import`` of ``source`` into ``db``, killed (``how="kill"``) or
+    interrupted (``"interrupt"``) mid-transaction; the process and its stderr."""
+    # The lines come through a pipe that stays open, so the import is still waiting for
+    # more (mid-transaction) when the signal arrives, however slow or fast the machine.
+    process = start_piped_import(db)
+    with process:  # closes the pipes and waits, whatever happens
+        feeder = _feed(process, source.read_bytes())
+        reader, collected = _collect(process.stderr)
+        try:
+            _wait_until_writing(process, db)
+            process.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+                reader.join(10)
+                raise AssertionError(
+                    f"the import did not stop:\n{collected.decode(errors='replace')}"
+                ) from None
+            feeder.join(60)
+            reader.join(60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    return process, bytes(collected)
+
+
 def _wait_until_writing(process: subprocess.Popen[bytes], db: Path) -> None:
     """Until the import's uncommitted pages reach the WAL file (or, for a new data file,
     the partial file it builds): it is mid-transaction."""
@@ -190,29 +218,7 @@ def test_an_interrupted_import_leaves_the_store_as_it_was(
     source = tmp_path / "big.jsonl"
     write_customers(source, 12_000)
     before = state(db)
-    # The lines come through a pipe that stays open, so the import is still waiting for
-    # more (mid-transaction) when the signal arrives, however slow or fast the machine.
-    process = start_piped_import(db)
-    with process:  # closes the pipes and waits, whatever happens
-        feeder = _feed(process, source.read_bytes())
-        reader, collected = _collect(process.stderr)
-        try:
-            _wait_until_writing(process, db)
-            process.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
-                reader.join(10)
-                raise AssertionError(
-                    f"the import did not stop:\n{collected.decode(errors='replace')}"
-                ) from None
-            feeder.join(60)
-            reader.join(60)
-            stderr = bytes(collected)
-        finally:
-            if process.poll() is None:
-                process.kill()
+    process, stderr = interrupted_import(db, source, how)
     if how == "kill":
         assert process.returncode == -signal.SIGKILL
     else:

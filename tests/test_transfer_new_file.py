@@ -17,14 +17,7 @@ from customer_core.errors import StoreError
 from customer_core.store.sqlite_new_file import new_sqlite_file
 from customer_core.transfer import export_customers, import_customers, import_into_new_file
 
-from .test_transfer_cli import (
-    _collect,
-    _feed,
-    _start_import,
-    _wait_until_writing,
-    start_piped_import,
-    write_customers,
-)
+from .test_transfer_cli import _start_import, interrupted_import, write_customers
 
 
 def names(directory: Path) -> list[str]:
@@ -105,19 +98,7 @@ def test_a_killed_import_into_a_new_file_leaves_only_the_partial_file(tmp_path: 
     source = tmp_path / "big.jsonl"
     write_customers(source, 12_000)
     target = tmp_path / "new.db"
-    process = start_piped_import(target)
-    with process:
-        feeder = _feed(process, source.read_bytes())
-        reader, _ = _collect(process.stderr)
-        try:
-            _wait_until_writing(process, target)
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=60)
-            feeder.join(60)
-            reader.join(60)
-        finally:
-            if process.poll() is None:
-                process.kill()
+    process, _ = interrupted_import(target, source, "kill")
     assert process.returncode == -signal.SIGKILL
     assert names(tmp_path) == ["big.jsonl", "new.db.partial"]
     # The next import into the same path starts again and replaces the partial file.
