@@ -1,6 +1,7 @@
 """SQLite keeps events in a table per type keyed in (created, id) order (schema 13): older
 files move their events there, events recorded out of order (another process's clock)
-still walk in (created, id) order, and each event writes two b-trees."""
+still walk in (created, id) order, and an event whose id does not give its key (these
+tests' ids are not ULIDs: see test_sqlite_event_keys.py) is also in event_ids."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def test_a_version_12_file_moves_its_events_to_a_table_per_type(tmp_path: Path) 
             "customer.tax_id.deleted": 6,
             "customer.tax_id.updated": 7,
         }
-        # Two b-trees per event: its type's table (no index of its own) and event_ids.
+        # Its type's table (no index of its own), and event_ids for ids that are not ULIDs.
         for code in range(1, 5):
             assert raw.execute(f"PRAGMA index_list(events_{code})").fetchall() == []
         assert store.event_purge(before=20) == 1

@@ -72,7 +72,12 @@ from .sql import (
     check_customer,
     check_postings_and_tax_ids,
 )
-from .sqlite_events import EventTables, add_tax_id_event_types, split_events_by_type
+from .sqlite_events import (
+    EventTables,
+    add_tax_id_event_types,
+    key_events_by_id,
+    split_events_by_type,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -358,6 +363,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     (
         # The tables of the tax ID events (customer.tax_id.created, .deleted, .updated).
         add_tax_id_event_types,
+    ),
+    (
+        # Events keyed from their ids where they can be, found by id without event_ids,
+        # which keeps the others only: one b-tree an event (customer_core.store.sqlite_events).
+        key_events_by_id,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,20 +1,25 @@
 """SQLiteStore's events: a table per event type, in one order over all of them.
 
 An event lives in the rowid table of its type, ``events_<code>`` (``event_types`` gives
-each type its code), under an integer key: its ``created`` times 2**24 plus its place
-among the events of that second, so that keys follow ``(created, id)`` order across all
-the tables. ``event_ids`` finds an event's table and key by id. Recording an event writes
-two b-trees, each at its end (an event is the newest, and ids grow): about 2 pages a
-commit, where one table with an id index and a ``(type, created, id)`` index wrote 4
-(benchmarks/RESULTS.md, "Events: recording cost"). A list page walks each wanted type's
-table backwards from a key and merges the walks: O(log n + page) per type, with or
-without a type filter. See docs/decisions.md, "Events in SQLite".
+each type its code), under an integer key in ``(created, id)`` order across all the
+tables: its ``created`` times 2**24 plus its place in that second. Schema 15 derives the
+place from the event's id when it is one of ours (``evt_`` + a ULID of that second): its
+millisecond in the second and the top 13 bits of its randomness (``natural_key``), moved
+up a little past a key already taken (ids made in the same millisecond count up). Such an
+event is found by id from the id alone, probing each type's table over a window of
+``WINDOW`` keys; ``event_ids`` maps the id to its table and key only for the others (ids
+of another shape, a ``created`` not the id's second, or moved out of the window): so
+recording an event of ours writes one b-tree, at its end (benchmarks/RESULTS.md,
+"Events: recording cost, fourth pass"). A list page walks each wanted type's table
+backwards from a key and merges the walks: O(log n + page) per type, with or without a
+type filter. See docs/decisions.md, "Events in SQLite".
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from itertools import pairwise
 
 import pydantic_core
@@ -22,18 +27,78 @@ import pydantic_core
 from ..errors import StoreError
 from .base import KeyRange
 
-__all__ = ["KEY_BITS", "EventTables", "add_tax_id_event_types", "split_events_by_type"]
+__all__ = [
+    "KEY_BITS",
+    "WINDOW",
+    "EventTables",
+    "add_tax_id_event_types",
+    "key_events_by_id",
+    "natural_key",
+    "split_events_by_type",
+]
 
 KEY_BITS = 24
-"""Bits of an event key below its ``created`` second: room for 16 million events a second.
-With ``created`` up to 2**39 (ids hold times up to 281,474,976,710) a key fits 64 bits."""
+"""Bits of an event key below its ``created`` second. With ``created`` up to 2**39 (ids
+hold times up to 281,474,976,710) a key fits 64 bits."""
+_RANDOM_BITS = 13
+"""Bits of an id's randomness in its natural key, below its millisecond in the second (10
+bits: under 1000): natural keys stay below 1000 * 2**13 in their second, which leaves
+8.5 million keys above them for events that move up."""
+WINDOW = 32
+"""How far above its natural key an event may be keyed and still be found by its id
+alone (ids made in one millisecond count up, so their natural keys are often the same)."""
 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _CREATED_LIMIT = 1 << (63 - KEY_BITS)
+_ULID_EVENT_ID = re.compile(r"evt_[0-7][0-9A-HJKMNP-TV-Z]{25}")
+_BASE32 = str.maketrans("ABCDEFGHJKMNPQRSTVWXYZ", "abcdefghijklmnopqrstuv")
+"""Crockford base32 (a ULID's digits) to the digits of ``int(text, 32)``."""
 
 _TABLE = (
     "CREATE TABLE events_{code} (key INTEGER PRIMARY KEY, id TEXT NOT NULL, body TEXT NOT NULL)"
 )
+
+
+def natural_key(event_id: str) -> int | None:
+    """The key an event of ours (``evt_`` + a ULID) takes when it is free: the id's second,
+    its millisecond in that second, the top 13 bits of its randomness; in id order (not
+    one-to-one). None for an id of another shape.
+
+    >>> divmod(natural_key("evt_01KBGACVQKV3RS3DTR98H6BCFN"), 1 << KEY_BITS)  # at 1764705595.123
+    (1764705595, 1014558)
+    """
+    if len(event_id) != 30 or not _ULID_EVENT_ID.fullmatch(event_id):
+        return None
+    value = int(event_id[4:].translate(_BASE32), 32)
+    second, millisecond = divmod(value >> 80, 1000)
+    randomness = (value >> (80 - _RANDOM_BITS)) & ((1 << _RANDOM_BITS) - 1)
+    return (second << KEY_BITS) | (millisecond << _RANDOM_BITS) | randomness
+
+
+def _natural_key_in(event_id: str, created: int) -> int | None:
+    """``natural_key`` when it lies in the second ``created``, else None."""
+    key = natural_key(event_id)
+    return key if key is not None and key >> KEY_BITS == created else None
+
+
+def _found_by_id(event_id: str, key: int) -> bool:
+    """Whether an event keyed ``key`` is found from its id alone (no ``event_ids`` row)."""
+    natural = natural_key(event_id)
+    return natural is not None and natural <= key < natural + WINDOW
+
+
+def _key_after(newest: int | None, created: int, natural: int | None) -> int:
+    """The key of an event that comes after every stored one (the newest keyed
+    ``newest``): its natural key when that is above the newest, else the next key."""
+    floor = created << KEY_BITS
+    if newest is None or newest < floor:
+        return floor if natural is None else natural
+    if natural is not None and natural > newest:
+        return natural
+    if newest + 1 >= floor + (1 << KEY_BITS):
+        msg = f"Too many events were created in second {created}: its keys ran out."
+        raise StoreError(msg)
+    return newest + 1
 
 
 def _table(code: int) -> str:
@@ -90,6 +155,32 @@ def add_tax_id_event_types(connection: sqlite3.Connection) -> None:
             _add_type(connection, name)
 
 
+def key_events_by_id(connection: sqlite3.Connection) -> None:
+    """Migration to schema 15: every event is keyed again as it is recorded now (at its
+    natural key where it can be, see ``natural_key``), and ``event_ids`` keeps only the
+    events that their id does not find."""
+    codes = sorted(EventTables.codes(connection).values())
+    arms = [f"SELECT key, id, body, {code} AS code FROM {_table(code)}" for code in codes]
+    for code in codes:
+        connection.execute(_TABLE.format(code=f"{code}_new"))
+    rows = connection.execute(f"SELECT * FROM ({' UNION ALL '.join(arms)}) ORDER BY key")
+    newest = None
+    by_id: list[tuple[str, int, int]] = []
+    for old_key, event_id, body, code in rows:
+        created = old_key >> KEY_BITS
+        newest = _key_after(newest, created, _natural_key_in(event_id, created))
+        connection.execute(
+            f"INSERT INTO {_table(code)}_new VALUES (?, ?, ?)", (newest, event_id, body)
+        )
+        if not _found_by_id(event_id, newest):
+            by_id.append((event_id, code, newest))
+    for code in codes:
+        connection.execute(f"DROP TABLE {_table(code)}")
+        connection.execute(f"ALTER TABLE {_table(code)}_new RENAME TO {_table(code)}")
+    connection.execute("DELETE FROM event_ids")
+    connection.executemany("INSERT INTO event_ids VALUES (?, ?, ?)", by_id)
+
+
 def _merged(codes: Iterable[int], arm: str, order: str) -> str:
     """One query over the tables of ``codes``: ``arm`` (with ``{table}``) on each, merged
     by key in ``order`` (each arm already in that order)."""
@@ -110,9 +201,10 @@ class EventTables:
         self._codes: dict[str, int] = {}
         self._newest_sql = ""
         self._newest: tuple[int, int | None, str | None] | None = None
+        self._probes: dict[tuple[int, ...], str] = {}
 
     def _load(self, connection: sqlite3.Connection) -> None:
-        self._codes = dict(connection.execute("SELECT type, code FROM event_types"))
+        self._codes = self.codes(connection)
         arms = [
             f"SELECT * FROM (SELECT key, id FROM {_table(code)} ORDER BY key DESC LIMIT 1)"
             for code in sorted(self._codes.values())
@@ -137,6 +229,37 @@ class EventTables:
         added one)."""
         return dict(connection.execute("SELECT type, code FROM event_types"))
 
+    def _locate(
+        self, connection: sqlite3.Connection, event_id: str, codes: Iterable[int]
+    ) -> tuple[int, int] | None:
+        """The table code and key of the event ``event_id``, or None: a probe of each
+        table's window above the id's natural key, else ``event_ids``."""
+        natural = natural_key(event_id)
+        if natural is not None:
+            probe = self._probe(tuple(sorted(codes)))
+            if probe:
+                found = connection.execute(
+                    probe, {"low": natural, "high": natural + WINDOW, "id": event_id}
+                ).fetchone()
+                if found is not None:
+                    return int(found[0]), int(found[1])
+        found = connection.execute(
+            "SELECT code, key FROM event_ids WHERE id = ?", (event_id,)
+        ).fetchone()
+        return None if found is None else (int(found[0]), int(found[1]))
+
+    def _probe(self, codes: tuple[int, ...]) -> str:
+        """The query finding an event in a key window of any of these tables."""
+        probe = self._probes.get(codes)
+        if probe is None:
+            arms = [
+                f"SELECT {code}, key FROM {_table(code)} "
+                "WHERE key >= :low AND key < :high AND id = :id"
+                for code in codes
+            ]
+            probe = self._probes[codes] = " UNION ALL ".join(arms) + (" LIMIT 1" if arms else "")
+        return probe
+
     # --- writing (inside the store's write transaction) --------------------------------
 
     def insert(
@@ -146,59 +269,90 @@ class EventTables:
         if not -_CREATED_LIMIT <= created < _CREATED_LIMIT:
             msg = f"An event's created ({created}) must be below 2**{63 - KEY_BITS} in size."
             raise StoreError(msg)
-        version: int | None
         version, newest, newest_id = self._newest_event(connection)
-        floor = created << KEY_BITS
         self._newest = None
-        if newest is None or newest < floor:
-            key = floor
-        elif newest >> KEY_BITS == created and newest_id is not None and newest_id < event_id:
-            key = newest + 1
-        elif newest_id == event_id:
-            key = newest  # taken: the insert into event_ids below says so
-        else:
-            # Older than the newest event (another process's clock, or a caller's order):
-            # later events of its second move, so the newest is read again next time.
-            key = self._make_room(connection, created, event_id)
-            version = None
+        natural = _natural_key_in(event_id, created)
         code = self._codes.get(name)
         if code is None:
             # A type no event had yet: its table, unless the event is refused anyway.
-            if connection.execute("SELECT 1 FROM event_ids WHERE id = ?", (event_id,)).fetchone():
+            if self._locate(connection, event_id, self._codes.values()) is not None:
                 raise sqlite3.IntegrityError(f"event id {event_id} is taken")
             code = _add_type(connection, name)
             self._load(connection)
-        connection.execute("INSERT INTO event_ids VALUES (?, ?, ?)", (event_id, code, key))
-        connection.execute(f"INSERT INTO {_table(code)} VALUES (?, ?, ?)", (key, event_id, body))
-        if version is not None:
+        table = _table(code)
+        if (
+            newest is None
+            or newest >> KEY_BITS < created
+            or (newest >> KEY_BITS == created and newest_id is not None and newest_id < event_id)
+        ):
+            # The newest event (nearly always): after every stored one.
+            key = _key_after(newest, created, natural)
+            if natural is not None and key < natural + WINDOW:
+                # Its id finds it. Were the id taken, the other event would be in
+                # event_ids (its id finds no other place this far up in this second).
+                if not connection.execute(
+                    f"INSERT INTO {table} (key, id, body) SELECT ?, ?, ? "
+                    "WHERE NOT EXISTS (SELECT 1 FROM event_ids WHERE id = ?)",
+                    (key, event_id, body, event_id),
+                ).rowcount:
+                    raise sqlite3.IntegrityError(f"event id {event_id} is taken")
+                self._newest = (version, key, event_id)
+                return
+            if self._locate(connection, event_id, self._codes.values()) is not None:
+                raise sqlite3.IntegrityError(f"event id {event_id} is taken")
             self._newest = (version, key, event_id)
+        else:
+            # Older than the newest event (another process's clock, or a caller's order).
+            if self._locate(connection, event_id, self._codes.values()) is not None:
+                raise sqlite3.IntegrityError(f"event id {event_id} is taken")
+            key = self._make_room(connection, created, event_id, natural)
+        if not _found_by_id(event_id, key):
+            connection.execute("INSERT INTO event_ids VALUES (?, ?, ?)", (event_id, code, key))
+        connection.execute(f"INSERT INTO {table} VALUES (?, ?, ?)", (key, event_id, body))
 
-    def _make_room(self, connection: sqlite3.Connection, created: int, event_id: str) -> int:
-        """The key of an event that goes before others of its second: the events after it
-        in that second move up by one (few: writers racing in the same second)."""
+    def _make_room(
+        self, connection: sqlite3.Connection, created: int, event_id: str, natural: int | None
+    ) -> int:
+        """The key of an event that goes before others of its second: between the events
+        before and after it (at its natural key if that lies between), or, when no key is
+        free there, where the first later one was, moving the later ones with consecutive
+        keys up by one (few: writers racing in the same second)."""
         floor, ceiling = created << KEY_BITS, (created + 1) << KEY_BITS
-        before: list[int] = []
-        after: list[tuple[int, int, str]] = []
-        for code in self._codes.values():
+        tables = [(code, _table(code)) for code in self._codes.values()]
+        before = max(
+            (
+                int(row[0])
+                for _, table in tables
+                for row in connection.execute(
+                    f"SELECT key FROM {table} WHERE key >= ? AND key < ? AND id < ? "
+                    "ORDER BY key DESC LIMIT 1",
+                    (floor, ceiling, event_id),
+                )
+            ),
+            default=floor - 1,
+        )
+        after = sorted(
+            (int(key), code, other)
+            for code, table in tables
             for key, other in connection.execute(
-                f"SELECT key, id FROM {_table(code)} WHERE key >= ? AND key < ?", (floor, ceiling)
-            ):
-                if other < event_id:
-                    before.append(key)
-                elif other > event_id:
-                    after.append((key, code, other))
-                else:
-                    return int(key)  # taken: the insert into event_ids says so
-        if not after:
-            return max(before, default=floor - 1) + 1
-        after.sort(reverse=True)
-        if after[0][0] + 1 >= ceiling:
-            msg = f"More than 2**{KEY_BITS} events were created in second {created}."
+                f"SELECT key, id FROM {table} WHERE key > ? AND key < ?", (before, ceiling)
+            )
+        )
+        low, high = before + 1, after[0][0] - 1 if after else ceiling - 1
+        if low <= high:
+            return low if natural is None else min(max(natural, low), high)
+        run = 1
+        while run < len(after) and after[run][0] == low + run:
+            run += 1
+        if after[run - 1][0] + 1 >= ceiling:
+            msg = f"Too many events were created in second {created}: its keys ran out."
             raise StoreError(msg)
-        for key, code, other in after:  # the last first: each moves to a free key
+        for key, code, other in reversed(after[:run]):  # the last first: each to a free key
             connection.execute(f"UPDATE {_table(code)} SET key = ? WHERE key = ?", (key + 1, key))
-            connection.execute("UPDATE event_ids SET key = ? WHERE id = ?", (key + 1, other))
-        return after[-1][0]
+            connection.execute(
+                "INSERT OR REPLACE INTO event_ids VALUES (?, ?, ?)", (other, code, key + 1)
+            )
+        return low
 
     def purge(self, connection: sqlite3.Connection, before: int) -> int:
         """Remove the events created before ``before``; return how many."""
@@ -215,12 +369,9 @@ class EventTables:
 
     # --- reading --------------------------------------------------------------------------
 
-    @staticmethod
-    def get(connection: sqlite3.Connection, event_id: str) -> str | None:
+    def get(self, connection: sqlite3.Connection, event_id: str) -> str | None:
         """The body of the event with that id, or None."""
-        found = connection.execute(
-            "SELECT code, key FROM event_ids WHERE id = ?", (event_id,)
-        ).fetchone()
+        found = self._locate(connection, event_id, self.codes(connection).values())
         if found is None:
             return None
         row = connection.execute(
@@ -245,7 +396,12 @@ class EventTables:
             codes = sorted({known[name] for name in types if name in known})
         if not codes or limit == 0:
             return []
-        bounds = _key_bounds(connection, key_range)
+
+        def stored_key(created: int, event_id: str) -> int | None:
+            found = self._locate(connection, event_id, known.values()) if event_id else None
+            return None if found is None or found[1] >> KEY_BITS != created else found[1]
+
+        bounds = _key_bounds(key_range, stored_key)
         if bounds is None:
             return []
         conditions, arguments = bounds
@@ -270,21 +426,29 @@ class EventTables:
 
     def check(self, connection: sqlite3.Connection) -> list[str]:
         """What is wrong with the event tables (for ``check_consistency``): every event is
-        in ``event_ids`` under its table and key, keys follow ``(created, id)``, and each
-        body's ``created`` and ``type`` are its key's and its table's."""
+        found by its id (at its natural key's window, or through ``event_ids`` under its
+        table and key), ids are unique, keys follow ``(created, id)``, and each body's
+        ``created`` and ``type`` are its key's and its table's."""
         problems: list[str] = []
         indexed = {
             event_id: (code, key)
             for event_id, code, key in connection.execute("SELECT id, code, key FROM event_ids")
         }
         keys: list[tuple[int, str]] = []
+        seen: set[str] = set()
         for name, code in self.codes(connection).items():
             for key, event_id, body in connection.execute(
                 f"SELECT key, id, body FROM {_table(code)}"
             ):
                 event = pydantic_core.from_json(body)
-                if indexed.pop(event_id, None) != (code, key):
+                entry = indexed.pop(event_id, None)
+                if entry is None and not _found_by_id(event_id, key):
+                    problems.append(f"event {event_id} is neither at its id's key nor in event_ids")
+                elif entry is not None and entry != (code, key):
                     problems.append(f"event {event_id} is not in event_ids as it is stored")
+                if event_id in seen:
+                    problems.append(f"event id {event_id} is stored twice")
+                seen.add(event_id)
                 if (event.get("id"), event.get("created"), event.get("type")) != (
                     event_id,
                     key >> KEY_BITS,
@@ -301,17 +465,17 @@ class EventTables:
 
 
 def _key_bounds(
-    connection: sqlite3.Connection, key_range: KeyRange
+    key_range: KeyRange, stored_key: Callable[[int, str], int | None]
 ) -> tuple[str, list[object]] | None:
     """SQL conditions on ``key`` (and, for a bound naming no stored event, on ``id``) for
     a range of ``(created, id)`` sort keys; None when no key lies in it. A bound at a
-    stored event (a cursor) becomes its key."""
+    stored event (a cursor: ``stored_key`` gives its key) becomes its key."""
     low, high = _INT64_MIN, _INT64_MAX
     conditions: list[str] = []
     arguments: list[object] = []
     if key_range.lower is not None:
         created, event_id = key_range.lower
-        key = _stored_key(connection, created, event_id)
+        key = stored_key(created, event_id)
         if key is not None:
             low = key if key_range.lower_inclusive else key + 1
         else:
@@ -322,7 +486,7 @@ def _key_bounds(
                 arguments.extend([_clamped((created + 1) << KEY_BITS), event_id])
     if key_range.upper is not None:
         created, event_id = key_range.upper
-        key = _stored_key(connection, created, event_id)
+        key = stored_key(created, event_id)
         if key is not None:
             high = key if key_range.upper_inclusive else key - 1
         elif not event_id:
@@ -341,13 +505,3 @@ def _key_bounds(
 def _clamped(key: int) -> int:
     """A key bound within SQLite's 64-bit integers (no key lies beyond them)."""
     return max(_INT64_MIN, min(key, _INT64_MAX))
-
-
-def _stored_key(connection: sqlite3.Connection, created: int, event_id: str) -> int | None:
-    """The key of the stored event ``event_id`` if it was created at ``created``."""
-    if not event_id:
-        return None
-    row = connection.execute("SELECT key FROM event_ids WHERE id = ?", (event_id,)).fetchone()
-    if row is None or row[0] >> KEY_BITS != created:
-        return None
-    return int(row[0])
