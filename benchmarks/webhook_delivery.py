@@ -1,10 +1,10 @@
 """Webhook delivery throughput, and what delivering costs the API, on each store.
 
-``python -m benchmarks.webhook_delivery [--events 2000] [--ops 1000] [--rounds 5]
-[--backlog 4000] [--postgres] [--dir DIR]``
+``python -m benchmarks.webhook_delivery [--events 2000] [--pairs 20] [--seconds 0.5]
+[--backlog 2000] [--postgres] [--only STORE] [--dir DIR]``
 
 Deliveries are made as ``customer-core serve`` makes them: for SQLite (and PostgreSQL) by
-a delivery process of its own (``customer-core deliver``, at its default lower CPU
+a delivery process of its own (``customer-core deliver``'s worker, options and lower CPU
 priority), for the memory store by the worker threads of the API's process
 (``svc.webhooks.start_delivery()``), since a memory store cannot be shared.
 
@@ -16,13 +16,17 @@ priority), for the memory store by the worker threads of the API's process
   running; then the worker delivers them to a local receiver in another process, and the
   time until the outbox is empty (every delivery POSTed, answered 200 and settled) gives
   events per second. Goal: >= 500.
-- API rate: rounds of ``--ops`` creates on a service with an endpoint, with the worker
-  stopped and with it running, alternating (stopped, running; running, stopped; ...). A
-  running round first tops the outbox up by ``--backlog`` deliveries (untimed) and waits
-  until the worker has delivered one, so the worker is saturated the whole round (checked:
-  deliveries are still due when it ends). ``ratio``: the median of per-round rates
-  running/stopped; ``cpu``: the API process's CPU time per create, running/stopped.
-  Goal: ratio >= 0.80 (a drop of at most 20%).
+- API rate: ``--pairs`` pairs of rounds, each round ``--seconds`` of creates on a service
+  with an endpoint (so every create writes a delivery), one with the worker paused and
+  one with it running, back to back, the order alternating (stopped first, then running
+  first, ...). The worker is started once and paused between rounds (a process start
+  does not sit between a pair's rounds). Before each pair the outbox is topped up
+  (untimed) to ``--backlog`` due deliveries, or three times what a running round used,
+  and a running round starts once the worker has made a delivery, so the worker is
+  saturated the whole round (checked: deliveries are still due when it ends). Per pair:
+  the ratio of creates per wall second, running / stopped (the issue's measure), and of
+  the API process's CPU per create. Reported: the median ratio, its quartiles and range,
+  and how many pairs reached 0.80. Goal: ratio >= 0.80 (a drop of at most 20%).
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
 import socket
 import sqlite3
 import statistics
@@ -44,8 +47,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
+from customer_core import CustomerService, MemoryStore, SQLiteStore, Store, cli
 from customer_core.events.delivery import DeliveryWorker
+from customer_core.events.outbox import Webhooks
 from customer_core.testing.receiver import WebhookReceiver
 
 from .run import params_for
@@ -61,7 +65,6 @@ class Target:
     name: str
     open: Callable[[], Store]
     location: str | None = None
-    synchronous: str = "FULL"
 
 
 RECEIVER_NICE = 19
@@ -135,44 +138,83 @@ def start_receiver(
 
 
 class Deliverer:
-    """The delivery worker of a target, started and stopped as ``serve`` would."""
+    """The delivery worker of a target, as ``serve`` runs it, paused and resumed between
+    rounds: for the memory store, worker threads of this process; for a durable store, a
+    delivery process started once (``customer-core deliver``'s worker, options and nice,
+    in ``--deliverer`` mode: it stops and starts its worker when told, so a round does not
+    wait for a process to start)."""
+
+    arguments: tuple[str, ...] = ()
+    """More ``customer-core deliver`` options (``--deliver-option``)."""
 
     def __init__(self, target: Target, service: CustomerService) -> None:
         self._target = target
         self._service = service
         self._worker: DeliveryWorker | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[str] | None = None
+        if target.location is not None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.webhook_delivery", "--deliverer"]
+                + ["--db", target.location, *self.arguments],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+            self._tell("ready")
 
-    arguments: tuple[str, ...] = ()
-    """More ``customer-core deliver`` options (``--deliver-option``)."""
+    def _tell(self, expected: str, command: str | None = None) -> None:
+        process = self._process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        if command is not None:
+            process.stdin.write(command + "\n")
+            process.stdin.flush()
+        answer = process.stdout.readline().strip()
+        if answer != expected:
+            raise RuntimeError(f"the delivery process said {answer!r}, not {expected!r}")
 
     def start(self) -> None:
         """Start delivering; return once the worker is ready to take deliveries."""
-        target = self._target
-        if target.location is None:
+        if self._process is not None:
+            self._tell("running", "run")
+        else:
             self._worker = self._service.webhooks.start_delivery()
-            return
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "customer_core", "deliver", "--db", target.location]
-            + ["--synchronous", target.synchronous, *self.arguments],
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-        )
-        assert self._process.stderr is not None
-        ready = self._process.stderr.readline()
-        if b"delivering webhooks" not in ready:
-            raise RuntimeError(f"the delivery process did not start: {ready!r}")
 
-    def stop(self) -> None:
-        if self._worker is not None:
+    def pause(self) -> None:
+        """Stop delivering (requests in flight are answered and recorded, the rest put back)."""
+        if self._process is not None:
+            self._tell("paused", "pause")
+        elif self._worker is not None:
             self._worker.stop()
             self._worker = None
+
+    def close(self) -> None:
+        self.pause()
         if self._process is not None:
-            self._process.send_signal(signal.SIGTERM)
+            assert self._process.stdin is not None
+            self._process.stdin.close()
             self._process.wait(timeout=60)
-            assert self._process.stderr is not None
-            self._process.stderr.close()
             self._process = None
+
+
+def serve_deliverer(argv: list[str]) -> None:
+    """The ``--deliverer`` process: ``customer-core deliver``'s worker (its options, its
+    nice, no CPU limit), started by a ``run`` line on stdin and stopped by ``pause``."""
+    arguments = cli._parser().parse_args(["deliver", *argv])
+    if arguments.nice > 0:
+        os.nice(arguments.nice)
+    options = cli.worker_options(arguments)
+    with cli._open_store(arguments.db, "deliver", arguments.synchronous) as store:
+        webhooks = Webhooks(store)
+        worker: DeliveryWorker | None = None
+        print("ready", flush=True)
+        for line in sys.stdin:
+            if worker is not None:
+                worker.stop(timeout=arguments.stop_wait)
+                worker = None
+            if line.strip() == "run":
+                worker = DeliveryWorker(webhooks, cpu_share=None, **options).start()
+            print("running" if worker is not None else "paused", flush=True)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
@@ -195,68 +237,109 @@ def throughput(target: Target, service: CustomerService, events: int) -> float:
     """Events delivered per second, from a backlog of ``events``."""
     record(service, 0, events)
     deliverer = Deliverer(target, service)
-    deliverer.start()
-    began = time.perf_counter()
-    wait_for(lambda: service.store.outbox_next_due() is None, "the backlog to be delivered")
-    elapsed = time.perf_counter() - began
-    deliverer.stop()
+    try:
+        deliverer.start()
+        began = time.perf_counter()
+        wait_for(lambda: service.store.outbox_next_due() is None, "the backlog to be delivered")
+        elapsed = time.perf_counter() - began
+    finally:
+        deliverer.close()
     return events / elapsed
 
 
-def delivering_since(store: Store, moment: float) -> bool:
-    """Whether an attempt was recorded at or after ``moment`` (Unix seconds)."""
+def newest_attempt(store: Store) -> str | None:
     newest = store.delivery_attempt_scan(limit=1)
-    return bool(newest) and newest[0]["created"] >= int(moment)
+    return newest[0]["id"] if newest else None
+
+
+@dataclass
+class Round:
+    """One timed round: creates per wall second, and the API process's CPU per create."""
+
+    rate: float
+    cpu: float
+
+
+def timed_round(service: CustomerService, seconds: float, first: int) -> tuple[Round, int]:
+    """Create customers for ``seconds`` of wall time; the round and how many were made."""
+    n = first
+    cpu_began = time.process_time()
+    began = time.perf_counter()
+    deadline = began + seconds
+    while True:
+        service.create(**params_for(n))
+        n += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+    made = n - first
+    return Round(made / (now - began), (time.process_time() - cpu_began) / made), made
+
+
+@dataclass
+class Pairs:
+    """Per-pair ratios, running over stopped: of the create rate, and of the CPU per create."""
+
+    rates: list[float]
+    cpu: list[float]
+    stopped: list[float]
+    running: list[float]
+    unsaturated: int
 
 
 def api_rates(
-    target: Target, service: CustomerService, ops: int, rounds: int, backlog: int, start: int
-) -> dict[str, float]:
-    """Create rates with the worker stopped and running (saturated), alternating."""
-    rates: dict[str, list[float]] = {"stopped": [], "running": []}
-    cpu: dict[str, list[float]] = {"stopped": [], "running": []}
+    target: Target,
+    service: CustomerService,
+    pairs: int,
+    seconds: float,
+    backlog: int,
+    start: int,
+) -> Pairs:
+    """``pairs`` pairs of rounds of ``seconds`` each, one with the worker paused and one
+    with it running (saturated: a backlog of due deliveries is there at the start and the
+    end), back to back, in alternating order (stopped first, then running first, ...)."""
+    store = service.store
+    result = Pairs([], [], [], [], 0)
     n = start
-    unsaturated = 0
-    for round_number in range(rounds):
-        modes = ["stopped", "running"]
-        if round_number % 2:
-            modes.reverse()
-        for mode in modes:
-            deliverer = Deliverer(target, service)
-            if mode == "running":
-                record(service, n, backlog)
-                n += backlog
-                began_at = time.time()
-                deliverer.start()
-                wait_for(
-                    lambda moment=began_at: delivering_since(service.store, moment),
-                    "a first delivery",
-                )
-            cpu_began = time.process_time()
-            began = time.perf_counter()
-            for _ in range(ops):
-                service.create(**params_for(n))
-                n += 1
-            elapsed = time.perf_counter() - began
-            cpu_ended = time.process_time()
-            if mode == "running":
-                due = service.store.outbox_next_due()
-                unsaturated += due is None or due > time.time()
-                deliverer.stop()
-            rates[mode].append(ops / elapsed)
-            cpu[mode].append((cpu_ended - cpu_began) / ops)
-    result = {mode: statistics.median(values) for mode, values in rates.items()}
-    result["ratio"] = statistics.median(
-        running / stopped
-        for running, stopped in zip(rates["running"], rates["stopped"], strict=True)
-    )
-    result["cpu"] = statistics.median(cpu["running"]) / statistics.median(cpu["stopped"])
-    result["min"] = min(
-        running / stopped
-        for running, stopped in zip(rates["running"], rates["stopped"], strict=True)
-    )
-    result["unsaturated"] = unsaturated
+    needed = backlog
+    deliverer = Deliverer(target, service)
+    try:
+        for pair in range(pairs):
+            due = len(store.outbox_event_ids())
+            if due < needed:
+                record(service, n, needed - due)  # untimed, before the pair
+                n += needed - due
+            rounds: dict[str, Round] = {}
+            for mode in ("running", "stopped") if pair % 2 else ("stopped", "running"):
+                if mode == "running":
+                    before = newest_attempt(store)
+                    deliverer.start()
+                    wait_for(
+                        lambda before=before: newest_attempt(store) != before,
+                        "a first delivery",
+                    )
+                    attempts_before = len(store.outbox_event_ids())
+                rounds[mode], made = timed_round(service, seconds, n)
+                n += made
+                if mode == "running":
+                    due_at_end = store.outbox_next_due()
+                    result.unsaturated += due_at_end is None or due_at_end > time.time()
+                    deliverer.pause()
+                    # Deliveries the round used up (its own creates added as many).
+                    used = attempts_before + made - len(store.outbox_event_ids())
+                    needed = max(needed, 3 * used)
+            result.rates.append(rounds["running"].rate / rounds["stopped"].rate)
+            result.cpu.append(rounds["running"].cpu / rounds["stopped"].cpu)
+            result.stopped.append(rounds["stopped"].rate)
+            result.running.append(rounds["running"].rate)
+    finally:
+        deliverer.close()
     return result
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    low, median, high = statistics.quantiles(values, n=4, method="inclusive")
+    return low, median, high
 
 
 @contextmanager
@@ -272,7 +355,6 @@ def targets(directory: Path, postgres: bool) -> Iterator[list[Target]]:
             "sqlite NORMAL",
             lambda: SQLiteStore(directory / "normal.db", synchronous="NORMAL"),
             str(directory / "normal.db"),
-            "NORMAL",
         ),
     ]
     if not postgres:
@@ -291,15 +373,24 @@ def targets(directory: Path, postgres: bool) -> Iterator[list[Target]]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--deliverer"]:
+        serve_deliverer(argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=2000, help="backlog delivered (default 2000)")
-    parser.add_argument("--ops", type=int, default=1000, help="creates per round (default 1000)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds per mode (default 5)")
+    parser.add_argument(
+        "--pairs", type=int, default=20, help="pairs of rounds, stopped and running (default 20)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=0.5, help="seconds of creates per round (default 0.5)"
+    )
     parser.add_argument(
         "--backlog",
         type=int,
-        default=4000,
-        help="deliveries added before each running round, so the worker stays busy (default 4000)",
+        default=2000,
+        help="deliveries due before each pair at least (more once a round used more; "
+        "default 2000), so the worker stays busy",
     )
     parser.add_argument("--postgres", action="store_true", help="also a throwaway PostgreSQL")
     parser.add_argument(
@@ -337,18 +428,24 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"# CPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"SQLite {sqlite3.sqlite_version}; backlog {arguments.events} events; "
-        f"{arguments.ops} creates per round, {arguments.rounds} rounds per mode, alternating; "
+        f"{arguments.pairs} pairs of {arguments.seconds:g} s rounds, alternating; "
         f"receiver {arguments.receiver_kind} at nice +{arguments.receiver_nice}; deliver options "
         f"{' '.join(arguments.deliver_option) or '(defaults)'}"
     )
     print(
-        "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
-        "creates/s with the worker stopped and running (saturated); ratio = median per-round "
-        "running/stopped (goal >= 0.80), min = the worst round; cpu = CPU of the API's "
-        "process per create running/stopped (with threads, the worker's CPU is in it); worker: a process of its own or threads of the API's"
+        "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500). "
+        "Pairs of rounds back to back, the worker paused in one and running (saturated) in "
+        "the other, order alternating; per pair, ratio = creates per wall second running / "
+        "stopped (goal >= 0.80): median, quartiles, range, pairs at 0.80 or more; stopped and "
+        "running: median creates/s; cpu = median per pair of the API process's CPU per create "
+        "running / stopped (with threads, the worker's CPU is in it); worker: a process of "
+        "its own or threads of the API's"
     )
-    print("| store | worker | delivered/s | stopped | running | ratio | min | cpu |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| store | worker | delivered/s | stopped | running | ratio | quartiles | range | "
+        ">= 0.80 | cpu | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     process, url = start_receiver(arguments.receiver_nice, arguments.receiver_kind)
     try:
         with (
@@ -362,20 +459,24 @@ def main(argv: list[str] | None = None) -> None:
                     service = CustomerService(store)
                     service.webhook_endpoints.create(url=url, enabled_events=["*"])
                     delivered = throughput(target, service, arguments.events)
-                    row = api_rates(
+                    pairs = api_rates(
                         target,
                         service,
-                        arguments.ops,
-                        arguments.rounds,
+                        arguments.pairs,
+                        arguments.seconds,
                         arguments.backlog,
                         arguments.events,
                     )
                 mode = "threads" if target.location is None else "process"
-                note = f" ({row['unsaturated']:.0f} rounds ran dry)" if row["unsaturated"] else ""
+                note = f" ({pairs.unsaturated} rounds ran dry)" if pairs.unsaturated else ""
+                low, median, high = quartiles(pairs.rates)
+                met = sum(ratio >= 0.8 for ratio in pairs.rates)
                 print(
-                    f"| {target.name} | {mode} | {delivered:,.0f} | {row['stopped']:,.0f} | "
-                    f"{row['running']:,.0f} | {row['ratio']:.2f}{note} | {row['min']:.2f} | "
-                    f"{row['cpu']:.2f} |",
+                    f"| {target.name} | {mode} | {delivered:,.0f} | "
+                    f"{statistics.median(pairs.stopped):,.0f} | "
+                    f"{statistics.median(pairs.running):,.0f} | {median:.2f}{note} | "
+                    f"{low:.2f}-{high:.2f} | {min(pairs.rates):.2f}-{max(pairs.rates):.2f} | "
+                    f"{met}/{len(pairs.rates)} | {statistics.median(pairs.cpu):.2f} | {load()} |",
                     flush=True,
                 )
     finally:

@@ -49,6 +49,11 @@ larger write transactions than the in-process worker's, so it takes the store's 
 lock (and, on SQLite FULL, an fsync) from the API less often."""
 DELIVER_BATCH_SIZE = 500
 """Deliveries a delivery process takes at once, and has in flight at most."""
+DELIVER_SYNCHRONOUS = "NORMAL"
+"""A delivery process's SQLite durability: its store rounds hold the file's write lock
+without an fsync (the API's next FULL commit syncs the WAL they are in), so the API
+waits less for that lock; a power loss may undo the last rounds, and a delivery made in
+one is made again (delivery is at least once)."""
 
 _DESCRIPTION = "Serve Stripe's Customers API on this machine, or work on its data file directly."
 _EPILOG = """\
@@ -152,12 +157,16 @@ def _parser() -> argparse.ArgumentParser:
             ),
         )
 
-    def with_synchronous(command: argparse.ArgumentParser) -> None:
+    def with_synchronous(
+        command: argparse.ArgumentParser,
+        default: str = "FULL",
+        why: str = "FULL syncs every write to disk",
+    ) -> None:
         command.add_argument(
             "--synchronous",
             choices=["FULL", "NORMAL"],
-            default="FULL",
-            help="SQLite durability: FULL syncs every write to disk (default: FULL)",
+            default=default,
+            help=f"SQLite durability: {why} (default: {default})",
         )
 
     serve = _command(
@@ -266,7 +275,12 @@ def _parser() -> argparse.ArgumentParser:
         "customer-core deliver --db customers.db",
     )
     with_db(deliver)
-    with_synchronous(deliver)
+    with_synchronous(
+        deliver,
+        DELIVER_SYNCHRONOUS,
+        "FULL syncs every settled delivery to disk; NORMAL leaves it to the next FULL "
+        "write of the API on the same file (a power loss may send a delivery again)",
+    )
     deliver.add_argument(
         "--nice",
         type=int,
@@ -591,7 +605,7 @@ def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> 
     location = store.path if isinstance(store, SQLiteStore) else arguments.db
     environment = {**os.environ, DATA_VARIABLE: str(location or os.environ[DATA_VARIABLE])}
     command = [sys.executable, "-m", "customer_core", "deliver", "--watch-stdin"]
-    command += ["--synchronous", arguments.synchronous, "--stop-wait", str(STOP_WAIT)]
+    command += ["--stop-wait", str(STOP_WAIT)]
     process = DeliveryProcess(command, environment, stop_wait=STOP_WAIT)
     remove_listener = service.webhooks.add_listener(process.wake)
     if store.webhook_endpoint_scan(limit=1) or store.outbox_next_due() is not None:
@@ -602,6 +616,18 @@ def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> 
         process.stop()
 
     return stop
+
+
+def worker_options(arguments: argparse.Namespace) -> dict[str, Any]:
+    """The ``DeliveryWorker`` options of a parsed ``customer-core deliver`` command line
+    (the delivery benchmark runs the same worker)."""
+    return {
+        "concurrency": arguments.concurrency,
+        "timeout": arguments.timeout,
+        "poll_interval": arguments.poll_interval,
+        "batch_size": arguments.batch_size,
+        "linger": arguments.linger,
+    }
 
 
 def _deliver(arguments: argparse.Namespace) -> int:
@@ -636,11 +662,7 @@ def _deliver(arguments: argparse.Namespace) -> int:
             open_store,
             stop_wait=arguments.stop_wait,
             watch_stdin=arguments.watch_stdin,
-            concurrency=arguments.concurrency,
-            timeout=arguments.timeout,
-            poll_interval=arguments.poll_interval,
-            batch_size=arguments.batch_size,
-            linger=arguments.linger,
+            **worker_options(arguments),
         )
     except KeyboardInterrupt:  # before the worker's handlers were set: nothing in flight
         return 130

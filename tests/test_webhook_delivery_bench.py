@@ -1,5 +1,6 @@
 """The webhook delivery benchmark runs and prints one full row per store, the durable
-ones delivered by a process of their own (tiny sizes: a smoke test)."""
+ones delivered by a process of their own, paused and resumed between rounds (tiny
+sizes: a smoke test)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.webhook_delivery", "--events", "30", "--ops", "20"]
-        + ["--rounds", "2", "--backlog", "40", "--dir", str(tmp_path)],
+        [sys.executable, "-m", "benchmarks.webhook_delivery", "--events", "30", "--pairs", "2"]
+        + ["--seconds", "0.05", "--backlog", "40", "--dir", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -30,6 +31,23 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
         ["sqlite FULL", "process"],
         ["sqlite NORMAL", "process"],
     ]
+    assert header[3:] == [
+        "stopped",
+        "running",
+        "ratio",
+        "quartiles",
+        "range",
+        ">= 0.80",
+        "cpu",
+        "load",
+    ]
     for row in data:
+        delivered, stopped, running, ratio, quartiles, spread, met, cpu, _ = row[2:]
         # A tiny backlog may run dry in a round: the row says so after the ratio.
-        assert all(float(cell.split(" (")[0].replace(",", "")) > 0 for cell in row[2:])
+        numbers = [delivered, stopped, running, ratio.split(" (")[0], cpu]
+        assert all(float(cell.replace(",", "")) > 0 for cell in numbers)
+        low, high = (float(value) for value in spread.split("-"))
+        assert 0 < low <= float(ratio.split(" (")[0]) <= high
+        assert quartiles.count("-") == 1
+        reached, pairs = met.split("/")
+        assert pairs == "2" and 0 <= int(reached) <= 2

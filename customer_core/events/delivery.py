@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import math
 import queue
 import random
 import re
@@ -32,6 +33,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -41,11 +43,11 @@ import pydantic_core
 from ..errors import StoreClosedError
 from ..ids import IdGenerator
 from ..models import Record
-from .outbox import RetryPolicy, Webhooks
+from .outbox import DEFAULT_ENDPOINT_REFRESH, RetryPolicy, Webhooks
 from .recording import DEFAULT_RETENTION
 from .signing import signature_header
 
-__all__ = ["DeliveryWorker"]
+__all__ = ["DeliveryWorker", "EndpointCache"]
 
 logger = logging.getLogger("customer_core.webhooks")
 
@@ -145,6 +147,7 @@ class DeliveryWorker:
             if cpu_share is None
             else _CpuBudget(cpu_share, idle_share=max(cpu_share, IDLE_CPU_SHARE))
         )
+        self._endpoints = EndpointCache(webhooks)
         self._ids = IdGenerator(self._clock)
         self._random = random.Random()
         self._wake = threading.Event()
@@ -407,7 +410,7 @@ class DeliveryWorker:
             # The lease may end before an answer could come: the delivery may be another
             # worker's by then. Not sent, not settled: due again when the lease ends.
             return {**delivery, "status": _LEASE_ENDED}, None
-        endpoint = self._store.webhook_endpoint_get(delivery["endpoint"])
+        endpoint = self._endpoints.get(delivery["endpoint"])
         event = self._store.event_get(delivery["event"])
         if endpoint is None or event is None or endpoint["status"] != "enabled":
             # The endpoint was deleted or disabled, or the event purged: nothing to send.
@@ -450,6 +453,46 @@ class DeliveryWorker:
             "next_attempt": int(after["next_attempt"]) if after["status"] == "pending" else None,
         }
         return after, attempt
+
+
+class EndpointCache:
+    """The enabled webhook endpoints a worker sends to, read from the store once per
+    ``refresh`` seconds instead of once a delivery (a read, on PostgreSQL a round trip,
+    a good part of a delivery's cost).
+
+    A change made through this process's service (``Webhooks.endpoints_changed``) is seen
+    at once; one made by another process (or host) within ``refresh`` seconds: until
+    then an endpoint disabled or deleted there may still get deliveries, and a changed
+    URL the old one. An endpoint not found or not enabled is never taken from the cache:
+    a delivery is canceled only on what the store says now."""
+
+    def __init__(
+        self,
+        webhooks: Webhooks,
+        refresh: float = DEFAULT_ENDPOINT_REFRESH,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._webhooks = webhooks
+        self._store = webhooks.store
+        self._refresh = refresh
+        self._clock = clock
+        self._records: dict[str, Record] = {}
+        self._loaded_at = -math.inf
+        self._changes = webhooks.endpoint_changes
+
+    def get(self, endpoint_id: str) -> Record | None:
+        """The endpoint with that id as recently read, or None if it does not exist."""
+        now = self._clock()
+        changes = self._webhooks.endpoint_changes
+        if changes != self._changes or now - self._loaded_at > self._refresh:
+            self._records = {}
+            self._loaded_at, self._changes = now, changes
+        record = self._records.get(endpoint_id)
+        if record is None:
+            record = self._store.webhook_endpoint_get(endpoint_id)
+            if record is not None and record["status"] == "enabled":
+                self._records[endpoint_id] = record
+        return record
 
 
 class _CpuBudget:

@@ -171,6 +171,8 @@ class Webhooks:
         time even when the service's clock is frozen)."""
         self._endpoint_refresh = endpoint_refresh
         self._endpoints: tuple[tuple[str, frozenset[str] | None], ...] = ()
+        self.endpoint_changes = 0
+        """How many times this service changed an endpoint (caches compare it)."""
         self._loaded_at = -math.inf
         self._listeners: tuple[Callable[[], None], ...] = ()
         self._listeners_lock = threading.Lock()
@@ -182,8 +184,10 @@ class Webhooks:
     # --- writing, inside the event's transaction --------------------------------------
 
     def endpoints_changed(self) -> None:
-        """Forget the cached endpoints: the next event reads them again."""
+        """Forget the cached endpoints: the next event reads them again (and so does a
+        delivery worker of this service: ``endpoint_changes`` counts the calls)."""
         self._loaded_at = -math.inf
+        self.endpoint_changes += 1
 
     def _enabled_endpoints(self) -> tuple[tuple[str, frozenset[str] | None], ...]:
         now = time.monotonic()

