@@ -284,6 +284,8 @@ class Pairs:
     cpu: list[float]
     stopped: list[float]
     running: list[float]
+    delivered: list[float]
+    """Deliveries made per second in each running round (with the API saturated)."""
     unsaturated: int
 
 
@@ -294,15 +296,18 @@ def api_rates(
     seconds: float,
     backlog: int,
     start: int,
+    control: bool = False,
 ) -> Pairs:
     """``pairs`` pairs of rounds of ``seconds`` each, one with the worker paused and one
     with it running (saturated: a backlog of due deliveries is there at the start and the
-    end), back to back, in alternating order (stopped first, then running first, ...)."""
+    end), back to back, in alternating order (stopped first, then running first, ...).
+    With ``control``, the worker is never started: both rounds of a pair measure the same
+    thing, and the spread of their ratios is the method's own on this machine."""
     store = service.store
-    result = Pairs([], [], [], [], 0)
+    result = Pairs([], [], [], [], [], 0)
     n = start
     needed = backlog
-    deliverer = Deliverer(target, service)
+    deliverer = Deliverer(target if not control else Target(target.name, target.open), service)
     try:
         for pair in range(pairs):
             due = len(store.outbox_event_ids())
@@ -311,7 +316,7 @@ def api_rates(
                 n += needed - due
             rounds: dict[str, Round] = {}
             for mode in ("running", "stopped") if pair % 2 else ("stopped", "running"):
-                if mode == "running":
+                if mode == "running" and not control:
                     before = newest_attempt(store)
                     deliverer.start()
                     wait_for(
@@ -321,13 +326,14 @@ def api_rates(
                     attempts_before = len(store.outbox_event_ids())
                 rounds[mode], made = timed_round(service, seconds, n)
                 n += made
-                if mode == "running":
+                if mode == "running" and not control:
                     due_at_end = store.outbox_next_due()
                     result.unsaturated += due_at_end is None or due_at_end > time.time()
                     deliverer.pause()
                     # Deliveries the round used up (its own creates added as many).
                     used = attempts_before + made - len(store.outbox_event_ids())
                     needed = max(needed, 3 * used)
+                    result.delivered.append(used / seconds)
             result.rates.append(rounds["running"].rate / rounds["stopped"].rate)
             result.cpu.append(rounds["running"].cpu / rounds["stopped"].cpu)
             result.stopped.append(rounds["stopped"].rate)
@@ -394,6 +400,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--postgres", action="store_true", help="also a throwaway PostgreSQL")
     parser.add_argument(
+        "--control",
+        action="store_true",
+        help="also a control row per store: the same pairs with the worker never started "
+        "(the method's own spread on this machine)",
+    )
+    parser.add_argument(
         "--only", action="append", metavar="STORE", help="measure only this store (repeatable)"
     )
     parser.add_argument("--dir", type=Path, help="where SQLite files go (default: a temp dir)")
@@ -433,7 +445,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{' '.join(arguments.deliver_option) or '(defaults)'}"
     )
     print(
-        "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500). "
+        "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
+        "while running: deliveries a second in the running rounds, median (the API saturated). "
         "Pairs of rounds back to back, the worker paused in one and running (saturated) in "
         "the other, order alternating; per pair, ratio = creates per wall second running / "
         "stopped (goal >= 0.80): median, quartiles, range, pairs at 0.80 or more; stopped and "
@@ -442,10 +455,10 @@ def main(argv: list[str] | None = None) -> None:
         "its own or threads of the API's"
     )
     print(
-        "| store | worker | delivered/s | stopped | running | ratio | quartiles | range | "
-        ">= 0.80 | cpu | load |"
+        "| store | worker | delivered/s | while running | stopped | running | ratio | "
+        "quartiles | range | >= 0.80 | cpu | load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     process, url = start_receiver(arguments.receiver_nice, arguments.receiver_kind)
     try:
         with (
@@ -459,31 +472,41 @@ def main(argv: list[str] | None = None) -> None:
                     service = CustomerService(store)
                     service.webhook_endpoints.create(url=url, enabled_events=["*"])
                     delivered = throughput(target, service, arguments.events)
-                    pairs = api_rates(
-                        target,
-                        service,
-                        arguments.pairs,
-                        arguments.seconds,
-                        arguments.backlog,
-                        arguments.events,
-                    )
-                mode = "threads" if target.location is None else "process"
-                note = f" ({pairs.unsaturated} rounds ran dry)" if pairs.unsaturated else ""
-                low, median, high = quartiles(pairs.rates)
-                met = sum(ratio >= 0.8 for ratio in pairs.rates)
-                print(
-                    f"| {target.name} | {mode} | {delivered:,.0f} | "
-                    f"{statistics.median(pairs.stopped):,.0f} | "
-                    f"{statistics.median(pairs.running):,.0f} | {median:.2f}{note} | "
-                    f"{low:.2f}-{high:.2f} | {min(pairs.rates):.2f}-{max(pairs.rates):.2f} | "
-                    f"{met}/{len(pairs.rates)} | {statistics.median(pairs.cpu):.2f} | {load()} |",
-                    flush=True,
-                )
+                    rows = [(target.name, "process" if target.location else "threads", False)]
+                    if arguments.control:
+                        rows.append((f"{target.name}, control", "none", True))
+                    for name, mode, control in rows:
+                        pairs = api_rates(
+                            target,
+                            service,
+                            arguments.pairs,
+                            arguments.seconds,
+                            arguments.backlog,
+                            arguments.events + 10**6 * control,
+                            control,
+                        )
+                        print_row(name, mode, None if control else delivered, pairs)
     finally:
         assert process.stdin is not None
         process.stdin.close()
         process.wait(timeout=30)
     print(f"# load at the end: {load()}")
+
+
+def print_row(name: str, mode: str, delivered: float | None, pairs: Pairs) -> None:
+    note = f" ({pairs.unsaturated} rounds ran dry)" if pairs.unsaturated else ""
+    low, median, high = quartiles(pairs.rates)
+    met = sum(ratio >= 0.8 for ratio in pairs.rates)
+    during = statistics.median(pairs.delivered) if pairs.delivered else None
+    print(
+        f"| {name} | {mode} | {'-' if delivered is None else f'{delivered:,.0f}'} | "
+        f"{'-' if during is None else f'{during:,.0f}'} | "
+        f"{statistics.median(pairs.stopped):,.0f} | {statistics.median(pairs.running):,.0f} | "
+        f"{median:.2f}{note} | {low:.2f}-{high:.2f} | "
+        f"{min(pairs.rates):.2f}-{max(pairs.rates):.2f} | {met}/{len(pairs.rates)} | "
+        f"{statistics.median(pairs.cpu):.2f} | {load()} |",
+        flush=True,
+    )
 
 
 def load() -> str:

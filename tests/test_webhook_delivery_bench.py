@@ -32,6 +32,7 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
         ["sqlite NORMAL", "process"],
     ]
     assert header[3:] == [
+        "while running",
         "stopped",
         "running",
         "ratio",
@@ -42,10 +43,11 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
         "load",
     ]
     for row in data:
-        delivered, stopped, running, ratio, quartiles, spread, met, cpu, _ = row[2:]
+        delivered, during, stopped, running, ratio, quartiles, spread, met, cpu, _ = row[2:]
         # A tiny backlog may run dry in a round: the row says so after the ratio.
         numbers = [delivered, stopped, running, ratio.split(" (")[0], cpu]
         assert all(float(cell.replace(",", "")) > 0 for cell in numbers)
+        assert float(during.replace(",", "")) >= 0
         low, high = (float(value) for value in spread.split("-"))
         assert 0 < low <= float(ratio.split(" (")[0]) <= high
         assert quartiles.count("-") == 1

@@ -67,6 +67,9 @@ API_IDLE = 0.05
 """The rest of the process is idle when it used less than this share of a core ..."""
 IDLE_WINDOW = 0.05
 """... over the last this many seconds."""
+BUSY_FLOOR = 0.25
+"""While the API works, an in-process worker's rate is its share of the cores the API
+got, counted as at least this many (a lightly loaded API still lets deliveries through)."""
 
 _Key = tuple[str, str]
 _LEASE_ENDED = "lease_ended"
@@ -101,7 +104,9 @@ class DeliveryWorker:
       ``IN_PROCESS_CPU_SHARE``, is for a worker in the API's own process, where every
       moment it runs Python the API waits for the interpreter lock; a worker in a process
       of its own (``customer-core deliver``) has no limit. While the rest of the process
-      is idle (no API request running) the worker may use ``IDLE_CPU_SHARE`` instead.
+      works, the share is of the cores it got (a loaded machine gives the API less than
+      one); while it is idle (no API request running) the worker may use
+      ``IDLE_CPU_SHARE`` of a core instead.
 
     ``stop()`` (or leaving a ``with`` block) waits up to ``timeout`` for requests in flight,
     records them, and puts back the deliveries still unanswered, due at once: nothing
@@ -500,34 +505,50 @@ class _CpuBudget:
     up to ``burst`` saved; a thread over the budget pauses until it is even again (a
     pause releases the interpreter lock, which is the point).
 
-    With ``idle_share``, the budget grows at that rate instead while the rest of the
-    process (the API) is idle: it used less than ``API_IDLE`` of a core over the last
-    ``IDLE_WINDOW`` seconds (its CPU is the process's minus what the worker charged). A
-    busy API is seen within a window, and the worker is back at ``share``."""
+    With ``idle_share`` (an in-process worker), the rate follows the rest of the process
+    (the API: the process's CPU minus what the worker charged), measured over windows of
+    ``IDLE_WINDOW`` seconds. While the API is idle (it used less than ``API_IDLE`` of a
+    core) the rate is ``idle_share``. While it works, the rate is ``share`` times the
+    cores it got (at most one, at least ``BUSY_FLOOR``): on a loaded machine that gives
+    the API half a core, the worker takes ``share`` of that half, not of a whole core, so
+    what it costs the API stays about ``share`` of its rate whatever the machine's load.
+    A busy API is seen within a window. ``clock`` and ``process_time`` are for tests."""
 
-    def __init__(self, share: float, burst: float = 0.02, idle_share: float | None = None) -> None:
+    def __init__(
+        self,
+        share: float,
+        burst: float = 0.02,
+        idle_share: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        process_time: Callable[[], float] = time.process_time,
+    ) -> None:
         self._share = share
         self._idle_share = idle_share
         self._rate = share
         self._burst = burst
         self._balance = burst
-        self._at = time.monotonic()
+        self._clock = clock
+        self._process_time = process_time
+        self._at = clock()
         self._lock = threading.Lock()
         self._window_began = self._at
-        self._process_began = time.process_time()
+        self._process_began = process_time()
         self._charged = 0.0
 
     def spend(self, seconds: float) -> float:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if self._idle_share is not None:
                 self._charged += seconds
                 elapsed = now - self._window_began
                 if elapsed >= IDLE_WINDOW:
-                    process = time.process_time()
-                    others = process - self._process_began - self._charged
-                    idle = others < API_IDLE * elapsed
-                    self._rate = self._idle_share if idle else self._share
+                    process = self._process_time()
+                    api_cores = (process - self._process_began - self._charged) / elapsed
+                    if api_cores < API_IDLE:
+                        self._rate = self._idle_share
+                    else:
+                        self._rate = self._share * min(1.0, max(BUSY_FLOOR, api_cores))
                     self._window_began, self._process_began, self._charged = now, process, 0.0
             saved = self._balance + (now - self._at) * self._rate
             self._balance = min(self._burst, saved) - seconds
