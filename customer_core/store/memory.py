@@ -23,7 +23,6 @@ from __future__ import annotations
 import heapq
 import marshal
 import math
-import sys
 from bisect import bisect_right, insort
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,8 +34,6 @@ import pydantic_core
 from sortedcontainers import SortedDict, SortedList, SortedSet  # type: ignore[import-untyped]
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
-from ..search.ast import STRING_FIELDS
-from ..search.evaluate import index_terms, value_key
 from .base import (
     SAFE_JSON_TEXT,
     Checkpoint,
@@ -49,12 +46,10 @@ from .base import (
     holds_invoice_prefix,
     require,
 )
+from .entries import add_index_entries
 
 __all__ = ["MemoryStore"]
 
-
-_WORD_FIELDS = tuple(field for field in STRING_FIELDS if field != "email")
-"""The string fields whose words and pairs of words are indexed (an email is one word)."""
 
 # UTF-8 of the only non-ASCII letters whose str.lower() holds an ASCII letter ("k", "i").
 _KELVIN_SIGN = "\u212a".encode()
@@ -314,40 +309,14 @@ class MemoryStore(Store):
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
         return False
 
-    @staticmethod
-    def _add_entries(
-        record: Record,
-        order: list[tuple[Any, ...]],
-        words: list[tuple[Any, ...]],
-        metadata: list[tuple[Any, ...]],
-    ) -> None:
-        """Append a record's entries of the order, word (email, name, phone) and metadata
-        indexes to those lists (an import computes 8M of them for 1M customers: loops of
-        their own, not generators, take a third off)."""
-        created, customer_id = record["created"], record["id"]
-        order.append((created, customer_id))
-        add_word, intern = words.append, sys.intern
-        email = record.get("email")
-        if email:  # index_terms("email", email), without the call and the set
-            add_word(("email", email.lower(), created, customer_id))
-        for field in _WORD_FIELDS:
-            text = record.get(field)
-            if text:
-                for term in index_terms(field, text):
-                    add_word((field, intern(term), created, customer_id))
-        found = record.get("metadata")
-        if found:
-            add_metadata = metadata.append
-            for key, value in found.items():
-                add_metadata((key, value_key(value), created, customer_id))
-
     def _entries(self, records: Iterable[Record]) -> _Entries:
         """The index entries of ``records``, grouped by their index."""
         order: list[tuple[Any, ...]] = []
         words: list[tuple[Any, ...]] = []
         metadata: list[tuple[Any, ...]] = []
         for record in records:
-            self._add_entries(record, order, words, metadata)
+            order.append((record["created"], record["id"]))
+            add_index_entries(record, words, metadata)
         return ((self._order, order), (self._by_words, words), (self._by_metadata, metadata))
 
     def _settle(self) -> None:

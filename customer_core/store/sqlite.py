@@ -48,6 +48,7 @@ from .base import (
     holds_invoice_prefix,
     require,
 )
+from .entries import add_index_entries
 from .sql import (
     _ATTEMPT_GET,
     _OUTBOX_DELETE,
@@ -759,15 +760,16 @@ class SQLiteStore(Store):
         customers: list[tuple[Any, ...]] = []
         prefixes: list[tuple[str, str]] = []
         # A record's postings are distinct, and records' ids are: lists, not unions of sets.
-        postings: dict[str, list[tuple[str, str, int, str]]] = {table: [] for table in _POSTING_SQL}
+        words: list[tuple[Any, ...]] = []
+        metadata: list[tuple[Any, ...]] = []
         for record in batch:
-            customer_id, created = record["id"], record["created"]
-            customers.append((customer_id, created, record.get("email"), _encode(record)))
+            customer_id = record["id"]
+            customers.append((customer_id, record["created"], record.get("email"), _encode(record)))
             prefix = record.get("invoice_prefix")
             if prefix is not None:
                 prefixes.append((prefix, customer_id))
-            for table, posted in _postings(customer_id, created, record).items():
-                postings[table].extend(posted)
+            add_index_entries(record, words, metadata)  # the rows of _postings(record)
+        postings = {"customer_metadata": metadata, "customer_words": words}
         with self._writing() as connection:
             connection.execute("SAVEPOINT insert_many")
             try:
