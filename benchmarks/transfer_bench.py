@@ -3,7 +3,10 @@
 ``python -m benchmarks.transfer_bench --sizes 100000 1000000`` writes a file of N varied
 customers (exactly what an export writes), then times, at each size:
 
-- import into a MemoryStore and into a SQLiteStore at ``synchronous="FULL"`` (fresh file),
+- import into a MemoryStore, into a SQLiteStore at ``synchronous="FULL"`` (an empty store
+  file, opened first: the existing-file path, one WAL transaction), and into a data file
+  that does not exist yet (``import_into_new_file``: built as ``PATH.partial`` without a
+  WAL or syncs, then fsynced and put in place),
 - export from each (to a file), the SQLite one in a child process so that its peak
   memory is the export's alone,
 - the memory a MemoryStore holding them takes per customer (a fresh process's resident
@@ -37,12 +40,14 @@ import pydantic_core
 from customer_core import Customer, CustomerService, MemoryStore, SQLiteStore, transfer
 from customer_core.canonical_line import canonical_record
 from customer_core.ids import IdGenerator
+from customer_core.store.sqlite_new_file import new_sqlite_file
 from customer_core.transfer import (
     FORMAT,
     FORMAT_VERSION,
     ExportResult,
     export_customers,
     import_customers,
+    import_into_new_file,
 )
 
 from .run import params_for
@@ -184,6 +189,9 @@ def measure(size: int, directory: Path) -> dict[str, Any]:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with SQLiteStore(db, synchronous="FULL") as store:
         paired("import sqlite", lambda: import_customers(CustomerService(store), source))
+    new_db = directory / f"new-{size}.db"
+    paired("import sqlite new file", lambda: import_into_new_file(source, new_db))
+    new_db.unlink()
     sqlite_export = directory / f"sqlite-{size}.jsonl"
     paired("export sqlite", lambda: export_in_child(db, sqlite_export))
     row["identical"] = {digest(source), digest(memory_export), digest(sqlite_export)}
@@ -213,6 +221,12 @@ def parts(directory: Path, count: int = 20_000) -> dict[str, float]:
             for start in chunks:
                 target.insert_many(records[start : start + 2000])
 
+    def new_file() -> None:
+        path = directory / "parts-new.db"
+        with new_sqlite_file(path) as building:
+            insert(building)
+        path.unlink()
+
     def full_check() -> None:
         for line in lines:
             CustomerService.stored_record(transfer._CUSTOMER.validate_json(line))
@@ -226,7 +240,8 @@ def parts(directory: Path, count: int = 20_000) -> dict[str, float]:
             lambda: records.extend(canonical_record(line) for line in lines),
         ),
         ("memory insert_many", lambda: insert(MemoryStore())),
-        ("SQLite insert_many", lambda: insert(store)),
+        ("SQLite insert_many (existing file)", lambda: insert(store)),
+        ("SQLite insert_many (new file)", new_file),
     ]
     for name, step in steps:
         gc.collect()
@@ -257,13 +272,20 @@ def main(argv: list[str] | None = None) -> None:
         "# customers/s (wall clock), then (rate / floor in wall time, in CPU time); the floor "
         "is measured right before and right after each operation."
     )
-    columns = ["import memory", "import sqlite", "export memory", "export sqlite"]
+    columns = [
+        "import memory",
+        "import sqlite",
+        "import sqlite new file",
+        "export memory",
+        "export sqlite",
+    ]
     print(
-        "| customers | floor | import memory | import SQLite FULL | export memory | "
+        "| customers | floor | import memory | import SQLite FULL (existing file) | "
+        "import SQLite (new file) | export memory | "
         "export SQLite | export memory: RSS → peak | export SQLite: RSS → peak | "
         "memory store per customer | files identical |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     mib = 2**20
     for size in arguments.sizes:
         row = measure(size, directory)
