@@ -40,6 +40,7 @@ from typing import Any
 from customer_core import MemoryStore, SQLiteStore
 from customer_core.canonical_line import canonical_record
 from customer_core.store import sqlite as sqlite_module
+from customer_core.store.entries import add_index_entries
 from customer_core.store.sql import _postings
 
 from .transfer_bench import floor_rates, write_file
@@ -119,7 +120,8 @@ def memory_entries(chunk: list[dict[str, Any]]) -> tuple[Any, ...]:
     payloads = []
     for record in chunk:
         payloads.append((record["id"], record["invoice_prefix"], MemoryStore._encode(record)))
-        MemoryStore._add_entries(record, order, words, metadata)
+        order.append((record["created"], record["id"]))
+        add_index_entries(record, words, metadata)
     return payloads, order, words, metadata
 
 
