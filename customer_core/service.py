@@ -357,6 +357,7 @@ class CustomerService:
         params: dict[str, Any],
         prepare: Callable[[], Callable[[], _Saved | Record]],
         model: type[_Saved],
+        from_form: bool = False,
     ) -> Outcome:
         """Run a POST operation at most once per idempotency key (Stripe's rules) and
         return its Outcome: the result, whether it is the saved answer of an earlier
@@ -371,7 +372,8 @@ class CustomerService:
         replayed for the same key for ``idempotency_ttl`` seconds; a replay says so (the
         flag, or ``replayed`` on the error raised again). A success is saved as the JSON
         body Stripe sends (``Outcome.to_json``), encoded once for both the entry and the
-        wrapper that answers.
+        wrapper that answers. ``from_form``: the params are the form decoder's (strings in
+        plain dicts and lists), kept in the entry as they are without looking through them.
         """
         key = idempotency.check_key(key)
         if key is None:
@@ -383,7 +385,7 @@ class CustomerService:
                 raise idempotency.in_use(key)
             self._in_flight.add(key)
         try:
-            request = idempotency.request_fingerprint(params)
+            request = {"params": params} if from_form else idempotency.request_fingerprint(params)
             with self._bus.writing():
                 now = int(self._clock())
                 entry = self._store.idempotency_get(key)
@@ -463,14 +465,20 @@ class CustomerService:
         id: str | None = None,
         idempotency_key: str | None = None,
         request_id: str | None = None,
+        from_form: bool = False,
     ) -> Outcome:
         """``execute``, also telling whether the result replays an earlier request with
         the same idempotency key: the entry point for wrappers, which send Stripe's
         ``Idempotent-Replayed: true`` header on a replay.
+
+        ``from_form=True`` says ``params`` is a new dict from the form decoder
+        (``customer_core.http.forms.decode``: strings in plain dicts and lists, which no
+        one else holds): it is used as it is, neither copied nor looked through before an
+        idempotency entry keeps it.
         """
-        params = dict(params or {})
+        params = params if from_form and params.__class__ is dict else dict(params or {})
         if operation == "create":
-            return self._create_once(params, idempotency_key, request_id)
+            return self._create_once(params, idempotency_key, request_id, from_form)
         if operation == "list":
             return Outcome(self._list(params))
         if operation == "search":
@@ -479,7 +487,7 @@ class CustomerService:
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, params))
         if operation == "update":
-            return self._update_once(customer_id, params, idempotency_key, request_id)
+            return self._update_once(customer_id, params, idempotency_key, request_id, from_form)
         if operation == "delete":
             request = _request_info(request_id, idempotency_key)
             return Outcome(self._delete(customer_id, params, request))
@@ -495,7 +503,11 @@ class CustomerService:
         return cast(Customer, self._create_once(params, idempotency_key).result)
 
     def _create_once(
-        self, params: dict[str, Any], idempotency_key: object, request_id: str | None = None
+        self,
+        params: dict[str, Any],
+        idempotency_key: object,
+        request_id: str | None = None,
+        from_form: bool = False,
     ) -> Outcome:
         request = _request_info(request_id, idempotency_key)
         return self._idempotent(
@@ -504,6 +516,7 @@ class CustomerService:
             params,
             lambda: self._prepare_create(params, request),
             Customer,
+            from_form,
         )
 
     def _prepare_create(self, params: dict[str, Any], request: RequestInfo) -> Callable[[], Record]:
@@ -652,6 +665,7 @@ class CustomerService:
         params: dict[str, Any],
         idempotency_key: object,
         request_id: str | None = None,
+        from_form: bool = False,
     ) -> Outcome:
         request = _request_info(request_id, idempotency_key)
         return self._idempotent(
@@ -660,6 +674,7 @@ class CustomerService:
             params,
             lambda: self._prepare_update(customer_id, params, request),
             Customer,
+            from_form,
         )
 
     def _prepare_update(

@@ -278,6 +278,15 @@ class StripeAPI:
         body: bytes | str,
         request_id: str,
     ) -> Outcome:
+        operation = _COLLECTION_ROUTES.get((method, path))
+        if operation is not None:  # the busiest routes, found in one lookup
+            return self.service.perform(
+                operation,
+                _request_params(method, query, headers, body),
+                idempotency_key=headers.get("idempotency-key"),
+                request_id=request_id,
+                from_form=True,
+            )
         tax_id_route = _resolve_tax_id(method, path)
         event_route = None if tax_id_route else _resolve_event(method, path)
         endpoint_route = _resolve_webhook_endpoint(method, path)
@@ -317,6 +326,7 @@ class StripeAPI:
             id=customer_id,
             idempotency_key=idempotency_key,
             request_id=request_id,
+            from_form=True,
         )
 
 
@@ -350,6 +360,14 @@ _ROUTES: dict[tuple[str, str], Operation] = {
     ("POST", "item"): "update",
     ("DELETE", "item"): "delete",
 }
+
+
+_COLLECTION_ROUTES: dict[tuple[str, str], Operation] = {
+    ("POST", "/v1/customers"): "create",
+    ("GET", "/v1/customers"): "list",
+    ("GET", "/v1/customers/search"): "search",
+}
+"""``_resolve``'s answers for the paths without an id."""
 
 
 def _resolve(method: str, path: str) -> tuple[Operation, str | None]:

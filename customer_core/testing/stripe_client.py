@@ -54,7 +54,8 @@ class StripeHTTPClient(stripe.HTTPClient):
         _usage: list[str] | None = None,
     ) -> tuple[str, int, Mapping[str, str]]:
         path, query = _target(url)
-        lowered = {name.lower(): value for name, value in (headers or {}).items()}
+        headers = headers or {}
+        lowered = dict(zip(map(str.lower, headers), headers.values(), strict=True))
         body = post_data if isinstance(post_data, str) else bytes(post_data or b"")
         answer = self._api.handle(method, path, query, lowered, body)
         return answer.body.decode(), answer.status, answer.headers
