@@ -129,3 +129,20 @@ def test_previous_attributes_keeps_the_rule_as_first_written(
     got = previous_attributes(before, after)
     assert got == expected
     assert list(got) == list(expected)
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.text("abc", max_size=3)), max_size=300))
+def test_an_event_index_append_keeps_the_sorted_order(keys: list[tuple[int, str]]) -> None:
+    from sortedcontainers import SortedList
+
+    from customer_core.store.memory import _append
+
+    index = SortedList()
+    index._reset(4)  # small sublists: appends split them often
+    for key in keys:
+        _append(index, key)
+    index._check()
+    assert list(index) == sorted(keys)
+    assert [index[n] for n in range(len(keys))] == sorted(keys)  # a positional index too
+    _append(index, (9, "z"))
+    assert index[-1] == (9, "z") and len(index) == len(keys) + 1

@@ -9,6 +9,7 @@ never shown even before that.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from pydantic import BeforeValidator, PlainValidator
 
 from ..errors import InvalidRequestError, no_such
 from ..expand import check_list_expand
-from ..ids import Clock, IdGenerator
+from ..ids import Clock, IdGenerator, system_clock
 from ..models import API_VERSION, Record
 from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, path_id, text
@@ -94,7 +95,8 @@ class EventLog:
         self._store = store
         self._webhooks = webhooks
         self._bus = bus
-        self._clock = clock
+        # The system clock's own function: one Python call fewer an event.
+        self._clock = time.time if clock is system_clock else clock
         # A stream of its own, so that recording events leaves customer ids as they were.
         self._ids = IdGenerator(clock, None if seed is None else f"{seed}:events")
         self.retention = retention
@@ -119,23 +121,23 @@ class EventLog:
         previous_attributes: dict[str, Any] | None = None,
     ) -> None:
         """Write a ``type`` event about ``customer`` (its JSON form after the change)."""
-        data: dict[str, Any] = {"object": customer}
-        if previous_attributes is not None:
-            data["previous_attributes"] = previous_attributes
         now = int(self._clock())
         event = {
             "id": self._ids.event_id(),
             "object": "event",
             "api_version": API_VERSION,
             "created": now,
-            "data": data,
+            "data": {"object": customer}
+            if previous_attributes is None
+            else {"object": customer, "previous_attributes": previous_attributes},
             "livemode": False,
             "pending_webhooks": 0,
             "request": {"id": request.get("id"), "idempotency_key": request.get("idempotency_key")},
             "type": type,
         }
-        if self._webhooks is not None:
-            event["pending_webhooks"] = self._webhooks.enqueue(event)
+        webhooks = self._webhooks
+        if webhooks is not None:
+            event["pending_webhooks"] = webhooks.enqueue(event)
         self._store.event_insert(event)
         self._bus.collect(event)
         self._since_purge += 1

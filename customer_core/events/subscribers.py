@@ -17,11 +17,12 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 from ..errors import InvalidRequestError
 from ..models import Record
-from ..store.base import BlockDepth, Store, ThreadBlock
+from ..store.base import Store
 from .models import Event, matching_types
 
 __all__ = ["EventBus", "Subscriber"]
@@ -97,7 +98,7 @@ class EventBus:
     def collect(self, event: Record) -> None:
         """Keep a copy of an event recorded in the current write, if anyone listens."""
         if self._subscriptions:
-            pending = self._writing.local.pending
+            pending = self._writing.pending
             assert pending is not None, "events are recorded inside bus.writing()"
             pending.append(marshal.loads(marshal.dumps(event)))
 
@@ -133,32 +134,70 @@ class EventBus:
                 )
 
 
-class _Pending(BlockDepth):
+class _Block:
     """One thread's write block: how deep it is and the events recorded in it so far."""
 
-    pending: list[Record] | None = None
+    __slots__ = ("depth", "pending")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: list[Record] | None = None
 
 
-class _Writing(ThreadBlock):
-    """``EventBus.writing()``: the store transaction of the outermost block, whose events
-    take their ticket while it still holds the store's write lock."""
+class _Blocks(threading.local):
+    """Each thread's ``_Block``: one thread-local read per block entered or left (reading
+    or setting a thread-local attribute costs about ten times a plain one, and every write
+    with events passes here)."""
 
-    __slots__ = ("_bus", "_transaction")
-    local: _Pending
+    def __init__(self) -> None:
+        self.block = _Block()
+
+
+class _Writing:
+    """``EventBus.writing()``: a block, re-entrant per thread, whose outermost level is a
+    store transaction; its events take their ticket while it still holds the store's write
+    lock. Not a ``ThreadBlock``: its per-thread state is one object, read once on entry
+    and once on exit, which makes the block of every write with events cost 9,000
+    instructions instead of 14,000."""
+
+    __slots__ = ("_blocks", "_bus", "_transaction")
 
     def __init__(self, bus: EventBus) -> None:
-        super().__init__(_Pending())
+        self._blocks = _Blocks()
         self._bus = bus
         self._transaction = bus._store.transaction()
 
-    def _open(self) -> None:
-        self._transaction.__enter__()
-        self.local.pending = []
+    @property
+    def pending(self) -> list[Record] | None:
+        """The events recorded so far in this thread's block (None outside one)."""
+        return self._blocks.block.pending
 
-    def _close(self, error: BaseException | None) -> None:
+    def __enter__(self) -> None:
+        block = self._blocks.block
+        if not block.depth:
+            self._transaction.__enter__()  # if this raises, the block is not entered
+            block.pending = []
+        block.depth += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        block = self._blocks.block
+        block.depth -= 1
+        if block.depth:
+            return
+        pending, block.pending = block.pending, None
+        if pending or exc is not None:
+            self._close(pending, exc)
+        else:
+            self._transaction.__exit__(None, None, None)  # nothing for subscribers
+
+    def _close(self, pending: list[Record] | None, error: BaseException | None) -> None:
+        """End the outermost block: its events take their ticket, the transaction ends."""
         bus = self._bus
-        local = self.local
-        pending, local.pending = local.pending, None
         ticket = None
         if pending and error is None:
             # Still under the store's write lock: the queue is in commit order.

@@ -187,7 +187,7 @@ class BlockDepth(threading.local):
 class ThreadBlock(abc.ABC):
     """A re-entrant ``with`` block kept per thread: the outermost block of a thread runs
     ``_open`` on entry and ``_close`` on exit, and blocks inside it join it. One instance
-    serves every thread (the PostgreSQL store's transactions, the event bus's writes)."""
+    serves every thread (the PostgreSQL store's transactions)."""
 
     __slots__ = ("local",)
 

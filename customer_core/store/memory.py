@@ -99,6 +99,21 @@ def _add(index: SortedList, value: Any) -> None:
     index._len += 1
 
 
+def _append(index: SortedList, value: Any) -> None:
+    """``_add`` for a value that nearly always goes last (a new event is the newest): onto
+    the last sublist when it is above every value (a third of ``add``'s cost)."""
+    maxes = index._maxes
+    if not maxes or index._index or value <= maxes[-1]:
+        _add(index, value)
+        return
+    last = index._lists[-1]
+    last.append(value)
+    maxes[-1] = value
+    index._len += 1
+    if len(last) > (index._load << 1):
+        index._expand(len(maxes) - 1)
+
+
 _Entries = tuple[tuple[SortedList, list[tuple[Any, ...]]], ...]
 """Index entries grouped by the index (a SortedList) they belong in."""
 
@@ -725,7 +740,7 @@ class MemoryStore(Store):
             order = self._events_by_type.get(event["type"])
             if order is None:
                 order = self._events_by_type[event["type"]] = SortedList()
-            order.add(key)
+            _append(order, key)
 
             def undo() -> None:
                 del events[event_id]

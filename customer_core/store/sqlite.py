@@ -1091,12 +1091,18 @@ class SQLiteStore(Store):
             or next(iter(data)) != "object"
         ):
             return _encode(event)
-        text = _encode({**event, "data": {**data, "object": None}})
+        # The slot changes for the one call, not copies of the event and its data.
+        data["object"] = None
+        try:
+            text = _encode(event)
+        finally:
+            data["object"] = written[0]
         # A quote inside a JSON string is escaped, so the slot's text can only be structure;
         # found once, it is this event's own data.object.
-        if text.count(_OBJECT_SLOT) != 1:
+        head, slot, tail = text.partition(_OBJECT_SLOT)
+        if not slot or _OBJECT_SLOT in tail:
             return _encode(event)
-        return text.replace(_OBJECT_SLOT, _OBJECT_SLOT[:-4] + written[1], 1)
+        return "".join((head, _OBJECT_SLOT[:-4], written[1], tail))
 
     def event_insert(self, event: Record) -> None:
         with self._writing() as connection:

@@ -17,7 +17,6 @@ type filter. See docs/decisions.md, "Events in SQLite".
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable
 from itertools import pairwise
@@ -50,9 +49,13 @@ alone (ids made in one millisecond count up, so their natural keys are often the
 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _CREATED_LIMIT = 1 << (63 - KEY_BITS)
-_ULID_EVENT_ID = re.compile(r"evt_[0-7][0-9A-HJKMNP-TV-Z]{25}")
-_BASE32 = str.maketrans("ABCDEFGHJKMNPQRSTVWXYZ", "abcdefghijklmnopqrstuv")
-"""Crockford base32 (a ULID's digits) to the digits of ``int(text, 32)``."""
+_BASE32 = bytes.maketrans(
+    b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    + bytes(set(range(256)) - set(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ")),
+    b"0123456789abcdefghijklmnopqrstuv" + b"!" * 224,
+)
+"""Crockford base32 (a ULID's digits) to the digits of ``int(text, 32)``; any other byte
+to ``!``, which ``int`` refuses (so no sign, space or underscore gets through)."""
 
 _TABLE = (
     "CREATE TABLE events_{code} (key INTEGER PRIMARY KEY, id TEXT NOT NULL, body TEXT NOT NULL)"
@@ -62,16 +65,24 @@ _TABLE = (
 def natural_key(event_id: str) -> int | None:
     """The key an event of ours (``evt_`` + a ULID) takes when it is free: the id's second,
     its millisecond in that second, the top 13 bits of its randomness; in id order (not
-    one-to-one). None for an id of another shape.
+    one-to-one). None for an id of another shape (read: its first 13 ULID characters,
+    which hold all of that).
 
     >>> divmod(natural_key("evt_01KBGACVQKV3RS3DTR98H6BCFN"), 1 << KEY_BITS)  # at 1764705595.123
     (1764705595, 1014558)
     """
-    if len(event_id) != 30 or not _ULID_EVENT_ID.fullmatch(event_id):
+    if len(event_id) != 30 or not event_id.startswith("evt_"):
         return None
-    value = int(event_id[4:].translate(_BASE32), 32)
-    second, millisecond = divmod(value >> 80, 1000)
-    randomness = (value >> (80 - _RANDOM_BITS)) & ((1 << _RANDOM_BITS) - 1)
+    try:
+        # 48 bits of milliseconds and 17 of randomness (bytes translate, then int: a third
+        # of the cost of a regular expression and str.translate).
+        value = int(event_id[4:17].encode("ascii").translate(_BASE32), 32)
+    except ValueError:  # a character that is not Crockford base32 (or not ASCII)
+        return None
+    if value >> 63:
+        return None  # more than 48 bits of milliseconds: not a ULID
+    second, millisecond = divmod(value >> 15, 1000)
+    randomness = (value >> (15 - _RANDOM_BITS)) & ((1 << _RANDOM_BITS) - 1)
     return (second << KEY_BITS) | (millisecond << _RANDOM_BITS) | randomness
 
 
