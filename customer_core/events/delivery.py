@@ -86,14 +86,14 @@ class DeliveryWorker:
     - ``retry``: the ``RetryPolicy`` (default: 1 minute doubling up to 6 hours, given up
       after 3 days);
     - ``timeout``: seconds to connect and to wait for an answer (default 10);
-    - ``concurrency``: requests in flight at once (default 4), so one slow endpoint does
+    - ``concurrency``: requests in flight at once (default 2), so one slow endpoint does
       not hold up the others;
     - ``batch_size``: deliveries taken from the store at once, and in flight at most
       (default 100);
     - ``poll_interval``: seconds between looks for deliveries written by other processes
       (default 1);
     - ``linger``: seconds a busy worker lets results and new deliveries gather between two
-      store rounds (default 0.01): one transaction settles and takes many;
+      store rounds (default 0.05): one transaction settles and takes many;
     - ``lease``: seconds a taken delivery is kept from other workers (default
       ``timeout`` + 30, and more than ``timeout``), after which a delivery whose worker
       died is due again; a live worker renews its leases well before they end;
@@ -119,10 +119,10 @@ class DeliveryWorker:
         *,
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
-        concurrency: int = 4,
+        concurrency: int = 2,
         batch_size: int = 100,
         poll_interval: float = 1.0,
-        linger: float = 0.01,
+        linger: float = 0.05,
         lease: float | None = None,
         retention: float = DEFAULT_RETENTION,
         cpu_share: float | None = IN_PROCESS_CPU_SHARE,
