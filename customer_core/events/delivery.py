@@ -93,7 +93,7 @@ class DeliveryWorker:
     - ``poll_interval``: seconds between looks for deliveries written by other processes
       (default 1);
     - ``linger``: seconds a busy worker lets results and new deliveries gather between two
-      store rounds (default 0.05): one transaction settles and takes many;
+      store rounds (default 0.01): one transaction settles and takes many;
     - ``lease``: seconds a taken delivery is kept from other workers (default
       ``timeout`` + 30, and more than ``timeout``), after which a delivery whose worker
       died is due again; a live worker renews its leases well before they end;
@@ -122,7 +122,7 @@ class DeliveryWorker:
         concurrency: int = 2,
         batch_size: int = 100,
         poll_interval: float = 1.0,
-        linger: float = 0.05,
+        linger: float = 0.01,
         lease: float | None = None,
         retention: float = DEFAULT_RETENTION,
         cpu_share: float | None = IN_PROCESS_CPU_SHARE,
