@@ -15,7 +15,6 @@ warm-up and then 0 or ``--calls`` counted calls, and divides the difference by
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -26,6 +25,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 MODES = ("create", "create canned", "retrieve", "retrieve canned", "transport")
+SERVED_MODES = ("create canned served", "retrieve canned served")
+"""The canned side with the in-process answer's own text as its body (``testing_bench
+--canned-body served``): not run unless named in ``--modes``."""
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -38,7 +40,7 @@ def _calls(mode: str, total: int) -> Callable[[int], object]:
     from customer_core.testing.pytest_plugin import API_KEY, NOW, SEED
 
     from .run import params_for
-    from .testing_bench import CannedHTTPClient
+    from .testing_bench import CannedHTTPClient, canned_body
 
     service = CustomerService(MemoryStore(), clock=FakeClock(NOW), seed=SEED)
     transport = StripeHTTPClient(service)
@@ -53,7 +55,7 @@ def _calls(mode: str, total: int) -> Callable[[int], object]:
     in_process = stripe.StripeClient(API_KEY, http_client=transport)
     params = params_for(0)
     made = in_process.v1.customers.create(params=params)
-    body = json.dumps(made.to_dict())
+    body = canned_body(made, "served" if mode.endswith("served") else "compact")
     canned = stripe.StripeClient(
         API_KEY, http_client=CannedHTTPClient(body, made.last_response.headers)
     )
@@ -61,7 +63,7 @@ def _calls(mode: str, total: int) -> Callable[[int], object]:
         method, url, headers, post_data = seen[0]
         keyed = [{**headers, "Idempotency-Key": f"key-{n}"} for n in range(total)]
         return lambda n: request(method, url, keyed[n], post_data)
-    client = canned if mode.endswith("canned") else in_process
+    client = canned if "canned" in mode else in_process
     if mode.startswith("create"):
         return lambda n: client.v1.customers.create(params=params)
     return lambda n: client.v1.customers.retrieve(made.id)
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=300, help="counted calls per figure")
     parser.add_argument("--calls-warm", type=int, default=200, help="uncounted calls first")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--modes", nargs="+", choices=MODES + SERVED_MODES, default=list(MODES))
     parser.add_argument(
         "--child", nargs=3, metavar=("MODE", "WARM", "COUNTED"), help=argparse.SUPPRESS
     )
@@ -134,6 +136,12 @@ def main(argv: list[str] | None = None) -> None:
             share = figures[call] - figures[f"{call} canned"]
             ratio = figures[call] / figures[f"{call} canned"]
             print(f"\n{call}: in-process share {share:,.0f}, ratio {ratio:.3f}")
+        if call in figures and f"{call} canned served" in figures:
+            served = figures[f"{call} canned served"]
+            print(
+                f"{call} against the served body: share {figures[call] - served:,.0f}, "
+                f"ratio {figures[call] / served:.3f}"
+            )
 
 
 if __name__ == "__main__":

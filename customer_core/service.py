@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
@@ -571,10 +571,13 @@ class CustomerService:
                 if getattr(p, field) is not None:
                     record[field] = getattr(p, field)
             record = canonical(record)
-        # A customer and the tax IDs of its tax_id_data are created together or not at all.
-        with self._store.transaction() if p.tax_id_data else nullcontext():
+        tax_ids: Sequence[Record] = ()
+        if not p.tax_id_data:
             self.insert_record(record, generate_prefix=p.invoice_prefix is None)
-            tax_ids = self.tax_ids.insert_data(record, p.tax_id_data)
+        else:  # a customer and the tax IDs of its tax_id_data: together or not at all
+            with self._store.transaction():
+                self.insert_record(record, generate_prefix=p.invoice_prefix is None)
+                tax_ids = self.tax_ids.insert_data(record, p.tax_id_data)
         if self.events.enabled:
             self.events.record("customer.created", record, request)
             if tax_ids:

@@ -8,7 +8,7 @@ import pytest
 from benchmarks import sdk_instructions
 
 
-@pytest.mark.parametrize("mode", sdk_instructions.MODES)
+@pytest.mark.parametrize("mode", sdk_instructions.MODES + sdk_instructions.SERVED_MODES)
 def test_each_child_makes_its_calls(mode: str) -> None:
     sdk_instructions.child(mode, 2, 3)
 

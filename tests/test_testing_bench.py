@@ -44,3 +44,21 @@ def test_testing_benchmark_prints_its_tables() -> None:
         row = next(line for line in lines if line.startswith(f"| {call} |"))
         ratio = float(row.strip("|").split("|")[-1])
         assert ratio > 0
+
+
+def test_the_canned_bodies_hold_the_same_customer() -> None:
+    import json
+
+    import stripe
+
+    from benchmarks.testing_bench import canned_body
+    from customer_core import CustomerService, MemoryStore
+    from customer_core.testing import FakeClock, StripeHTTPClient
+
+    service = CustomerService(MemoryStore(), clock=FakeClock(1_700_000_000), seed=1)
+    client = stripe.StripeClient("sk_test_x", http_client=StripeHTTPClient(service))
+    made = client.v1.customers.create(params={"email": "jenny@example.com"})
+    served = canned_body(made, "served")
+    assert served == service.retrieve(made.id).to_json(indent=2).decode() + "\n"
+    assert "\n  " in served and "\n" not in canned_body(made, "compact")
+    assert json.loads(served) == json.loads(canned_body(made, "compact"))
