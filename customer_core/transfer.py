@@ -888,8 +888,8 @@ def import_into_new_file(
     """Import customers from ``source`` into a new SQLite data file at ``path``, which must
     not exist: as ``import_customers`` into ``SQLiteStore(path)``, all or nothing, but
     built beside it as ``PATH.partial`` without a WAL or an fsync per write and put in
-    place whole when complete (``customer_core.store.sqlite_new_file``), a third faster
-    on the clock. A failed or interrupted import leaves no file at ``path``; a killed one
+    place whole when complete (``customer_core.store.sqlite_new_file``), a quarter less
+    CPU. A failed or interrupted import leaves no file at ``path``; a killed one
     leaves ``PATH.partial``, which the next import into ``path`` replaces."""
     with new_sqlite_file(path) as store:
         return import_customers(
