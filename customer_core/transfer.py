@@ -47,6 +47,7 @@ from .errors import (
     RecordNotFoundError,
     invoice_prefix_in_use,
 )
+from .export_target import export_file
 from .ids import CUSTOMER_ID_PATTERN, TAX_ID_PATTERN
 from .import_wording import NotJson, describe, parse_json, shown_briefly
 from .integers import INT64_MAX
@@ -332,15 +333,8 @@ def export_customers(
     if isinstance(store, CustomerService):
         store = store.store
     if isinstance(target, (str, os.PathLike)):
-        # Written beside the target and renamed when complete: never a cut-short export.
-        partial = f"{os.fspath(target)}.partial"
-        try:
-            with open(partial, "wb") as file:
-                result = export_customers(store, file, order=order, progress=progress)
-            os.replace(partial, target)
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
+        with export_file(target, store) as file:
+            result = export_customers(store, file, order=order, progress=progress)
         return result
     counts = {"customer": 0, "tax_id": 0, "tombstone": 0, "prefix": 0}
     with _collector_paused(), store.read_snapshot() as snapshot:

@@ -653,3 +653,20 @@ def test_a_tax_id_already_there_is_a_conflict(service: CustomerService) -> None:
         service.tax_ids.retrieve(STRIPE_CUSTOMER["id"], "txi_1NuMB12eZvKYlo2CMecoWkZd").value
         == "DE999999999"
     )
+
+
+@pytest.mark.parametrize("on_conflict", ["skip", "replace"])
+def test_one_id_twice_with_null_then_an_email_is_a_conflict_on_every_store(
+    service: CustomerService, on_conflict: str
+) -> None:
+    # SQLite's insert_many sorted whole rows, so null beside an email raised a TypeError.
+    lines = (
+        b'{"id":"cus_bbb","object":"customer","created":5}\n'
+        b'{"id":"cus_bbb","object":"customer","created":5,"email":"dup@x.io"}\n'
+    )
+    result = import_customers(service, io.BytesIO(lines), on_conflict=on_conflict)  # type: ignore[arg-type]
+    assert (result.created, result.skipped, result.replaced) == (
+        (1, 1, 0) if on_conflict == "skip" else (1, 0, 1)
+    )
+    expected = None if on_conflict == "skip" else "dup@x.io"
+    assert service.retrieve("cus_bbb").email == expected

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
+from operator import itemgetter
 from types import TracebackType
 from typing import Any, Literal
 
@@ -787,7 +788,8 @@ class SQLiteStore(Store):
                     "INSERT OR IGNORE INTO customers (id, created, email, body) "
                     "SELECT * FROM ({values}) AS new "
                     "WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = new.column1)",
-                    sorted(customers),
+                    # By id alone: a file may give one id twice, with null beside a value.
+                    sorted(customers, key=itemgetter(0)),
                 )
                 if reserved < len(prefixes) or inserted < len(customers):
                     raise self._conflict(connection, batch)
