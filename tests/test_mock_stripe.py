@@ -227,3 +227,19 @@ def test_the_mock_object_reports_its_service() -> None:
     assert isinstance(mock, StripeMock) and mock.service is None and not mock.active
     with mock as service:
         assert mock.service is service and mock.active
+
+
+def test_an_empty_api_key_is_refused_as_the_server_refuses_it(service: CustomerService) -> None:
+    # `stripe.api_key = os.getenv("STRIPE_KEY", "")` must fail under the mock as in production.
+    with mock_stripe(service):
+        stripe.api_key = ""
+        with pytest.raises(stripe.AuthenticationError) as caught:
+            stripe.Customer.create(email="e@x.io")
+        assert caught.value.http_status == 401
+        assert str(caught.value.user_message).startswith("You did not provide an API key.")
+        stripe.api_key = "sk_test_any"
+        assert stripe.Customer.create(email="e@x.io").email == "e@x.io"
+    assert service.list().data[0].email == "e@x.io" and len(service.list().data) == 1
+    client = stripe.StripeClient("", http_client=StripeHTTPClient(service))
+    with pytest.raises(stripe.AuthenticationError):
+        client.v1.customers.list()

@@ -324,3 +324,16 @@ def test_processes_writing_at_once_lose_no_update(tmp_path: Path) -> None:
             keys |= set(service.retrieve(target).metadata)  # type: ignore[union-attr]
         assert keys == {f"{name}_{n}" for name in ("p0", "p1") for n in range(500)}
         store.check_consistency()
+
+
+@pytest.mark.parametrize("damaged", ["'abc'", "2.5", "0"])
+def test_a_damaged_schema_version_is_refused_untouched(tmp_path: Path, damaged: str) -> None:
+    path = tmp_path / "damaged.db"
+    with SQLiteStore(path) as store:
+        CustomerService(store).create(email="kept@example.com")
+    connection = sqlite3.connect(path)
+    connection.execute(f"UPDATE schema_version SET version = {damaged}")
+    connection.commit()
+    connection.close()
+    error = refused(path, "its schema_version table holds")
+    assert str(error).endswith(", not a schema version")

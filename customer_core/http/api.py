@@ -167,11 +167,16 @@ class StripeAPI:
     """Answer Stripe API requests for ``/v1/customers`` from a CustomerService.
 
     ``api_keys``: the keys clients must send (Bearer, or Basic with the key as user);
-    None accepts any request (only for in-process use, never for a server).
+    None accepts any request (only for in-process use, never for a server), or with
+    ``require_key`` any request that sends a key: a missing or empty one is a 401, as on
+    Stripe (the stripe package's test doubles).
     """
 
-    def __init__(self, service: CustomerService, api_keys: Iterable[str] | None) -> None:
+    def __init__(
+        self, service: CustomerService, api_keys: Iterable[str] | None, *, require_key: bool = False
+    ) -> None:
         self.service = service
+        self._require_key = require_key
         self._api_keys = None if api_keys is None else [key.encode() for key in api_keys]
         if self._api_keys is not None and not self._api_keys:
             msg = "StripeAPI needs at least one API key (or None for in-process use)."
@@ -245,7 +250,7 @@ class StripeAPI:
         return _respond(413, _json(error.to_dict()), self.service.ids.request_id())
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
-        if self._api_keys is None:
+        if self._api_keys is None and not self._require_key:
             return
         authorization = headers.get("authorization", "").strip()
         if not authorization:
@@ -265,6 +270,8 @@ class StripeAPI:
             raise _error(401, _NO_KEY)
         if not credentials:
             raise _error(401, _NO_KEY)
+        if self._api_keys is None:
+            return
         offered = credentials.encode()
         if not any(hmac.compare_digest(offered, key) for key in self._api_keys):
             raise _error(401, f"Invalid API Key provided: {mask_key(credentials)}")

@@ -595,6 +595,12 @@ class SQLiteStore(Store):
                 f"Could not open the customer store {self.path}: its schema_version table is empty"
             )
             raise StoreError(msg)
+        if type(version) is not int or version < 1:
+            msg = (
+                f"Could not open the customer store {self.path}: its schema_version table "
+                f"holds {version!r}, not a schema version"
+            )
+            raise StoreError(msg)
         if version > SCHEMA_VERSION:
             msg = (
                 f"Could not open the customer store {self.path}: it has schema version "

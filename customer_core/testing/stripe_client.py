@@ -33,7 +33,8 @@ def _target(url: str) -> tuple[str, str]:
 class StripeHTTPClient(stripe.HTTPClient):
     """Hands the SDK's requests to ``StripeAPI`` in this process, sync and async.
 
-    ``api_keys`` None (the default) accepts whatever key the client was built with.
+    ``api_keys`` None (the default) accepts whatever key the client was built with; a
+    missing or empty key is refused (401), as Stripe refuses it.
     Async calls (``create_async``, ...) run the service inline: it does no I/O to wait on
     with the memory store, and a test gets the same order of effects as with sync calls.
     """
@@ -42,7 +43,7 @@ class StripeHTTPClient(stripe.HTTPClient):
 
     def __init__(self, service: CustomerService, api_keys: Iterable[str] | None = None) -> None:
         super().__init__()
-        self._api = StripeAPI(service, api_keys)
+        self._api = StripeAPI(service, api_keys, require_key=True)
 
     def request(
         self,
