@@ -785,8 +785,8 @@ def _file_problem(error: OSError, arguments: argparse.Namespace) -> str:
     exporting = arguments.command == "export"
     given = os.fspath(arguments.output if exporting else arguments.file)
     path = error.filename
-    if path is None or os.fspath(path) in (given, f"{given}.partial"):
-        path = given  # the export writes a .partial file first: name the one asked for
+    if path is None:
+        path = given
     reason = (error.strerror or str(error)).lower()
     return f"cannot {'write' if exporting else 'read'} {path}: {reason}"
 

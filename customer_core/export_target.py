@@ -42,7 +42,10 @@ def export_file(target: str | os.PathLike[str], store: Store) -> Iterator[IO[byt
     directory, name = os.path.split(path)
     partial = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.partial")
     # Created as a new file is (0o666 less the umask); an existing file's mode is kept.
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:  # named as the file asked for: the partial one is ours
+        raise OSError(error.errno, error.strerror, os.fspath(target)) from None
     try:
         with os.fdopen(descriptor, "wb") as file:
             yield file
