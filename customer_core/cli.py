@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -393,11 +394,22 @@ def _params(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# libpq's keyword/value form begins with one of its connection keywords.
+_KEYWORD_DSN = re.compile(
+    r"\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|connect_timeout"
+    r"|application_name|options|target_session_attrs)\s*="
+)
+
+
+def names_postgres(text: str) -> bool:
+    """Whether ``--db`` or ``$CUSTOMER_CORE_DATA`` names a PostgreSQL database: a
+    ``postgresql://`` URI or libpq's ``host=... dbname=...`` form (never a file path)."""
+    return text.startswith(POSTGRES_SCHEMES) or _KEYWORD_DSN.match(text) is not None
 
 
 def _data_location(text: str) -> Path | str:
     """``--db``: a path, or a PostgreSQL DSN kept as text."""
-    return text if text.startswith(POSTGRES_SCHEMES) else Path(text)
+    return text if names_postgres(text) else Path(text)
 
 
 def _open_postgres(dsn: str) -> Store:
@@ -416,7 +428,7 @@ def _open_store(db: Path | str | None, command: str, synchronous: str = "FULL") 
     must)."""
     if isinstance(db, str):
         return _open_postgres(db)
-    if db is None and os.environ.get(DATA_VARIABLE, "").startswith(POSTGRES_SCHEMES):
+    if db is None and names_postgres(os.environ.get(DATA_VARIABLE, "")):
         return _open_postgres(os.environ[DATA_VARIABLE])
     return SQLiteStore(_data_file(db, command), synchronous=synchronous)  # type: ignore[arg-type]
 
@@ -685,7 +697,7 @@ def _new_data_file(arguments: argparse.Namespace) -> Path | None:
     if arguments.command != "import" or isinstance(arguments.db, str):
         return None
     if arguments.db is None:
-        if os.environ.get(DATA_VARIABLE, "").startswith(POSTGRES_SCHEMES):
+        if names_postgres(os.environ.get(DATA_VARIABLE, "")):
             return None
         path = default_data_path()
     else:

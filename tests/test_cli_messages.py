@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from customer_core import CustomerService, SQLiteStore
-from customer_core.cli import main
+from customer_core.cli import main, names_postgres
 
 
 @pytest.fixture
@@ -90,3 +90,30 @@ def test_an_imported_nul_is_refused_in_words(
         "error: line 1: name: Invalid string: a\\u0000b; must not contain a NUL character "
         "(\\u0000)\nnothing was imported\n"
     )
+
+
+@pytest.mark.parametrize("command", [["list"], ["create", "-d", "email=a@b.co"]])
+def test_a_keyword_form_dsn_names_postgres_not_a_file(
+    command: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # libpq's keyword form used to become a SQLite file named after the DSN.
+    monkeypatch.chdir(tmp_path)
+    dsn = "host=127.0.0.1 port=1 dbname=x user=postgres password=wrongpass123 connect_timeout=2"
+    assert main([*command, "--db", dsn]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "error: Could not open the customer store host=127.0.0.1 port=1 dbname=x user=postgres: "
+        "the database server cannot be reached"
+    )
+    assert "wrongpass123" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_names_postgres_tells_dsns_from_paths() -> None:
+    assert names_postgres("postgresql://u@h/db") and names_postgres(" host=h dbname=d")
+    assert names_postgres("dbname = d") and names_postgres("service=prod")
+    assert not names_postgres("customers.db") and not names_postgres("./host=1.db")
+    assert not names_postgres("hosts=1")
