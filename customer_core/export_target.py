@@ -13,8 +13,7 @@ from typing import IO
 
 from .errors import InvalidRequestError
 from .store.base import Store
-
-_SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+from .store.sqlite import SIDE_FILE_SUFFIXES
 
 
 @contextmanager
@@ -62,7 +61,7 @@ def _refuse_the_store_itself(path: str, store: Store) -> None:
     if not isinstance(data_file, str) or data_file in ("", ":memory:"):
         return
     store_path = os.path.realpath(data_file)
-    for suffix in _SQLITE_SIDE_FILES:
+    for suffix in ("", *SIDE_FILE_SUFFIXES):
         candidate = f"{store_path}{suffix}"
         same = candidate == path
         with contextlib.suppress(OSError):

@@ -373,6 +373,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# The files SQLite keeps beside a data file ``PATH`` while it is open or after a crash.
+SIDE_FILE_SUFFIXES = ("-journal", "-wal", "-shm")
 
 Synchronous = Literal["FULL", "NORMAL"]
 

@@ -20,14 +20,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..errors import StoreError
-from .sqlite import SQLiteStore
+from .sqlite import SIDE_FILE_SUFFIXES, SQLiteStore
 
 __all__ = ["PARTIAL_SUFFIX", "new_sqlite_file"]
 
 PARTIAL_SUFFIX = ".partial"
-"""The suffix of a data file being built (as an export's file being written)."""
-
-_SIDE_FILES = ("-journal", "-wal", "-shm")
+"""The suffix of a data file being built."""
 
 
 class _Building(SQLiteStore):
@@ -55,7 +53,7 @@ class _Building(SQLiteStore):
 
 
 def _remove(path: str) -> None:
-    for name in (path, *(path + suffix for suffix in _SIDE_FILES)):
+    for name in (path, *(path + suffix for suffix in SIDE_FILE_SUFFIXES)):
         with contextlib.suppress(FileNotFoundError):
             os.remove(name)
 
