@@ -9,6 +9,7 @@ import json
 from typing import Any, TypeVar
 
 from .errors import IdempotencyError, InvalidRequestError, error_from_dict
+from .metadata import wire_string
 from .models import _Model
 
 __all__ = [
@@ -35,13 +36,19 @@ def supplied_key(key: object) -> object:
 
 
 def check_key(key: object) -> str | None:
-    """Return ``key`` if it is a usable key (a non-empty string of at most 255 characters),
-    None if the request carries none (``supplied_key``)."""
+    """Return ``key`` if it is a usable key (a non-empty string of at most 255 characters,
+    text a header could carry), None if the request carries none (``supplied_key``)."""
     key = supplied_key(key)
     if key is None:
         return None
     if not isinstance(key, str):
         msg = f"Invalid idempotency key: {key!r}; use a non-empty string such as a V4 UUID."
+        raise InvalidRequestError(msg, param="idempotency_key")
+    if "\x00" in key or wire_string(key) is None:
+        msg = (
+            f"Invalid idempotency key: {key!r}; it must be Unicode text without NUL "
+            "characters, such as a V4 UUID."
+        )
         raise InvalidRequestError(msg, param="idempotency_key")
     if len(key) > MAX_KEY_LENGTH:
         msg = (

@@ -208,6 +208,12 @@ def _encode(value: dict[str, Any]) -> str:
 _decode = pydantic_core.from_json
 
 
+def _unstored(key: str) -> bool:
+    """Whether no row can have ``key``: PostgreSQL's text holds no NUL, so no id with one
+    was ever stored (and psycopg refuses to send one). A path id can carry it (``%00``)."""
+    return "\x00" in key
+
+
 def _lock_key(text: str) -> int:
     """A signed 64-bit advisory lock key for ``text``."""
     return int.from_bytes(
@@ -957,6 +963,8 @@ class PostgresStore(Store):
             self._give_back(connection)
 
     def get(self, customer_id: str) -> Record | None:
+        if _unstored(customer_id):
+            return None
         # Inside a transaction block the read locks the row: the caller is about to write it.
         lock = " FOR UPDATE" if self._in_block() else ""
         query = f"SELECT body FROM customers WHERE id = %s AND NOT deleted{lock}"
@@ -968,6 +976,9 @@ class PostgresStore(Store):
         return self._read("read from", work)
 
     def is_deleted(self, customer_id: str) -> bool:
+        if _unstored(customer_id):
+            return False
+
         def work(connection: Connection) -> bool:
             row = connection.execute(
                 "SELECT 1 FROM customers WHERE id = %s AND deleted", (customer_id,)
@@ -977,6 +988,9 @@ class PostgresStore(Store):
         return self._read("read from", work)
 
     def sort_key(self, customer_id: str) -> SortKey | None:
+        if _unstored(customer_id):
+            return None
+
         def work(connection: Connection) -> SortKey | None:
             row = connection.execute(
                 "SELECT created FROM customers WHERE id = %s", (customer_id,)
@@ -1148,6 +1162,9 @@ class PostgresStore(Store):
         self._write("write to", work)
 
     def get_tax_id(self, tax_id: str) -> Record | None:
+        if _unstored(tax_id):
+            return None
+
         def work(connection: Connection) -> Record | None:
             row = connection.execute("SELECT body FROM tax_ids WHERE id = %s", (tax_id,)).fetchone()
             return None if row is None else _decode(row[0])
@@ -1156,7 +1173,10 @@ class PostgresStore(Store):
 
     def delete_tax_id(self, tax_id: str) -> None:
         def work(connection: Connection) -> None:
-            if not connection.execute("DELETE FROM tax_ids WHERE id = %s", (tax_id,)).rowcount:
+            if (
+                _unstored(tax_id)
+                or not connection.execute("DELETE FROM tax_ids WHERE id = %s", (tax_id,)).rowcount
+            ):
                 msg = f"No tax ID {tax_id} to delete."
                 raise RecordNotFoundError(msg)
 
@@ -1204,6 +1224,9 @@ class PostgresStore(Store):
         self._write("write to", work)
 
     def event_get(self, event_id: str) -> Record | None:
+        if _unstored(event_id):
+            return None
+
         def work(connection: Connection) -> Record | None:
             row = connection.execute(
                 "SELECT body FROM events WHERE id = %s", (event_id,)
@@ -1248,6 +1271,9 @@ class PostgresStore(Store):
         self._write("write to", work)
 
     def webhook_endpoint_get(self, endpoint_id: str) -> Record | None:
+        if _unstored(endpoint_id):
+            return None
+
         def work(connection: Connection) -> Record | None:
             row = connection.execute(
                 "SELECT body FROM webhook_endpoints WHERE id = %s", (endpoint_id,)
@@ -1258,10 +1284,12 @@ class PostgresStore(Store):
 
     def webhook_endpoint_delete(self, endpoint_id: str) -> None:
         def work(connection: Connection) -> None:
-            deleted = connection.execute(
-                "DELETE FROM webhook_endpoints WHERE id = %s", (endpoint_id,)
-            ).rowcount
-            if not deleted:
+            if (
+                _unstored(endpoint_id)
+                or not connection.execute(
+                    "DELETE FROM webhook_endpoints WHERE id = %s", (endpoint_id,)
+                ).rowcount
+            ):
                 msg = f"No webhook endpoint {endpoint_id} to delete."
                 raise RecordNotFoundError(msg)
 
@@ -1369,6 +1397,9 @@ class PostgresStore(Store):
         return self._write("write to", work)
 
     def delivery_attempt_get(self, attempt_id: str) -> Record | None:
+        if _unstored(attempt_id):
+            return None
+
         def work(connection: Connection) -> Record | None:
             row = connection.execute(_ATTEMPT_GET, (attempt_id,)).fetchone()
             return None if row is None else _decode(row[0])

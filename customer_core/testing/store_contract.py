@@ -50,6 +50,7 @@ from .contract_search_words import SearchWordsContract
 from .contract_snapshot_contents import SnapshotContentsContract
 from .contract_snapshots import SnapshotContract
 from .contract_tax_ids import TaxIdContract
+from .contract_unstored_keys import UnstoredKeyContract
 from .contract_waits import WaitsContract
 
 __all__ = ["StoreContract", "make_record"]
@@ -93,6 +94,7 @@ class StoreContract(
     OutboxEventsContract,
     AttemptLookupContract,
     EdgeContract,
+    UnstoredKeyContract,
     PrefixReadingContract,
     IdempotencyContract,
     SnapshotContentsContract,
