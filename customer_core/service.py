@@ -170,6 +170,39 @@ def _request_info(request_id: str | None, idempotency_key: object) -> RequestInf
     return {"id": request_id, "idempotency_key": idempotency.supplied_key(idempotency_key)}
 
 
+def _check_settings(
+    store: object,
+    clock: object,
+    seed: object,
+    idempotency_ttl: object,
+    events: object,
+    event_retention: object,
+) -> None:
+    """Refuse a misconfigured service when it is built, not at its first write or purge."""
+    if not isinstance(store, Store):
+        msg = (
+            "CustomerService needs a store such as MemoryStore(), SQLiteStore(path) or "
+            f"PostgresStore(dsn), not {store!r}."
+        )
+        raise TypeError(msg)
+    if not callable(clock):
+        msg = f"clock must be a callable returning the time in seconds, not {clock!r}."
+        raise TypeError(msg)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
+        msg = f"seed must be an int, a str or None, not {seed!r}."
+        raise TypeError(msg)
+    if not isinstance(events, bool):
+        msg = f"events must be True or False, not {events!r}."
+        raise TypeError(msg)
+    for name, value in (("idempotency_ttl", idempotency_ttl), ("event_retention", event_retention)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            msg = f"{name} must be a number of seconds, not {value!r}."
+            raise TypeError(msg)
+        if not 0 < value < float("inf"):
+            msg = f"{name} must be a positive, finite number of seconds, not {value!r}."
+            raise ValueError(msg)
+
+
 def _missing(message: str, param: str) -> InvalidRequestError:
     return InvalidRequestError(message, code="resource_missing", param=param)
 
@@ -210,6 +243,7 @@ class CustomerService:
         events: bool = True,
         event_retention: float = DEFAULT_RETENTION,
     ) -> None:
+        _check_settings(store, clock, seed, idempotency_ttl, events, event_retention)
         self._store = store
         self._clock = clock
         self._ids = IdGenerator(clock, seed)
