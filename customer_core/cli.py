@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import threading
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -479,6 +480,24 @@ def _listen(host: str, port: int) -> socket.socket:
         raise _CommandError(msg) from None
 
 
+def _base_url(listening: socket.socket) -> str:
+    """The URL a client uses for the socket serve listens on: the port it got (``--port
+    0`` picks one) and an IPv6 address in brackets."""
+    host, port = listening.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _without_password(url: str) -> str:
+    """``url`` as serve prints it: a password in it (``https://user:pass@host/``) is a
+    secret, shown as ``***``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{parts.username}:***@{host}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
 def _unix_time(text: str) -> int:
     """``--frozen-time``: whole Unix seconds that ids can hold."""
     try:
@@ -577,12 +596,15 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
                 file=sys.stderr,
             )
         print(
-            f"customer_core: Stripe customers API on http://{arguments.host}:{arguments.port}/v1/customers (data: {where})",
+            f"customer_core: Stripe customers API on {_base_url(listening)}/v1/customers (data: {where})",
             file=sys.stderr,
         )
         for url in arguments.webhook or ():
             endpoint_id, secret = serve_endpoint(service, url)
-            print(f"customer_core: events are delivered to {url} ({endpoint_id})", file=sys.stderr)
+            print(
+                f"customer_core: events are delivered to {_without_password(url)} ({endpoint_id})",
+                file=sys.stderr,
+            )
             # The words of `stripe listen`, which scripts look for.
             print(f"> Ready! Your webhook signing secret is {secret} (^C to quit)", file=sys.stderr)
         reset_to = service.snapshot() if arguments.enable_reset else None
@@ -817,7 +839,7 @@ def _events_command(arguments: argparse.Namespace) -> int:
     except CustomerCoreError as error:
         print(_request_error(error), file=sys.stderr)
         return 1
-    print(result.to_json(indent=2).decode())
+    _show(result.to_json(indent=2))
     return 0
 
 
@@ -839,7 +861,7 @@ def _customer_command(arguments: argparse.Namespace) -> int:
     except CustomerCoreError as error:
         print(_request_error(error), file=sys.stderr)
         return 1
-    print(result.to_json(indent=2).decode())
+    _show(result.to_json(indent=2))
     return 0
 
 
@@ -851,6 +873,21 @@ def _request_error(error: CustomerCoreError) -> str:
     if param is None or error.http_status == 404 or param in error.message:
         return f"error: {error.message}"
     return f"error: {param}: {error.message}"
+
+
+def _show(body: bytes) -> None:
+    """Write a command's answer to stdout; a full disk or a closed file there is a
+    one-line error, not a traceback (a closed pipe ends quietly in ``main``)."""
+    try:
+        print(body.decode())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        # What stdout still buffers would fail again when Python flushes it at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reason = (error.strerror or str(error)).lower()
+        raise _CommandError(f"cannot write the output: {reason}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
