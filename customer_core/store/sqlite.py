@@ -6,7 +6,8 @@
   power loss, for more speed).
 - Processes: every write transaction starts with ``BEGIN IMMEDIATE``, so read-modify-write
   cycles of several processes serialize instead of losing updates; waiting for another
-  writer is SQLite's busy timeout (30 s by default), never a "database is locked" error.
+  writer lasts up to the busy timeout (30 s by default), then is a StoreError (503) saying
+  the store stayed locked, not SQLite's bare "database is locked".
 - Threads: writes share one connection behind a re-entrant lock; reads outside a write
   transaction take a connection of their own from a pool, so they never wait for a write
   (WAL lets readers run beside a writer, even one of another process holding the write
@@ -533,6 +534,9 @@ class SQLiteStore(Store):
 
     def _fail(self, action: str, error: BaseException) -> StoreError:
         """The one place where sqlite3 errors become customer_core errors, naming the file."""
+        if isinstance(error, UnicodeError):
+            reason = f"a value is not valid Unicode text ({error})"
+            return StoreError(f"Could not {action} the customer store {self.path}: {reason}")
         if isinstance(error, ValueError):
             reason = f"a stored record is not valid JSON ({error})"
             return StoreError(f"Could not {action} the customer store {self.path}: {reason}")
@@ -686,8 +690,15 @@ class SQLiteStore(Store):
                 connection.execute("BEGIN IMMEDIATE")
                 break
             except sqlite3.Error as error:
-                if not _is_busy(error) or time.monotonic() >= deadline:
+                if not _is_busy(error):
                     raise self._fail("begin a transaction on", error) from error
+                if time.monotonic() >= deadline:
+                    msg = (
+                        f"The customer store {self.path} stayed locked by another writer for "
+                        f"{self._busy_timeout:g} s (busy_timeout); nothing was written, retry "
+                        "the request."
+                    )
+                    raise StoreError(msg, http_status=503) from error
                 if self._abandoning:
                     msg = (
                         f"Gave up waiting for the write lock of the customer store {self.path} "
@@ -1350,11 +1361,16 @@ class SQLiteStore(Store):
     def backup(self, target: str | os.PathLike[str]) -> None:
         """Copy the live database to ``target`` consistently (SQLite's online backup API)."""
         with self._reading() as connection:
-            destination = sqlite3.connect(os.fspath(target))
             try:
-                connection.backup(destination)
-            finally:
-                destination.close()
+                destination = sqlite3.connect(os.fspath(target))
+                try:
+                    connection.backup(destination)
+                finally:
+                    destination.close()
+            except sqlite3.Error as error:
+                # Name both files: the usual fault is the target (not SQLite, no such directory).
+                msg = f"Could not back up the customer store {self.path} to {target}: {error}"
+                raise StoreError(msg) from error
 
     def close(self) -> None:
         with self._lock:
