@@ -34,8 +34,10 @@ _NESTED = ("address", "discount", "shipping")
 _INCLUDABLE = Customer.INCLUDABLE
 # Paths into an includable list's items; ``expansions`` returns them beside the list.
 _DEEP = frozenset({"tax_ids.data.customer", "tax_ids.data.owner.customer"})
-_DEEP_PREFIXES = frozenset(
-    ".".join(path.split(".")[:end]) for path in _DEEP for end in range(1, path.count(".") + 1)
+# The paths an expand path may go through on its way to the segment that is not
+# expandable, which its error names: tax_ids.data.customer.bogus names all four.
+_DEEP_WALKS = frozenset(
+    ".".join(path.split(".")[:end]) for path in _DEEP for end in range(1, path.count(".") + 2)
 )
 _MAX_EXPAND_DEPTH = 4
 NOTHING: frozenset[str] = frozenset()
@@ -99,7 +101,7 @@ def expansions(paths: Sequence[str], *, prefix: str = "") -> frozenset[str]:
             while (
                 bad is not None
                 and bad < len(local) - 1
-                and ".".join(local[: bad + 1]) in _DEEP_PREFIXES
+                and ".".join(local[: bad + 1]) in _DEEP_WALKS
             ):
                 bad += 1
             if head in _INCLUDABLE and bad is None:

@@ -517,16 +517,17 @@ class CustomerService:
             return Outcome(self._list(params))
         if operation == "search":
             return Outcome(self._search(params))
+        if operation not in ("retrieve", "update", "delete"):
+            msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
+            raise InvalidRequestError(msg)
         customer_id = path_id(id, "id", "cus_...")
         if operation == "retrieve":
             return Outcome(self._retrieve(customer_id, params))
         if operation == "update":
             return self._update_once(customer_id, params, idempotency_key, request_id, from_form)
-        if operation == "delete":
-            request = _request_info(request_id, idempotency_key)
-            return Outcome(self._delete(customer_id, params, request))
-        msg = f"Unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}."
-        raise InvalidRequestError(msg)
+        return Outcome(
+            self._delete(customer_id, params, _request_info(request_id, idempotency_key))
+        )
 
     def create(self, /, *, idempotency_key: str | None = None, **params: Any) -> Customer:
         """Create a customer (``POST /v1/customers``) and return it.

@@ -25,11 +25,15 @@ from customer_core.http.forms import decode
         ),
         (
             "address[city]=Paris&address[city][x]=1",
-            "Parameter 'address[city][x]' conflicts with another value given for 'city'.",
+            "Parameter 'address[city][x]' conflicts with another value given for 'address[city]'.",
+        ),
+        (
+            "metadata[a]=1&metadata[a][b]=2",
+            "Parameter 'metadata[a][b]' conflicts with another value given for 'metadata[a]'.",
         ),
         (
             "shipping[address][city]=Paris&shipping[address]=x",
-            "Parameter 'shipping[address]' conflicts with another value given for 'address'.",
+            "Parameter 'shipping[address]' conflicts with another value given for 'shipping[address]'.",
         ),
     ],
 )

@@ -335,6 +335,9 @@ def test_expand_tax_ids_data_customer_on_the_customer(service: CustomerService) 
     assert found["tax_ids"]["data"][0]["customer"] == customer.id
     error = error_of(service.retrieve, customer.id, expand=["tax_ids.data.bogus"])
     assert error.message == "This property cannot be expanded (tax_ids.data.bogus)."
+    # The error names the segment that is not expandable, not the expandable path before it.
+    error = error_of(service.retrieve, customer.id, expand=["tax_ids.data.customer.bogus"])
+    assert error.message == "This property cannot be expanded (tax_ids.data.customer.bogus)."
 
 
 def test_the_customers_tax_ids_list_shows_ten(service: CustomerService) -> None:

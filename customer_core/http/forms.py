@@ -68,8 +68,13 @@ def _path(name: str) -> tuple[tuple[tuple[str, bool], ...], Any]:
     return steps, segments[-1]
 
 
+def _bracketed(steps: tuple[tuple[str, bool], ...]) -> str:
+    """The name of the hash or array the walk ``steps`` ends at: ``address[city]``."""
+    return steps[0][0] + "".join(f"[{segment}]" for segment, _ in steps[1:])
+
+
 def _mixed(name: str, steps: tuple[tuple[str, bool], ...]) -> InvalidRequestError:
-    array = steps[0][0] + "".join(f"[{segment}]" for segment, _ in steps[1:])
+    array = _bracketed(steps)
     return InvalidRequestError(
         f"Invalid array: {array} is given both with [] and with [index] or [key] ({name}); "
         f"write every item the same way, as in {array}[]=a&{array}[]=b or "
@@ -108,7 +113,7 @@ def _nest(fields: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
             node.append(value)  # ``a[]=x``: the next item of the list at this level
         elif node.get(last).__class__ in _NESTED:
             # ``created[gt]=1&created=5``: a plain value would drop the hash given first.
-            msg = f"Parameter {name!r} conflicts with another value given for {last!r}."
+            msg = f"Parameter {name!r} conflicts with another value given for {name!r}."
             raise _fail(msg)
         else:
             node[last] = value
@@ -126,7 +131,8 @@ def _walk(root: dict[str, Any], name: str, steps: tuple[tuple[str, bool], ...]) 
         if child is None:
             child = node[segment] = [] if appends else {}
         elif child.__class__ not in _NESTED:
-            msg = f"Parameter {name!r} conflicts with another value given for {segment!r}."
+            given = _bracketed(steps[: index + 1])
+            msg = f"Parameter {name!r} conflicts with another value given for {given!r}."
             raise _fail(msg)
         elif (child.__class__ is list) is not appends:
             raise _mixed(name, steps[: index + 1])

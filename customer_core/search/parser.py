@@ -124,7 +124,8 @@ class _Parser:
             raise self.fail(
                 f"operator {operator!r} is not valid for the {kind} field {field}", operator_at
             )
-        value = self.value(field, kind, operator)
+        # Messages about the value show the field as written: metadata["plan"], not metadata.
+        value = self.value(self.text[match.start() : operator_at], kind, operator)
         return Clause(field, operator, value, key, negated)
 
     def value(self, field: str, kind: str, operator: str) -> str | int | None:
