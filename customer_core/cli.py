@@ -42,7 +42,8 @@ API_KEY_VARIABLE = "CUSTOMER_CORE_API_KEY"
 DATA_VARIABLE = "CUSTOMER_CORE_DATA"
 DEFAULT_PORT = 12111  # the server module's default, kept here so --help needs no server extra
 STOP_WAIT = 2.0
-"""Seconds a stopping server (or delivery process) waits for webhook requests in flight."""
+"""Seconds a stopping server (or delivery process) keeps sending the webhooks due, before
+it puts the rest back (``DeliveryWorker.stop``)."""
 DELIVER_POLL_INTERVAL = 0.25
 """Seconds between a delivery process's looks for deliveries no pipe told it about."""
 DELIVER_LINGER = 0.05
@@ -331,8 +332,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=STOP_WAIT,
         metavar="SECONDS",
-        help="on a stop, seconds to wait for requests in flight; the unanswered ones are "
-        f"put back for the next start (default: {STOP_WAIT:g})",
+        help="on a stop, seconds to keep sending the deliveries due; those still unanswered "
+        f"are put back for the next start (default: {STOP_WAIT:g})",
     )
     # serve's child: a byte on stdin wakes it, the end of stdin stops it.
     deliver.add_argument("--watch-stdin", action="store_true", help=argparse.SUPPRESS)

@@ -70,10 +70,19 @@ IDLE_WINDOW = 0.05
 BUSY_FLOOR = 0.25
 """While the API works, an in-process worker's rate is its share of the cores the API
 got, counted as at least this many (a lightly loaded API still lets deliveries through)."""
+STOP_TIMEOUT = 2.0
+"""Seconds ``stop()`` keeps sending what was due when it was called, by default, before
+it aborts the requests still in flight."""
+ABORT_WAIT = 1.0
+"""Seconds ``stop()`` waits, at most, for its senders to let go of aborted requests (they
+see the abort at once unless a connect is still under way; such a sender sends nothing)."""
 
 _Key = tuple[str, str]
 _LEASE_ENDED = "lease_ended"
 """A result's status for a delivery not sent because its lease ran out (nothing to settle)."""
+_ABORTED = "aborted"
+"""A result's status for a delivery whose request ``stop()`` aborted (or never started):
+not an attempt, put back due at once."""
 _Connections = dict[tuple[str, str, int | None], "_Connection"]
 _Result = tuple[Record, Record | None]
 
@@ -108,8 +117,10 @@ class DeliveryWorker:
       one); while it is idle (no API request running) the worker may use
       ``IDLE_CPU_SHARE`` of a core instead.
 
-    ``stop()`` (or leaving a ``with`` block) waits up to ``timeout`` for requests in flight,
-    records them, and puts back the deliveries still unanswered, due at once: nothing
+    ``stop(timeout=2)`` (or leaving a ``with`` block) first sends what was due when it was
+    called, for at most ``timeout`` seconds, recording the answers as usual; then it aborts
+    the requests still in flight and puts their deliveries, and those not sent yet, back
+    due at once, without counting an attempt (the receiver did nothing wrong): nothing
     pending is lost, and the next worker (after a restart too) delivers it.
     """
 
@@ -158,6 +169,10 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._enqueued = True  # look at once when started
         self._stopping = False
+        self._stop_requested = threading.Event()
+        self._aborted = threading.Event()
+        self._stop_due = 0.0
+        self._sender_connections: list[_Connections] = []
         self._jobs: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
         self._results: list[_Result] = []
         self._results_lock = threading.Lock()
@@ -166,7 +181,7 @@ class DeliveryWorker:
         self._dispatcher: threading.Thread | None = None
         self._remove_listener: Any = None
         self._last_purge = -float("inf")
-        self._drain_timeout = timeout
+        self._drain_timeout = STOP_TIMEOUT
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -194,22 +209,25 @@ class DeliveryWorker:
         self._dispatcher.start()
         return self
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop delivering: wait up to ``timeout`` seconds (default: the request timeout)
-        for requests in flight, record them, and put the unanswered ones back, due at once.
-        Call it before closing the store."""
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop delivering, within about ``timeout`` seconds: send what is due now (the
+        requests in flight, and deliveries due in the store), recording the answers, until
+        none is left or ``timeout`` ends; then abort the requests still in flight and put
+        their deliveries, with those not sent, back due at once, no attempt counted.
+        ``timeout=0`` sends nothing more. Call it before closing the store."""
         if self._dispatcher is None or self._stopping:
             return
-        self._drain_timeout = self.timeout if timeout is None else timeout
+        if not timeout >= 0:
+            raise ValueError("DeliveryWorker.stop needs a timeout >= 0.")
+        self._drain_timeout = timeout
+        self._stop_due = self._clock()
         self._stopping = True
+        self._stop_requested.set()
         self._wake.set()
         self._dispatcher.join()
         if self._remove_listener is not None:
             self._remove_listener()
-        for _ in self._threads:
-            self._jobs.put(None)
-        for thread in self._threads:
-            thread.join(timeout=0.1)
+        self._abort_senders()  # the dispatcher did, unless the store closed under it
 
     def __enter__(self) -> DeliveryWorker:
         return self
@@ -252,7 +270,7 @@ class DeliveryWorker:
                 # claims many (a round is a transaction, an fsync on a durable store).
                 pause = max(pause, self.linger)
             if pause:
-                time.sleep(pause)
+                self._stop_requested.wait(pause)
             if wait > 0:
                 self._wake.wait(wait)
         self._shut_down()
@@ -289,6 +307,13 @@ class DeliveryWorker:
                 now = self._clock()
                 claimed = self._store.outbox_claim(now, now + self.lease, room)
             next_due = self._store.outbox_next_due()
+        self._queue(claimed)
+        if claim and len(claimed) == room:
+            return True, 0.0  # more may be due
+        return True, self._wait_for(next_due) if room > 0 else self.poll_interval
+
+    def _queue(self, claimed: list[Record]) -> None:
+        """Hand claimed deliveries to the senders."""
         for delivery in claimed:
             key = delivery["event"], delivery["endpoint"]
             held = self._in_flight.get(key)
@@ -298,9 +323,6 @@ class DeliveryWorker:
                 continue
             self._in_flight[key] = delivery
             self._jobs.put(delivery)
-        if claim and len(claimed) == room:
-            return True, 0.0  # more may be due
-        return True, self._wait_for(next_due) if room > 0 else self.poll_interval
 
     def _ending_leases(self, now: float) -> list[Record]:
         """The deliveries held whose lease is past half its margin over the timeout (a
@@ -334,12 +356,13 @@ class DeliveryWorker:
         with self._results_lock:
             results, self._results = self._results, []
         for delivery, _ in results:
-            self._in_flight.pop((delivery["event"], delivery["endpoint"]), None)
+            if delivery["status"] != _ABORTED:  # an aborted one stays held, to be put back
+                self._in_flight.pop((delivery["event"], delivery["endpoint"]), None)
         return results
 
     def _settle(self, results: list[_Result]) -> None:
         self._store.outbox_settle(
-            [delivery for delivery, _ in results if delivery["status"] != _LEASE_ENDED],
+            [d for d, _ in results if d["status"] != _LEASE_ENDED and d["status"] != _ABORTED],
             [attempt for _, attempt in results if attempt is not None],
         )
 
@@ -349,14 +372,14 @@ class DeliveryWorker:
             self._settle(results)
 
     def _shut_down(self) -> None:
-        """Wait for requests in flight (bounded), record them, put the others back."""
-        deadline = time.monotonic() + self._drain_timeout
+        """Send what was due at the stop (bounded), abort the rest, record what was
+        answered, put the others back."""
         try:
-            while self._in_flight and time.monotonic() < deadline:
-                self._settle_finished()
-                if self._in_flight:
-                    self._wake.wait(min(0.05, max(0.0, deadline - time.monotonic())))
-                    self._wake.clear()
+            self._drain(time.monotonic() + self._drain_timeout)
+        except Exception:
+            logger.exception("webhook delivery: the store failed while the worker stopped")
+        self._abort_senders()
+        try:
             self._settle_finished()
             if self._in_flight:
                 now = self._clock()
@@ -374,10 +397,57 @@ class DeliveryWorker:
                 "due again when their lease ends"
             )
 
+    def _drain(self, deadline: float) -> None:
+        """Until ``deadline`` (``time.monotonic``): settle finished attempts and take the
+        deliveries that were due when ``stop()`` was called, until none is left."""
+        more_due = time.monotonic() < deadline
+        while True:
+            results = self._take_results()
+            room = self.batch_size - len(self._in_flight)
+            claimed: list[Record] = []
+            with self._store.transaction():
+                if results:
+                    self._settle(results)
+                renew = self._ending_leases(self._clock())
+                if renew:
+                    self._renew(renew)
+                if more_due and room > 0:
+                    claimed = self._store.outbox_claim(
+                        self._stop_due, self._clock() + self.lease, room
+                    )
+                    more_due = len(claimed) == room
+            self._queue(claimed)
+            remaining = deadline - time.monotonic()
+            if (not self._in_flight and not more_due) or remaining <= 0:
+                return
+            self._wake.wait(min(remaining, self.poll_interval))
+            self._wake.clear()
+
+    def _abort_senders(self) -> None:
+        """Abort the requests in flight (their sockets are shut, so an answer awaited ends
+        at once), drop the deliveries not started, end the sender threads."""
+        if self._aborted.is_set():
+            return
+        self._aborted.set()
+        for connections in self._sender_connections:
+            for connection in list(connections.values()):
+                connection.abort()
+        try:
+            while True:
+                self._jobs.get_nowait()  # still held in _in_flight: put back
+        except queue.Empty:
+            pass
+        for _ in self._threads:
+            self._jobs.put(None)
+        deadline = time.monotonic() + ABORT_WAIT
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
     # --- the senders ---------------------------------------------------------------------
 
     def _send_loop(self) -> None:
         connections: _Connections = {}
+        self._sender_connections.append(connections)
         try:
             while True:
                 delivery = self._jobs.get()
@@ -387,18 +457,22 @@ class DeliveryWorker:
                 try:
                     result = self._attempt(delivery, connections)
                 except Exception:
-                    logger.exception(
-                        "webhook delivery of %s to %s failed unexpectedly",
-                        delivery["event"],
-                        delivery["endpoint"],
-                    )
-                    result = (self.retry.after_failure(delivery, self._clock(), self._random), None)
+                    if self._aborted.is_set():  # the stop cut it short (its store may be closed)
+                        result = ({**delivery, "status": _ABORTED}, None)
+                    else:
+                        logger.exception(
+                            "webhook delivery of %s to %s failed unexpectedly",
+                            delivery["event"],
+                            delivery["endpoint"],
+                        )
+                        now = self._clock()
+                        result = (self.retry.after_failure(delivery, now, self._random), None)
                 with self._results_lock:
                     self._results.append(result)
                 self._wake.set()
                 pause = self._spend(began)
                 if pause:
-                    time.sleep(pause)
+                    self._aborted.wait(pause)
         finally:
             for connection in connections.values():
                 connection.close()
@@ -411,6 +485,8 @@ class DeliveryWorker:
     def _attempt(self, delivery: Record, connections: _Connections) -> _Result:
         """Make one attempt: the delivery as it stands after it, and the attempt's record
         (None when there was nothing to send any more)."""
+        if self._aborted.is_set():
+            return {**delivery, "status": _ABORTED}, None
         if self._clock() + self.timeout >= delivery["next_attempt"]:
             # The lease may end before an answer could come: the delivery may be another
             # worker's by then. Not sent, not settled: due again when the lease ends.
@@ -423,7 +499,12 @@ class DeliveryWorker:
         payload = pydantic_core.to_json(event, indent=2)
         header = signature_header(payload, endpoint["secret"], int(self._clock()))
         started = time.perf_counter()
-        status_code, error = _post(endpoint["url"], payload, header, self.timeout, connections)
+        status_code, error = _post(
+            endpoint["url"], payload, header, self.timeout, connections, self._aborted
+        )
+        if status_code is None and self._aborted.is_set():
+            # Cut short by stop() (or never sent): not the receiver's failure.
+            return {**delivery, "status": _ABORTED}, None
         duration_ms = round((time.perf_counter() - started) * 1000)
         now = self._clock()
         succeeded = status_code is not None and 200 <= status_code < 300
@@ -557,10 +638,16 @@ class _CpuBudget:
 
 
 def _post(
-    url: str, payload: bytes, signature: str, timeout: float, connections: _Connections
+    url: str,
+    payload: bytes,
+    signature: str,
+    timeout: float,
+    connections: _Connections,
+    aborted: threading.Event,
 ) -> tuple[int | None, str | None]:
     """POST ``payload`` to ``url``: the status code, or None and what went wrong. A kept-alive
-    connection the receiver closed meanwhile is opened again once."""
+    connection the receiver closed meanwhile is opened again once. Once ``aborted`` is set
+    no request is sent (None, "aborted")."""
     parts = urlsplit(url)
     key = (parts.scheme, parts.hostname or "", parts.port)
     target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), _SAFE)
@@ -570,6 +657,8 @@ def _post(
         try:
             if connection is None:
                 connection = connections[key] = _Connection(*key, timeout)
+            if aborted.is_set():  # checked after the connection is where abort() finds it
+                return None, "aborted"
             head = (
                 f"POST {target} HTTP/1.1\r\nHost: {connection.host}\r\n"
                 f"User-Agent: {USER_AGENT}\r\nContent-Type: application/json; charset=utf-8\r\n"
@@ -622,6 +711,15 @@ class _Connection:
 
     def close(self) -> None:
         self._socket.close()
+
+    def abort(self) -> None:
+        """End the connection from another thread: a send or a wait for the answer under
+        way fails at once. (The plain socket's shutdown, also under TLS: the TLS layer is
+        left to the thread using it.)"""
+        try:
+            socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+        except OSError:
+            pass  # closed already
 
     def post(self, request: bytes) -> tuple[int, bool]:
         """Send a whole request; return the answer's status, and whether the connection

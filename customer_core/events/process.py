@@ -8,8 +8,8 @@ and the store's write lock, and API requests win the cores. Several processes (a
 on PostgreSQL) share the outbox safely through its leased claims.
 
 ``deliver_until_stopped`` runs a ``DeliveryWorker`` until SIGINT or SIGTERM (or, for a
-child, until its parent's pipe closes); the stop records the attempts in flight and puts
-the unanswered deliveries back, due at once, as the in-process worker does.
+child, until its parent's pipe closes); the stop sends what is due for up to its stop
+wait, then puts the rest back, due at once, as the in-process worker does.
 ``DeliveryProcess`` is the parent's side: it starts the child when first needed, wakes it
 through the pipe whenever this process writes deliveries (so a delivery starts at once,
 not at the next poll), and stops it with SIGTERM. The pipe also ends a child whose parent
@@ -47,8 +47,8 @@ def deliver_until_stopped(
 ) -> int | None:
     """Deliver the webhooks of the store ``open_store()`` opens until SIGINT or SIGTERM
     (the signal is returned) or, with ``watch_stdin``, until stdin closes (None; every
-    byte read wakes the worker). Requests in flight get ``stop_wait`` seconds; the
-    unanswered ones are put back. ``options`` are ``DeliveryWorker``'s. Call it from the
+    byte read wakes the worker). The stop sends what is due for up to ``stop_wait``
+    seconds, then aborts the requests in flight and puts them back (``DeliveryWorker.stop``). ``options`` are ``DeliveryWorker``'s. Call it from the
     main thread.
 
     The stop signals are caught from before the store is opened until after it is closed:
