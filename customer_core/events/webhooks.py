@@ -9,7 +9,9 @@ update, delete and list work as Stripe's do. Plain ``http`` and loopback URLs ar
 
 from __future__ import annotations
 
+import ipaddress
 import random
+import re
 import secrets
 import string
 import threading
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, ConfigDict, PlainValidator
 
 from .. import metadata as metadata_rules
+from ..api_versions import well_formed_api_version
 from ..errors import InvalidRequestError, RecordNotFoundError, no_such
 from ..expand import check_list_expand
 from ..ids import Clock, IdGenerator
@@ -63,16 +66,47 @@ _SECRET_LENGTH = 32
 def _url(value: object) -> str:
     result = text(clearable=False)(value)
     assert result is not None
-    parts = urlsplit(result)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in result:
+    if not _deliverable(result):
         raise _error("stripe", message=f"Invalid URL: {result}")
     return result
+
+
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+_HOST_NAME = re.compile(rb"[a-z0-9_.-]+")
+
+
+def _deliverable(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL a delivery can be sent to: a host (a name, an IPv4
+    address or a bracketed IPv6 one), a port from 1 to 65535 if any, no blank or control
+    character anywhere (docs/decisions.md, "Webhook endpoints")."""
+    if _BLANK_OR_CONTROL.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range or not a number
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host or port == 0:
+            return False
+        if "[" in parts.netloc:
+            return ipaddress.ip_address(host).version == 6
+        # The name as the request's Host header will carry it (IDNA for non-ASCII).
+        return _HOST_NAME.fullmatch(host.encode("idna")) is not None
+    except (ValueError, UnicodeError):  # "Invalid IPv6 URL", an empty or too long label
+        return False
 
 
 def check_url(url: str) -> None:
     """Refuse an endpoint URL as ``create`` would (``InvalidRequestError``, param ``url``),
     without creating anything: ``serve --webhook`` checks its URLs before it starts."""
     parse(WebhookEndpointCreateParams, {"url": url, "enabled_events": ["*"]})
+
+
+def _api_version(value: object) -> str:
+    result = text(clearable=False)(value)
+    assert result is not None
+    if not well_formed_api_version(result):
+        raise _error("stripe", message=f"Invalid Stripe API version: {result}")
+    return result
 
 
 def _enabled_event(value: object) -> str:
@@ -106,7 +140,7 @@ Description = Annotated[str | None, PlainValidator(text())]
 class WebhookEndpointCreateParams(_Params):
     """Parameters of ``POST /v1/webhook_endpoints``."""
 
-    api_version: Annotated[str | None, PlainValidator(text(clearable=False))] = None
+    api_version: Annotated[str | None, PlainValidator(_api_version)] = None
     connect: Annotated[bool, PlainValidator(_boolean)] = False
     description: Description = None
     enabled_events: EnabledEvents

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hmac
 import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
 import pydantic_core
 
+from ..api_versions import well_formed_api_version
 from ..errors import CustomerCoreError, InvalidRequestError
 from ..models import API_VERSION, BODY_INDENT
 from ..service import CustomerService, Operation, Outcome
@@ -51,8 +50,6 @@ INDENT = BODY_INDENT
 logger = logging.getLogger("customer_core.http")
 
 _ITEM = re.compile(r"^/v1/customers/([^/]+)$")
-# A version as the SDKs send it: a date, a release name, beta flags ("; name_beta=v1").
-_VERSION = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:\.[a-z]+)?(?:; ?[a-z0-9_]+=v[0-9]+)*")
 _TAX_IDS = re.compile(r"^/v1/customers/([^/]+)/tax_ids(?:/([^/]+))?$")
 _EVENTS = re.compile(r"^/v1/events(?:/([^/]+))?$")
 _WEBHOOK_ENDPOINTS = re.compile(r"^/v1/webhook_endpoints(?:/([^/]+))?$")
@@ -139,21 +136,8 @@ def _check_version(headers: Mapping[str, str]) -> None:
     Any well-formed version is accepted: the SDKs send their own, often newer than ours.
     """
     version = headers.get("stripe-version")
-    if version is not None and not _well_formed_version(version):
+    if version is not None and not well_formed_api_version(version, beta_flags=True):
         raise _error(400, f"Invalid Stripe API version: {version}")
-
-
-@functools.lru_cache(maxsize=64)
-def _well_formed_version(version: str) -> bool:
-    # Cached: a client sends the same version with every request.
-    match = _VERSION.fullmatch(version)
-    if match is None:
-        return False
-    try:
-        date(*map(int, match.groups()))
-    except ValueError:
-        return False
-    return True
 
 
 def url_too_long(request_id: str) -> Response:
