@@ -95,7 +95,9 @@ def test_expired_events_are_purged_every_purge_every_th_event(
 
 
 def _reference_previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> Any:
-    """The rule as first written (one pass over the union of keys), to check the faster one."""
+    """The rule as first written (one pass over the union of keys), to check the faster one;
+    keys in ``before``'s order, a key only ``after`` has right before the key it precedes
+    there (last if none)."""
     changed: dict[str, Any] = {}
     for key in (*before, *(key for key in after if key not in before)):
         old, new = before.get(key), after.get(key)
@@ -105,7 +107,13 @@ def _reference_previous_attributes(before: Mapping[str, Any], after: Mapping[str
             changed[key] = _reference_previous_attributes(old, new)
         else:
             changed[key] = old
-    return changed
+    order = list(before)
+    after_keys = list(after)
+    for n in reversed(range(len(after_keys))):
+        if after_keys[n] not in before:
+            successor = after_keys[n + 1] if n + 1 < len(after_keys) else None
+            order.insert(len(order) if successor is None else order.index(successor), after_keys[n])
+    return {key: changed[key] for key in order if key in changed}
 
 
 _VALUES = st.recursive(

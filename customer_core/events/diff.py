@@ -49,9 +49,18 @@ def previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> 
         else:
             changed[key] = old
     if len(after) != len(before) - absent:
-        for key, new in after.items():
-            if new is not None and key not in before:
+        appeared = [key for key, new in after.items() if new is not None and key not in before]
+        if appeared:
+            # The records' field order: an appeared key goes right before the key it
+            # precedes in ``after`` (last if none), not last (an update setting
+            # individual_name put it after name).
+            position = {key: float(n) for n, key in enumerate(before)}
+            following = float(len(before))
+            for key in list(after)[::-1]:
+                following = position.setdefault(key, following - 1e-6)
+            for key in appeared:
                 changed[key] = None
+            changed = dict(sorted(changed.items(), key=lambda item: position[item[0]]))
     return changed
 
 
