@@ -8,68 +8,75 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from customer_core import CustomerService, MemoryStore
-from customer_core.events.outbox import RetryPolicy
+from customer_core.events.delivery import DeliveryWorker
+from customer_core.events.webhooks import WebhookEndpoint
 from customer_core.testing.receiver import WebhookReceiver
 
-FAST = RetryPolicy(first_delay=0.05, factor=2.0, max_delay=1.0, jitter=0)
+from .test_webhook_delivery import FAST, wait_until
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def wait_until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}"
-        time.sleep(0.01)
+@pytest.fixture
+def silent() -> Iterator[WebhookReceiver]:
+    """A receiver that answers nothing until its ``hold`` is set (or it closes)."""
+    with WebhookReceiver(hold=threading.Event(), hold_timeout=60) as receiver:
+        yield receiver
+
+
+def hang_deliveries(
+    service: CustomerService, silent: WebhookReceiver, count: int, **options: Any
+) -> tuple[WebhookEndpoint, DeliveryWorker]:
+    """Create ``count`` customers and a worker whose first request hangs at ``silent``."""
+    endpoint = service.webhook_endpoints.create(url=silent.url, enabled_events=["*"])
+    worker = service.webhooks.start_delivery(retry=FAST, **options)
+    for n in range(count):
+        service.create(email=f"c{n}@example.com")
+    silent.wait_until(lambda: silent.waiting == 1, what="the first request to hang")
+    return endpoint, worker
 
 
 def test_a_stop_aborts_an_unanswered_request_promptly_and_counts_no_attempt(
-    service: CustomerService,
+    service: CustomerService, silent: WebhookReceiver
 ) -> None:
-    hold = threading.Event()
-    with WebhookReceiver(hold=hold, hold_timeout=60) as receiver:
-        endpoint = service.webhook_endpoints.create(url=receiver.url, enabled_events=["*"])
-        # A request timeout far above the stop's: the old stop waited for it and then
-        # recorded the delivery as failed, retried a minute later.
-        worker = service.webhooks.start_delivery(retry=FAST, timeout=60)
-        service.create(email="a@example.com")
-        [event] = service.events.list().data
-        receiver.wait_until(lambda: receiver.waiting == 1, what="the request to hang")
-        began = time.monotonic()
-        worker.stop(timeout=0.3)
-        assert time.monotonic() - began < 20  # bounded by the stop's timeout, not the request's
-        assert not worker.running
-        assert service.webhooks.attempts(endpoint=endpoint.id).data == []
-        assert service.events.retrieve(event.id).pending_webhooks == 1
-        due = service.store.outbox_next_due()
-        assert (
-            due is not None and due <= time.time()
-        )  # due at once, not in a minute (deliveries keep wall time)
-        hold.set()
-        with service.webhooks.start_delivery(retry=FAST):
-            wait_until(
-                lambda: service.events.retrieve(event.id).pending_webhooks == 0, "redelivery"
-            )
-        [attempt] = service.webhooks.attempts(endpoint=endpoint.id).data
-        # The aborted request was not an attempt: the redelivery is the first.
-        assert (attempt.attempt, attempt.status_code, attempt.succeeded) == (1, 200, True)
+    assert silent.hold is not None
+    # A request timeout far above the stop's: the old stop waited for it and then
+    # recorded the delivery as failed, retried a minute later.
+    endpoint, worker = hang_deliveries(service, silent, 1, timeout=60)
+    [event] = service.events.list().data
+    began = time.monotonic()
+    worker.stop(timeout=0.3)
+    assert time.monotonic() - began < 20  # bounded by the stop's timeout, not the request's
+    assert not worker.running
+    assert service.webhooks.attempts(endpoint=endpoint.id).data == []
+    assert service.events.retrieve(event.id).pending_webhooks == 1
+    due = service.store.outbox_next_due()
+    # Due at once, not in a minute (deliveries keep wall time, whatever the service's clock).
+    assert due is not None and due <= time.time()
+    silent.hold.set()
+    with service.webhooks.start_delivery(retry=FAST):
+        wait_until(lambda: service.events.retrieve(event.id).pending_webhooks == 0, "redelivery")
+    [attempt] = service.webhooks.attempts(endpoint=endpoint.id).data
+    # The aborted request was not an attempt: the redelivery is the first.
+    assert (attempt.attempt, attempt.status_code, attempt.succeeded) == (1, 200, True)
 
 
-def test_the_default_stop_is_bounded_whatever_the_request_timeout() -> None:
-    hold = threading.Event()
-    with WebhookReceiver(hold=hold, hold_timeout=60) as receiver:
-        service = CustomerService(MemoryStore())
-        service.webhook_endpoints.create(url=receiver.url, enabled_events=["*"])
-        worker = service.webhooks.start_delivery(timeout=60)
-        service.create(email="a@example.com")
-        receiver.wait_until(lambda: receiver.waiting == 1, what="the request to hang")
-        began = time.monotonic()
-        worker.stop()  # STOP_TIMEOUT, 2 s
-        assert time.monotonic() - began < 20
-        assert service.store.outbox_next_due() is not None
+def test_the_default_stop_is_bounded_whatever_the_request_timeout(
+    silent: WebhookReceiver,
+) -> None:
+    service = CustomerService(MemoryStore())
+    _, worker = hang_deliveries(service, silent, 1, timeout=60)
+    began = time.monotonic()
+    worker.stop()  # STOP_TIMEOUT, 2 s
+    assert time.monotonic() - began < 20
+    assert service.store.outbox_next_due() is not None
 
 
 def test_a_stop_first_sends_what_is_due(service: CustomerService) -> None:
@@ -98,24 +105,19 @@ def test_leaving_a_with_block_delivers_what_it_created() -> None:
 
 
 def test_a_stop_with_no_time_sends_nothing_more_and_puts_everything_back(
-    service: CustomerService,
+    service: CustomerService, silent: WebhookReceiver
 ) -> None:
-    hold = threading.Event()
-    with WebhookReceiver(hold=hold, hold_timeout=60) as receiver:
-        endpoint = service.webhook_endpoints.create(url=receiver.url, enabled_events=["*"])
-        worker = service.webhooks.start_delivery(retry=FAST, concurrency=1)
-        for n in range(4):
-            service.create(email=f"c{n}@example.com")
-        receiver.wait_until(lambda: receiver.waiting == 1, what="the first request to hang")
-        worker.stop(timeout=0)
-        hold.set()
-        assert service.webhooks.attempts(endpoint=endpoint.id).data == []
-        assert [event.pending_webhooks for event in service.events.list().data] == [1] * 4
-        due = service.store.outbox_next_due()
-        assert due is not None and due <= time.time()
-        # One sender: only the first request was ever started.
-        receiver.wait_until(lambda: receiver.waiting == 0, what="the held request to end")
-        assert receiver.count == 1
+    assert silent.hold is not None
+    endpoint, worker = hang_deliveries(service, silent, 4, concurrency=1)
+    worker.stop(timeout=0)
+    silent.hold.set()
+    assert service.webhooks.attempts(endpoint=endpoint.id).data == []
+    assert [event.pending_webhooks for event in service.events.list().data] == [1] * 4
+    due = service.store.outbox_next_due()
+    assert due is not None and due <= time.time()
+    # One sender: only the first request was ever started.
+    silent.wait_until(lambda: silent.waiting == 0, what="the held request to end")
+    assert silent.count == 1
 
 
 def test_the_readme_webhook_example_runs_as_written() -> None:

@@ -63,12 +63,18 @@ _SECRET_ALPHABET = string.ascii_letters + string.digits
 _SECRET_LENGTH = 32
 
 
-def _url(value: object) -> str:
-    result = text(clearable=False)(value)
-    assert result is not None
-    if not _deliverable(result):
-        raise _error("stripe", message=f"Invalid URL: {result}")
-    return result
+def _required_text(valid: Callable[[str], bool], refusal: str) -> Callable[[object], str]:
+    """The validator of a string param that cannot be cleared and must be ``valid``, else
+    400 ``<refusal><value>``."""
+
+    def validate(value: object) -> str:
+        result = text(clearable=False)(value)
+        assert result is not None
+        if not valid(result):
+            raise _error("stripe", message=f"{refusal}{result}")
+        return result
+
+    return validate
 
 
 _BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -101,14 +107,6 @@ def check_url(url: str) -> None:
     parse(WebhookEndpointCreateParams, {"url": url, "enabled_events": ["*"]})
 
 
-def _api_version(value: object) -> str:
-    result = text(clearable=False)(value)
-    assert result is not None
-    if not well_formed_api_version(result):
-        raise _error("stripe", message=f"Invalid Stripe API version: {result}")
-    return result
-
-
 def _enabled_event(value: object) -> str:
     result = text(clearable=False)(value)
     assert result is not None
@@ -133,14 +131,18 @@ EnabledEvents = Annotated[
     tuple[Annotated[str, PlainValidator(_enabled_event)], ...],
     BeforeValidator(_array(clearable=False)),
 ]
-Url = Annotated[str, PlainValidator(_url)]
+Url = Annotated[str, PlainValidator(_required_text(_deliverable, "Invalid URL: "))]
+ApiVersion = Annotated[
+    str | None,
+    PlainValidator(_required_text(well_formed_api_version, "Invalid Stripe API version: ")),
+]
 Description = Annotated[str | None, PlainValidator(text())]
 
 
 class WebhookEndpointCreateParams(_Params):
     """Parameters of ``POST /v1/webhook_endpoints``."""
 
-    api_version: Annotated[str | None, PlainValidator(_api_version)] = None
+    api_version: ApiVersion = None
     connect: Annotated[bool, PlainValidator(_boolean)] = False
     description: Description = None
     enabled_events: EnabledEvents
