@@ -643,7 +643,7 @@ def _post(
     signature: str,
     timeout: float,
     connections: _Connections,
-    aborted: threading.Event,
+    aborted: threading.Event | None = None,
 ) -> tuple[int | None, str | None]:
     """POST ``payload`` to ``url``: the status code, or None and what went wrong. A kept-alive
     connection the receiver closed meanwhile is opened again once. Once ``aborted`` is set
@@ -657,7 +657,8 @@ def _post(
         try:
             if connection is None:
                 connection = connections[key] = _Connection(*key, timeout)
-            if aborted.is_set():  # checked after the connection is where abort() finds it
+            if aborted is not None and aborted.is_set():
+                # Checked once the connection is where abort() finds it: no send after.
                 return None, "aborted"
             head = (
                 f"POST {target} HTTP/1.1\r\nHost: {connection.host}\r\n"
