@@ -220,6 +220,12 @@ def _parser() -> argparse.ArgumentParser:
         help="POST /_customer_core/reset (with the API key) puts the data back as it was at "
         "startup; never on a server whose data matters",
     )
+    tests.add_argument(
+        "--watch-stdin",
+        action="store_true",
+        help="stop, as on SIGTERM, when stdin ends: a parent holding a pipe to it takes the "
+        "server along when it dies, even by kill -9",
+    )
     serve.add_argument(
         "--log-level",
         default="info",
@@ -575,7 +581,7 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
         except CustomerCoreError as error:
             raise _CommandError(f"--webhook {url}: {error.message}", status=2) from None
     try:
-        from .http.server import build_server
+        from .http.server import build_server, stop_when_stdin_ends
     except ImportError:
         msg = 'serve needs the "server" extra: pip install "customer-core[server]"'
         raise _CommandError(msg) from None
@@ -611,14 +617,17 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
         reset_to = service.snapshot() if arguments.enable_reset else None
         stop_delivering = _start_delivery(service, arguments)
         try:
-            build_server(
+            server = build_server(
                 service,
                 keys,
                 host=arguments.host,
                 port=arguments.port,
                 log_level=arguments.log_level,
                 reset_to=reset_to,
-            ).run(sockets=[listening])
+            )
+            if arguments.watch_stdin:
+                stop_when_stdin_ends(server)
+            server.run(sockets=[listening])
         finally:
             if signals is not None:
                 signals.stop_begins()

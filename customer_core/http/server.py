@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import threading
 from collections.abc import Iterable
 
 import uvicorn
@@ -13,7 +15,7 @@ from .app import CustomerCoreApp, create_app
 from .protocols import HTTP, http_protocol
 from .reset import ResettableAPI
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bound_socket", "build_server"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bound_socket", "build_server", "stop_when_stdin_ends"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
@@ -77,3 +79,21 @@ def bound_socket(host: str = DEFAULT_HOST, port: int = 0) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def stop_when_stdin_ends(server: uvicorn.Server) -> None:
+    """Stop ``server`` as SIGTERM would once its process's stdin ends (``serve
+    --watch-stdin``): a parent that keeps a pipe to it open (the pytest plugin's
+    ``customer_server``) takes the server along when it dies, even by SIGKILL, which no
+    handler sees. The delivery child watches serve's pipe the same way
+    (``customer_core.events.process``)."""
+
+    def watch() -> None:
+        try:
+            while os.read(0, 4096):
+                pass  # a byte means nothing here: only the end does
+        except OSError:
+            pass  # stdin closed or unreadable: the parent's side is gone as well
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="customer_core stdin watch", daemon=True).start()

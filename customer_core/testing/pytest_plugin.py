@@ -217,11 +217,16 @@ class _ServerProcess:
             "--enable-reset",
             "--log-level",
             "warning",
+            "--watch-stdin",  # our pipe closes when this process dies: so does the server
         ]
         self._log: IO[bytes] = tempfile.TemporaryFile()
         environment = {**os.environ, "CUSTOMER_CORE_API_KEY": API_KEY}
         self._process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, env=environment
+            command,
+            stdin=subprocess.PIPE,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=environment,
         )
         try:
             self._wait_until_ready()
@@ -256,6 +261,8 @@ class _ServerProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(timeout=10)
+        if self._process.stdin is not None:
+            self._process.stdin.close()
         self._log.close()
 
 
