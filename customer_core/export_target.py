@@ -13,7 +13,6 @@ from typing import IO
 
 from .errors import InvalidRequestError
 from .store.base import Store
-from .store.sqlite import SIDE_FILE_SUFFIXES
 
 
 @contextmanager
@@ -57,12 +56,7 @@ def export_file(target: str | os.PathLike[str], store: Store) -> Iterator[IO[byt
 
 
 def _refuse_the_store_itself(path: str, store: Store) -> None:
-    data_file = getattr(store, "path", None)
-    if not isinstance(data_file, str) or data_file in ("", ":memory:"):
-        return
-    store_path = os.path.realpath(data_file)
-    for suffix in ("", *SIDE_FILE_SUFFIXES):
-        candidate = f"{store_path}{suffix}"
+    for candidate in store.files():
         same = candidate == path
         with contextlib.suppress(OSError):
             same = same or os.path.samefile(candidate, path)

@@ -59,6 +59,18 @@ def test_the_store_named_through_a_symlink_is_refused(db: Path, tmp_path: Path) 
         assert store.count() == 1
 
 
+def test_a_store_opened_through_a_symlink_names_its_real_files(db: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    real = os.path.realpath(db)
+    with SQLiteStore(link) as store:
+        assert store.files() == (real, f"{real}-journal", f"{real}-wal", f"{real}-shm")
+        with pytest.raises(InvalidRequestError):
+            export_customers(store, f"{db}-wal")
+    with SQLiteStore(":memory:") as store:
+        assert store.files() == ()
+
+
 def test_a_symlink_keeps_pointing_at_its_file_which_gets_the_export(
     db: Path, tmp_path: Path
 ) -> None:

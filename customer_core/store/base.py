@@ -618,6 +618,12 @@ class Store(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources; the store must not be used afterwards."""
 
+    def files(self) -> tuple[str, ...]:
+        """The paths of the local files that hold this store's data (its data file and the
+        files its engine keeps beside it), existing or not yet, so that an export or a copy
+        never writes over them. None for a store in memory or on a server."""
+        return ()
+
     def waits_abandoned(self) -> AbstractContextManager[None]:
         """Inside the block, a call that waits for a lock held elsewhere (another process's
         write lock) gives up at once, and so does one that would start waiting: it raises

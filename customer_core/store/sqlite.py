@@ -1372,6 +1372,13 @@ class SQLiteStore(Store):
                 msg = f"Could not back up the customer store {self.path} to {target}: {error}"
                 raise StoreError(msg) from error
 
+    def files(self) -> tuple[str, ...]:
+        if self.path in ("", ":memory:"):
+            return ()
+        # SQLite names its side files after the data file's real path (it follows links).
+        data_file = os.path.realpath(self.path)
+        return tuple(f"{data_file}{suffix}" for suffix in ("", *SIDE_FILE_SUFFIXES))
+
     def close(self) -> None:
         with self._lock:
             with self._readers_lock:

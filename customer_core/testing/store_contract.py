@@ -42,6 +42,7 @@ from .contract_edges import EdgeContract
 from .contract_event_blocks import EventBlockContract
 from .contract_event_bodies import EventBodyContract
 from .contract_events import EventContract
+from .contract_files import FilesContract
 from .contract_idempotency import IdempotencyContract
 from .contract_outbox import OutboxContract
 from .contract_outbox_events import OutboxEventsContract
@@ -95,6 +96,7 @@ class StoreContract(
     AttemptLookupContract,
     EdgeContract,
     UnstoredKeyContract,
+    FilesContract,
     PrefixReadingContract,
     IdempotencyContract,
     SnapshotContentsContract,
