@@ -11,23 +11,37 @@ ratios off/on: the share of a write's time that recording its event costs. SQLit
 same transaction) and, to show the CPU cost without the disk, at ``"NORMAL"``. With
 ``--postgres`` a throwaway PostgreSQL cluster (default, durable settings) is measured too;
 ``--store`` (repeatable: ``memory``, ``sqlite-full``, ``sqlite-normal``) measures only those.
+
+``--instructions`` (needs valgrind) counts instead the instructions of one create and of
+one update, with events on and off, under ``valgrind --tool=callgrind``: three runs per
+store and mode (``--warm`` creates; then ``--ops`` more creates; then as many updates),
+each figure the difference of two runs divided by ``--ops``, so start-up and set-up
+cancel out. The load of a shared machine moves wall and CPU time by more than a change to
+the event path does; it does not move these counts.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from operator import getitem
 from pathlib import Path
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store
 
 from .run import params_for
+from .sdk_instructions import collected
 
 StoreFactory = Callable[[Path, str], Store]
 
@@ -100,6 +114,74 @@ def measure(factory: StoreFactory, directory: Path, ops: int, rounds: int) -> di
     return result
 
 
+def child(store: str, events: bool, warm: int, creates: int, updates: int, tick: float) -> None:
+    """What one valgrind run executes: ``warm`` creates, ``creates`` more, then ``updates``
+    updates (each changing the name and a metadata value, as the timed rounds do). The
+    clock moves ``tick`` seconds a write (a C-level read, as cheap as ``time.time``):
+    valgrind runs the code some 50 times slower, so the real clock would give every id a
+    millisecond of its own, which no real run does."""
+    factory = STORES[store]
+    now = [1_764_000_000.0]
+    clock = partial(getitem, now, 0)
+    with tempfile.TemporaryDirectory() as scratch:
+        service = CustomerService(
+            factory(Path(scratch), "counted"), events=events, seed=1, clock=clock
+        )
+        ids = []
+        for n in range(warm + creates):
+            ids.append(service.create(**params_for(n)).id)
+            now[0] += tick
+        for n in range(updates):
+            service.update(ids[n], name=f"Renamed {n}", metadata={"plan": f"p{n}"})
+            now[0] += tick
+        service.store.close()
+
+
+def _instructions(
+    store: str, events: bool, warm: int, creates: int, updates: int, tick: float
+) -> int:
+    """Instructions of one valgrind run of ``child`` (the whole process)."""
+    arguments = (store, events, warm, creates, updates, tick)
+    completed = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
+        + ["-m", "benchmarks.events_bench", "--child", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    return collected(completed.stderr)
+
+
+def count_instructions(stores: list[str], warm: int, ops: int, tick: float) -> None:
+    """Print instructions per create and per update, events on and off, and their ratios."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed: --instructions counts with it")
+    print(f"# instructions per write (callgrind), {time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"# {warm} creates first; then {ops} creates, then {ops} updates, counted; "
+        f"the clock moves {tick * 1e6:.0f} us a write"
+    )
+    print(
+        "| store | create off | create on | create ratio | update off | update on "
+        "| update ratio |\n|---|---|---|---|---|---|---|"
+    )
+    for store in stores:
+        per: dict[tuple[str, bool], float] = {}
+        for events in (False, True):
+            runs = [
+                _instructions(store, events, warm, *counted, tick)
+                for counted in ((0, 0), (ops, 0), (ops, ops))
+            ]
+            per[("create", events)] = (runs[1] - runs[0]) / ops
+            per[("update", events)] = (runs[2] - runs[1]) / ops
+        cells = []
+        for operation in ("create", "update"):
+            off, on = per[(operation, False)], per[(operation, True)]
+            cells += [f"{off:,.0f}", f"{on:,.0f}", f"**{on / off:.3f}**"]
+        print(f"| {store} | {' | '.join(cells)} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ops", type=int, default=2000, help="writes per round (default 2000)")
@@ -114,7 +196,34 @@ def main(argv: list[str] | None = None) -> None:
         choices=[name.lower().replace(" ", "-") for name in STORES],
         help="measure only this store (repeatable; default: all)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per write under callgrind instead of timing rounds",
+    )
+    parser.add_argument(
+        "--warm", type=int, default=300, help="creates before the counted ones (--instructions)"
+    )
+    parser.add_argument(
+        "--tick-us",
+        type=float,
+        default=100.0,
+        help="microseconds the clock moves a write (--instructions; default 100)",
+    )
+    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
+    if arguments.child:
+        store, events, warm, creates, updates, tick = arguments.child
+        child(store, events == "True", int(warm), int(creates), int(updates), float(tick))
+        return
+    chosen = [
+        name
+        for name in STORES
+        if not arguments.store or name.lower().replace(" ", "-") in arguments.store
+    ]
+    if arguments.instructions:
+        count_instructions(chosen, arguments.warm, arguments.ops, arguments.tick_us / 1e6)
+        return
     print(f"# customer_core events cost, {time.strftime('%Y-%m-%d %H:%M')}")
     print(
         f"# CPython {platform.python_version()}, {platform.machine()}, SQLite "
@@ -131,10 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(dir=arguments.dir) as scratch:
-        for name, factory in STORES.items():
-            if arguments.store and name.lower().replace(" ", "-") not in arguments.store:
-                continue
-            _print_row(name, measure(factory, Path(scratch), arguments.ops, arguments.rounds))
+        for name in chosen:
+            _print_row(name, measure(STORES[name], Path(scratch), arguments.ops, arguments.rounds))
         if arguments.postgres:
             with _postgres() as factory:
                 row = measure(factory, Path(scratch), arguments.ops, arguments.rounds)

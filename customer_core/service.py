@@ -85,6 +85,9 @@ _COPIED_ON_UPDATE = (
     "tax_exempt",
 )
 _NAME_FIELDS = ("business_name", "individual_name")
+_FIELD_POSITION = {name: position for position, name in enumerate(Customer.model_fields)}
+"""Where each field of a customer goes in Stripe's order: an update's given fields, sorted
+by it, are the keys its ``previous_attributes`` compares (in the customer's order)."""
 
 
 class _Required:
@@ -772,7 +775,11 @@ class CustomerService:
             except DuplicateKeyError as error:
                 raise invoice_prefix_in_use(error.value) from None
             if self.events.enabled:
-                changed = previous_attributes(before, record)
+                # Only the fields given can change: the diff compares those alone.
+                diffed = sorted(
+                    given.intersection(_FIELD_POSITION), key=_FIELD_POSITION.__getitem__
+                )
+                changed = previous_attributes(before, record, diffed)
                 if changed:  # an update that changes nothing records no event
                     self.events.record("customer.updated", record, request, changed)
         return self._with_included(record, included)

@@ -41,3 +41,18 @@ def test_events_benchmark_measures_only_the_stores_named(tmp_path: Path) -> None
     header, data = _table(tmp_path, "--store", "sqlite-normal")
     assert header[4] == "create cpu" and header[8] == "update cpu"
     assert [row[0] for row in data] == ["sqlite NORMAL"]
+
+
+def test_the_counted_child_runs_creates_and_updates_on_a_ticking_clock() -> None:
+    # What each valgrind run of ``--instructions`` executes (valgrind itself is too slow
+    # for the suite): warm-up creates, counted creates, then updates, on every store kind.
+    for store in ("memory", "sqlite NORMAL"):
+        completed = subprocess.run(
+            [sys.executable, "-m", "benchmarks.events_bench", "--child", store, "True"]
+            + ["3", "2", "2", "0.0001"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert completed.returncode == 0, completed.stderr

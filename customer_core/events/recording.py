@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, PlainValidator
 
 from ..errors import InvalidRequestError, no_such
 from ..expand import check_list_expand
-from ..ids import Clock, IdGenerator, system_clock
+from ..ids import Clock, EventIdGenerator, system_clock
 from ..models import API_VERSION, Record
 from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, path_id, text
@@ -98,7 +98,7 @@ class EventLog:
         # The system clock's own function: one Python call fewer an event.
         self._clock = time.time if clock is system_clock else clock
         # A stream of its own, so that recording events leaves customer ids as they were.
-        self._ids = IdGenerator(clock, None if seed is None else f"{seed}:events")
+        self._ids = EventIdGenerator(clock, None if seed is None else f"{seed}:events")
         self.retention = retention
         self.enabled = enabled
         self._since_purge = 0
@@ -121,9 +121,10 @@ class EventLog:
         previous_attributes: dict[str, Any] | None = None,
     ) -> None:
         """Write a ``type`` event about ``customer`` (its JSON form after the change)."""
-        now = int(self._clock())
+        clock_reading = self._clock()  # one reading: the id's millisecond and created
+        now = int(clock_reading)
         event = {
-            "id": self._ids.event_id(),
+            "id": self._ids.event_id(clock_reading),
             "object": "event",
             "api_version": API_VERSION,
             "created": now,

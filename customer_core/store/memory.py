@@ -819,13 +819,13 @@ class MemoryStore(Store):
             if order is None:
                 order = self._events_by_type[event["type"]] = SortedList()
             _append(order, key)
+            self._undo.log(partial(self._event_remove, event_id, order, key))
 
-            def undo() -> None:
-                del events[event_id]
-                self._event_objects.pop(event_id, None)
-                order.remove(key)
-
-            self._log(undo)
+    def _event_remove(self, event_id: str, order: SortedList, key: SortKey) -> None:
+        """Undo ``event_insert``."""
+        del self._events[event_id]
+        self._event_objects.pop(event_id, None)
+        order.remove(key)
 
     def _event_keys(
         self, key_range: KeyRange, descending: bool, types: Iterable[str] | None = None
