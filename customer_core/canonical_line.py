@@ -133,6 +133,9 @@ class _Customer(TypedDict):
 CANONICAL_CUSTOMER: TypeAdapter[dict[str, Any]] = TypeAdapter(_Customer)  # type: ignore[arg-type]
 """Validates a customer line holding exactly a stored record and no NUL (see
 ``canonical_record``); returns that record."""
+_validate_json = CANONICAL_CUSTOMER.validator.validate_json
+"""The core validator's own method: ``TypeAdapter.validate_json`` adds a Python call that
+costs half a microsecond a line."""
 
 
 def canonical_record(line: bytes) -> dict[str, Any] | None:
@@ -142,6 +145,7 @@ def canonical_record(line: bytes) -> dict[str, Any] | None:
     if b"\\" in line and _NUL_ESCAPE in line:
         return None
     try:
-        return CANONICAL_CUSTOMER.validate_json(line)
+        record: dict[str, Any] = _validate_json(line)
+        return record
     except ValidationError:
         return None
