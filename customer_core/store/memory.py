@@ -12,15 +12,14 @@ records (tax IDs, events, ...) are ``marshal`` bytes.
 Indexes: SortedLists of ``(created, id)`` for list pages, ``(field, term, created, id)``
 for the words and adjacent word pairs of email, name and phone (search; an email is one
 word, its lowercase address, so the list's exact email filter reads that group too), and ``(metadata key,
-lowercase value, created, id)`` for search; dicts for ids, tombstones and prefixes. The
-two search indexes are ``_SearchIndex``es: a write leaves their entries waiting (but for
-the email's, which a list by email reads) and the first search, update or delete after
-it merges them, so a run of creates that nobody searches pays no search-index insert. Tax
+lowercase value, created, id)`` for search; dicts for ids, tombstones and prefixes. Tax
 IDs: marshal bytes by id, and a SortedList of ``(customer, created, id)`` for a
 customer's list. Entries are tuples of strings and ints, which the garbage collector
 stops tracking after one pass; terms are interned, so a common word is stored once.
-``insert_many`` (imports) does not even make the entries only search reads: the first
-search builds them from the stored JSON (``MemoryStore._index_searches``).
+A new customer (``insert``, ``insert_many``) gets its created order and email entries at
+once (lists, lookups by email); the entries only search reads are made by the first
+search that needs them, from the stored JSON (``MemoryStore._index_searches``), so a run
+of creates or an import that no search follows never pays for them.
 """
 
 from __future__ import annotations
@@ -118,61 +117,6 @@ def _append(index: SortedList, value: Any) -> None:
     index._len += 1
     if len(last) > (index._load << 1):
         index._expand(len(maxes) - 1)
-
-
-class _SearchIndex(SortedList):  # type: ignore[misc]
-    """A search index whose new entries wait in ``waiting`` until something reads or
-    changes the index (``settle``): a create adds its word and metadata entries with one
-    list extend instead of an insert each (they were 6 of a create's 8 SortedList inserts,
-    about 50k instructions), and a search after many creates merges them in one update,
-    cheaper than adding them one by one. Entries of ``eager_field`` (the email's word,
-    which the list's email filter reads: O(log n + page)) are added at once.
-
-    Copied by ``_copy_sorted_list`` like any SortedList: ``waiting`` is a list of tuples.
-    """
-
-    def __new__(cls, eager_field: str | None = None) -> _SearchIndex:
-        return object.__new__(cls)  # SortedList.__new__ takes other arguments
-
-    def __init__(self, eager_field: str | None = None) -> None:
-        super().__init__()
-        self.eager_field = eager_field
-        self.waiting: list[tuple[Any, ...]] = []
-
-    def defer(self, entries: list[tuple[Any, ...]]) -> None:
-        """Add ``entries``: those of ``eager_field`` now, the others when next read."""
-        field = self.eager_field
-        if field is None:
-            self.waiting += entries
-            return
-        waiting = self.waiting
-        for entry in entries:
-            if entry[0] == field:
-                _add(self, entry)
-            else:
-                waiting.append(entry)
-
-    def withdraw(self, entries: list[tuple[Any, ...]]) -> None:
-        """Remove ``entries``, each of them in the index or waiting."""
-        field = self.eager_field
-        for entry in entries:
-            if entry[0] != field:
-                self.settle()
-            self.remove(entry)
-
-    def settle(self) -> None:
-        """Merge the waiting entries (``SortedList.update``: one sort when they are many)."""
-        if self.waiting:
-            waiting, self.waiting = self.waiting, []
-            self.update(waiting)
-
-    def reads_settled(self, field: str) -> bool:
-        """Whether ``field``'s entries are always in the index, waiting for nothing."""
-        return field == self.eager_field
-
-    def clear(self) -> None:
-        super().clear()
-        self.waiting = []
 
 
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
@@ -297,17 +241,17 @@ class MemoryStore(Store):
         self._written: tuple[Record, bytes] | None = None
         self._records: dict[str, bytes] = {}
         self._order: SortedList = SortedList()
-        self._by_words = _SearchIndex(eager_field="email")
-        self._by_metadata = _SearchIndex()
+        self._by_words: SortedList = SortedList()
+        self._by_metadata: SortedList = SortedList()
         # Index entries of insert_many calls inside a transaction, merged into their
         # indexes in bulk (``_settle``) when it commits or before an index is read: by
         # id of the entry list, which an abort's undo step drops again.
         self._unindexed: dict[int, tuple[SortedList, list[tuple[Any, ...]]]] = {}
-        # Customers written by insert_many whose search entries (``add_search_entries``:
-        # the words of name and phone, metadata values) are not made yet, id -> created:
-        # the first read of those indexes builds them (``_index_searches``), so an import
-        # that no search follows never pays for them. Their order and email entries are
-        # made as usual.
+        # Customers written by insert or insert_many whose search entries
+        # (``add_search_entries``: the words of name and phone, metadata values) are not
+        # made yet, id -> created: the first read of those indexes builds them
+        # (``_index_searches``), so creates or an import that no search follows never pay
+        # for them. Their order and email entries are made as usual.
         self._unsearched: dict[str, int] = {}
         self._tombstones: dict[str, int] = {}
         self._prefixes: dict[str, str] = {}
@@ -454,29 +398,15 @@ class MemoryStore(Store):
 
     def _index(self, entries: _Entries) -> None:
         for index, group in entries:
-            if index.__class__ is _SearchIndex:
-                index.defer(group)
-            elif index is self._order:
-                for entry in group:
-                    _append(index, entry)  # a new customer is nearly always the newest
-            else:
-                for entry in group:
-                    _add(index, entry)
+            add = _append if index is self._order else _add  # a new customer is the newest
+            for entry in group:
+                add(index, entry)
 
     @staticmethod
     def _unindex(entries: _Entries) -> None:
         for index, group in entries:
-            if index.__class__ is _SearchIndex:
-                index.withdraw(group)
-                continue
             for entry in group:
                 index.remove(entry)
-
-    def _settle_search(self) -> None:
-        """Merge the search indexes' waiting entries (and insert_many's, ``_settle``)."""
-        self._settle()
-        self._by_words.settle()
-        self._by_metadata.settle()
 
     # --- the Store port --------------------------------------------------------------
 
@@ -492,11 +422,13 @@ class MemoryStore(Store):
                 raise DuplicateKeyError(msg, key="id", value=customer_id)
             self._reserve_prefix(record.get("invoice_prefix"), customer_id)
             payload = self._records[customer_id] = self._encode(record)
-            entries = self._entries((record,))
+            entries = self._entries((record,), search=False)
             self._index(entries)
+            self._unsearched[customer_id] = record["created"]
 
             def undo() -> None:
-                del self._records[customer_id]
+                # A search since has undone its own step first: it is unsearched again.
+                del self._records[customer_id], self._unsearched[customer_id]
                 self._unindex(entries)
 
             self._log(undo)
@@ -713,16 +645,15 @@ class MemoryStore(Store):
         with self._lock:
             self._ensure_open()
             self._settle()
-            self._by_metadata.settle()
             self._index_searches()
             entries = self._by_metadata.irange(lower, upper, inclusive, reverse=True)
             return [(entry[2], entry[3]) for entry in islice(entries, limit)]
 
     def _words(self, field: str) -> SortedList:
-        """The word index, holding every entry of ``field``'s words."""
+        """The word index, holding every entry of ``field``'s words (an email's are always
+        there: a list by email builds nothing)."""
         self._settle()
-        if not self._by_words.reads_settled(field):
-            self._by_words.settle()
+        if field != "email":
             self._index_searches()
         return self._by_words
 
@@ -1178,7 +1109,7 @@ class MemoryStore(Store):
     def checkpoint(self) -> Checkpoint:
         with self._lock:
             self._ensure_open()
-            self._settle_search()
+            self._settle()
             state = {
                 name: _copy_state(value, name)
                 for name, value in vars(self).items()
@@ -1211,7 +1142,7 @@ class MemoryStore(Store):
     def check_consistency(self) -> None:
         with self._lock:
             self._ensure_open()
-            self._settle_search()
+            self._settle()
             self._index_searches()
             require(
                 len(self._order) == len(self._records),
