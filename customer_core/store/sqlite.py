@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -385,6 +386,24 @@ slice at a time, up to ``busy_timeout``, so that it can give up when asked
 (``waits_abandoned``); SQLite's own wait cannot be interrupted."""
 
 
+@functools.cache
+def _tables_of(version: int) -> frozenset[str]:
+    """The tables a store file of schema ``version`` has: its migrations run on an empty
+    database in memory (once per version and process)."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        for migration in MIGRATIONS[:version]:
+            for step in migration:
+                if callable(step):
+                    step(connection)
+                else:
+                    connection.execute(step)
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return frozenset(row[0] for row in rows)
+    finally:
+        connection.close()
+
+
 def _is_busy(error: sqlite3.Error) -> bool:
     """Whether ``error`` is SQLite's "database is locked" (another connection writes)."""
     code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
@@ -612,6 +631,15 @@ class SQLiteStore(Store):
                 f"Could not open the customer store {self.path}: it has schema version "
                 f"{version}, newer than this customer_core understands ({SCHEMA_VERSION}); "
                 "upgrade customer_core to open it"
+            )
+            raise StoreError(msg)
+        missing = sorted(_tables_of(version) - tables)
+        if missing:
+            # Another program's schema_version table (migration tools keep one).
+            msg = (
+                f"Could not open the customer store {self.path}: it is a SQLite database "
+                f"but not a customer_core store (schema version {version} has no "
+                f"{', '.join(missing)} table{'s' if len(missing) > 1 else ''})"
             )
             raise StoreError(msg)
         return int(version)
