@@ -158,6 +158,24 @@ def no_such_customer(
     return no_such("customer", customer_id, param=param, http_status=http_status)
 
 
+def damaged_record(record: object, error: BaseException) -> StoreError:
+    """A stored customer record that is not one (edited by hand, or another program's):
+    an error naming it, instead of a KeyError from deep inside the model."""
+    shown = record.get("id") if isinstance(record, dict) else None
+    errors = getattr(error, "errors", None)  # a pydantic ValidationError: its first problem
+    if callable(errors):
+        first = errors()[0]
+        problem = f"{'.'.join(map(str, first['loc']))}: {first['msg'].lower()}"
+    elif isinstance(error, KeyError):
+        problem = f"missing field {error}"
+    else:
+        problem = str(error)
+    return StoreError(
+        f"A stored customer record is damaged (id {shown!r}: {problem}); "
+        "it was changed outside customer_core."
+    )
+
+
 def invoice_prefix_in_use(prefix: str) -> InvalidRequestError:
     """Build Stripe's error for an invoice prefix another customer (live or deleted) holds."""
     msg = (

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import damaged_record
 
 __all__ = [
     "API_VERSION",
@@ -223,8 +225,18 @@ class Customer(_Model):
     @classmethod
     def from_record(cls, record: Record) -> Customer:
         """Build a Customer from a stored record, taking ownership of ``record``."""
-        customer: Customer = cls._trusted(record)
+        try:
+            customer: Customer = cls._trusted(record)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise damaged_record(record, error) from None
         return customer
+
+
+def _validated(record: Record) -> Customer:
+    try:
+        return Customer.model_validate(record)
+    except ValidationError as error:
+        raise damaged_record(record, error) from None
 
 
 def record_json(record: Record, *, indent: int | None = None) -> bytes:
@@ -281,7 +293,7 @@ class _Page:
     def data(self) -> list[Customer]:
         """The customers on this page, newest first."""
         if self._data is None:
-            self._data = [Customer.model_validate(record) for record in self._records]
+            self._data = [_validated(record) for record in self._records]
         return self._data
 
     def __iter__(self) -> Iterator[Customer]:
