@@ -67,10 +67,13 @@ def test_a_wrong_password_says_so_without_printing_it(store: Store) -> None:
 def test_a_wrong_host_port_or_dsn_says_what_is_wrong(store: Store) -> None:
     assert POSTGRES.server is not None
     port = POSTGRES.server.port
-    with pytest.raises(StoreError, match="Connection refused|connection refused|failed"):
+    with pytest.raises(StoreError, match="Connection refused|connection refused|failed") as down:
         PostgresStore(f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/postgres", connect_timeout=2)
-    with pytest.raises(StoreError, match='database "nowhere" does not exist'):
+    assert down.value.http_status == 503  # it may come back: a retry can succeed
+    assert "cannot be reached" in down.value.message
+    with pytest.raises(StoreError, match='database "nowhere" does not exist') as wrong:
         PostgresStore(dsn("nowhere"))
+    assert wrong.value.http_status == 500
     with pytest.raises(StoreError, match="not a valid PostgreSQL connection string") as caught:
         PostgresStore(f"host=127.0.0.1 port={port} password='{PASSWORD}")
     assert PASSWORD not in caught.value.message

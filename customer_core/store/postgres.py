@@ -378,6 +378,34 @@ class _Transaction(ThreadBlock):
             store._block_lock.release()
 
 
+UNAVAILABLE = 503
+"""The status of a failure that passes by itself (the server unreachable, the pool busy,
+a conflict rolled back): a retry may succeed, as with a SQLite store that stayed locked."""
+
+_MAX_IDENTIFIER_BYTES = 63
+"""PostgreSQL's NAMEDATALEN - 1: a longer schema name is cut to it silently."""
+
+
+def _check_options(schema: object, pool_timeout: object, statement_timeout: object) -> None:
+    """Refuse options PostgreSQL would misread: a schema name it would cut short (two
+    names would then share one schema), timeouts that are not numbers of seconds."""
+    if not isinstance(schema, str) or not schema or "\x00" in schema:
+        msg = f"Invalid schema: {schema!r}; expected a non-empty name."
+        raise StoreError(msg)
+    if len(schema.encode()) > _MAX_IDENTIFIER_BYTES:
+        msg = (
+            f"Invalid schema: {schema!r} is {len(schema.encode())} bytes long; PostgreSQL "
+            f"keeps at most {_MAX_IDENTIFIER_BYTES} and would cut it short."
+        )
+        raise StoreError(msg)
+    for name, value in (("pool_timeout", pool_timeout), ("statement_timeout", statement_timeout)):
+        if value is None and name == "statement_timeout":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
+            msg = f"Invalid {name}: {value!r}; expected a positive number of seconds."
+            raise StoreError(msg)
+
+
 def _is_login_refused(error: psycopg.OperationalError) -> bool:
     """Whether the server answered and refused the credentials (SQLSTATE class 28), which
     libpq reports during connect as text only."""
@@ -416,6 +444,7 @@ class PostgresStore(Store):
         statement_timeout: float | None = None,
         connect_timeout: int = 10,
     ) -> None:
+        _check_options(schema, pool_timeout, statement_timeout)
         self.dsn = dsn
         self.schema = schema
         self.where = describe_dsn(dsn)
@@ -486,11 +515,13 @@ class PostgresStore(Store):
                 return StoreError(
                     f"{where}: the database server cannot be reached or closed the connection "
                     f"(no connection could be opened within {self.pool_timeout:g} s; "
-                    f"{in_use} of {self._pool.max_size} in use)"
+                    f"{in_use} of {self._pool.max_size} in use)",
+                    http_status=UNAVAILABLE,
                 )
             return StoreError(
                 f"{where}: no pooled connection was free within {self.pool_timeout:g} s "
-                f"(all {self._pool.max_size} in use; raise max_size or pool_timeout)"
+                f"(all {self._pool.max_size} in use; raise max_size or pool_timeout)",
+                http_status=UNAVAILABLE,
             )
         if isinstance(error, pg_errors.QueryCanceled):
             return StoreError(
@@ -500,7 +531,8 @@ class PostgresStore(Store):
         if isinstance(error, _RETRYABLE):
             return StoreError(
                 f"{where}: the transaction conflicted with a concurrent one and was rolled "
-                f"back; retry it ({self._message(error)})"
+                f"back; retry it ({self._message(error)})",
+                http_status=UNAVAILABLE,
             )
         if isinstance(error, psycopg.OperationalError) and _is_login_refused(error):
             return StoreError(
@@ -508,9 +540,12 @@ class PostgresStore(Store):
                 f"password ({self._message(error)})"
             )
         if isinstance(error, psycopg.OperationalError):
+            text = self._message(error)
+            if "does not exist" in text:  # a database or role named wrong: no retry helps
+                return StoreError(f"{where}: {text}")
             return StoreError(
-                f"{where}: the database server cannot be reached or closed the connection "
-                f"({self._message(error)})"
+                f"{where}: the database server cannot be reached or closed the connection ({text})",
+                http_status=UNAVAILABLE,
             )
         return StoreError(f"{where}: {self._message(error)}")
 
