@@ -361,6 +361,16 @@ _COLLECTION_ROUTES: dict[tuple[str, str], Operation] = {
 """``_resolve``'s answers for the paths without an id."""
 
 
+def _path_id(segment: str) -> str:
+    """An id as a path segment carries it, percent-decoded; escapes that are not UTF-8
+    are refused as in a form body, instead of becoming U+FFFD and a 404 for another id."""
+    try:
+        return unquote(segment, errors="strict")
+    except UnicodeDecodeError:
+        msg = "Invalid request: the URL path is not valid UTF-8 (percent-escapes included)."
+        raise _error(400, msg) from None
+
+
 def _resolve(method: str, path: str) -> tuple[Operation, str | None]:
     """Map a method and a raw (still percent-encoded) path to an operation and an id."""
     customer_id = None
@@ -371,7 +381,7 @@ def _resolve(method: str, path: str) -> tuple[Operation, str | None]:
     else:
         match = _ITEM.match(path)
         kind = "item" if match else ""
-        customer_id = unquote(match.group(1)) if match else None
+        customer_id = _path_id(match.group(1)) if match else None
     operation = _ROUTES.get((method, kind))
     if operation is None:
         raise _unrecognized(method, path)
@@ -396,7 +406,7 @@ def _resolve_tax_id(method: str, path: str) -> tuple[TaxIdOperation, str, str | 
     operation = _TAX_ID_ROUTES.get((method, tax_id is not None))
     if operation is None:
         raise _unrecognized(method, path)
-    return operation, unquote(customer_id), None if tax_id is None else unquote(tax_id)
+    return operation, _path_id(customer_id), None if tax_id is None else _path_id(tax_id)
 
 
 def _resolve_event(method: str, path: str) -> tuple[str | None] | None:
@@ -407,7 +417,7 @@ def _resolve_event(method: str, path: str) -> tuple[str | None] | None:
     if method != "GET":
         raise _unrecognized(method, path)
     event_id = match.group(1)
-    return (None if event_id is None else unquote(event_id),)
+    return (None if event_id is None else _path_id(event_id),)
 
 
 _WEBHOOK_ENDPOINT_ROUTES = {
@@ -441,7 +451,7 @@ def _resolve_webhook_endpoint(method: str, path: str) -> tuple[str, str | None] 
     action = _WEBHOOK_ENDPOINT_ROUTES.get((method, endpoint_id is not None))
     if action is None:
         raise _unrecognized(method, path)
-    return action, None if endpoint_id is None else unquote(endpoint_id)
+    return action, None if endpoint_id is None else _path_id(endpoint_id)
 
 
 def _unrecognized(method: str, path: str) -> CustomerCoreError:
