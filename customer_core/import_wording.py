@@ -11,6 +11,7 @@ field (Stripe's bracket notation) and a reason in Stripe's style: ``Invalid bool
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -67,6 +68,9 @@ def json_kind(value: object) -> str:
 
 def shown_briefly(value: object) -> str:
     """A value as a message shows it (JSON), its middle left out past 60 characters."""
+    if isinstance(value, float) and math.isinf(value):
+        # JSON's 1e400 parses to infinity: the line never said "Infinity".
+        return f"a number {'below -' if value < 0 else 'beyond '}1.8e308"
     text = shown(value)
     return text if len(text) <= 60 else f"{text[:28]}...{text[-28:]}"
 
