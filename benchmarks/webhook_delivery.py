@@ -181,11 +181,13 @@ class Deliverer:
             self._worker = self._service.webhooks.start_delivery()
 
     def pause(self) -> None:
-        """Stop delivering (requests in flight are answered and recorded, the rest put back)."""
+        """Stop delivering at once: requests in flight are aborted and put back with the rest
+        (``stop(timeout=0)``: a stop's grace would deliver more of the backlog after the
+        round, counted as the round's)."""
         if self._process is not None:
             self._tell("paused", "pause")
         elif self._worker is not None:
-            self._worker.stop()
+            self._worker.stop(timeout=0)
             self._worker = None
 
     def close(self) -> None:
@@ -210,7 +212,7 @@ def serve_deliverer(argv: list[str]) -> None:
         print("ready", flush=True)
         for line in sys.stdin:
             if worker is not None:
-                worker.stop(timeout=arguments.stop_wait)
+                worker.stop(timeout=0)  # as Deliverer.pause: no grace after the round
                 worker = None
             if line.strip() == "run":
                 worker = DeliveryWorker(webhooks, cpu_share=None, **options).start()
