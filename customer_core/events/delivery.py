@@ -85,6 +85,9 @@ _ABORTED = "aborted"
 not an attempt, put back due at once."""
 _Connections = dict[tuple[str, str, int | None], "_Connection"]
 _Result = tuple[Record, Record | None]
+_Job = tuple[Record, dict[str, Record] | None]
+"""A delivery to make, and the events read for its batch (None: not read, a sender reads
+its own)."""
 
 
 class DeliveryWorker:
@@ -173,7 +176,7 @@ class DeliveryWorker:
         self._aborted = threading.Event()
         self._stop_due = 0.0
         self._sender_connections: list[_Connections] = []
-        self._jobs: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._results: list[_Result] = []
         self._results_lock = threading.Lock()
         self._in_flight: dict[_Key, Record] = {}
@@ -313,7 +316,9 @@ class DeliveryWorker:
         return True, self._wait_for(next_due) if room > 0 else self.poll_interval
 
     def _queue(self, claimed: list[Record]) -> None:
-        """Hand claimed deliveries to the senders."""
+        """Hand claimed deliveries to the senders, with their events read in one store call
+        (on PostgreSQL one query for the batch instead of a round trip a delivery)."""
+        new: list[Record] = []
         for delivery in claimed:
             key = delivery["event"], delivery["endpoint"]
             held = self._in_flight.get(key)
@@ -322,7 +327,17 @@ class DeliveryWorker:
                 held["next_attempt"] = delivery["next_attempt"]
                 continue
             self._in_flight[key] = delivery
-            self._jobs.put(delivery)
+            new.append(delivery)
+        if not new:
+            return
+        events: dict[str, Record] | None
+        try:
+            events = self._store.event_get_many({delivery["event"] for delivery in new})
+        except Exception:
+            logger.exception("webhook delivery: could not read a batch's events; reading each")
+            events = None
+        for delivery in new:
+            self._jobs.put((delivery, events))
 
     def _ending_leases(self, now: float) -> list[Record]:
         """The deliveries held whose lease is past half its margin over the timeout (a
@@ -450,12 +465,13 @@ class DeliveryWorker:
         self._sender_connections.append(connections)
         try:
             while True:
-                delivery = self._jobs.get()
-                if delivery is None:
+                job = self._jobs.get()
+                if job is None:
                     return
+                delivery, events = job
                 began = time.thread_time()
                 try:
-                    result = self._attempt(delivery, connections)
+                    result = self._attempt(delivery, connections, events)
                 except Exception:
                     if self._aborted.is_set():  # the stop cut it short (its store may be closed)
                         result = ({**delivery, "status": _ABORTED}, None)
@@ -482,9 +498,15 @@ class DeliveryWorker:
         budget; return how long to pause to stay within it."""
         return 0.0 if self._budget is None else self._budget.spend(time.thread_time() - began)
 
-    def _attempt(self, delivery: Record, connections: _Connections) -> _Result:
+    def _attempt(
+        self,
+        delivery: Record,
+        connections: _Connections,
+        events: dict[str, Record] | None = None,
+    ) -> _Result:
         """Make one attempt: the delivery as it stands after it, and the attempt's record
-        (None when there was nothing to send any more)."""
+        (None when there was nothing to send any more). ``events``: its batch's events as
+        read, or None to read its own."""
         if self._aborted.is_set():
             return {**delivery, "status": _ABORTED}, None
         if self._clock() + self.timeout >= delivery["next_attempt"]:
@@ -492,7 +514,11 @@ class DeliveryWorker:
             # worker's by then. Not sent, not settled: due again when the lease ends.
             return {**delivery, "status": _LEASE_ENDED}, None
         endpoint = self._endpoints.get(delivery["endpoint"])
-        event = self._store.event_get(delivery["event"])
+        event = (
+            self._store.event_get(delivery["event"])
+            if events is None
+            else events.get(delivery["event"])
+        )
         if endpoint is None or event is None or endpoint["status"] != "enabled":
             # The endpoint was deleted or disabled, or the event purged: nothing to send.
             return {**delivery, "status": "canceled"}, None

@@ -476,6 +476,17 @@ class Store(abc.ABC):
     def event_get(self, event_id: str) -> Record | None:
         """Return the event with that id, or None."""
 
+    def event_get_many(self, event_ids: Collection[str]) -> dict[str, Record]:
+        """Return the events with those ids that exist, by id (ids found nowhere are left
+        out). One read where the store can make it one (PostgreSQL: one query): the
+        delivery worker reads a batch's events at once."""
+        found: dict[str, Record] = {}
+        for event_id in event_ids:
+            event = self.event_get(event_id)
+            if event is not None:
+                found[event_id] = event
+        return found
+
     @abc.abstractmethod
     def event_scan(
         self,

@@ -1270,6 +1270,19 @@ class PostgresStore(Store):
 
         return self._read("read from", work)
 
+    def event_get_many(self, event_ids: Collection[str]) -> dict[str, Record]:
+        ids = [event_id for event_id in set(event_ids) if not _unstored(event_id)]
+        if not ids:
+            return {}
+
+        def work(connection: Connection) -> dict[str, Record]:
+            rows = connection.execute(
+                "SELECT id, body FROM events WHERE id = ANY(%s)", (ids,)
+            ).fetchall()
+            return {row[0]: _decode(row[1]) for row in rows}
+
+        return self._read("read from", work)
+
     def event_scan(
         self,
         key_range: KeyRange = KeyRange(),

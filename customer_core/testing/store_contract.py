@@ -39,6 +39,7 @@ from ..store.base import KeyRange, Record, Store
 from .contract_attempts import AttemptLookupContract
 from .contract_bulk import BulkContract
 from .contract_edges import EdgeContract
+from .contract_event_batches import EventBatchContract
 from .contract_event_blocks import EventBlockContract
 from .contract_event_bodies import EventBodyContract
 from .contract_events import EventContract
@@ -91,6 +92,7 @@ class StoreContract(
     EventContract,
     EventBodyContract,
     EventBlockContract,
+    EventBatchContract,
     OutboxContract,
     OutboxEventsContract,
     AttemptLookupContract,
