@@ -32,6 +32,7 @@ priority), for the memory store by the worker threads of the API's process
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import socket
@@ -65,6 +66,9 @@ class Target:
     name: str
     open: Callable[[], Store]
     location: str | None = None
+    server_pid: Callable[[], int | None] = lambda: None
+    """The database server's main process (PostgreSQL's postmaster): its CPU and its
+    children's is a delivery's cost too."""
 
 
 RECEIVER_NICE = 19
@@ -173,6 +177,11 @@ class Deliverer:
         if answer != expected:
             raise RuntimeError(f"the delivery process said {answer!r}, not {expected!r}")
 
+    @property
+    def pid(self) -> int | None:
+        """The delivery process (None: the memory store's threads in this process)."""
+        return None if self._process is None else self._process.pid
+
     def start(self) -> None:
         """Start delivering; return once the worker is ready to take deliveries."""
         if self._process is not None:
@@ -235,18 +244,57 @@ def record(service: CustomerService, first: int, count: int) -> None:
                 service.create(**params_for(n))
 
 
-def throughput(target: Target, service: CustomerService, events: int) -> float:
-    """Events delivered per second, from a backlog of ``events``."""
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds used so far by the processes ``roots`` and all their descendants (with
+    their waited-for children's), read from Linux's /proc; nan elsewhere."""
+    if not os.path.isdir("/proc"):
+        return math.nan
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = sum(int(value) for value in fields[11:15]) / tick
+    total = 0.0
+    for pid, seconds in times.items():
+        ancestor: int | None = pid
+        while ancestor is not None and ancestor not in roots:
+            ancestor = parents.get(ancestor)
+        if ancestor is not None:
+            total += seconds
+    return total
+
+
+def throughput(target: Target, service: CustomerService, events: int) -> tuple[float, float]:
+    """Events delivered per second, from a backlog of ``events``, and the CPU each delivery
+    cost the delivering side (the worker's process, and the database server's processes),
+    in microseconds; the receiver stands for another machine and is not counted."""
     record(service, 0, events)
     deliverer = Deliverer(target, service)
     try:
+        roots = [pid for pid in (deliverer.pid, target.server_pid()) if pid is not None]
+
+        def measure() -> float:
+            if deliverer.pid is None:  # threads of this process (the receiver is its child)
+                return time.process_time()
+            return tree_cpu(roots)
+
         deliverer.start()
+        cpu_began = measure()
         began = time.perf_counter()
         wait_for(lambda: service.store.outbox_next_due() is None, "the backlog to be delivered")
         elapsed = time.perf_counter() - began
+        cpu = measure() - cpu_began
     finally:
         deliverer.close()
-    return events / elapsed
+    return events / elapsed, cpu / events * 1e6
 
 
 def newest_attempt(store: Store) -> str | None:
@@ -377,7 +425,12 @@ def targets(directory: Path, postgres: bool) -> Iterator[list[Target]]:
         with psycopg.connect(server.dsn(), autocommit=True) as connection:
             connection.execute("CREATE DATABASE webhooks")
         dsn = server.dsn("webhooks")
-        yield [*found, Target("postgres", lambda: PostgresStore(dsn), dsn)]
+
+        def postmaster() -> int:
+            with open(os.path.join(server.data, "postmaster.pid")) as pid_file:
+                return int(pid_file.readline())
+
+        yield [*found, Target("postgres", lambda: PostgresStore(dsn), dsn, postmaster)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -448,6 +501,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
+        "us/delivery: CPU microseconds each of those deliveries took in the delivering "
+        "process and the database server's processes (not the receiver's); "
         "while running: deliveries a second in the running rounds, median (the API saturated). "
         "Pairs of rounds back to back, the worker paused in one and running (saturated) in "
         "the other, order alternating; per pair, ratio = creates per wall second running / "
@@ -457,10 +512,10 @@ def main(argv: list[str] | None = None) -> None:
         "its own or threads of the API's"
     )
     print(
-        "| store | worker | delivered/s | while running | stopped | running | ratio | "
-        "quartiles | range | >= 0.80 | cpu | load |"
+        "| store | worker | delivered/s | us/delivery | while running | stopped | running | "
+        "ratio | quartiles | range | >= 0.80 | cpu | load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     process, url = start_receiver(arguments.receiver_nice, arguments.receiver_kind)
     try:
         with (
@@ -473,7 +528,7 @@ def main(argv: list[str] | None = None) -> None:
                 with target.open() as store:
                     service = CustomerService(store)
                     service.webhook_endpoints.create(url=url, enabled_events=["*"])
-                    delivered = throughput(target, service, arguments.events)
+                    delivered, cost = throughput(target, service, arguments.events)
                     rows = [(target.name, "process" if target.location else "threads", False)]
                     if arguments.control:
                         rows.append((f"{target.name}, control", "none", True))
@@ -487,7 +542,12 @@ def main(argv: list[str] | None = None) -> None:
                             arguments.events + 10**6 * control,
                             control,
                         )
-                        print_row(name, mode, None if control else delivered, pairs)
+                        print_row(
+                            name,
+                            mode,
+                            None if control else (delivered, cost),
+                            pairs,
+                        )
     finally:
         assert process.stdin is not None
         process.stdin.close()
@@ -495,13 +555,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# load at the end: {load()}")
 
 
-def print_row(name: str, mode: str, delivered: float | None, pairs: Pairs) -> None:
+def print_row(name: str, mode: str, delivered: tuple[float, float] | None, pairs: Pairs) -> None:
     note = f" ({pairs.unsaturated} rounds ran dry)" if pairs.unsaturated else ""
     low, median, high = quartiles(pairs.rates)
     met = sum(ratio >= 0.8 for ratio in pairs.rates)
     during = statistics.median(pairs.delivered) if pairs.delivered else None
     print(
-        f"| {name} | {mode} | {'-' if delivered is None else f'{delivered:,.0f}'} | "
+        f"| {name} | {mode} | "
+        f"{'- | -' if delivered is None else f'{delivered[0]:,.0f} | {delivered[1]:,.0f}'} | "
         f"{'-' if during is None else f'{during:,.0f}'} | "
         f"{statistics.median(pairs.stopped):,.0f} | {statistics.median(pairs.running):,.0f} | "
         f"{median:.2f}{note} | {low:.2f}-{high:.2f} | "
