@@ -32,6 +32,7 @@ priority), for the memory store by the worker threads of the API's process
 from __future__ import annotations
 
 import argparse
+import ast
 import math
 import os
 import platform
@@ -47,6 +48,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore, Store, cli
 from customer_core.events.delivery import DeliveryWorker
@@ -150,6 +152,8 @@ class Deliverer:
 
     arguments: tuple[str, ...] = ()
     """More ``customer-core deliver`` options (``--deliver-option``)."""
+    thread_options: dict[str, Any] = {}
+    """``start_delivery`` options of the in-process worker (``--worker-option``)."""
 
     def __init__(self, target: Target, service: CustomerService) -> None:
         self._target = target
@@ -187,7 +191,7 @@ class Deliverer:
         if self._process is not None:
             self._tell("running", "run")
         else:
-            self._worker = self._service.webhooks.start_delivery()
+            self._worker = self._service.webhooks.start_delivery(**self.thread_options)
 
     def pause(self) -> None:
         """Stop delivering at once: requests in flight are aborted and put back with the rest
@@ -485,19 +489,32 @@ def main(argv: list[str] | None = None) -> None:
         metavar="OPTION",
         help="pass an option to customer-core deliver, as --deliver-option=--nice=19",
     )
+    parser.add_argument(
+        "--worker-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an option of the memory store's in-process worker (start_delivery), as "
+        "--worker-option concurrency=4 (a Python literal)",
+    )
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.receiver:
         serve_receiver(arguments.receiver_nice, arguments.receiver_kind)
         return
     Deliverer.arguments = tuple(arguments.deliver_option)
+    Deliverer.thread_options = {
+        name: ast.literal_eval(value)
+        for name, _, value in (option.partition("=") for option in arguments.worker_option)
+    }
     print(f"# customer_core webhook delivery, {time.strftime('%Y-%m-%d %H:%M')}, load {load()}")
     print(
         f"# CPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"SQLite {sqlite3.sqlite_version}; backlog {arguments.events} events; "
         f"{arguments.pairs} pairs of {arguments.seconds:g} s rounds, alternating; "
         f"receiver {arguments.receiver_kind} at nice +{arguments.receiver_nice}; deliver options "
-        f"{' '.join(arguments.deliver_option) or '(defaults)'}"
+        f"{' '.join(arguments.deliver_option) or '(defaults)'}; in-process worker options "
+        f"{' '.join(arguments.worker_option) or '(defaults)'}"
     )
     print(
         "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
