@@ -32,6 +32,7 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
         ["sqlite NORMAL", "process"],
     ]
     assert header[3:] == [
+        "us/delivery",
         "while running",
         "stopped",
         "running",
@@ -43,11 +44,12 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
         "load",
     ]
     for row in data:
-        delivered, during, stopped, running, ratio, quartiles, spread, met, cpu, _ = row[2:]
+        delivered, cost, during, stopped, running, ratio, quartiles, spread, met, cpu, _ = row[2:]
         # A tiny backlog may run dry in a round: the row says so after the ratio.
         numbers = [delivered, stopped, running, ratio.split(" (")[0], cpu]
         assert all(float(cell.replace(",", "")) > 0 for cell in numbers)
         assert float(during.replace(",", "")) >= 0
+        assert float(cost.replace(",", "")) >= 0  # CPU in clock ticks: a tiny backlog may show 0
         low, high = (float(value) for value in spread.split("-"))
         assert 0 < low <= float(ratio.split(" (")[0]) <= high
         assert quartiles.count("-") == 1
