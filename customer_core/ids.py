@@ -126,6 +126,7 @@ class IdGenerator:
         self._request_random = random.Random(None if seed is None else f"request ids {seed}")
         self._lock = threading.Lock()
         self._last = -1
+        self._text = ""  # the last ULID's text
         self._prefix_millis = -1
         self._prefix = ""
         self._next_prefix = _PREFIX_MAX + 1  # no run yet: the first prefix starts one
@@ -137,6 +138,7 @@ class IdGenerator:
                 self._random.getstate(),
                 self._request_random.getstate(),
                 self._last,
+                self._text,
                 self._prefix_millis,
                 self._prefix,
                 self._next_prefix,
@@ -145,8 +147,8 @@ class IdGenerator:
     def set_state(self, state: object) -> None:
         """Put the generator back where ``get_state`` saw it: it makes the same ids again."""
         with self._lock:
-            saved: tuple[Any, Any, int, int, str, int] = state  # type: ignore[assignment]
-            self._last, self._prefix_millis, self._prefix, self._next_prefix = saved[2:]
+            saved: tuple[Any, Any, int, str, int, str, int] = state  # type: ignore[assignment]
+            self._last, self._text, self._prefix_millis, self._prefix, self._next_prefix = saved[2:]
             self._random.setstate(saved[0])
             self._request_random.setstate(saved[1])
 
@@ -181,14 +183,19 @@ class IdGenerator:
             if value <= self._last:
                 # Same millisecond (or a clock that went back): keep order by counting up.
                 value = self._last + 1
+                self._last = value
+                low = value & 1023
+                if low:  # only the last two characters change (a frozen clock: every id)
+                    self._text = text = self._text[:-2] + _PAIRS[low]
+                    return text
                 millis, randomness = value >> _RANDOM_BITS, value & _RANDOM_MAX
             self._last = value
             # The first 10 characters encode the timestamp alone: encode them once per ms.
             if millis != self._prefix_millis:
                 self._prefix_millis = millis
                 self._prefix = _encode_timestamp(millis)
-            prefix = self._prefix
-        return prefix + _encode_randomness(randomness)
+            self._text = text = self._prefix + _encode_randomness(randomness)
+            return text
 
     def request_id(self) -> str:
         """Return a ``req_`` id for one API request, like Stripe's ``req_8u9LDuTHkUFpj8``."""
