@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import pytest
+
 from customer_core import CustomerService, MemoryStore
 from customer_core.store.base import Record
 from customer_core.testing.receiver import WebhookReceiver
@@ -62,3 +64,24 @@ def test_a_purged_event_cancels_its_delivery() -> None:
         with service.webhooks.start_delivery(retry=FAST):
             wait_until(lambda: store.outbox_next_due() is None, "the delivery to be dropped")
     assert receiver.count == 0
+
+
+def test_an_endpoint_url_stored_before_the_checks_fails_its_attempts_cleanly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A URL kept from before endpoint URLs were checked (a port out of range) is a failed
+    attempt that says why, not an unexpected error with a traceback."""
+    store = MemoryStore()
+    service = CustomerService(store)
+    endpoint = service.webhook_endpoints.create(url="http://127.0.0.1:9/", enabled_events=["*"])
+    store.webhook_endpoint_put(
+        {**store.webhook_endpoint_get(endpoint.id), "url": "http://x:99999/"}
+    )
+    service.webhooks.endpoints_changed()
+    service.create(email="a@example.com")
+    with service.webhooks.start_delivery(retry=FAST):
+        wait_until(lambda: service.webhooks.attempts(endpoint=endpoint.id).data, "an attempt")
+    attempt = service.webhooks.attempts(endpoint=endpoint.id).data[-1]
+    assert (attempt.status_code, attempt.succeeded) == (None, False)
+    assert attempt.error == "ValueError: Port out of range 0-65535"
+    assert "failed unexpectedly" not in caplog.text

@@ -676,8 +676,11 @@ def _post(
     """POST ``payload`` to ``url``: the status code, or None and what went wrong. A kept-alive
     connection the receiver closed meanwhile is opened again once. Once ``aborted`` is set
     no request is sent (None, "aborted")."""
-    parts = urlsplit(url)
-    key = (parts.scheme, parts.hostname or "", parts.port)
+    try:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "", parts.port)
+    except ValueError as error:  # a URL stored before endpoints were checked as now
+        return None, _describe(error)
     target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), _SAFE)
     for retry_stale in (True, False):
         connection = connections.get(key)
