@@ -72,8 +72,18 @@ def previous_attributes(
 def _compare(changed: dict[str, Any], key: str, old: Any, new: Any) -> None:
     """Put the old value of ``key`` into ``changed`` if it differs from the new one (only
     the changed keys of an object present on both sides)."""
-    if old is new or (type(old) is type(new) and old == new):
+    if old is new:
         return
+    kind = type(old)
+    if kind is type(new):  # the usual case, told apart without a call
+        if old == new:
+            return
+        if kind is dict:
+            changed[key] = previous_attributes(old, new)
+            return
+        if kind in _JSON_VALUES:
+            changed[key] = old
+            return
     if _is_mapping(old) and _is_mapping(new):
         changed[key] = previous_attributes(old, new)
     else:
