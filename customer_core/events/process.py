@@ -48,8 +48,9 @@ def deliver_until_stopped(
     """Deliver the webhooks of the store ``open_store()`` opens until SIGINT or SIGTERM
     (the signal is returned) or, with ``watch_stdin``, until stdin closes (None; every
     byte read wakes the worker). The stop sends what is due for up to ``stop_wait``
-    seconds, then aborts the requests in flight and puts them back (``DeliveryWorker.stop``). ``options`` are ``DeliveryWorker``'s. Call it from the
-    main thread.
+    seconds, then aborts the requests in flight and puts them back
+    (``DeliveryWorker.stop``). ``options`` are ``DeliveryWorker``'s. Call it from the main
+    thread.
 
     The stop signals are caught from before the store is opened until after it is closed:
     a signal at any moment stops the worker and closes the store (on SQLite, the WAL file

@@ -632,7 +632,7 @@ class Store(abc.ABC):
     def files(self) -> tuple[str, ...]:
         """The paths of the local files that hold this store's data (its data file and the
         files its engine keeps beside it), existing or not yet, so that an export or a copy
-        never writes over them. None for a store in memory or on a server."""
+        never writes over them. None (empty) for a store in memory or on a server."""
         return ()
 
     def waits_abandoned(self) -> AbstractContextManager[None]:

@@ -353,8 +353,9 @@ class MemoryStore(Store):
         return ((self._order, order), (self._by_words, words), (self._by_metadata, metadata))
 
     def _index_searches(self) -> None:
-        """Build the search entries of the customers insert_many left unsearched, from
-        their stored JSON (only the fields they come from), and merge them in bulk.
+        """Build the search entries of the customers insert or insert_many left
+        unsearched, from their stored JSON (only the fields they come from), and merge
+        them in bulk.
 
         The customers are read in (created, id) order, so each term's entries come in
         index order, and two stable sorts, by word (or value) then by field (or key), put

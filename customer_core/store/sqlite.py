@@ -386,6 +386,15 @@ slice at a time, up to ``busy_timeout``, so that it can give up when asked
 (``waits_abandoned``); SQLite's own wait cannot be interrupted."""
 
 
+def _run(migration: Migration, connection: sqlite3.Connection) -> None:
+    """Apply one migration's steps: SQL statements, or functions of the connection."""
+    for step in migration:
+        if callable(step):
+            step(connection)
+        else:
+            connection.execute(step)
+
+
 @functools.cache
 def _tables_of(version: int) -> frozenset[str]:
     """The tables a store file of schema ``version`` has: its migrations run on an empty
@@ -393,11 +402,7 @@ def _tables_of(version: int) -> frozenset[str]:
     connection = sqlite3.connect(":memory:")
     try:
         for migration in MIGRATIONS[:version]:
-            for step in migration:
-                if callable(step):
-                    step(connection)
-                else:
-                    connection.execute(step)
+            _run(migration, connection)
         rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         return frozenset(row[0] for row in rows)
     finally:
@@ -655,11 +660,7 @@ class SQLiteStore(Store):
                     0
                 ]
             for number in range(version, SCHEMA_VERSION):
-                for step in MIGRATIONS[number]:
-                    if callable(step):
-                        step(connection)
-                    else:
-                        connection.execute(step)
+                _run(MIGRATIONS[number], connection)
                 connection.execute("UPDATE schema_version SET version = ?", (number + 1,))
             connection.execute("COMMIT")
         except BaseException:
