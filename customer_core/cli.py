@@ -8,7 +8,9 @@ them as written.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
+import math
 import os
 import re
 import signal
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import CustomerCoreError, InvalidRequestError
+from .events.delivery import STOP_TIMEOUT
 from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
 from .events.webhooks import check_url, serve_endpoint
 from .http.forms import decode_pairs
@@ -40,10 +43,9 @@ __all__ = ["default_data_path", "main"]
 
 API_KEY_VARIABLE = "CUSTOMER_CORE_API_KEY"
 DATA_VARIABLE = "CUSTOMER_CORE_DATA"
+BUSY_TIMEOUT: float = inspect.signature(SQLiteStore).parameters["busy_timeout"].default
+"""Seconds a SQLite write waits for another writer by default (``SQLiteStore``'s own)."""
 DEFAULT_PORT = 12111  # the server module's default, kept here so --help needs no server extra
-STOP_WAIT = 2.0
-"""Seconds a stopping server (or delivery process) keeps sending the webhooks due, before
-it puts the rest back (``DeliveryWorker.stop``)."""
 DELIVER_POLL_INTERVAL = 0.25
 """Seconds between a delivery process's looks for deliveries no pipe told it about."""
 DELIVER_LINGER = 0.05
@@ -170,6 +172,14 @@ def _parser() -> argparse.ArgumentParser:
             choices=["FULL", "NORMAL"],
             default=default,
             help=f"SQLite durability: {why} (default: {default})",
+        )
+        command.add_argument(
+            "--busy-timeout",
+            type=_seconds,
+            default=BUSY_TIMEOUT,
+            metavar="SECONDS",
+            help="how long a SQLite write waits for another process's write to finish before "
+            f"it fails with a 503 (default: {BUSY_TIMEOUT:g})",
         )
 
     serve = _command(
@@ -336,10 +346,10 @@ def _parser() -> argparse.ArgumentParser:
     deliver.add_argument(
         "--stop-wait",
         type=float,
-        default=STOP_WAIT,
+        default=STOP_TIMEOUT,
         metavar="SECONDS",
         help="on a stop, seconds to keep sending the deliveries due; those still unanswered "
-        f"are put back for the next start (default: {STOP_WAIT:g})",
+        f"are put back for the next start (default: {STOP_TIMEOUT:g})",
     )
     # serve's child: a byte on stdin wakes it, the end of stdin stops it.
     deliver.add_argument("--watch-stdin", action="store_true", help=argparse.SUPPRESS)
@@ -429,7 +439,12 @@ def _open_postgres(dsn: str) -> Store:
     return PostgresStore(dsn)
 
 
-def _open_store(db: Path | str | None, command: str, synchronous: str = "FULL") -> Store:
+def _open_store(
+    db: Path | str | None,
+    command: str,
+    synchronous: str = "FULL",
+    busy_timeout: float = BUSY_TIMEOUT,
+) -> Store:
     """Open the data file, or the PostgreSQL database a ``postgresql://`` DSN names (in
     ``--db`` or ``$CUSTOMER_CORE_DATA``): the default location is created when first
     needed; a path the user named must exist (or, for commands that write, its directory
@@ -438,7 +453,11 @@ def _open_store(db: Path | str | None, command: str, synchronous: str = "FULL") 
         return _open_postgres(db)
     if db is None and names_postgres(os.environ.get(DATA_VARIABLE, "")):
         return _open_postgres(os.environ[DATA_VARIABLE])
-    return SQLiteStore(_data_file(db, command), synchronous=synchronous)  # type: ignore[arg-type]
+    return SQLiteStore(
+        _data_file(db, command),
+        synchronous=synchronous,  # type: ignore[arg-type]
+        busy_timeout=busy_timeout,
+    )
 
 
 def _data_file(db: Path | None, command: str) -> Path:
@@ -503,6 +522,17 @@ def _without_password(url: str) -> str:
     host = parts.netloc.rpartition("@")[2]
     netloc = f"{parts.username}:***@{host}"
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _seconds(text: str) -> float:
+    """``--busy-timeout``: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text!r}") from None
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds from 0 up")
+    return value
 
 
 def _unix_time(text: str) -> int:
@@ -588,7 +618,7 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
     store = (
         MemoryStore()
         if arguments.memory
-        else _open_store(arguments.db, "serve", arguments.synchronous)
+        else _open_store(arguments.db, "serve", arguments.synchronous, arguments.busy_timeout)
     )
     clock = system_clock if arguments.frozen_time is None else FakeClock(arguments.frozen_time)
     with store:
@@ -644,13 +674,13 @@ def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> 
     store = service.store
     if isinstance(store, MemoryStore):
         worker = service.webhooks.start_delivery()
-        return lambda: worker.stop(timeout=STOP_WAIT)
+        return lambda: worker.stop(timeout=STOP_TIMEOUT)
     # The child finds its store in the environment: a database password stays out of ps.
     location = store.path if isinstance(store, SQLiteStore) else arguments.db
     environment = {**os.environ, DATA_VARIABLE: str(location or os.environ[DATA_VARIABLE])}
     command = [sys.executable, "-m", "customer_core", "deliver", "--watch-stdin"]
-    command += ["--stop-wait", str(STOP_WAIT)]
-    process = DeliveryProcess(command, environment, stop_wait=STOP_WAIT)
+    command += ["--stop-wait", str(STOP_TIMEOUT), "--busy-timeout", str(arguments.busy_timeout)]
+    process = DeliveryProcess(command, environment, stop_wait=STOP_TIMEOUT)
     remove_listener = service.webhooks.add_listener(process.wake)
     if store.webhook_endpoint_scan(limit=1) or store.outbox_next_due() is not None:
         process.start()
@@ -691,7 +721,7 @@ def _deliver(arguments: argparse.Namespace) -> int:
     logging.basicConfig(format="customer_core: %(message)s")
 
     def open_store() -> Store:
-        store = _open_store(arguments.db, "deliver", arguments.synchronous)
+        store = _open_store(arguments.db, "deliver", arguments.synchronous, arguments.busy_timeout)
         where = getattr(store, "path", getattr(store, "where", ""))
         print(
             f"customer_core: delivering webhooks from {where} in process {os.getpid()} "

@@ -175,20 +175,15 @@ class IdGenerator:
     def _ulid(self) -> str:
         millis = int(self._clock() * 1000)
         if not 0 <= millis <= _MILLIS_MAX:
-            msg = f"The clock reads {millis / 1000}: ids need a Unix time from 0 to {LATEST_TIME}."
-            raise ValueError(msg)
+            raise _out_of_range(millis)
         with self._lock:
             randomness = self._random.getrandbits(_RANDOM_BITS)
             value = (millis << _RANDOM_BITS) | randomness
             if value <= self._last:
                 # Same millisecond (or a clock that went back): keep order by counting up.
-                value = self._last + 1
-                self._last = value
-                low = value & 1023
-                if low:  # only the last two characters change (a frozen clock: every id)
-                    self._text = text = self._text[:-2] + _PAIRS[low]
-                    return text
-                millis, randomness = value >> _RANDOM_BITS, value & _RANDOM_MAX
+                self._last = value = self._last + 1
+                self._text = text = _counted_up(self._text, value)
+                return text
             self._last = value
             # The first 10 characters encode the timestamp alone: encode them once per ms.
             if millis != self._prefix_millis:
@@ -278,15 +273,21 @@ class EventIdGenerator:
                 if millis < 0:
                     raise _out_of_range(millis)
                 value = self._value + 1
-                low = value & 1023
-                if low:  # only the last two characters (10 bits) change
-                    text = self._id[:-2] + _PAIRS[low]
-                else:
-                    text = "evt_" + encode_ulid(value)
-                    self._millis = value >> _RANDOM_BITS
+                text = _counted_up(self._id, value)
+                self._millis = value >> _RANDOM_BITS  # a carry can reach the milliseconds
             self._value = value
             self._id = text
             return text
+
+
+def _counted_up(text: str, value: int) -> str:
+    """The text of ``value``, the ULID one above the one ``text`` ends with (after any
+    ``evt_``-style prefix): only its last two characters (10 bits) change, unless the
+    count carries past them (once in 1,024 ids, or on a frozen clock's 1,024th id)."""
+    low = value & 1023
+    if low:
+        return text[:-2] + _PAIRS[low]
+    return text[:-26] + encode_ulid(value)
 
 
 def _out_of_range(millis: int) -> ValueError:

@@ -239,7 +239,7 @@ def test_more_sigterms_during_the_stop_neither_cut_it_short_nor_print_a_tracebac
             child = None if store == "--memory" else server.delivery_pid()
             server.process.send_signal(signal.SIGTERM)
             began = time.monotonic()
-            # The stop waits STOP_WAIT (2 s) for the hanging request; more SIGTERMs meanwhile.
+            # The stop waits STOP_TIMEOUT (2 s) for the hanging request; more SIGTERMs meanwhile.
             for _ in range(3):
                 time.sleep(0.2)
                 if server.process.poll() is None:
