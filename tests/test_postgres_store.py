@@ -283,3 +283,28 @@ def test_a_server_stopping_mid_writes_gives_store_errors_then_recovers(
         stored = {record["id"] for record in store.snapshot()["customers"]}
         assert set(acknowledged) <= stored
         store.check_consistency()
+
+
+def test_a_server_that_is_down_fails_a_call_at_once_not_after_the_pool_timeout(
+    own_server: PostgresServer,
+) -> None:
+    # A pool_timeout far above the bound below: the call must not wait it out.
+    with PostgresStore(
+        own_server.dsn(), schema="down_at_once", max_size=2, pool_timeout=60
+    ) as store:
+        service = CustomerService(store)
+        kept = service.create(email="kept@example.com").id
+        own_server.stop("fast")
+        try:
+            for _ in range(3):  # the pooled connection breaks, then the pool has none
+                started = time.monotonic()
+                with pytest.raises(StoreError) as down:
+                    service.create(email="lost@example.com")
+                assert time.monotonic() - started < 20
+                assert down.value.http_status == 503
+                assert "cannot be reached or closed the connection" in down.value.message
+                assert PASSWORD not in down.value.message
+        finally:
+            own_server.start()
+        assert service.retrieve(kept).email == "kept@example.com"
+        assert [record["email"] for record in store.snapshot()["customers"]] == ["kept@example.com"]

@@ -379,6 +379,8 @@ class _Transaction(ThreadBlock):
 
 
 UNAVAILABLE = 503
+_FIRST_WAIT = 1.0
+"""Seconds a call waits for a pooled connection before it checks that the server answers."""
 """The status of a failure that passes by itself (the server unreachable, the pool busy,
 a conflict rolled back): a retry may succeed, as with a SQLite store that stayed locked."""
 
@@ -549,11 +551,11 @@ class PostgresStore(Store):
             )
         return StoreError(f"{where}: {self._message(error)}")
 
-    def _connect(self) -> Connection:
+    def _connect(self, action: str = "open") -> Connection:
         try:
             return psycopg.connect(self.dsn, **self._connect_options)
         except psycopg.Error as error:
-            raise self._fail("open", error) from error
+            raise self._fail(action, error) from error
 
     def _migrate(self) -> None:
         with self._connect() as connection:
@@ -614,13 +616,27 @@ class PostgresStore(Store):
 
     def _take(self) -> Connection:
         self._check_open()
+        first_wait = min(self.pool_timeout, _FIRST_WAIT)
         try:
-            connection = self._pool.getconn()
+            try:
+                connection = self._pool.getconn(timeout=first_wait)
+            except PoolTimeout:
+                self._probe_server()
+                connection = self._pool.getconn(timeout=self.pool_timeout - first_wait)
         except (PoolTimeout, PoolClosed) as error:
             raise self._fail("reach", error) from error
         with self._in_use_lock:
             self._in_use += 1
         return connection
+
+    def _probe_server(self) -> None:
+        """When the pool has no connection to give and could open more, see whether the
+        server answers at all: a server that is down fails the call now (503, with the
+        server's reason) instead of after the whole ``pool_timeout`` of reconnect tries."""
+        with self._in_use_lock:
+            in_use = self._in_use
+        if in_use < self._pool.max_size:
+            self._connect("reach").close()
 
     def _give_back(self, connection: Connection) -> None:
         with self._in_use_lock:
