@@ -20,6 +20,7 @@ import pytest
 from customer_core import CustomerService, MemoryStore, SQLiteStore
 from customer_core.cli import main
 from customer_core.ids import IdGenerator
+from customer_core.store.base import KeyRange
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -231,3 +232,9 @@ def test_an_interrupted_import_leaves_the_store_as_it_was(
     assert again.returncode == 0, stderr
     after = state(db)
     assert len(after["customers"]) == 12_001  # type: ignore[arg-type]
+    # Its search postings wait for the first search, which finds every imported customer.
+    with SQLiteStore(db) as store:
+        everything = KeyRange()
+        assert len(store.word_keys("name", ["jenny rosen"], everything, limit=20_000)) == 12_000
+        assert len(store.metadata_keys("plan", "gold", everything, limit=20_000)) == 12_000
+        store.check_consistency()

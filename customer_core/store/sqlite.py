@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from itertools import chain
 from operator import itemgetter
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pydantic_core
 
@@ -51,7 +51,7 @@ from .base import (
     holds_invoice_prefix,
     require,
 )
-from .entries import add_index_entries
+from .entries import add_email_entry, add_search_entries, searched_fields
 from .sql import (
     _ATTEMPT_GET,
     _OUTBOX_DELETE,
@@ -84,6 +84,8 @@ from .sqlite_events import (
 )
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+_T = TypeVar("_T")
 
 
 def _add_search_indexes(connection: sqlite3.Connection) -> None:
@@ -175,6 +177,23 @@ _INSERT_POSTINGS_SQL = {
     table: f"INSERT INTO {table} ({first}, {second}, created, customer_id) {{values}}"
     for table, first, second in _POSTING_TABLES
 }
+_POST_MISSING_SQL = {
+    table: sql.replace("INSERT", "INSERT OR IGNORE", 1)
+    for table, sql in _INSERT_POSTINGS_SQL.items()
+}
+"""The postings of unsearched customers: a replace since insert_many may have written some."""
+
+_ANY_UNSEARCHED = "SELECT 1 FROM customers_unsearched LIMIT 1"
+
+_UNSEARCHED_BODIES = (
+    "SELECT c.body FROM json_each(?) AS j CROSS JOIN customers AS c ON c.id = j.value"
+)
+"""The stored JSON of the live customers among a JSON array of ids, in its order."""
+
+_UNSEARCHED_PER_TRANSACTION = 25
+"""How many customers_unsearched rows (insert_many calls: 2,000 customers each in an
+import) one write transaction of ``_post_unsearched`` takes: about 50,000 customers, their
+postings held in memory (tens of MB) and the write lock held for about a second."""
 
 
 def _write_postings(
@@ -372,6 +391,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Events keyed from their ids where they can be, found by id without event_ids,
         # which keeps the others only: one b-tree an event (customer_core.store.sqlite_events).
         key_events_by_id,
+    ),
+    (
+        # The customers whose search postings (the words of name and phone, metadata
+        # values) an insert_many left to the first search that reads them: one row per
+        # insert_many, its customers' ids as a JSON array (see _post_unsearched).
+        """CREATE TABLE customers_unsearched (
+            id INTEGER PRIMARY KEY,
+            customer_ids TEXT NOT NULL
+        )""",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -808,17 +836,18 @@ class SQLiteStore(Store):
         batch = list(records)
         customers: list[tuple[Any, ...]] = []
         prefixes: list[tuple[str, str]] = []
-        # A record's postings are distinct, and records' ids are: lists, not unions of sets.
-        words: list[tuple[Any, ...]] = []
-        metadata: list[tuple[Any, ...]] = []
+        # The email postings (a list by email reads them); the others wait for the first
+        # search (_post_unsearched). Records' ids are distinct: a list, not a set.
+        emails: list[tuple[Any, ...]] = []
         for record in batch:
             customer_id = record["id"]
             customers.append((customer_id, record["created"], record.get("email"), _encode(record)))
             prefix = record.get("invoice_prefix")
             if prefix is not None:
                 prefixes.append((prefix, customer_id))
-            add_index_entries(record, words, metadata)  # the rows of _postings(record)
-        postings = {"customer_metadata": metadata, "customer_words": words}
+            add_email_entry(record, emails)
+        # By id alone: a file may give one id twice, with null beside a value.
+        customers.sort(key=itemgetter(0))
         with self._writing() as connection:
             connection.execute("SAVEPOINT insert_many")
             try:
@@ -836,19 +865,72 @@ class SQLiteStore(Store):
                     "INSERT OR IGNORE INTO customers (id, created, email, body) "
                     "SELECT * FROM ({values}) AS new "
                     "WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE id = new.column1)",
-                    # By id alone: a file may give one id twice, with null beside a value.
-                    sorted(customers, key=itemgetter(0)),
+                    customers,
                 )
                 if reserved < len(prefixes) or inserted < len(customers):
                     raise self._conflict(connection, batch)
-                for table, rows in postings.items():
-                    # In key order: neighbouring postings share b-tree pages.
-                    _insert_rows(connection, _INSERT_POSTINGS_SQL[table], sorted(rows))
+                # In key order: neighbouring postings share b-tree pages.
+                _insert_rows(connection, _INSERT_POSTINGS_SQL["customer_words"], sorted(emails))
+                if customers:
+                    connection.execute(
+                        "INSERT INTO customers_unsearched (customer_ids) VALUES (?)",
+                        (pydantic_core.to_json([row[0] for row in customers]).decode(),),
+                    )
             except BaseException:
                 connection.execute("ROLLBACK TO insert_many")
                 connection.execute("RELEASE insert_many")
                 raise
             connection.execute("RELEASE insert_many")
+
+    def _post_unsearched(self) -> None:
+        """Write the search postings (words of name and phone, metadata values) of every
+        customer insert_many left unsearched, from their stored JSON as it is now (a
+        customer replaced since has its current ones; a deleted one is skipped), and drop
+        their customers_unsearched rows: several write transactions, each of which
+        re-reads the rows under the write lock, so another process's build or a kill
+        between two of them leaves nothing half done (decisions.md, "Import and export")."""
+        while True:
+            with self._writing() as connection:
+                rows = connection.execute(
+                    "SELECT id, customer_ids FROM customers_unsearched ORDER BY id LIMIT ?",
+                    (_UNSEARCHED_PER_TRANSACTION,),
+                ).fetchall()
+                if not rows:
+                    return
+                words: list[tuple[Any, ...]] = []
+                metadata: list[tuple[Any, ...]] = []
+                for _, customer_ids in rows:
+                    for (body,) in connection.execute(_UNSEARCHED_BODIES, (customer_ids,)):
+                        add_search_entries(searched_fields(body), words, metadata)
+                for table, entries in (("customer_words", words), ("customer_metadata", metadata)):
+                    # In key order: neighbouring postings share b-tree pages.
+                    _insert_rows(connection, _POST_MISSING_SQL[table], sorted(entries))
+                connection.execute("DELETE FROM customers_unsearched WHERE id <= ?", (rows[-1][0],))
+
+    def _read_postings(self, read: Callable[[sqlite3.Connection], _T], *, all_terms: bool) -> _T:
+        """``read(connection)`` of the posting tables; with ``all_terms``, once every
+        customer's search postings are there (``_post_unsearched`` first when some are
+        not). Without it, only the email postings are read: insert_many writes those."""
+        while True:
+            with self._reading() as connection:
+                if not all_terms or connection.execute(_ANY_UNSEARCHED).fetchone() is None:
+                    return read(connection)
+            # Outside the read: the build takes the write lock (another process's import
+            # may commit more unsearched customers meanwhile, hence the loop).
+            self._post_unsearched()
+
+    @staticmethod
+    def _unsearched_ids(connection: sqlite3.Connection) -> set[str]:
+        """The ids customers_unsearched lists (``check_consistency``)."""
+        ids: set[str] = set()
+        for (customer_ids,) in connection.execute("SELECT customer_ids FROM customers_unsearched"):
+            listed = _decode(customer_ids)
+            require(
+                type(listed) is list and all(type(item) is str for item in listed),
+                f"a customers_unsearched row is not a JSON array of ids: {customer_ids[:80]}",
+            )
+            ids.update(listed)
+        return ids
 
     @staticmethod
     def _conflict(connection: sqlite3.Connection, batch: list[Record]) -> DuplicateKeyError:
@@ -1041,14 +1123,18 @@ class SQLiteStore(Store):
         self, key: str, value: str, key_range: KeyRange, *, limit: int
     ) -> list[SortKey]:
         sql, arguments = SQLITE.metadata_keys(key, value, key_range, limit)
-        with self._reading() as connection:
+
+        def read(connection: sqlite3.Connection) -> list[SortKey]:
             return [tuple(row) for row in connection.execute(sql, arguments)]
+
+        return self._read_postings(read, all_terms=True)
 
     def word_keys(
         self, field: str, terms: Sequence[str], key_range: KeyRange, *, limit: int
     ) -> list[SortKey]:
         distinct = list(dict.fromkeys(terms))
-        with self._reading() as connection:
+
+        def read(connection: sqlite3.Connection) -> list[SortKey]:
             if len(distinct) > 1:
                 # Walk the rarest term's postings (counted up to a cap) and look the others
                 # up for each, inside SQLite: no record is read to narrow.
@@ -1058,8 +1144,9 @@ class SQLiteStore(Store):
 
                 distinct.sort(key=frequency)
             sql, arguments = SQLITE.word_keys(field, distinct, key_range, limit)
-            rows = connection.execute(sql, arguments).fetchall()
-        return [tuple(row) for row in rows]
+            return [tuple(row) for row in connection.execute(sql, arguments).fetchall()]
+
+        return self._read_postings(read, all_terms=field != "email")
 
     def idempotency_get(self, key: str) -> dict[str, Any] | None:
         with self._reading() as connection:
@@ -1424,6 +1511,10 @@ class SQLiteStore(Store):
             integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
             require(integrity == "ok", f"SQLite integrity check: {integrity}")
             expected: dict[str, Postings] = {table: set() for table in _POSTING_SQL}
+            # Unsearched customers may lack their search postings (all, or those a replace
+            # did not write), never their email's.
+            unsearched = self._unsearched_ids(connection)
+            optional: dict[str, Postings] = {table: set() for table in _POSTING_SQL}
             for customer_id, created, email, email_words, body in connection.execute(
                 "SELECT id, created, email, email_words, body FROM customers"
             ):
@@ -1435,11 +1526,26 @@ class SQLiteStore(Store):
                 )
                 require(email_words is None, f"{customer_id} has email_words (retired in 7)")
                 check_customer(connection, SQLITE, record, expected)
+                if customer_id in unsearched:
+                    unsearched.discard(customer_id)
+                    postings = _postings(customer_id, created, record)
+                    optional["customer_metadata"] |= postings["customer_metadata"]
+                    optional["customer_words"] |= {
+                        row for row in postings["customer_words"] if row[0] != "email"
+                    }
             both = connection.execute(
                 "SELECT COUNT(*) FROM customers JOIN tombstones USING (id)"
             ).fetchone()[0]
             require(both == 0, f"{both} ids are both live and deleted")
-            check_postings_and_tax_ids(connection, expected)
+            for customer_id in unsearched:  # not live: deleted since, or never stored
+                require(
+                    connection.execute(
+                        "SELECT 1 FROM tombstones WHERE id = ?", (customer_id,)
+                    ).fetchone()
+                    is not None,
+                    f"customers_unsearched lists {customer_id}, neither live nor deleted",
+                )
+            check_postings_and_tax_ids(connection, expected, optional)
             orphans = connection.execute(
                 "SELECT COUNT(*) FROM tax_ids WHERE customer_id NOT IN (SELECT id FROM customers)"
             ).fetchone()[0]

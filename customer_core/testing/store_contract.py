@@ -38,6 +38,7 @@ from ..search import parse
 from ..store.base import KeyRange, Record, Store
 from .contract_attempts import AttemptLookupContract
 from .contract_bulk import BulkContract
+from .contract_bulk_search import BulkSearchContract
 from .contract_edges import EdgeContract
 from .contract_event_batches import EventBatchContract
 from .contract_event_blocks import EventBlockContract
@@ -88,6 +89,7 @@ class StoreContract(
     SnapshotContract,
     TaxIdContract,
     BulkContract,
+    BulkSearchContract,
     SearchWordsContract,
     EventContract,
     EventBodyContract,
