@@ -57,14 +57,11 @@ from .base import (
 )
 from .sql import (
     _ATTEMPT_GET,
-    _OUTBOX_DELETE,
     _OUTBOX_DUE,
     _OUTBOX_EVENTS,
     _OUTBOX_INSERT,
-    _OUTBOX_LEASE,
     _OUTBOX_NEXT_DUE,
     _OUTBOX_PURGE,
-    _OUTBOX_UPDATE,
     _POSTING_TABLES,
     POSTGRES,
     Postings,
@@ -421,6 +418,41 @@ def _is_login_refused(error: psycopg.OperationalError) -> bool:
             "authentication failed for user",
         )
     )
+
+
+_CLAIM = (
+    # SKIP LOCKED: workers of other processes claiming at once take other rows.
+    f"WITH due AS ({_OUTBOX_DUE} FOR UPDATE SKIP LOCKED), "
+    "leased AS (UPDATE webhook_outbox AS o SET next_attempt = %s FROM due "
+    "WHERE o.event_id = due.event_id AND o.endpoint_id = due.endpoint_id "
+    "RETURNING o.event_id, o.endpoint_id, o.created, o.next_attempt, o.attempts, o.status, "
+    "due.next_attempt AS was_due) "
+    "SELECT event_id, endpoint_id, created, next_attempt, attempts, status FROM leased "
+    "ORDER BY was_due, event_id, endpoint_id"
+)
+"""``outbox_claim`` in one statement: the due rows locked, leased, and returned in the
+order they were due."""
+_SETTLE_UPDATE = (
+    "UPDATE webhook_outbox AS o SET next_attempt = s.next_attempt, attempts = s.attempts, "
+    "status = s.status FROM unnest(%s::float8[], %s::int[], %s::text[], %s::text[], "
+    "%s::text[]) AS s(next_attempt, attempts, status, event_id, endpoint_id) "
+    'WHERE o.event_id = s.event_id COLLATE "C" AND o.endpoint_id = s.endpoint_id COLLATE "C"'
+)
+_SETTLE_DELETE = (
+    "DELETE FROM webhook_outbox AS o USING unnest(%s::text[], %s::text[]) AS s(event_id, "
+    'endpoint_id) WHERE o.event_id = s.event_id COLLATE "C" '
+    'AND o.endpoint_id = s.endpoint_id COLLATE "C"'
+)
+_ATTEMPTS_INSERT = (
+    "INSERT INTO webhook_attempts (id, created, endpoint_id, body) "
+    "SELECT * FROM unnest(%s::text[], %s::int8[], %s::text[], %s::text[])"
+)
+"""``outbox_settle``'s statements, a batch's rows passed as one array per column."""
+
+
+def _as_arrays(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows as columns: one array parameter per column (``unnest`` makes them rows)."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 class PostgresStore(Store):
@@ -1401,35 +1433,33 @@ class PostgresStore(Store):
 
     def outbox_claim(self, now: float, lease_until: float, limit: int) -> list[Record]:
         def work(connection: Connection) -> list[Record]:
-            # SKIP LOCKED: workers of other processes claiming at once take other rows.
-            rows = connection.execute(
-                f"{_OUTBOX_DUE} FOR UPDATE SKIP LOCKED", (now, limit)
-            ).fetchall()
-            with connection.cursor() as cursor:
-                cursor.executemany(_OUTBOX_LEASE, [(lease_until, *row[:2]) for row in rows])
+            # One statement whatever the batch: a statement a delivery cost the database
+            # server's processes (at the API's priority) more than the delivery process.
+            rows = connection.execute(_CLAIM, (now, limit, lease_until)).fetchall()
             return [_delivery(row, lease_until) for row in rows]
 
         return self._write("write to", work)
 
     def outbox_settle(self, deliveries: Sequence[Record], attempts: Sequence[Record]) -> None:
         kept, removed = _settled(deliveries)
+        rows = [_attempt_row(attempt) for attempt in attempts]
 
         def work(connection: Connection) -> None:
-            with connection.cursor() as cursor:
-                cursor.executemany(_OUTBOX_UPDATE, kept)
-                cursor.executemany(_OUTBOX_DELETE, removed)
+            # A statement for each kind of change, with the batch's rows as arrays.
+            if kept:
+                connection.execute(_SETTLE_UPDATE, _as_arrays(kept))
+            if removed:
+                connection.execute(_SETTLE_DELETE, _as_arrays(removed))
+            if rows:
                 try:
-                    cursor.executemany(
-                        "INSERT INTO webhook_attempts (id, created, endpoint_id, body) "
-                        "VALUES (%s, %s, %s, %s)",
-                        [_attempt_row(attempt) for attempt in attempts],
-                    )
+                    connection.execute(_ATTEMPTS_INSERT, _as_arrays(rows))
                 except pg_errors.UniqueViolation:
                     msg = "A delivery attempt id is already taken."
                     value = ", ".join(attempt["id"] for attempt in attempts)
                     raise DuplicateKeyError(msg, key="id", value=value) from None
 
-        self._write("write to", work)
+        if kept or removed or rows:
+            self._write("write to", work)
 
     def outbox_pending(self, event_ids: Collection[str]) -> dict[str, int]:
         ids = list(event_ids)
