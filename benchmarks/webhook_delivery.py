@@ -152,12 +152,14 @@ class Deliverer:
 
     arguments: tuple[str, ...] = ()
     """More ``customer-core deliver`` options (``--deliver-option``)."""
-    thread_options: dict[str, Any] = {}
-    """``start_delivery`` options of the in-process worker (``--worker-option``)."""
 
-    def __init__(self, target: Target, service: CustomerService) -> None:
+    def __init__(
+        self, target: Target, service: CustomerService, options: dict[str, Any] | None = None
+    ) -> None:
         self._target = target
         self._service = service
+        self.thread_options = options or {}
+        """``start_delivery`` options of the in-process worker (``--worker-option``)."""
         self._worker: DeliveryWorker | None = None
         self._process: subprocess.Popen[str] | None = None
         if target.location is not None:
@@ -185,6 +187,11 @@ class Deliverer:
     def pid(self) -> int | None:
         """The delivery process (None: the memory store's threads in this process)."""
         return None if self._process is None else self._process.pid
+
+    @property
+    def sender_pid(self) -> int | None:
+        """The in-process worker's sender process, while it has one."""
+        return None if self._worker is None else self._worker.sender_pid
 
     def start(self) -> None:
         """Start delivering; return once the worker is ready to take deliveries."""
@@ -276,18 +283,23 @@ def tree_cpu(roots: list[int]) -> float:
     return total
 
 
-def throughput(target: Target, service: CustomerService, events: int) -> tuple[float, float]:
+def throughput(
+    target: Target, service: CustomerService, events: int, options: dict[str, Any], first: int = 0
+) -> tuple[float, float]:
     """Events delivered per second, from a backlog of ``events``, and the CPU each delivery
-    cost the delivering side (the worker's process, and the database server's processes),
-    in microseconds; the receiver stands for another machine and is not counted."""
-    record(service, 0, events)
-    deliverer = Deliverer(target, service)
+    cost the delivering side (the worker's process, its sender process, and the database
+    server's processes), in microseconds; the receiver stands for another machine and is
+    not counted."""
+    record(service, first, events)
+    deliverer = Deliverer(target, service, options)
     try:
         roots = [pid for pid in (deliverer.pid, target.server_pid()) if pid is not None]
 
         def measure() -> float:
-            if deliverer.pid is None:  # threads of this process (the receiver is its child)
-                return time.process_time()
+            if deliverer.pid is None:  # this process (the receiver is its child), and the
+                # in-process worker's sender process, if it has one
+                sender = deliverer.sender_pid
+                return time.process_time() + (0.0 if sender is None else tree_cpu([sender]))
             return tree_cpu(roots)
 
         deliverer.start()
@@ -341,60 +353,83 @@ class Pairs:
     delivered: list[float]
     """Deliveries made per second in each running round (with the API saturated)."""
     unsaturated: int
+    loads: list[float]
+    """The machine's 1-minute load average after each pair."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A way to deliver whose pairs are measured: a label, and the in-process worker's
+    options (memory store), or None for a control (the worker never started)."""
+
+    label: str
+    options: dict[str, Any] | None
 
 
 def api_rates(
     target: Target,
     service: CustomerService,
+    settings: list[Setting],
     pairs: int,
     seconds: float,
     backlog: int,
     start: int,
-    control: bool = False,
-) -> Pairs:
-    """``pairs`` pairs of rounds of ``seconds`` each, one with the worker paused and one
-    with it running (saturated: a backlog of due deliveries is there at the start and the
-    end), back to back, in alternating order (stopped first, then running first, ...).
-    With ``control``, the worker is never started: both rounds of a pair measure the same
-    thing, and the spread of their ratios is the method's own on this machine."""
+) -> dict[str, Pairs]:
+    """For each setting, ``pairs`` pairs of rounds of ``seconds`` each, one with the worker
+    paused and one with it running (saturated: a backlog of due deliveries is there at the
+    start and the end), back to back, in alternating order (stopped first, then running
+    first, ...). The settings' pairs are interleaved (a pair of each in turn, the order
+    rotating), so the machine's drift reaches every setting alike. A control (no worker)
+    runs both rounds of its pairs stopped: the spread of its ratios is the method's own on
+    this machine."""
     store = service.store
-    result = Pairs([], [], [], [], [], 0)
+    results = {setting.label: Pairs([], [], [], [], [], 0, []) for setting in settings}
     n = start
     needed = backlog
-    deliverer = Deliverer(target if not control else Target(target.name, target.open), service)
+    deliverers = {
+        setting.label: Deliverer(target, service, setting.options)
+        for setting in settings
+        if setting.options is not None
+    }
     try:
         for pair in range(pairs):
-            due = len(store.outbox_event_ids())
-            if due < needed:
-                record(service, n, needed - due)  # untimed, before the pair
-                n += needed - due
-            rounds: dict[str, Round] = {}
-            for mode in ("running", "stopped") if pair % 2 else ("stopped", "running"):
-                if mode == "running" and not control:
-                    before = newest_attempt(store)
-                    deliverer.start()
-                    wait_for(
-                        lambda before=before: newest_attempt(store) != before,
-                        "a first delivery",
-                    )
-                    attempts_before = len(store.outbox_event_ids())
-                rounds[mode], made = timed_round(service, seconds, n)
-                n += made
-                if mode == "running" and not control:
-                    due_at_end = store.outbox_next_due()
-                    result.unsaturated += due_at_end is None or due_at_end > time.time()
-                    deliverer.pause()
-                    # Deliveries the round used up (its own creates added as many).
-                    used = attempts_before + made - len(store.outbox_event_ids())
-                    needed = max(needed, 3 * used)
-                    result.delivered.append(used / seconds)
-            result.rates.append(rounds["running"].rate / rounds["stopped"].rate)
-            result.cpu.append(rounds["running"].cpu / rounds["stopped"].cpu)
-            result.stopped.append(rounds["stopped"].rate)
-            result.running.append(rounds["running"].rate)
+            turn = pair % len(settings)
+            for setting in settings[turn:] + settings[:turn]:
+                result = results[setting.label]
+                deliverer = deliverers.get(setting.label)
+                due = len(store.outbox_event_ids())
+                if due < needed:
+                    record(service, n, needed - due)  # untimed, before the pair
+                    n += needed - due
+                rounds: dict[str, Round] = {}
+                for mode in ("running", "stopped") if pair % 2 else ("stopped", "running"):
+                    if mode == "running" and deliverer is not None:
+                        before = newest_attempt(store)
+                        deliverer.start()
+                        wait_for(
+                            lambda before=before: newest_attempt(store) != before,
+                            "a first delivery",
+                        )
+                        attempts_before = len(store.outbox_event_ids())
+                    rounds[mode], made = timed_round(service, seconds, n)
+                    n += made
+                    if mode == "running" and deliverer is not None:
+                        due_at_end = store.outbox_next_due()
+                        result.unsaturated += due_at_end is None or due_at_end > time.time()
+                        deliverer.pause()
+                        # Deliveries the round used up (its own creates added as many).
+                        used = attempts_before + made - len(store.outbox_event_ids())
+                        needed = max(needed, 3 * used)
+                        result.delivered.append(used / seconds)
+                result.rates.append(rounds["running"].rate / rounds["stopped"].rate)
+                result.cpu.append(rounds["running"].cpu / rounds["stopped"].cpu)
+                result.stopped.append(rounds["stopped"].rate)
+                result.running.append(rounds["running"].rate)
+                result.loads.append(os.getloadavg()[0])
     finally:
-        deliverer.close()
-    return result
+        for deliverer in deliverers.values():
+            deliverer.close()
+    return results
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -497,16 +532,26 @@ def main(argv: list[str] | None = None) -> None:
         help="an option of the memory store's in-process worker (start_delivery), as "
         "--worker-option concurrency=4 (a Python literal)",
     )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="LABEL:NAME=VALUE,...",
+        help="a setting of the memory store's in-process worker measured beside the others, "
+        "pairs interleaved, as --setting threads:sender_process=False (repeatable; the "
+        "default: one setting, the --worker-option ones)",
+    )
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.receiver:
         serve_receiver(arguments.receiver_nice, arguments.receiver_kind)
         return
     Deliverer.arguments = tuple(arguments.deliver_option)
-    Deliverer.thread_options = {
-        name: ast.literal_eval(value)
-        for name, _, value in (option.partition("=") for option in arguments.worker_option)
-    }
+    worker_options = _options(arguments.worker_option)
+    memory_settings = [
+        Setting(label, {**worker_options, **_options(options.split(",") if options else [])})
+        for label, _, options in (setting.partition(":") for setting in arguments.setting)
+    ] or [Setting("", worker_options)]
     print(f"# customer_core webhook delivery, {time.strftime('%Y-%m-%d %H:%M')}, load {load()}")
     print(
         f"# CPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -514,7 +559,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{arguments.pairs} pairs of {arguments.seconds:g} s rounds, alternating; "
         f"receiver {arguments.receiver_kind} at nice +{arguments.receiver_nice}; deliver options "
         f"{' '.join(arguments.deliver_option) or '(defaults)'}; in-process worker options "
-        f"{' '.join(arguments.worker_option) or '(defaults)'}"
+        f"{' '.join(arguments.worker_option) or '(defaults)'}; settings "
+        f"{' '.join(arguments.setting) or '(one)'}"
     )
     print(
         "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
@@ -526,7 +572,9 @@ def main(argv: list[str] | None = None) -> None:
         "stopped (goal >= 0.80): median, quartiles, range, pairs at 0.80 or more; stopped and "
         "running: median creates/s; cpu = median per pair of the API process's CPU per create "
         "running / stopped (with threads, the worker's CPU is in it); worker: a process of "
-        "its own or threads of the API's"
+        "its own, or in the API's process (its requests made by a sender process, or by "
+        "threads); load: the 1-minute load average over the row's pairs (min-max); the "
+        "rows of a store (its settings, its control) ran their pairs interleaved"
     )
     print(
         "| store | worker | delivered/s | us/delivery | while running | stopped | running | "
@@ -542,34 +590,60 @@ def main(argv: list[str] | None = None) -> None:
             for target in found:
                 if arguments.only and target.name not in arguments.only:
                     continue
+                settings = memory_settings if target.location is None else [Setting("", {})]
+                if arguments.control:
+                    settings = [*settings, Setting("control", None)]
                 with target.open() as store:
                     service = CustomerService(store)
                     service.webhook_endpoints.create(url=url, enabled_events=["*"])
-                    delivered, cost = throughput(target, service, arguments.events)
-                    rows = [(target.name, "process" if target.location else "threads", False)]
-                    if arguments.control:
-                        rows.append((f"{target.name}, control", "none", True))
-                    for name, mode, control in rows:
-                        pairs = api_rates(
-                            target,
-                            service,
-                            arguments.pairs,
-                            arguments.seconds,
-                            arguments.backlog,
-                            arguments.events + 10**6 * control,
-                            control,
-                        )
+                    delivered: dict[str, tuple[float, float]] = {}
+                    for number, setting in enumerate(settings):
+                        if setting.options is not None:
+                            delivered[setting.label] = throughput(
+                                target,
+                                service,
+                                arguments.events,
+                                setting.options,
+                                arguments.events * number,
+                            )
+                    measured = api_rates(
+                        target,
+                        service,
+                        settings,
+                        arguments.pairs,
+                        arguments.seconds,
+                        arguments.backlog,
+                        arguments.events * len(settings),
+                    )
+                    for setting in settings:
                         print_row(
-                            name,
-                            mode,
-                            None if control else (delivered, cost),
-                            pairs,
+                            ", ".join(filter(None, [target.name, setting.label])),
+                            _worker_kind(target, setting),
+                            delivered.get(setting.label),
+                            measured[setting.label],
                         )
     finally:
         assert process.stdin is not None
         process.stdin.close()
         process.wait(timeout=30)
     print(f"# load at the end: {load()}")
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` options (values Python literals) as a dict."""
+    return {
+        name: ast.literal_eval(value) for name, _, value in (pair.partition("=") for pair in pairs)
+    }
+
+
+def _worker_kind(target: Target, setting: Setting) -> str:
+    if setting.options is None:
+        return "none"
+    if target.location is not None:
+        return "process"
+    if setting.options.get("sender_process", True):
+        return "in-process, sender process"
+    return "in-process, threads"
 
 
 def print_row(name: str, mode: str, delivered: tuple[float, float] | None, pairs: Pairs) -> None:
@@ -584,7 +658,7 @@ def print_row(name: str, mode: str, delivered: tuple[float, float] | None, pairs
         f"{statistics.median(pairs.stopped):,.0f} | {statistics.median(pairs.running):,.0f} | "
         f"{median:.2f}{note} | {low:.2f}-{high:.2f} | "
         f"{min(pairs.rates):.2f}-{max(pairs.rates):.2f} | {met}/{len(pairs.rates)} | "
-        f"{statistics.median(pairs.cpu):.2f} | {load()} |",
+        f"{statistics.median(pairs.cpu):.2f} | {min(pairs.loads):.1f}-{max(pairs.loads):.1f} |",
         flush=True,
     )
 

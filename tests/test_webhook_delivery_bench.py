@@ -27,7 +27,7 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
     header, *data = [[cell.strip() for cell in row] for row in rows]
     assert header[:3] == ["store", "worker", "delivered/s"]
     assert [row[:2] for row in data] == [
-        ["memory", "threads"],
+        ["memory", "in-process, sender process"],
         ["sqlite FULL", "process"],
         ["sqlite NORMAL", "process"],
     ]
