@@ -669,7 +669,8 @@ def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> 
     """Deliver the server's webhooks; return what stops it. Endpoints may also come through
     the API, so every server delivers. A file or database store gets a delivery process of
     its own (started when first needed; see customer_core.events.process); the memory store
-    shares nothing across processes and keeps the worker threads of the server's process.
+    shares nothing across processes and keeps the worker in the server's process (its
+    requests made by a sender process, customer_core.events.sender).
     A stop gives requests in flight a moment, then keeps the unanswered ones for next time."""
     store = service.store
     if isinstance(store, MemoryStore):

@@ -1,4 +1,4 @@
-"""The delivery worker's HTTP client (``customer_core.events.delivery._post``) against
+"""The delivery worker's HTTP client (``customer_core.events.sender.post``) against
 answers a plain ``http.server`` never gives: chunked bodies, bodies past the read bound,
 HTTP/1.0 bodies that end with the connection, interim 1xx answers, ``Connection: close``,
 a kept-alive connection the receiver dropped, and an answer that is not HTTP."""
@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from customer_core.events.delivery import MAX_RESPONSE_BYTES, _post
+from customer_core.events.sender import MAX_RESPONSE_BYTES
+from customer_core.events.sender import post as _post
 
 
 class CannedReceiver:

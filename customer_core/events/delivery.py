@@ -16,27 +16,23 @@ never sends an event twice.
 
 The worker wakes as soon as this process records an event with deliveries; deliveries
 written by other processes are found within ``poll_interval``. HTTP is a small HTTP/1.1
-client on the standard library's ``socket`` and ``ssl`` (``_Connection``): one kept-alive
-connection per endpoint and sender thread, a request in one send, and of the answer only
-the status and its length read (``http.client`` cost twice the CPU per delivery).
+client (customer_core.events.sender). By default the requests are made by a helper
+process (``sender_process=True``): the worker's threads read, sign and settle, the
+helper's threads send and read the answers, off this process's interpreter lock; if the
+helper cannot start (or dies), sender threads of this process take over.
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
 import math
 import queue
 import random
-import re
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import Any, NamedTuple
 
 import pydantic_core
 
@@ -45,16 +41,13 @@ from ..ids import IdGenerator
 from ..models import Record
 from .outbox import DEFAULT_ENDPOINT_REFRESH, RetryPolicy, Webhooks
 from .recording import DEFAULT_RETENTION
+from .sender import ABORTED, LEASE_ENDED, SENT, Connections, Outcome, SenderProcess, post
 from .signing import signature_header
 
 __all__ = ["DeliveryWorker", "EndpointCache"]
 
 logger = logging.getLogger("customer_core.webhooks")
 
-USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
-"""The User-Agent Stripe sends webhooks with."""
-MAX_RESPONSE_BYTES = 64 * 1024
-"""A receiver's answer is read up to this many bytes (it is only looked at for its status)."""
 PURGE_EVERY = 60 * 60
 """Seconds between two purges of old attempts and given-up deliveries."""
 IN_PROCESS_CPU_SHARE = 0.12
@@ -78,12 +71,11 @@ ABORT_WAIT = 1.0
 see the abort at once unless a connect is still under way; such a sender sends nothing)."""
 
 _Key = tuple[str, str]
-_LEASE_ENDED = "lease_ended"
+_LEASE_ENDED = LEASE_ENDED
 """A result's status for a delivery not sent because its lease ran out (nothing to settle)."""
-_ABORTED = "aborted"
+_ABORTED = ABORTED
 """A result's status for a delivery whose request ``stop()`` aborted (or never started):
 not an attempt, put back due at once."""
-_Connections = dict[tuple[str, str, int | None], "_Connection"]
 _Result = tuple[Record, Record | None]
 _Job = tuple[Record, dict[str, Record] | None]
 """A delivery to make, and the events read for its batch (None: not read, a sender reads
@@ -99,9 +91,8 @@ class DeliveryWorker:
       after 3 days);
     - ``timeout``: seconds to connect and to wait for an answer (default 10);
     - ``concurrency``: requests in flight at once (default 4), so one slow endpoint does
-      not hold up the others; in the API's process each sender is a thread competing for
-      the interpreter lock: 4 deliver 550-800/s while the API is saturated for about 7%
-      more of the API's CPU per request than 2 (docs/decisions.md);
+      not hold up the others: the sender process's threads (or this process's sender
+      threads, which compete for the interpreter lock: docs/decisions.md);
     - ``batch_size``: deliveries taken from the store at once, and in flight at most
       (default 100);
     - ``poll_interval``: seconds between looks for deliveries written by other processes
@@ -120,7 +111,13 @@ class DeliveryWorker:
       of its own (``customer-core deliver``) has no limit. While the rest of the process
       works, the share is of the cores it got (a loaded machine gives the API less than
       one); while it is idle (no API request running) the worker may use
-      ``IDLE_CPU_SHARE`` of a core instead.
+      ``IDLE_CPU_SHARE`` of a core instead;
+    - ``sender_process``: make the requests in a helper process of ``concurrency``
+      threads (default True; customer_core.events.sender): this process's threads only
+      read, sign and settle, so a worker in the API's process takes far less of its
+      interpreter lock per delivery. False: sender threads in this process (what
+      ``customer-core deliver``, a process of its own, uses); they also take over if the
+      helper cannot start or dies (its unanswered requests are sent again: at least once).
 
     ``stop(timeout=2)`` (or leaving a ``with`` block) first sends what was due when it was
     called, for at most ``timeout`` seconds, recording the answers as usual; then it aborts
@@ -142,6 +139,7 @@ class DeliveryWorker:
         lease: float | None = None,
         retention: float = DEFAULT_RETENTION,
         cpu_share: float | None = IN_PROCESS_CPU_SHARE,
+        sender_process: bool = True,
     ) -> None:
         if cpu_share is not None and not 0 < cpu_share <= 1:
             raise ValueError("DeliveryWorker needs a cpu_share from 0 (excluded) to 1, or None.")
@@ -163,6 +161,7 @@ class DeliveryWorker:
         if self.lease <= timeout:
             raise ValueError("DeliveryWorker needs a lease longer than its timeout.")
         self.retention = retention
+        self.sender_process = sender_process
         self._budget = (
             None
             if cpu_share is None
@@ -177,12 +176,16 @@ class DeliveryWorker:
         self._stop_requested = threading.Event()
         self._aborted = threading.Event()
         self._stop_due = 0.0
-        self._sender_connections: list[_Connections] = []
+        self._sender_connections: list[Connections] = []
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._results: list[_Result] = []
         self._results_lock = threading.Lock()
         self._in_flight: dict[_Key, Record] = {}
         self._threads: list[threading.Thread] = []
+        self._sender: SenderProcess | None = None
+        self._sender_lock = threading.Lock()
+        self._handed: dict[_Key, tuple[Record, Record]] = {}
+        """Deliveries handed to the sender process, not answered yet, with their endpoint."""
         self._dispatcher: threading.Thread | None = None
         self._remove_listener: Any = None
         self._last_purge = -float("inf")
@@ -191,23 +194,38 @@ class DeliveryWorker:
     # --- lifecycle -----------------------------------------------------------------------
 
     @property
+    def sender_pid(self) -> int | None:
+        """The sender process's id while it sends, None when threads of this process do."""
+        sender = self._sender
+        return None if sender is None else sender.pid
+
+    @property
     def running(self) -> bool:
         """Whether the worker is delivering (started and not stopped)."""
         return self._dispatcher is not None and self._dispatcher.is_alive()
 
     def start(self) -> DeliveryWorker:
-        """Start the dispatcher and sender threads; return self."""
+        """Start the dispatcher, and the sender process (or threads); return self."""
         if self._dispatcher is not None:
             raise RuntimeError("This DeliveryWorker was started already.")
         self._remove_listener = self._webhooks.add_listener(self._on_enqueue)
-        self._threads = [
-            threading.Thread(
-                target=self._send_loop, name=f"customer_core webhook sender {n}", daemon=True
+        if self.sender_process:
+            sender = SenderProcess(
+                self.concurrency,
+                self.timeout,
+                self._on_outcomes,
+                self._on_sender_exit,
+                gather=self.linger,
             )
-            for n in range(self.concurrency)
-        ]
-        for thread in self._threads:
-            thread.start()
+            try:
+                self._sender = sender.start()
+            except OSError as error:
+                logger.warning(
+                    "webhook delivery: no sender process (%s); sending from threads", error
+                )
+        if self._sender is None:
+            with self._sender_lock:
+                self._start_threads()
         self._dispatcher = threading.Thread(
             target=self._dispatch_loop, name="customer_core webhook dispatcher", daemon=True
         )
@@ -265,6 +283,7 @@ class DeliveryWorker:
                 worked, wait = self._dispatch_once()
             except StoreClosedError:
                 logger.warning("webhook delivery stops: the store was closed before the worker")
+                self._abort_senders()
                 return
             except Exception:
                 logger.exception("webhook delivery: the store failed; trying again shortly")
@@ -327,6 +346,7 @@ class DeliveryWorker:
             if held is not None:
                 # Ours already (its lease ran out while it waited): one send, the new lease.
                 held["next_attempt"] = delivery["next_attempt"]
+                self._renew_handed([held])
                 continue
             self._in_flight[key] = delivery
             new.append(delivery)
@@ -338,8 +358,116 @@ class DeliveryWorker:
         except Exception:
             logger.exception("webhook delivery: could not read a batch's events; reading each")
             events = None
-        for delivery in new:
-            self._jobs.put((delivery, events))
+        if self._sender is None or not self._hand_over(new, events):
+            for delivery in new:
+                self._jobs.put((delivery, events))
+
+    def _hand_over(self, deliveries: list[Record], events: dict[str, Record] | None) -> bool:
+        """Prepare ``deliveries`` (read, sign) and hand them to the sender process in one
+        message; those with nothing to send are results at once. False: there is no
+        sender process (any more), nothing was done."""
+        results: list[_Result] = []
+        jobs: list[tuple[_Key, str, bytes, str, float]] = []
+        wall, monotonic = self._clock(), time.monotonic()
+        with self._sender_lock:
+            sender = self._sender
+            if sender is None:
+                return False
+            for delivery in deliveries:
+                try:
+                    prepared = self._prepare(delivery, events)
+                except Exception:
+                    results.append(self._failed_unexpectedly(delivery))
+                    continue
+                if isinstance(prepared, _Request):
+                    key = delivery["event"], delivery["endpoint"]
+                    self._handed[key] = delivery, prepared.endpoint
+                    lease_end = monotonic + delivery["next_attempt"] - wall
+                    jobs.append(
+                        (
+                            key,
+                            prepared.endpoint["url"],
+                            prepared.payload,
+                            prepared.header,
+                            lease_end,
+                        )
+                    )
+                else:
+                    results.append(prepared)
+        if results:
+            with self._results_lock:
+                self._results.extend(results)
+        if jobs:
+            try:
+                sender.send(jobs)
+            except OSError:
+                pass  # it died: _on_sender_exit gives what it held to threads
+        return True
+
+    def _renew_handed(self, deliveries: list[Record]) -> None:
+        """Tell the sender process the new lease ends of ``deliveries`` it holds unsent."""
+        sender = self._sender
+        if sender is None:
+            return
+        wall, monotonic = self._clock(), time.monotonic()
+        with self._sender_lock:
+            leases = [
+                (key, monotonic + d["next_attempt"] - wall)
+                for d in deliveries
+                if (key := (d["event"], d["endpoint"])) in self._handed
+            ]
+        if leases:
+            try:
+                sender.renew(leases)
+            except OSError:
+                pass  # it died: _on_sender_exit gives what it held to threads
+
+    def _on_outcomes(self, outcomes: list[Outcome]) -> None:
+        """What the sender process says came of requests it was handed: the results."""
+        began = time.thread_time()
+        results: list[_Result] = []
+        for key, kind, status_code, error, duration_ms in outcomes:
+            with self._sender_lock:
+                handed = self._handed.pop(key, None)
+            if handed is None:
+                continue
+            delivery, endpoint = handed
+            if kind != SENT:
+                results.append(({**delivery, "status": kind}, None))
+                continue
+            try:
+                results.append(self._finish(delivery, endpoint, status_code, error, duration_ms))
+            except Exception:
+                results.append(self._failed_unexpectedly(delivery))
+        self._report(results, began)
+
+    def _report(self, results: list[_Result], began: float) -> None:
+        """Hand ``results`` to the dispatcher; then charge this thread's CPU since
+        ``began`` to the budget, pausing if it is over."""
+        with self._results_lock:
+            self._results.extend(results)
+        self._wake.set()
+        pause = self._spend(began)
+        if pause:
+            self._aborted.wait(pause)
+
+    def _on_sender_exit(self) -> None:
+        """The sender process ended: unless this worker stopped it, threads of this process
+        send from now on, starting with what it held unanswered (it may have sent some:
+        at least once)."""
+        with self._sender_lock:
+            if self._sender is None:
+                return  # stopped by _abort_senders: what it held is put back there
+            self._sender = None
+            orphans = [delivery for delivery, _ in self._handed.values()]
+            self._handed.clear()
+            logger.warning(
+                "webhook delivery: the sender process ended; sending from threads of this process"
+            )
+            self._start_threads()
+        for delivery in orphans:
+            self._jobs.put((delivery, None))
+        self._wake.set()
 
     def _ending_leases(self, now: float) -> list[Record]:
         """The deliveries held whose lease is past half its margin over the timeout (a
@@ -363,6 +491,7 @@ class DeliveryWorker:
             held = self._in_flight.get((delivery["event"], delivery["endpoint"]))
             if held is not None:
                 held["next_attempt"] = lease_until
+        self._renew_handed(renewed)
 
     def _wait_for(self, next_due: float | None) -> float:
         if next_due is None:
@@ -442,10 +571,22 @@ class DeliveryWorker:
 
     def _abort_senders(self) -> None:
         """Abort the requests in flight (their sockets are shut, so an answer awaited ends
-        at once), drop the deliveries not started, end the sender threads."""
-        if self._aborted.is_set():
-            return
-        self._aborted.set()
+        at once), drop the deliveries not started, end the sender process or threads."""
+        with self._sender_lock:
+            if self._aborted.is_set():
+                return
+            self._aborted.set()
+            sender, self._sender = self._sender, None
+        deadline = time.monotonic() + ABORT_WAIT
+        if sender is not None:
+            sender.abort()
+            # Its answers (sent, or aborted) come back in a moment; one not back in time
+            # stays held and is put back.
+            while self._handed and time.monotonic() < deadline:
+                time.sleep(0.005)
+            sender.close(wait=max(0.0, deadline - time.monotonic()))
+            with self._sender_lock:
+                self._handed.clear()
         for connections in self._sender_connections:
             for connection in list(connections.values()):
                 connection.abort()
@@ -456,14 +597,26 @@ class DeliveryWorker:
             pass
         for _ in self._threads:
             self._jobs.put(None)
-        deadline = time.monotonic() + ABORT_WAIT
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     # --- the senders ---------------------------------------------------------------------
 
+    def _start_threads(self) -> None:
+        """Start ``concurrency`` sender threads in this process (holding ``_sender_lock``)."""
+        if self._aborted.is_set() or self._threads:
+            return
+        self._threads = [
+            threading.Thread(
+                target=self._send_loop, name=f"customer_core webhook sender {n}", daemon=True
+            )
+            for n in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
+
     def _send_loop(self) -> None:
-        connections: _Connections = {}
+        connections: Connections = {}
         self._sender_connections.append(connections)
         try:
             while True:
@@ -475,22 +628,8 @@ class DeliveryWorker:
                 try:
                     result = self._attempt(delivery, connections, events)
                 except Exception:
-                    if self._aborted.is_set():  # the stop cut it short (its store may be closed)
-                        result = ({**delivery, "status": _ABORTED}, None)
-                    else:
-                        logger.exception(
-                            "webhook delivery of %s to %s failed unexpectedly",
-                            delivery["event"],
-                            delivery["endpoint"],
-                        )
-                        now = self._clock()
-                        result = (self.retry.after_failure(delivery, now, self._random), None)
-                with self._results_lock:
-                    self._results.append(result)
-                self._wake.set()
-                pause = self._spend(began)
-                if pause:
-                    self._aborted.wait(pause)
+                    result = self._failed_unexpectedly(delivery)
+                self._report([result], began)
         finally:
             for connection in connections.values():
                 connection.close()
@@ -500,15 +639,45 @@ class DeliveryWorker:
         budget; return how long to pause to stay within it."""
         return 0.0 if self._budget is None else self._budget.spend(time.thread_time() - began)
 
+    def _failed_unexpectedly(self, delivery: Record) -> _Result:
+        """The result of an attempt that raised: put back if the stop cut it short (its
+        store may be closed), else logged and retried on the schedule."""
+        if self._aborted.is_set():
+            return {**delivery, "status": _ABORTED}, None
+        logger.exception(
+            "webhook delivery of %s to %s failed unexpectedly",
+            delivery["event"],
+            delivery["endpoint"],
+        )
+        return self.retry.after_failure(delivery, self._clock(), self._random), None
+
     def _attempt(
         self,
         delivery: Record,
-        connections: _Connections,
+        connections: Connections,
         events: dict[str, Record] | None = None,
     ) -> _Result:
         """Make one attempt: the delivery as it stands after it, and the attempt's record
         (None when there was nothing to send any more). ``events``: its batch's events as
         read, or None to read its own."""
+        prepared = self._prepare(delivery, events)
+        if not isinstance(prepared, _Request):
+            return prepared
+        started = time.perf_counter()
+        status_code, error = post(
+            prepared.endpoint["url"],
+            prepared.payload,
+            prepared.header,
+            self.timeout,
+            connections,
+            self._aborted,
+        )
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        return self._finish(delivery, prepared.endpoint, status_code, error, duration_ms)
+
+    def _prepare(self, delivery: Record, events: dict[str, Record] | None) -> _Result | _Request:
+        """The request to make for ``delivery``, or its result if there is none to make
+        (the stop came, its lease is ending, its endpoint or event is gone)."""
         if self._aborted.is_set():
             return {**delivery, "status": _ABORTED}, None
         if self._clock() + self.timeout >= delivery["next_attempt"]:
@@ -525,15 +694,23 @@ class DeliveryWorker:
             # The endpoint was deleted or disabled, or the event purged: nothing to send.
             return {**delivery, "status": "canceled"}, None
         payload = pydantic_core.to_json(event, indent=2)
-        header = signature_header(payload, endpoint["secret"], int(self._clock()))
-        started = time.perf_counter()
-        status_code, error = _post(
-            endpoint["url"], payload, header, self.timeout, connections, self._aborted
+        return _Request(
+            endpoint, payload, signature_header(payload, endpoint["secret"], int(self._clock()))
         )
+
+    def _finish(
+        self,
+        delivery: Record,
+        endpoint: Record,
+        status_code: int | None,
+        error: str | None,
+        duration_ms: int,
+    ) -> _Result:
+        """The delivery after a request that got ``status_code`` (or ``error``), and the
+        attempt's record."""
         if status_code is None and self._aborted.is_set():
             # Cut short by stop() (or never sent): not the receiver's failure.
             return {**delivery, "status": _ABORTED}, None
-        duration_ms = round((time.perf_counter() - started) * 1000)
         now = self._clock()
         succeeded = status_code is not None and 200 <= status_code < 300
         if succeeded:
@@ -567,6 +744,14 @@ class DeliveryWorker:
             "next_attempt": int(after["next_attempt"]) if after["status"] == "pending" else None,
         }
         return after, attempt
+
+
+class _Request(NamedTuple):
+    """A request to make for a delivery: its endpoint, body and ``Stripe-Signature``."""
+
+    endpoint: Record
+    payload: bytes
+    header: str
 
 
 class EndpointCache:
@@ -663,181 +848,3 @@ class _CpuBudget:
             self._balance = min(self._burst, saved) - seconds
             self._at = now
             return 0.0 if self._balance >= 0 else min(1.0, -self._balance / self._rate)
-
-
-def _post(
-    url: str,
-    payload: bytes,
-    signature: str,
-    timeout: float,
-    connections: _Connections,
-    aborted: threading.Event | None = None,
-) -> tuple[int | None, str | None]:
-    """POST ``payload`` to ``url``: the status code, or None and what went wrong. A kept-alive
-    connection the receiver closed meanwhile is opened again once. Once ``aborted`` is set
-    no request is sent (None, "aborted")."""
-    try:
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname or "", parts.port)
-    except ValueError as error:  # a URL stored before endpoints were checked as now
-        return None, _describe(error)
-    target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), _SAFE)
-    for retry_stale in (True, False):
-        connection = connections.get(key)
-        reused = connection is not None
-        try:
-            if connection is None:
-                connection = connections[key] = _Connection(*key, timeout)
-            if aborted is not None and aborted.is_set():
-                # Checked once the connection is where abort() finds it: no send after.
-                return None, "aborted"
-            head = (
-                f"POST {target} HTTP/1.1\r\nHost: {connection.host}\r\n"
-                f"User-Agent: {USER_AGENT}\r\nContent-Type: application/json; charset=utf-8\r\n"
-                f"Stripe-Signature: {signature}\r\nAccept: */*; q=0.5, application/xml\r\n"
-                f"Cache-Control: no-cache\r\nContent-Length: {len(payload)}\r\n\r\n"
-            )
-            status, keep_alive = connection.post(head.encode() + payload)
-            if not keep_alive:
-                _drop(connections, key)
-            return status, None
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as error:
-            _drop(connections, key)
-            if not (reused and retry_stale):
-                return None, _describe(error)
-        except TimeoutError:
-            _drop(connections, key)
-            return None, f"no answer within {timeout:g} s"
-        except (OSError, http.client.HTTPException, ValueError) as error:
-            _drop(connections, key)
-            return None, _describe(error)
-    raise AssertionError("unreachable")
-
-
-_DIGITS = re.compile(rb"[0-9]+")
-_SAFE = "/?&=%:@!$'()*+,;~"
-"""Characters a request target keeps as they are (others are percent-encoded)."""
-
-
-class _Connection:
-    """One kept-alive HTTP/1.1 connection to a receiver. A request goes out in one send; of
-    the answer only the status line and what says where it ends are read (http.client
-    parses every header with the email package, a large share of a delivery's time)."""
-
-    __slots__ = ("_pending", "_socket", "host")
-
-    def __init__(self, scheme: str, host: str, port: int | None, timeout: float) -> None:
-        default = 443 if scheme == "https" else 80
-        sock = socket.create_connection((host, port or default), timeout=timeout)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if scheme == "https":
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-        except BaseException:
-            sock.close()
-            raise
-        self._socket = sock
-        self._pending = b""
-        name = f"[{host}]" if ":" in host else host.encode("idna").decode()
-        self.host = name if port in (None, default) else f"{name}:{port}"
-
-    def close(self) -> None:
-        self._socket.close()
-
-    def abort(self) -> None:
-        """End the connection from another thread: a send or a wait for the answer under
-        way fails at once. (The plain socket's shutdown, also under TLS: the TLS layer is
-        left to the thread using it.)"""
-        try:
-            socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
-        except OSError:
-            pass  # closed already
-
-    def post(self, request: bytes) -> tuple[int, bool]:
-        """Send a whole request; return the answer's status, and whether the connection
-        can carry another request (the answer was read to its end)."""
-        self._socket.sendall(request)
-        while True:
-            status, version, headers = self._read_head()
-            if status >= 200:
-                break  # 1xx answers are interim: the final one follows
-        keep_alive = version == b"HTTP/1.1" and b"close" not in headers.get(b"connection", b"")
-        if status in (204, 304):
-            return status, keep_alive
-        if b"chunked" in headers.get(b"transfer-encoding", b""):
-            return status, self._skip_chunked() and keep_alive
-        length = headers.get(b"content-length", b"").strip()
-        if not _DIGITS.fullmatch(length):
-            return status, False  # the body ends when the connection does
-        return status, self._skip(int(length)) and keep_alive
-
-    def _fill(self) -> None:
-        chunk = self._socket.recv(65536)
-        if not chunk:
-            msg = "the receiver closed the connection without a complete answer"
-            raise http.client.RemoteDisconnected(msg)
-        self._pending += chunk
-
-    def _line(self, limit: int = MAX_RESPONSE_BYTES) -> bytes:
-        while (end := self._pending.find(b"\r\n")) < 0:
-            if len(self._pending) > limit:
-                raise http.client.HTTPException("the receiver's answer has a line too long")
-            self._fill()
-        line, self._pending = self._pending[:end], self._pending[end + 2 :]
-        return line
-
-    def _read_head(self) -> tuple[int, bytes, dict[bytes, bytes]]:
-        status_line = self._line()
-        version, _, rest = status_line.partition(b" ")
-        code = rest[:3]
-        if not version.startswith(b"HTTP/") or not _DIGITS.fullmatch(code):
-            msg = f"the receiver did not answer in HTTP: {status_line[:80]!r}"
-            raise http.client.HTTPException(msg)
-        headers: dict[bytes, bytes] = {}
-        size = len(status_line)
-        while line := self._line():
-            size += len(line)
-            if size > MAX_RESPONSE_BYTES:
-                raise http.client.HTTPException("the receiver's answer has too many headers")
-            name, _, value = line.partition(b":")
-            headers[name.strip().lower()] = value.strip().lower()
-        return int(code), version, headers
-
-    def _skip(self, length: int) -> bool:
-        """Read and drop a body of ``length`` bytes; False (nothing read) if it is too long."""
-        if length > MAX_RESPONSE_BYTES:
-            return False
-        while len(self._pending) < length:
-            self._fill()
-        self._pending = self._pending[length:]
-        return True
-
-    def _skip_chunked(self) -> bool:
-        """Read and drop a chunked body; False once it runs over the bound."""
-        total = 0
-        while True:
-            size_text = self._line().split(b";")[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise http.client.HTTPException("the receiver sent a bad chunk size") from None
-            if size == 0:
-                while self._line():  # trailers, up to the empty line
-                    pass
-                return True
-            total += size
-            if total > MAX_RESPONSE_BYTES:
-                return False
-            if not self._skip(size + 2):
-                return False
-
-
-def _drop(connections: _Connections, key: tuple[str, str, int | None]) -> None:
-    connection = connections.pop(key, None)
-    if connection is not None:
-        connection.close()
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -78,8 +78,10 @@ def _deliver(
     store: Store, stop: threading.Event, *, stop_wait: float, watch_stdin: bool, **options: Any
 ) -> None:
     """Run a worker on ``store`` until ``stop`` is set (or the worker dies)."""
-    # A process of its own: no API shares its interpreter lock, so no CPU limit.
+    # A process of its own: no API shares its interpreter lock, so no CPU limit, and its
+    # sender threads cost no API anything (a sender process would be one more).
     options.setdefault("cpu_share", None)
+    options.setdefault("sender_process", False)
     worker = DeliveryWorker(Webhooks(store), **options).start()
     try:
         if watch_stdin:
