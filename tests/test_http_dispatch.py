@@ -91,3 +91,46 @@ def test_subscribers_send_memory_store_calls_to_worker_threads() -> None:
         assert status == 200
         loop_thread = server.thread.name
     assert [name.rsplit("_", 1)[0] for name in names] == ["customer-core-read", loop_thread]
+
+
+def test_a_memory_store_search_runs_on_a_read_thread_and_holds_up_no_other_request() -> None:
+    # A search no index answers walks the store: on the event loop it would stop every
+    # other client for as long as it takes. Here the walk waits inside the store until the
+    # test lets it go, and a retrieve must be answered meanwhile.
+    store = MemoryStore()
+    service = CustomerService(store)
+    customer = service.create(email="walked@example.com", metadata={"tier": "gold"})
+    walking, release = threading.Event(), threading.Event()
+    walked_on: list[str] = []
+    original = store.scan
+
+    def scan(*args: Any, **kwargs: Any) -> Any:
+        walked_on.append(threading.current_thread().name)
+        walking.set()
+        release.wait(30)
+        return original(*args, **kwargs)
+
+    store.scan = scan  # type: ignore[method-assign]
+    answers: list[tuple[int, Any]] = []
+    with RunningServer(service) as server:
+        searcher = threading.Thread(
+            target=lambda: answers.append(
+                server.request(
+                    "GET", "/v1/customers/search?query=-metadata%5B%22tier%22%5D%3A%22x%22"
+                )[::2]
+            )
+        )
+        searcher.start()
+        try:
+            assert walking.wait(30), "the search never reached the store"
+            status, _, body = server.request("GET", f"/v1/customers/{customer.id}")
+            assert (status, body["id"]) == (200, customer.id)
+            assert not answers  # the search is still walking
+        finally:
+            release.set()
+            searcher.join(30)
+        loop_thread = server.thread.name
+    [(status, body)] = answers
+    assert (status, [found["id"] for found in body["data"]]) == (200, [customer.id])
+    assert walked_on and walked_on[0] != loop_thread
+    assert walked_on[0].startswith("customer-core-read")

@@ -8,7 +8,9 @@ whole busy timeout. Reads (GET, HEAD, OPTIONS) and writes have pools of their ow
 blocked on the database lock never take the threads reads need, and two writes (two
 requests with one idempotency key, say) can be in flight at once. A store that never
 blocks (the memory store) is called on the event loop itself: a thread hop would cost
-more than its calls (docs/decisions.md, "HTTP dispatch").
+more than its calls (docs/decisions.md, "HTTP dispatch"). Searches are the exception: one
+that no index answers walks the customers, so it runs on a read thread, where it shares
+the interpreter with the loop instead of holding up every other request.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ WRITE_THREADS = 8
 few only hold waiting writes."""
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SEARCH_PATH_END = "/search"
+"""A search's path (``/v1/customers/search``): it may walk the store, so never inline."""
 
 
 class _TooLarge(Exception):
@@ -87,9 +91,10 @@ class CustomerCoreApp:
     async def dispatch(
         self, method: str, path: str, query: str | bytes, headers: dict[str, str], body: bytes
     ) -> Response:
-        """Answer a request on the event loop (``inline``), else on a worker thread: a read
-        pool thread for GET, HEAD and OPTIONS, a write pool thread for the others."""
-        if self.inline:
+        """Answer a request on the event loop (``inline``, searches excepted), else on a
+        worker thread: a read pool thread for GET, HEAD and OPTIONS, a write pool thread
+        for the others."""
+        if self.inline and not path.endswith(_SEARCH_PATH_END):
             return self.api.handle(method, path, query, headers, body)
         readers, writers = self._worker_pools()
         pool = readers if method in _READ_METHODS else writers

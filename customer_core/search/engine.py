@@ -7,6 +7,7 @@ answer a query (``plan``) live here, so every store gets the same search semanti
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator
 
 from ..models import Record
@@ -14,7 +15,7 @@ from ..pagination import created_between
 from ..store.base import BATCH_SIZE, KeyRange, SortKey, Store, walk
 from .ast import Query
 from .evaluate import matches
-from .plan import created_bounds, index_hint, substring_hint
+from .plan import IndexHint, created_bounds, index_hint, index_hints, substring_hint
 
 __all__ = ["count", "find"]
 
@@ -24,8 +25,8 @@ def find(
 ) -> list[Record]:
     """Return up to ``limit`` live records matching ``query`` in ``key_range``, newest first.
 
-    Uses ``store.metadata_keys`` or ``store.word_keys`` when the query allows (see
-    ``customer_core.search.plan``), else walks the key range a page at a time (through
+    Uses ``store.metadata_keys`` or ``store.word_keys`` when the query allows (for an OR
+    query, one lookup per clause, merged; see ``customer_core.search.plan``), else walks the key range a page at a time (through
     ``store.scan_containing`` when a ``~`` clause lets the store skip records), so memory
     stays bounded by the page, not the store. Every candidate is checked with ``matches``:
     indexes only narrow, they never decide.
@@ -56,8 +57,8 @@ def _candidates(
     """Records that may match, newest first; chunks start at ``first_chunk`` (a page
     rarely needs more) and double up to ``BATCH_SIZE`` while the filter keeps rejecting."""
     key_range = key_range.intersect(created_between(*created_bounds(query)))
-    hint = index_hint(query)
-    if hint is None:
+    hints = index_hints(query) or [index_hint(query)]
+    if hints == [None]:
         containing = substring_hint(query)
         if containing is None:
             yield from walk(lambda part, size: store.scan(part, limit=size), key_range, first_chunk)
@@ -68,7 +69,22 @@ def _candidates(
                 first_chunk,
             )
         return
+    streams = [_index_keys(store, hint, key_range, first_chunk) for hint in hints]
+    # An OR query's lookups, merged newest first; a record two clauses match comes once.
+    keys = streams[0] if len(streams) == 1 else _distinct(heapq.merge(*streams, reverse=True))
+    for _, customer_id in keys:
+        record = store.get(customer_id)
+        if record is not None:  # deleted since the keys were read
+            yield record
+
+
+def _index_keys(
+    store: Store, hint: IndexHint, key_range: KeyRange, first_chunk: int
+) -> Iterator[SortKey]:
+    """The sort keys one index lookup gives, newest first, a chunk at a time."""
     keys_in: Callable[[KeyRange, int], list[SortKey]]
+    if hint is None:
+        return
     if hint[0] == "metadata":
         _, metadata_key, value = hint
         assert isinstance(value, str)
@@ -87,15 +103,17 @@ def _candidates(
     chunk = max(1, min(first_chunk, BATCH_SIZE))
     while True:
         keys = keys_in(key_range, chunk)
-        yield from _records_of(store, keys)
+        yield from keys
         if len(keys) < chunk:
             return
         key_range = key_range.intersect(KeyRange(upper=keys[-1], upper_inclusive=False))
         chunk = min(chunk * 2, BATCH_SIZE)
 
 
-def _records_of(store: Store, keys: list[SortKey]) -> Iterator[Record]:
-    for _, customer_id in keys:
-        record = store.get(customer_id)
-        if record is not None:  # deleted since the keys were read
-            yield record
+def _distinct(keys: Iterator[SortKey]) -> Iterator[SortKey]:
+    """``keys`` (sorted) without repeats."""
+    last = None
+    for key in keys:
+        if key != last:
+            yield key
+            last = key
