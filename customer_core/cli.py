@@ -902,7 +902,10 @@ def _customer_command(arguments: argparse.Namespace) -> int:
     except CustomerCoreError as error:
         print(_request_error(error), file=sys.stderr)
         return 1
-    _show(result.to_json(indent=2))
+    done = _DONE.get(arguments.command)
+    if done is not None:
+        done = f"customer {result.id} was {done}"  # type: ignore[union-attr]
+    _show(result.to_json(indent=2), done)
     return 0
 
 
@@ -916,9 +919,10 @@ def _request_error(error: CustomerCoreError) -> str:
     return f"error: {param}: {error.message}"
 
 
-def _show(body: bytes) -> None:
+def _show(body: bytes, done: str | None = None) -> None:
     """Write a command's answer to stdout; a full disk or a closed file there is a
-    one-line error, not a traceback (a closed pipe ends quietly in ``main``)."""
+    one-line error, not a traceback (a closed pipe ends quietly in ``main``). ``done``
+    says what a write changed, so that the error does not read as if nothing was."""
     try:
         print(body.decode())
         sys.stdout.flush()
@@ -928,12 +932,29 @@ def _show(body: bytes) -> None:
         # What stdout still buffers would fail again when Python flushes it at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         reason = (error.strerror or str(error)).lower()
-        raise _CommandError(f"cannot write the output: {reason}") from None
+        if done is None:
+            raise _CommandError(f"cannot write the output: {reason}") from None
+        raise _CommandError(f"{done}, but its answer could not be written: {reason}") from None
+
+
+_DONE = {"create": "created", "update": "updated", "delete": "deleted"}
+"""The customer commands that write, and what to call what they did."""
+
+
+def _answers_on_stdout(arguments: argparse.Namespace) -> bool:
+    """Whether the command's answer goes to stdout (``serve``, ``deliver`` and ``import``
+    only report there, or on stderr; ``export -o FILE`` writes the file)."""
+    if arguments.command in ("serve", "deliver", "import"):
+        return False
+    return bool(arguments.command != "export" or arguments.output == "-")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = _parser().parse_args(argv)
+    if sys.stdout is None and _answers_on_stdout(arguments):  # started with stdout closed
+        print("error: the standard output is closed: nothing was done", file=sys.stderr)
+        return 1
     try:
         if arguments.command == "serve":
             status = _serve(arguments)
@@ -945,7 +966,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _events_command(arguments)
         else:
             status = _customer_command(arguments)
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except _CommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.status

@@ -3,6 +3,7 @@ on stderr and exits 1, instead of a traceback; the data file is as the command l
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,12 +35,84 @@ def test_a_full_disk_is_one_line_of_error(tmp_path: Path, command: list[str]) ->
     assert finished.stderr == "error: cannot write the output: no space left on device\n"
 
 
-def test_a_create_into_a_full_disk_is_kept_and_reported(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["create", "update", "delete"])
+def test_a_write_into_a_full_disk_is_kept_and_reported_as_done(
+    tmp_path: Path, command: str
+) -> None:
     data = tmp_path / "customers.db"
-    finished = run_into_full_disk("create", "-d", "name=Jenny", "--db", str(data))
+    with SQLiteStore(data) as store:
+        existing = CustomerService(store).create(name="Jenny").id
+    argv = {
+        "create": ["create", "-d", "name=Ada"],
+        "update": ["update", existing, "-d", "name=Ada"],
+        "delete": ["delete", existing],
+    }[command]
+    finished = run_into_full_disk(*argv, "--db", str(data))
+    with SQLiteStore(data) as store:
+        names = {c.id: c.name for c in CustomerService(store).list().data}
+    changed = {
+        "create": next((id for id in names if id != existing), "none"),
+        "update": existing,
+        "delete": existing,
+    }[command]
+    done = {"create": "created", "update": "updated", "delete": "deleted"}[command]
+    # Not "nothing happened": a script that retries on this message would write twice.
     assert (finished.returncode, finished.stderr) == (
         1,
-        "error: cannot write the output: no space left on device\n",
+        f"error: customer {changed} was {done}, but its answer could not be written: "
+        "no space left on device\n",
+    )
+    assert (
+        names
+        == {
+            "create": {existing: "Jenny", changed: "Ada"},
+            "update": {existing: "Ada"},
+            "delete": {},
+        }[command]
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["create", "-d", "name=Ada"],
+        ["list"],
+        ["events", "list"],
+        ["export"],
+        ["search", "name:'x'"],
+    ],
+)
+def test_a_closed_stdout_is_refused_before_anything_is_done(
+    tmp_path: Path, command: list[str]
+) -> None:
+    data = tmp_path / "customers.db"
+    with SQLiteStore(data) as store:
+        CustomerService(store).create(name="Jenny")
+    finished = subprocess.run(
+        [sys.executable, "-m", "customer_core", *command, "--db", str(data)],
+        preexec_fn=lambda: os.close(1),  # as a shell's >&- starts it: no sys.stdout
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    assert (finished.returncode, finished.stderr) == (
+        1,
+        "error: the standard output is closed: nothing was done\n",
     )
     with SQLiteStore(data) as store:
         assert [c.name for c in CustomerService(store).list().data] == ["Jenny"]
+
+
+def test_an_export_to_a_file_needs_no_stdout(tmp_path: Path) -> None:
+    data, target = tmp_path / "customers.db", tmp_path / "out.jsonl"
+    with SQLiteStore(data) as store:
+        CustomerService(store).create(name="Jenny")
+    finished = subprocess.run(
+        [sys.executable, "-m", "customer_core", "export", "--db", str(data), "-o", str(target)],
+        preexec_fn=lambda: os.close(1),
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert '"name":"Jenny"' in target.read_text()

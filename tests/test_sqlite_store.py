@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import os
 import sqlite3
 import subprocess
 import sys
@@ -159,6 +160,20 @@ def test_a_newer_schema_version_is_refused_untouched(tmp_path: Path) -> None:
 
 def test_a_directory_is_refused(tmp_path: Path) -> None:
     refused(tmp_path, "it is a directory")
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/zero", "fifo"])
+def test_a_device_or_a_pipe_is_refused_by_name(tmp_path: Path, device: str) -> None:
+    path = Path(device)
+    if device == "fifo":
+        path = tmp_path / "customers.db"
+        os.mkfifo(path)  # opening it would wait for a writer forever
+    with pytest.raises(StoreError) as caught:
+        SQLiteStore(path)
+    assert caught.value.message == (
+        f"Could not open the customer store {path}: it is not a regular file "
+        "(a device, a pipe or a socket)"
+    )
 
 
 def test_a_read_only_location_is_refused() -> None:

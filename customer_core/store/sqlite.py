@@ -609,6 +609,12 @@ class SQLiteStore(Store):
         if os.path.isdir(self.path):
             msg = f"Could not open the customer store {self.path}: it is a directory"
             raise StoreError(msg)
+        if os.path.exists(self.path) and not os.path.isfile(self.path):
+            msg = (
+                f"Could not open the customer store {self.path}: it is not a regular file "
+                "(a device, a pipe or a socket)"
+            )
+            raise StoreError(msg)
         try:
             connection = self._raw_connection()
         except sqlite3.Error as error:
