@@ -513,6 +513,14 @@ class _Importer:
         except InvalidRequestError as error:  # the metadata key limit, checked by merge
             raise TransferError(error.message, line=line, param=error.param, item=item) from None
         if embedded is not None:  # expand=["tax_ids"]: the customer's (first ten) tax IDs
+            if embedded.get("has_more") is True:
+                reason = (
+                    f"the customer's tax_ids list holds only the first {len(embedded.get('data') or ())} "
+                    "of its tax IDs (has_more: true): give them all as tax ID lines of their "
+                    "own, or set has_more to false to import only these"
+                )
+                param = "tax_ids.has_more"
+                raise TransferError(reason, line=line, param=param, item=item)
             for index, tax_id in enumerate(embedded.get("data") or ()):
                 where = (
                     f"tax_ids.data[{index}]" if item is None else f"{item}.tax_ids.data[{index}]"
@@ -925,11 +933,15 @@ def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes
         if not text.startswith((b"{", b"[")):
             raise _not_json(error, number) from None
         value = _parsed(text + b"\n" + source.read(), number)
-        if isinstance(value, list):
-            for index, entry in enumerate(value):
-                importer.value(entry, None, f"[{index}]")
-        else:
+        if not isinstance(value, list):
             importer.value(value, None, "document")
+            return
+    if isinstance(value, list):  # a JSON array of customers, pretty-printed or on one line
+        rest = source.read()
+        if rest.strip():  # an array on its first line, then more: not one JSON document
+            value = _parsed(text + b"\n" + rest, number)  # says where it goes wrong
+        for index, entry in enumerate(value):
+            importer.value(entry, None, f"[{index}]")
         return
     if isinstance(value, dict) and "format" in value:
         version = value.get("version")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterable
@@ -19,6 +21,30 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bound_socket", "build_server", "stop
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
+
+
+_SECRET = re.compile(
+    r"((?:^|[?&;])(?:api_key|key|secret|password|token)=)[^&;]*"
+    r"|(?:sk|rk)_(?:test|live)_[^&;/\s]+|whsec_[^&;/\s]+",
+    re.IGNORECASE,
+)
+
+
+class _SecretsHidden(logging.Filter):
+    """Access log lines (``--log-level debug``) with secrets in the request target masked:
+    a client that wrongly puts its key in the URL (``?api_key=sk_test_...``) must not find
+    it in the server's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
+            target = _SECRET.sub(lambda found: (found[1] or "") + "***", args[2])
+            record.args = (*args[:2], target, *args[3:])
+        return True
+
+
+_ACCESS_LOG = logging.getLogger("uvicorn.access")
+_ACCESS_LOG.addFilter(_SecretsHidden())
 
 
 class _Server(uvicorn.Server):
