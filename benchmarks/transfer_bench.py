@@ -11,8 +11,9 @@ customers (exactly what an export writes), then times, at each size:
   memory is the export's alone,
 - the memory a MemoryStore holding them takes per customer (a fresh process's resident
   memory after importing the file minus before),
-- the CPU time of the first search after the memory import, which builds the search
-  entries the import left out (``MemoryStore.insert_many``),
+- the CPU and wall time of the first search after the memory import and after the
+  SQLite (existing file) import, which build the search entries or postings the import
+  left out (``MemoryStore.insert_many``, ``SQLiteStore.insert_many``),
 
 each right after a round of the floor (``Customer.model_validate`` + ``model_dump(mode=
 "json")`` of one customer, as in ``python -m benchmarks``), and prints rates, the ratio of
@@ -156,10 +157,18 @@ def memory_store_size(source: Path, size: int) -> float:
     return float(result["grown"]) / size
 
 
+def first_search(store: MemoryStore | SQLiteStore) -> tuple[float, float]:
+    """CPU and wall seconds of a metadata search right after an import (it builds what
+    the import left to the first search)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    store.metadata_keys("plan", "gold", KeyRange(), limit=10)
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
 def measure(size: int, directory: Path) -> dict[str, Any]:
     source = directory / f"customers-{size}.jsonl"
     write_file(source, size)
-    row: dict[str, Any] = {"size": size, "floors": []}
+    row: dict[str, Any] = {"size": size, "floors": [], "load": [os.getloadavg()[0]]}
 
     def paired(label: str, work: Any) -> None:
         """Time ``work`` between two floor rounds; ratios to their mean, wall and CPU."""
@@ -185,9 +194,7 @@ def measure(size: int, directory: Path) -> dict[str, Any]:
     paired("import memory", lambda: import_customers(CustomerService(memory), source))
     memory_export = directory / f"memory-{size}.jsonl"
     paired("export memory", lambda: export_customers(memory, memory_export))
-    cpu = time.process_time()
-    memory.metadata_keys("plan", "gold", KeyRange(), limit=10)
-    row["first search"] = time.process_time() - cpu
+    row["first search"] = first_search(memory)
     memory.close()
 
     db = directory / f"customers-{size}.db"
@@ -195,6 +202,7 @@ def measure(size: int, directory: Path) -> dict[str, Any]:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with SQLiteStore(db, synchronous="FULL") as store:
         paired("import sqlite", lambda: import_customers(CustomerService(store), source))
+        row["sqlite first search"] = first_search(store)
     new_db = directory / f"new-{size}.db"
     paired("import sqlite new file", lambda: import_into_new_file(source, new_db))
     new_db.unlink()
@@ -202,6 +210,7 @@ def measure(size: int, directory: Path) -> dict[str, Any]:
     paired("export sqlite", lambda: export_in_child(db, sqlite_export))
     row["identical"] = {digest(source), digest(memory_export), digest(sqlite_export)}
     row["memory store"] = memory_store_size(source, size)
+    row["load"].append(os.getloadavg()[0])
     for path in (source, memory_export, sqlite_export, db):
         path.unlink()
     return row
@@ -221,6 +230,7 @@ def parts(directory: Path, count: int = 20_000) -> dict[str, float]:
     records: list[Any] = []
     db = directory / "parts.db"
     store = SQLiteStore(db)
+    memory = MemoryStore()
 
     def insert(target: MemoryStore | SQLiteStore) -> None:
         with target.transaction():  # one transaction, as an import's
@@ -245,8 +255,10 @@ def parts(directory: Path, count: int = 20_000) -> dict[str, float]:
             "fast check, giving the record (an export's lines)",
             lambda: records.extend(canonical_record(line) for line in lines),
         ),
-        ("memory insert_many", lambda: insert(MemoryStore())),
+        ("memory insert_many", lambda: insert(memory)),
+        ("memory: the first search after it", lambda: first_search(memory)),
         ("SQLite insert_many (existing file)", lambda: insert(store)),
+        ("SQLite: the first search after it", lambda: first_search(store)),
         ("SQLite insert_many (new file)", new_file),
     ]
     for name, step in steps:
@@ -286,12 +298,13 @@ def main(argv: list[str] | None = None) -> None:
         "export sqlite",
     ]
     print(
-        "| customers | floor | import memory | import SQLite FULL (existing file) | "
+        "| customers | load average (start → end) | floor | import memory | import SQLite FULL (existing file) | "
         "import SQLite (new file) | export memory | "
         "export SQLite | export memory: RSS → peak | export SQLite: RSS → peak | "
-        "memory store per customer | memory: first search after the import | files identical |"
+        "memory store per customer | first search after the import: memory | SQLite | "
+        "files identical |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     mib = 2**20
     for size in arguments.sizes:
         row = measure(size, directory)
@@ -301,11 +314,13 @@ def main(argv: list[str] | None = None) -> None:
         ]
         child_before, child_after = row["child rss"]
         print(
-            f"| {size:,} | {min(floors):,.0f}–{max(floors):,.0f} | {' | '.join(cells)} "
+            f"| {size:,} | {row['load'][0]:.1f} → {row['load'][1]:.1f} "
+            f"| {min(floors):,.0f}–{max(floors):,.0f} | {' | '.join(cells)} "
             f"| {row['rss before'] / mib:,.0f} → {row['rss peak'] / mib:,.0f} MiB "
             f"| {child_before / mib:,.0f} → {child_after / mib:,.0f} MiB "
             f"| {row['memory store']:,.0f} bytes "
-            f"| {row['first search']:.2f} s CPU "
+            f"| {row['first search'][0]:.2f} s CPU, {row['first search'][1]:.2f} s "
+            f"| {row['sqlite first search'][0]:.2f} s CPU, {row['sqlite first search'][1]:.2f} s "
             f"| {'yes' if len(row['identical']) == 1 else 'NO'} |",
             flush=True,
         )

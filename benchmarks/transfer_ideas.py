@@ -5,11 +5,15 @@ customers as an export writes them (``transfer_bench.write_file``) and imports t
 customer lines of it, in alternating rounds, each between two rounds of the floor:
 
 - ``one process``: what an import does per line and per chunk of 2,000: the fast check
-  (``canonical_record``), then the store's rows or entries and their insert;
+  (``canonical_record``), then the store's rows or entries and their insert, as
+  ``insert_many`` makes them (both stores leave the postings only search reads, the
+  words of name and phone and the metadata values, to the first search: SQLite notes
+  the chunk's ids in ``customers_unsearched``, memory in ``_unsearched``);
 - ``two processes``: the same work split in two: a child process reads and checks the
-  lines and prepares each chunk's rows (SQLite: the customer, prefix and posting rows,
-  sorted; memory: the JSON payloads and index entries), and sends them pickled through a
-  pipe while the parent inserts the chunk before;
+  lines and prepares each chunk's rows (SQLite: the customer, prefix and email posting
+  rows, sorted, and the note; memory: the JSON payloads and the created-order and email
+  entries), and sends them pickled through a pipe while the parent inserts the chunk
+  before;
 - SQLite only, ``no created index``: one process, the ``customers_by_created`` index
   dropped before the first chunk and built by ``CREATE INDEX`` inside the same
   transaction at the end (a sorted build instead of an insert per customer).
@@ -37,11 +41,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
+
 from customer_core import MemoryStore, SQLiteStore
 from customer_core.canonical_line import canonical_record
 from customer_core.store import sqlite as sqlite_module
-from customer_core.store.entries import add_index_entries
-from customer_core.store.sql import _postings
+from customer_core.store.entries import add_email_entry
 
 from .transfer_bench import floor_rates, write_file
 
@@ -79,68 +84,65 @@ def records(source: Path) -> Iterator[list[dict[str, Any]]]:
 
 
 def sqlite_rows(chunk: list[dict[str, Any]]) -> tuple[Any, ...]:
-    """``SQLiteStore.insert_many``'s Python half: the rows of each table, sorted."""
+    """``SQLiteStore.insert_many``'s Python half: the customer, prefix and email posting
+    rows, sorted, and the note of the chunk's ids."""
     customers, prefixes = [], []
-    postings: dict[str, list[tuple[str, str, int, str]]] = {
-        table: [] for table in sqlite_module._POSTING_SQL
-    }
+    emails: list[tuple[Any, ...]] = []
     for record in chunk:
-        customer_id, created = record["id"], record["created"]
-        customers.append((customer_id, created, record.get("email"), sqlite_module._encode(record)))
+        customer_id = record["id"]
+        customers.append(
+            (customer_id, record["created"], record.get("email"), sqlite_module._encode(record))
+        )
         prefixes.append((record["invoice_prefix"], customer_id))
-        for table, posted in _postings(customer_id, created, record).items():
-            postings[table].extend(posted)
-    return (
-        sorted(prefixes),
-        sorted(customers),
-        {table: sorted(rows) for table, rows in postings.items()},
-    )
+        add_email_entry(record, emails)
+    customers.sort()
+    note = pydantic_core.to_json([row[0] for row in customers]).decode()
+    return sorted(prefixes), customers, sorted(emails), note
 
 
 def sqlite_insert(store: SQLiteStore, rows: tuple[Any, ...]) -> None:
     """``SQLiteStore.insert_many``'s SQL half, savepoint and conflict counts included."""
-    prefixes, customers, postings = rows
+    prefixes, customers, emails, note = rows
     with store._writing() as connection:
         connection.execute("SAVEPOINT insert_many")
         reserved = sqlite_module._insert_rows(connection, _PREFIX_SQL, prefixes)
         inserted = sqlite_module._insert_rows(connection, _CUSTOMER_SQL, customers)
         assert (reserved, inserted) == (len(prefixes), len(customers))
-        for table, posted in postings.items():
-            sqlite_module._insert_rows(
-                connection, sqlite_module._INSERT_POSTINGS_SQL[table], posted
-            )
+        sqlite_module._insert_rows(
+            connection, sqlite_module._INSERT_POSTINGS_SQL["customer_words"], emails
+        )
+        connection.execute("INSERT INTO customers_unsearched (customer_ids) VALUES (?)", (note,))
         connection.execute("RELEASE insert_many")
 
 
 def memory_entries(chunk: list[dict[str, Any]]) -> tuple[Any, ...]:
-    """``MemoryStore.insert_many``'s pure half: payloads, prefixes and index entries."""
+    """``MemoryStore.insert_many``'s pure half: payloads, prefixes, and the created-order
+    and email entries (the others wait for the first search)."""
     order: list[tuple[Any, ...]] = []
-    words: list[tuple[Any, ...]] = []
-    metadata: list[tuple[Any, ...]] = []
+    emails: list[tuple[Any, ...]] = []
     payloads = []
     for record in chunk:
-        payloads.append((record["id"], record["invoice_prefix"], MemoryStore._encode(record)))
+        payloads.append(
+            (record["id"], record["created"], record["invoice_prefix"], MemoryStore._encode(record))
+        )
         order.append((record["created"], record["id"]))
-        add_index_entries(record, words, metadata)
-    return payloads, order, words, metadata
+        add_email_entry(record, emails)
+    return payloads, order, emails
 
 
 def memory_insert(store: MemoryStore, prepared: tuple[Any, ...]) -> None:
-    """``MemoryStore.insert_many``'s other half: the checks, the records, the entries
-    queued for the merge at commit."""
-    payloads, order, words, metadata = prepared
+    """``MemoryStore.insert_many``'s other half: the checks, the records, the customers
+    noted unsearched, the entries queued for the merge at commit."""
+    payloads, order, emails = prepared
     with store._lock:
-        for customer_id, prefix, _ in payloads:
+        for customer_id, _, prefix, _ in payloads:
             taken = customer_id in store._records or customer_id in store._tombstones
             held = store._prefixes.get(prefix)
             assert not taken and held in (None, customer_id)
-        store._prefixes.update((prefix, customer_id) for customer_id, prefix, _ in payloads)
-        store._records.update((customer_id, payload) for customer_id, _, payload in payloads)
-        for index, added in (
-            (store._order, order),
-            (store._by_words, words),
-            (store._by_metadata, metadata),
-        ):
+        store._prefixes.update((prefix, customer_id) for customer_id, _, prefix, _ in payloads)
+        store._records.update((customer_id, payload) for customer_id, _, _, payload in payloads)
+        store._unsearched.update((customer_id, created) for customer_id, created, _, _ in payloads)
+        for index, added in ((store._order, order), (store._by_words, emails)):
             store._unindexed[id(added)] = (index, added)
 
 
