@@ -395,6 +395,7 @@ class CustomerService:
         prepare: Callable[[], Callable[[], _Saved | Record]],
         model: type[_Saved],
         from_form: bool = False,
+        self_contained: bool = False,
     ) -> Outcome:
         """Run a POST operation at most once per idempotency key (Stripe's rules) and
         return its Outcome: the result, whether it is the saved answer of an earlier
@@ -411,12 +412,14 @@ class CustomerService:
         body Stripe sends (``Outcome.to_json``), encoded once for both the entry and the
         wrapper that answers. ``from_form``: the params are the form decoder's (strings in
         plain dicts and lists), kept in the entry as they are without looking through them.
+        ``self_contained``: the operation makes its own write block (update), so a request
+        without a key does not open a second one around it.
         """
         key = idempotency.check_key(key)
         if key is None:
             operation = prepare()
             self._purge_expired_keys()
-            return Outcome.of(self._atomically(operation))
+            return Outcome.of(operation() if self_contained else self._atomically(operation))
         with self._in_flight_lock:
             if key in self._in_flight:
                 raise idempotency.in_use(key)
@@ -716,6 +719,7 @@ class CustomerService:
             lambda: self._prepare_update(customer_id, params, request),
             Customer,
             from_form,
+            self_contained=True,
         )
 
     def _prepare_update(

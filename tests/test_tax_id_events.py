@@ -181,14 +181,15 @@ def test_the_event_is_written_with_the_tax_id_or_neither_is(
     customer = service.create(email="jenny@example.com")
     vat = service.tax_ids.create(customer.id, type="eu_vat", value="DE123456789")
     store = service.store
-    real_insert = store.event_insert
+    real_add = store.event_add
 
-    def failing_insert(event: dict[str, Any]) -> None:
-        if event["type"].startswith("customer.tax_id."):
+    def failing_add(event_id: str, created: int, type: str, *parts: Any) -> None:
+        if type.startswith("customer.tax_id."):
             raise RuntimeError("the disk is full")
-        real_insert(event)
+        real_add(event_id, created, type, *parts)
 
-    monkeypatch.setattr(store, "event_insert", failing_insert)
+    # The service records events through event_add (from their parts).
+    monkeypatch.setattr(store, "event_add", failing_add)
     before = store.snapshot()
     with pytest.raises(RuntimeError):
         service.tax_ids.create(customer.id, type="us_ein", value="12-3456789")

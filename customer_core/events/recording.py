@@ -18,10 +18,10 @@ from pydantic import BeforeValidator, PlainValidator
 from ..errors import InvalidRequestError, no_such
 from ..expand import check_list_expand
 from ..ids import Clock, EventIdGenerator, system_clock
-from ..models import API_VERSION, Record
+from ..models import Record
 from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, path_id, text
-from ..store.base import KeyRange, SortKey, Store
+from ..store.base import KeyRange, SortKey, Store, event_of
 from .delivery_filter import DeliverySuccess, scan_events
 from .models import Event, EventListPage, matching_types
 from .outbox import Webhooks
@@ -120,27 +120,42 @@ class EventLog:
         request: RequestInfo,
         previous_attributes: dict[str, Any] | None = None,
     ) -> None:
-        """Write a ``type`` event about ``customer`` (its JSON form after the change)."""
+        """Write a ``type`` event about ``customer`` (its JSON form after the change).
+
+        The store gets the event's parts (``Store.event_add``): the event dict itself is
+        made only for subscribers, so an event with none costs no dict and no encoding of
+        its head."""
         clock_reading = self._clock()  # one reading: the id's millisecond and created
         now = int(clock_reading)
-        event = {
-            "id": self._ids.event_id(clock_reading),
-            "object": "event",
-            "api_version": API_VERSION,
-            "created": now,
-            "data": {"object": customer}
-            if previous_attributes is None
-            else {"object": customer, "previous_attributes": previous_attributes},
-            "livemode": False,
-            "pending_webhooks": 0,
-            "request": {"id": request.get("id"), "idempotency_key": request.get("idempotency_key")},
-            "type": type,
-        }
+        event_id = self._ids.event_id(clock_reading)
+        pending = 0
         webhooks = self._webhooks
         if webhooks is not None:
-            event["pending_webhooks"] = webhooks.enqueue(event)
-        self._store.event_insert(event)
-        self._bus.collect(event)
+            pending = webhooks.enqueue({"id": event_id, "type": type, "created": now})
+        request_id, idempotency_key = request.get("id"), request.get("idempotency_key")
+        self._store.event_add(
+            event_id,
+            now,
+            type,
+            customer,
+            request_id,
+            idempotency_key,
+            pending,
+            previous_attributes,
+        )
+        if self._bus.subscribed:
+            self._bus.collect(
+                event_of(
+                    event_id,
+                    now,
+                    type,
+                    customer,
+                    request_id,
+                    idempotency_key,
+                    pending,
+                    previous_attributes,
+                )
+            )
         self._since_purge += 1
         if self._since_purge >= PURGE_EVERY:
             self._since_purge = 0

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Protocol
 
 import pydantic_core
 
-from ..models import Record
+from ..models import API_VERSION, Record
 
 __all__ = [
     "BATCH_SIZE",
@@ -37,10 +37,38 @@ __all__ = [
     "StoreSnapshot",
     "ThreadBlock",
     "TransactionHooks",
+    "event_of",
     "holds_invoice_prefix",
     "require",
     "walk",
 ]
+
+
+def event_of(
+    event_id: str,
+    created: int,
+    type: str,
+    data_object: Record,
+    request_id: str | None,
+    idempotency_key: str | None,
+    pending_webhooks: int,
+    previous_attributes: Record | None = None,
+) -> Record:
+    """An event in Stripe's shape and key order (what ``Store.event_add`` stores and
+    reads back), about ``data_object``: the customer (or tax ID) after the change."""
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": API_VERSION,
+        "created": created,
+        "data": {"object": data_object}
+        if previous_attributes is None
+        else {"object": data_object, "previous_attributes": previous_attributes},
+        "livemode": False,
+        "pending_webhooks": pending_webhooks,
+        "request": {"id": request_id, "idempotency_key": idempotency_key},
+        "type": type,
+    }
 
 
 class StoreInconsistency(AssertionError):
@@ -471,6 +499,37 @@ class Store(abc.ABC):
         may reuse the encoding it made of it, so the caller must not change that dict in
         between.
         """
+
+    def event_add(
+        self,
+        event_id: str,
+        created: int,
+        type: str,
+        data_object: Record,
+        request_id: str | None,
+        idempotency_key: str | None,
+        pending_webhooks: int,
+        previous_attributes: Record | None = None,
+    ) -> None:
+        """Add the event ``event_of`` makes of these values: ``event_insert`` of it, from
+        its parts (what the service records with each write). A store may keep the parts
+        instead of the event and compose it when read (no encoding of the event's head),
+        and reuse the encoding of ``data_object`` when it is the dict it last inserted or
+        replaced. ``event_id`` and ``type`` are ASCII letters, digits, ``_`` and ``.``
+        (ours are); anything else is stored as ``event_insert`` stores it.
+        """
+        self.event_insert(
+            event_of(
+                event_id,
+                created,
+                type,
+                data_object,
+                request_id,
+                idempotency_key,
+                pending_webhooks,
+                previous_attributes,
+            )
+        )
 
     @abc.abstractmethod
     def event_get(self, event_id: str) -> Record | None:

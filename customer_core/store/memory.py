@@ -48,6 +48,7 @@ from .base import (
     SortKey,
     Store,
     StoreSnapshot,
+    event_of,
     holds_invoice_prefix,
     require,
 )
@@ -159,7 +160,8 @@ def _copy_state(value: Any, name: str) -> Any:
     if kind is set or kind is frozenset:
         return kind(value)  # members are hashable: immutable in practice
     if kind is dict:
-        if set(map(type, value.values())) <= _IMMUTABLE:
+        if name == "_events" or set(map(type, value.values())) <= _IMMUTABLE:
+            # Events are bytes or tuples of strings, ints, bytes and None (event_add).
             return value.copy()
         return {key: _copy_state(item, name) for key, item in value.items()}
     if kind is list:
@@ -261,10 +263,11 @@ class MemoryStore(Store):
         self._tax_ids: dict[str, bytes] = {}
         self._tax_id_order: SortedList = SortedList()
 
-        # An event is its marshal with ``data.object`` left out when that object is a
-        # customer this store just wrote: then the customer's stored bytes, the very object
+        # An event of event_add is a tuple of its parts (see there). One of event_insert
+        # is its marshal with ``data.object`` left out when that object is a customer
+        # this store just wrote: then the customer's stored bytes, the very object
         # ``_records`` holds, go into ``_event_objects`` (shared, not copied).
-        self._events: dict[str, bytes] = {}
+        self._events: dict[str, bytes | tuple[Any, ...]] = {}
         self._event_objects: dict[str, bytes] = {}
         # The (created, id) keys of the events of each type: an event adds one entry, and
         # a walk over all types merges theirs (there are few types).
@@ -303,7 +306,19 @@ class MemoryStore(Store):
         return marshal.dumps(event), None
 
     def _decode_event(self, event_id: str) -> Record:
-        event: Record = marshal.loads(self._events[event_id])
+        stored = self._events[event_id]
+        if isinstance(stored, tuple):  # event_add's parts
+            return event_of(
+                event_id,
+                stored[0],
+                stored[1],
+                self._decode(stored[2]),
+                stored[3],
+                stored[4],
+                stored[5],
+                None if stored[6] is None else marshal.loads(stored[6]),
+            )
+        event: Record = marshal.loads(stored)
         payload = self._event_objects.get(event_id)
         if payload is not None:
             event["data"]["object"] = self._decode(payload)
@@ -808,6 +823,46 @@ class MemoryStore(Store):
             _append(order, key)
             self._undo.log(partial(self._event_remove, event_id, order, key))
 
+    def event_add(
+        self,
+        event_id: str,
+        created: int,
+        type: str,
+        data_object: Record,
+        request_id: str | None,
+        idempotency_key: str | None,
+        pending_webhooks: int,
+        previous_attributes: Record | None = None,
+    ) -> None:
+        # Kept as its parts: a tuple of strings, ints, bytes and None, which the garbage
+        # collector stops tracking (no marshal of the event's head); data.object is the
+        # written record's stored bytes when it is that record (shared, not copied).
+        written = self._written
+        stored = (
+            created,
+            type,
+            written[1]
+            if written is not None and written[0] is data_object
+            else self._encode(data_object),
+            request_id,
+            idempotency_key,
+            pending_webhooks,
+            None if previous_attributes is None else marshal.dumps(previous_attributes),
+        )
+        key = (created, event_id)
+        with self._lock:
+            self._ensure_open()
+            events = self._events
+            if event_id in events:
+                msg = f"Event id {event_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=event_id)
+            events[event_id] = stored
+            order = self._events_by_type.get(type)
+            if order is None:
+                order = self._events_by_type[type] = SortedList()
+            _append(order, key)
+            self._undo.log(partial(self._event_remove, event_id, order, key))
+
     def _event_remove(self, event_id: str, order: SortedList, key: SortKey) -> None:
         """Undo ``event_insert``."""
         del self._events[event_id]
@@ -850,7 +905,7 @@ class MemoryStore(Store):
         with self._lock:
             self._ensure_open()
             older = KeyRange(upper=(before, ""), upper_inclusive=False)
-            removed: list[tuple[SortedList, SortKey, bytes, bytes | None]] = []
+            removed: list[tuple[SortedList, SortKey, bytes | tuple[Any, ...], bytes | None]] = []
             objects = self._event_objects
             for order in self._events_by_type.values():
                 for key in list(_keys_in(order, older, descending=False)):

@@ -79,6 +79,7 @@ from .sql import (
 from .sqlite_events import (
     EventTables,
     add_tax_id_event_types,
+    event_body,
     key_events_by_id,
     split_events_by_type,
 )
@@ -1260,6 +1261,49 @@ class SQLiteStore(Store):
             except sqlite3.IntegrityError:
                 msg = f"Event id {event['id']} is already taken."
                 raise DuplicateKeyError(msg, key="id", value=event["id"]) from None
+
+    def event_add(
+        self,
+        event_id: str,
+        created: int,
+        type: str,
+        data_object: Record,
+        request_id: str | None,
+        idempotency_key: str | None,
+        pending_webhooks: int,
+        previous_attributes: Record | None = None,
+    ) -> None:
+        written = self._written
+        body = event_body(
+            event_id,
+            created,
+            type,
+            written[1]
+            if written is not None and written[0] is data_object
+            else _encode(data_object),
+            request_id,
+            idempotency_key,
+            pending_webhooks,
+            None if previous_attributes is None else _encode(previous_attributes),
+        )
+        if body is None:  # not parts event_body writes as they are
+            super().event_add(
+                event_id,
+                created,
+                type,
+                data_object,
+                request_id,
+                idempotency_key,
+                pending_webhooks,
+                previous_attributes,
+            )
+            return
+        with self._writing() as connection:
+            try:
+                self._events.insert(connection, event_id, created, type, body)
+            except sqlite3.IntegrityError:
+                msg = f"Event id {event_id} is already taken."
+                raise DuplicateKeyError(msg, key="id", value=event_id) from None
 
     def event_get(self, event_id: str) -> Record | None:
         with self._reading() as connection:

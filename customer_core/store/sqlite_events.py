@@ -24,6 +24,7 @@ from itertools import pairwise
 import pydantic_core
 
 from ..errors import StoreError
+from ..models import API_VERSION
 from .base import KeyRange
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "WINDOW",
     "EventTables",
     "add_tax_id_event_types",
+    "event_body",
     "key_events_by_id",
     "natural_key",
     "split_events_by_type",
@@ -97,6 +99,56 @@ def natural_key(event_id: str) -> int | None:
 _last_natural: list[tuple[str, int | None]] = [("", None)]
 """The first 13 ULID characters ``natural_key`` last read and the key they gave (one
 entry, replaced whole: safe to share between threads)."""
+
+
+def event_body(
+    event_id: str,
+    created: int,
+    type: str,
+    object_text: str,
+    request_id: str | None,
+    idempotency_key: str | None,
+    pending_webhooks: int,
+    previous_text: str | None,
+) -> str | None:
+    """The JSON text of the event ``store.base.event_of`` makes of these parts, put
+    together from them: ``object_text`` and ``previous_text`` are the JSON of
+    ``data.object`` and ``previous_attributes`` (the object's is the customer's text
+    written just before, not encoded again). None unless the id is ``evt_`` and letters
+    and digits and the type is ours, which go in as they are (JSON would not escape them).
+    """
+    if type not in _TYPES or not (event_id[4:].isalnum() and event_id.startswith("evt_")):
+        return None
+    request = f'{{"id":{_text(request_id)},"idempotency_key":{_text(idempotency_key)}}}'
+    data = (
+        f'{{"object":{object_text}}}'
+        if previous_text is None
+        else f'{{"object":{object_text},"previous_attributes":{previous_text}}}'
+    )
+    return (
+        f'{{"id":"{event_id}","object":"event","api_version":{_API_VERSION},'
+        f'"created":{created:d},"data":{data},"livemode":false,'
+        f'"pending_webhooks":{pending_webhooks:d},"request":{request},"type":"{type}"}}'
+    )
+
+
+def _text(value: str | None) -> str:
+    """A string (or null) as JSON."""
+    return "null" if value is None else pydantic_core.to_json(value).decode()
+
+
+_API_VERSION = pydantic_core.to_json(API_VERSION).decode()
+_TYPES = frozenset(
+    {
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+        "customer.tax_id.created",
+        "customer.tax_id.updated",
+        "customer.tax_id.deleted",
+    }
+)
+"""The types ``event_body`` writes as they are."""
 
 
 def _natural_key_in(event_id: str, created: int) -> int | None:

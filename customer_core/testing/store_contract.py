@@ -43,6 +43,7 @@ from .contract_edges import EdgeContract
 from .contract_event_batches import EventBatchContract
 from .contract_event_blocks import EventBlockContract
 from .contract_event_bodies import EventBodyContract
+from .contract_event_parts import EventPartsContract
 from .contract_events import EventContract
 from .contract_files import FilesContract
 from .contract_idempotency import IdempotencyContract
@@ -93,6 +94,7 @@ class StoreContract(
     SearchWordsContract,
     EventContract,
     EventBodyContract,
+    EventPartsContract,
     EventBlockContract,
     EventBatchContract,
     OutboxContract,
