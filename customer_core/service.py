@@ -88,6 +88,9 @@ _NAME_FIELDS = ("business_name", "individual_name")
 _FIELD_POSITION = {name: position for position, name in enumerate(Customer.model_fields)}
 """Where each field of a customer goes in Stripe's order: an update's given fields, sorted
 by it, are the keys its ``previous_attributes`` compares (in the customer's order)."""
+_FIELD_NAMES = frozenset(_FIELD_POSITION)
+"""The customer's fields: ``given & _FIELD_NAMES`` walks the few given names, where an
+intersection with the dict walked all of its keys."""
 
 
 class _Required:
@@ -780,9 +783,7 @@ class CustomerService:
                 raise invoice_prefix_in_use(error.value) from None
             if self.events.enabled:
                 # Only the fields given can change: the diff compares those alone.
-                diffed = sorted(
-                    given.intersection(_FIELD_POSITION), key=_FIELD_POSITION.__getitem__
-                )
+                diffed = sorted(given & _FIELD_NAMES, key=_FIELD_POSITION.__getitem__)
                 changed = previous_attributes(before, record, diffed)
                 if changed:  # an update that changes nothing records no event
                     self.events.record("customer.updated", record, request, changed)

@@ -40,15 +40,20 @@ def previous_attributes(
     if keys is not None:
         before_get = before.get
         for key in keys:
-            _compare(changed, key, before_get(key), get(key))
+            old, new = before_get(key), get(key)
+            if old is not new:
+                _compare(changed, key, old, new)
         return changed
-    # An update copies the record shallowly: what it left alone is the very same object,
-    # so a comprehension sets aside the few keys worth comparing (and those ``after``
-    # lacks, which it counts: then no walk of ``after`` is needed to see that it holds
-    # no key ``before`` lacks).
+    # An update copies the record shallowly and replaces nested values: what it left
+    # alone is the very same object, skipped at once. A plain loop: nested objects have
+    # few keys, for which a comprehension's call costs more than it saves. Keys ``after``
+    # lacks are counted: then no walk of ``after`` is needed to see that it holds no key
+    # ``before`` lacks.
     absent = 0
-    for key in [key for key, value in before.items() if value is not get(key, _ABSENT)]:
-        old, new = before[key], get(key, _ABSENT)
+    for key, old in before.items():
+        new = get(key, _ABSENT)
+        if old is new:
+            continue
         if new is _ABSENT:
             absent += 1
             new = None

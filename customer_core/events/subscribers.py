@@ -53,6 +53,9 @@ class EventBus:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._subscriptions: tuple[_Subscription, ...] = ()
+        self.subscribed = False
+        """Whether any callback is subscribed (an attribute, not a property: every event
+        reads it)."""
         self._subscriptions_lock = threading.Lock()
         self._queue: deque[_Ticket] = deque()
         self._queue_lock = threading.Lock()
@@ -62,11 +65,6 @@ class EventBus:
     def writing(self) -> _Writing:
         """A store transaction whose recorded events reach subscribers once it committed."""
         return self._writing
-
-    @property
-    def subscribed(self) -> bool:
-        """Whether any callback is subscribed."""
-        return bool(self._subscriptions)
 
     def subscribe(
         self, callback: Subscriber, types: Iterable[str] | None = None
@@ -88,10 +86,12 @@ class EventBus:
         subscription = _Subscription(callback, selected)
         with self._subscriptions_lock:
             self._subscriptions = (*self._subscriptions, subscription)
+            self.subscribed = True
 
         def unsubscribe() -> None:
             with self._subscriptions_lock:
                 self._subscriptions = tuple(s for s in self._subscriptions if s is not subscription)
+                self.subscribed = bool(self._subscriptions)
 
         return unsubscribe
 

@@ -195,25 +195,26 @@ class _UndoLog:
     """The MemoryStore's transaction hooks: inside a transaction every change logs the step
     that reverts it, and an abort runs them newest first; a commit runs ``on_commit``."""
 
-    __slots__ = ("_on_commit", "_steps")
+    __slots__ = ("_on_commit", "steps")
 
     def __init__(self, on_commit: Callable[[], None]) -> None:
-        self._steps: list[Callable[[], None]] | None = None
+        self.steps: list[Callable[[], None]] | None = None
+        """The steps logged in the transaction open now (None outside one)."""
         self._on_commit = on_commit
 
     def log(self, step: Callable[[], None]) -> None:
-        if self._steps is not None:
-            self._steps.append(step)
+        if self.steps is not None:
+            self.steps.append(step)
 
     def begin(self) -> None:
-        self._steps = []
+        self.steps = []
 
     def commit(self) -> None:
         self._on_commit()
-        self._steps = None
+        self.steps = None
 
     def abort(self) -> None:
-        steps, self._steps = self._steps, None
+        steps, self.steps = self.steps, None
         for step in reversed(steps or []):
             step()
 
@@ -851,7 +852,8 @@ class MemoryStore(Store):
         )
         key = (created, event_id)
         with self._lock:
-            self._ensure_open()
+            if self._closed:
+                self._ensure_open()
             events = self._events
             if event_id in events:
                 msg = f"Event id {event_id} is already taken."
@@ -861,7 +863,9 @@ class MemoryStore(Store):
             if order is None:
                 order = self._events_by_type[type] = SortedList()
             _append(order, key)
-            self._undo.log(partial(self._event_remove, event_id, order, key))
+            steps = self._undo.steps  # _log inlined: every event of the service passes here
+            if steps is not None:
+                steps.append(partial(self._event_remove, event_id, order, key))
 
     def _event_remove(self, event_id: str, order: SortedList, key: SortKey) -> None:
         """Undo ``event_insert``."""

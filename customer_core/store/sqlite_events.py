@@ -119,22 +119,28 @@ def event_body(
     """
     if type not in _TYPES or not (event_id[4:].isalnum() and event_id.startswith("evt_")):
         return None
-    request = f'{{"id":{_text(request_id)},"idempotency_key":{_text(idempotency_key)}}}'
-    data = (
-        f'{{"object":{object_text}}}'
-        if previous_text is None
-        else f'{{"object":{object_text},"previous_attributes":{previous_text}}}'
+    if previous_text is not None:
+        object_text = f"{object_text},{_PREVIOUS}{previous_text}"
+    request = (
+        _NO_REQUEST
+        if request_id is None and idempotency_key is None
+        else f'{{"id":{_text(request_id)},"idempotency_key":{_text(idempotency_key)}}}'
     )
+    # One f-string, no format specs (a spec sends an int through its __format__).
     return (
         f'{{"id":"{event_id}","object":"event","api_version":{_API_VERSION},'
-        f'"created":{created:d},"data":{data},"livemode":false,'
-        f'"pending_webhooks":{pending_webhooks:d},"request":{request},"type":"{type}"}}'
+        f'"created":{int(created)},"data":{{"object":{object_text}}},"livemode":false,'
+        f'"pending_webhooks":{int(pending_webhooks)},"request":{request},"type":"{type}"}}'
     )
 
 
 def _text(value: str | None) -> str:
     """A string (or null) as JSON."""
     return "null" if value is None else pydantic_core.to_json(value).decode()
+
+
+_PREVIOUS = '"previous_attributes":'
+_NO_REQUEST = '{"id":null,"idempotency_key":null}'
 
 
 _API_VERSION = pydantic_core.to_json(API_VERSION).decode()
@@ -175,6 +181,21 @@ def _key_after(newest: int | None, created: int, natural: int | None) -> int:
         msg = f"Too many events were created in second {created}: its keys ran out."
         raise StoreError(msg)
     return newest + 1
+
+
+_Newest = tuple[int, int | None, str | None]
+"""``PRAGMA data_version`` as it was read, and the newest event's key and id then."""
+
+
+def _comes_after(newest: _Newest, created: int, event_id: str) -> bool:
+    """Whether an event comes after the newest one (``newest``) in ``(created, id)``
+    order, as nearly every event does."""
+    key, newest_id = newest[1], newest[2]
+    return (
+        key is None
+        or key >> KEY_BITS < created
+        or (key >> KEY_BITS == created and newest_id is not None and newest_id < event_id)
+    )
 
 
 def _table(code: int) -> str:
@@ -276,8 +297,9 @@ class EventTables:
     def __init__(self) -> None:
         self._codes: dict[str, int] = {}
         self._newest_sql = ""
-        self._newest: tuple[int, int | None, str | None] | None = None
+        self._newest: _Newest | None = None
         self._probes: dict[tuple[int, ...], str] = {}
+        self._inserts: dict[int, str] = {}
 
     def _load(self, connection: sqlite3.Connection) -> None:
         self._codes = self.codes(connection)
@@ -290,14 +312,27 @@ class EventTables:
             "ORDER BY key DESC LIMIT 1"
         )
 
-    def _newest_event(self, connection: sqlite3.Connection) -> tuple[int, int | None, str | None]:
-        """``PRAGMA data_version`` and the key and id of the newest event (None if none)."""
+    def _newest_event(self, connection: sqlite3.Connection, cached: _Newest | None) -> _Newest:
+        """``PRAGMA data_version`` and the key and id of the newest event (None if none):
+        ``cached`` when it was read at this data version."""
         (version,) = connection.execute("PRAGMA data_version").fetchone()
-        if self._newest is not None and self._newest[0] == version:
-            return self._newest
+        if cached is not None and cached[0] == version:
+            return cached
         self._load(connection)  # another connection may have added a type
         newest, newest_id = connection.execute(self._newest_sql).fetchone()
         return version, newest, newest_id
+
+    def _guarded_insert(self, code: int) -> str:
+        """The INSERT of the newest event into the table ``code`` that writes nothing
+        if the data version is not the one given or the id is in ``event_ids``."""
+        sql = self._inserts.get(code)
+        if sql is None:
+            sql = self._inserts[code] = (
+                f"INSERT INTO {_table(code)} (key, id, body) SELECT ?, ?, ? "
+                "WHERE (SELECT data_version FROM pragma_data_version()) = ? "
+                "AND NOT EXISTS (SELECT 1 FROM event_ids WHERE id = ?)"
+            )
+        return sql
 
     @staticmethod
     def codes(connection: sqlite3.Connection) -> dict[str, int]:
@@ -345,9 +380,22 @@ class EventTables:
         if not -_CREATED_LIMIT <= created < _CREATED_LIMIT:
             msg = f"An event's created ({created}) must be below 2**{63 - KEY_BITS} in size."
             raise StoreError(msg)
-        version, newest, newest_id = self._newest_event(connection)
-        self._newest = None
         natural = _natural_key_in(event_id, created)
+        cached, self._newest = self._newest, None
+        if cached is not None and natural is not None and _comes_after(cached, created, event_id):
+            # The newest event again, as this connection last saw the file: one statement,
+            # which writes only if PRAGMA data_version still says what it said then (no
+            # other connection committed since) and the id is not in event_ids. Else, or
+            # if the type has no table yet, the steps below look again.
+            code = self._codes.get(name)
+            key = _key_after(cached[1], created, natural)
+            if code is not None and key < natural + WINDOW:
+                if connection.execute(
+                    self._guarded_insert(code), (key, event_id, body, cached[0], event_id)
+                ).rowcount:
+                    self._newest = (cached[0], key, event_id)
+                    return
+        version, newest, newest_id = self._newest_event(connection, cached)
         code = self._codes.get(name)
         if code is None:
             # A type no event had yet: its table, unless the event is refused anyway.
@@ -356,11 +404,7 @@ class EventTables:
             code = _add_type(connection, name)
             self._load(connection)
         table = _table(code)
-        if (
-            newest is None
-            or newest >> KEY_BITS < created
-            or (newest >> KEY_BITS == created and newest_id is not None and newest_id < event_id)
-        ):
+        if _comes_after((version, newest, newest_id), created, event_id):
             # The newest event (nearly always): after every stored one.
             key = _key_after(newest, created, natural)
             if natural is not None and key < natural + WINDOW:
