@@ -132,30 +132,19 @@ class EventLog:
         webhooks = self._webhooks
         if webhooks is not None:
             pending = webhooks.enqueue({"id": event_id, "type": type, "created": now})
-        request_id, idempotency_key = request.get("id"), request.get("idempotency_key")
-        self._store.event_add(
+        parts = (
             event_id,
             now,
             type,
             customer,
-            request_id,
-            idempotency_key,
+            request.get("id"),
+            request.get("idempotency_key"),
             pending,
             previous_attributes,
         )
+        self._store.event_add(*parts)
         if self._bus.subscribed:
-            self._bus.collect(
-                event_of(
-                    event_id,
-                    now,
-                    type,
-                    customer,
-                    request_id,
-                    idempotency_key,
-                    pending,
-                    previous_attributes,
-                )
-            )
+            self._bus.collect(event_of(*parts))
         self._since_purge += 1
         if self._since_purge >= PURGE_EVERY:
             self._since_purge = 0

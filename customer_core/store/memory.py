@@ -807,22 +807,11 @@ class MemoryStore(Store):
             return [marshal.loads(self._tax_ids[key[2]]) for key in islice(keys, limit)]
 
     def event_insert(self, event: Record) -> None:
-        event_id: str = event["id"]
-        key = (event["created"], event_id)
         with self._lock:
-            self._ensure_open()
-            events = self._events
-            if event_id in events:
-                msg = f"Event id {event_id} is already taken."
-                raise DuplicateKeyError(msg, key="id", value=event_id)
-            events[event_id], payload = self._encode_event(event)
+            stored, payload = self._encode_event(event)
+            self._store_event(event["id"], event["created"], event["type"], stored)
             if payload is not None:
-                self._event_objects[event_id] = payload
-            order = self._events_by_type.get(event["type"])
-            if order is None:
-                order = self._events_by_type[event["type"]] = SortedList()
-            _append(order, key)
-            self._undo.log(partial(self._event_remove, event_id, order, key))
+                self._event_objects[event["id"]] = payload
 
     def event_add(
         self,
@@ -839,17 +828,27 @@ class MemoryStore(Store):
         # collector stops tracking (no marshal of the event's head); data.object is the
         # written record's stored bytes when it is that record (shared, not copied).
         written = self._written
-        stored = (
+        self._store_event(
+            event_id,
             created,
             type,
-            written[1]
-            if written is not None and written[0] is data_object
-            else self._encode(data_object),
-            request_id,
-            idempotency_key,
-            pending_webhooks,
-            None if previous_attributes is None else marshal.dumps(previous_attributes),
+            (
+                created,
+                type,
+                written[1]
+                if written is not None and written[0] is data_object
+                else self._encode(data_object),
+                request_id,
+                idempotency_key,
+                pending_webhooks,
+                None if previous_attributes is None else marshal.dumps(previous_attributes),
+            ),
         )
+
+    def _store_event(
+        self, event_id: str, created: int, type: str, stored: bytes | tuple[Any, ...]
+    ) -> None:
+        """Keep an event (refused if its id is taken) and its index entry."""
         key = (created, event_id)
         with self._lock:
             if self._closed:

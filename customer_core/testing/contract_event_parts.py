@@ -14,26 +14,13 @@ import pytest
 
 from ..errors import DuplicateKeyError
 from ..store.base import Record, Store, event_of
+from .contract_event_bodies import _customer
 from .contract_events import event_ids, make_event
 
 __all__ = ["EventPartsContract"]
 
 _TRICKY = 'it\'s "quoted" \\ \u00e9 \n {"object":null}'
 """Text JSON must escape, and text that looks like an event's structure."""
-
-
-def _customer(customer_id: str, created: int, **fields: Any) -> Record:
-    return {
-        "id": customer_id,
-        "object": "customer",
-        "created": created,
-        "email": None,
-        "invoice_prefix": None,
-        "metadata": {"plan": "gold"},
-        "name": "Jenny",
-        "preferred_locales": ["en"],
-        **fields,
-    }
 
 
 def _parts(event_id: str, record: Record, **changes: Any) -> dict[str, Any]:
