@@ -152,6 +152,8 @@ def _copy_state(value: Any, name: str) -> Any:
     if kind in _IMMUTABLE:
         return value
     if kind is tuple:
+        if set(map(type, value)) <= _IMMUTABLE:
+            return value  # immutable all through (an event of event_add): shared
         return tuple(_copy_state(item, name) for item in value)
     if isinstance(value, SortedList):
         return _copy_sorted_list(value)
@@ -160,8 +162,7 @@ def _copy_state(value: Any, name: str) -> Any:
     if kind is set or kind is frozenset:
         return kind(value)  # members are hashable: immutable in practice
     if kind is dict:
-        if name == "_events" or set(map(type, value.values())) <= _IMMUTABLE:
-            # Events are bytes or tuples of strings, ints, bytes and None (event_add).
+        if set(map(type, value.values())) <= _IMMUTABLE:
             return value.copy()
         return {key: _copy_state(item, name) for key, item in value.items()}
     if kind is list:
