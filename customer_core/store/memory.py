@@ -31,7 +31,7 @@ from bisect import bisect_right, insort
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
-from itertools import islice, takewhile
+from itertools import islice
 from operator import itemgetter
 from typing import Any, cast
 
@@ -1047,45 +1047,81 @@ class MemoryStore(Store):
             self._ensure_open()
             return self._outbox_due[0][0] if self._outbox_due else None
 
+    def _outbox_log(self, previous: list[tuple[tuple[str, str], Any]]) -> None:
+        """Log one step that puts back the outbox rows ``previous`` lists (key, row or
+        None) as they were: a batch's changes undone together."""
+
+        def undo() -> None:
+            for key, row in reversed(previous):
+                self._outbox_write(key, row)
+
+        self._log(undo)
+
     def outbox_claim(self, now: float, lease_until: float, limit: int) -> list[Record]:
         with self._transaction:
             self._ensure_open()
-            due = list(islice(takewhile(lambda entry: entry[0] <= now, self._outbox_due), limit))
+            due = self._outbox_due
+            # The entries due by ``now`` lead the index: taken and put back leased in bulk.
+            count = min(limit, due.bisect_left((math.nextafter(now, math.inf),)))
+            if count <= 0:
+                return []
+            taken = list(due.islice(0, count))
+            del due[:count]
+            outbox = self._outbox
+            previous = []
             claimed = []
-            for _, event_id, endpoint_id in due:
+            for _, event_id, endpoint_id in taken:
                 key = (event_id, endpoint_id)
-                created, _, attempts, status = self._outbox[key]
-                row = (created, lease_until, attempts, status)
-                self._outbox_put(key, row)
-                claimed.append(self._delivery(key, row))
+                row = outbox[key]
+                previous.append((key, row))
+                leased = (row[0], lease_until, row[2], row[3])
+                outbox[key] = leased
+                claimed.append(self._delivery(key, leased))
+            due.update([(lease_until, *key) for key, _ in previous])
+            self._outbox_log(previous)
             return claimed
 
     def outbox_settle(self, deliveries: Sequence[Record], attempts: Sequence[Record]) -> None:
         with self._transaction:
             self._ensure_open()
+            previous: list[tuple[tuple[str, str], Any]] = []
+            self._outbox_log(previous)  # filled in as rows change
             for delivery in deliveries:
                 key = (delivery["event"], delivery["endpoint"])
-                if key not in self._outbox:
+                row = self._outbox.get(key)
+                if row is None:
                     continue
+                previous.append((key, row))
                 kept = delivery["status"] in ("pending", "failed")
-                self._outbox_put(key, self._delivery_row(delivery) if kept else None)
+                self._outbox_write(key, self._delivery_row(delivery) if kept else None)
+            added: list[str] = []
+
+            def forget_added() -> None:
+                for attempt_id in reversed(added):
+                    self._attempt_write(attempt_id, None)
+
+            self._log(forget_added)  # covers the attempts added below, as they are
             for attempt in attempts:
                 attempt_id: str = attempt["id"]
                 if attempt_id in self._attempts:
                     msg = f"Delivery attempt id {attempt_id} is already taken."
                     raise DuplicateKeyError(msg, key="id", value=attempt_id)
-                self._attempt_write(attempt_id, marshal.dumps(attempt))
-                self._log(partial(self._attempt_write, attempt_id, None))
+                self._attempt_write(attempt_id, marshal.dumps(attempt), attempt)
+                added.append(attempt_id)
 
-    def _attempt_write(self, attempt_id: str, payload: bytes | None) -> None:
-        """Add an attempt (or, with None, remove it) and its index entries."""
+    def _attempt_write(
+        self, attempt_id: str, payload: bytes | None, attempt: Record | None = None
+    ) -> None:
+        """Add an attempt (or, with None, remove it) and its index entries; ``attempt``: the
+        record ``payload`` encodes, if the caller has it."""
         previous = self._attempts.pop(attempt_id, None)
         if previous is not None:
             old = marshal.loads(previous)
             self._attempt_order.remove((old["created"], attempt_id))
             self._attempts_by_endpoint.remove((old["endpoint"], old["created"], attempt_id))
         if payload is not None:
-            attempt = marshal.loads(payload)
+            if attempt is None:
+                attempt = marshal.loads(payload)
             self._attempts[attempt_id] = payload
             self._attempt_order.add((attempt["created"], attempt_id))
             self._attempts_by_endpoint.add((attempt["endpoint"], attempt["created"], attempt_id))
