@@ -34,6 +34,7 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
     assert header[3:] == [
         "us/delivery",
         "while running",
+        ">= 500/s",
         "stopped",
         "running",
         "ratio",
@@ -41,12 +42,15 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
         "range",
         ">= 0.80",
         "cpu",
+        "thread cpu",
         "load",
     ]
     for row in data:
-        delivered, cost, during, stopped, running, ratio, quartiles, spread, met, cpu, _ = row[2:]
+        delivered, cost, during, fast, stopped, running, ratio, quartiles, spread, met, cpu = row[
+            2:13
+        ]
         # A tiny backlog may run dry in a round: the row says so after the ratio.
-        numbers = [delivered, stopped, running, ratio.split(" (")[0], cpu]
+        numbers = [delivered, stopped, running, ratio.split(" (")[0], cpu, row[13]]
         assert all(float(cell.replace(",", "")) > 0 for cell in numbers)
         assert float(during.replace(",", "")) >= 0
         assert float(cost.replace(",", "")) >= 0  # CPU in clock ticks: a tiny backlog may show 0
@@ -55,3 +59,4 @@ def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> No
         assert quartiles.count("-") == 1
         reached, pairs = met.split("/")
         assert pairs == "2" and 0 <= int(reached) <= 2
+        assert fast.split("/")[1] == "2" and 0 <= int(fast.split("/")[0]) <= 2
