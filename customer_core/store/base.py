@@ -515,8 +515,8 @@ class Store(abc.ABC):
         its parts (what the service records with each write). A store may keep the parts
         instead of the event and compose it when read (no encoding of the event's head),
         and reuse the encoding of ``data_object`` when it is the dict it last inserted or
-        replaced. ``event_id`` and ``type`` are ASCII letters, digits, ``_`` and ``.``
-        (ours are); anything else is stored as ``event_insert`` stores it.
+        replaced (so the caller must not change that dict in between). Raises
+        DuplicateKeyError (``key`` = ``"id"``) if the id is taken, as ``event_insert`` does.
         """
         self.event_insert(
             event_of(
