@@ -952,9 +952,13 @@ def _answers_on_stdout(arguments: argparse.Namespace) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = _parser().parse_args(argv)
-    if sys.stdout is None and _answers_on_stdout(arguments):  # started with stdout closed
-        print("error: the standard output is closed: nothing was done", file=sys.stderr)
-        return 1
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        if _answers_on_stdout(arguments):
+            print("error: the standard output is closed: nothing was done", file=sys.stderr)
+            return 1
+        # serve, deliver and import only report there: the reports go nowhere, as asked
+        # (uvicorn's logging setup, for one, needs a stdout to look at).
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (kept for the process's life)
     try:
         if arguments.command == "serve":
             status = _serve(arguments)

@@ -253,6 +253,14 @@ def _not_json(error: NotJson, line: int | None, item: str | None = None) -> Tran
     return TransferError(error.reason, line=line, item=item)
 
 
+def _document(first: bytes, source: IO[bytes], line: int) -> Any:
+    """The input read whole as one JSON document, from its first line on (``line``); an
+    error names the file's line (no line ending is added after a last line: a document cut
+    short is "EOF while parsing", on its own line)."""
+    rest = source.read()
+    return _parsed(first + b"\n" + rest if rest.strip() else first, line)
+
+
 def _parsed(text: bytes, line: int | None) -> Any:
     try:
         return parse_json(text)
@@ -932,14 +940,14 @@ def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes
     except NotJson as error:
         if not text.startswith((b"{", b"[")):
             raise _not_json(error, number) from None
-        value = _parsed(text + b"\n" + source.read(), number)
+        value = _document(text, source, number)
         if not isinstance(value, list):
             importer.value(value, None, "document")
             return
+    else:
+        if isinstance(value, list):
+            value = _document(text, source, number)  # nothing may follow a one-line array
     if isinstance(value, list):  # a JSON array of customers, pretty-printed or on one line
-        rest = source.read()
-        if rest.strip():  # an array on its first line, then more: not one JSON document
-            value = _parsed(text + b"\n" + rest, number)  # says where it goes wrong
         for index, entry in enumerate(value):
             importer.value(entry, None, f"[{index}]")
         return

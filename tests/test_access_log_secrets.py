@@ -9,7 +9,7 @@ import threading
 import time
 
 from customer_core import CustomerService, MemoryStore
-from customer_core.http.server import bound_socket, build_server
+from customer_core.http.server import _SecretsHidden, bound_socket, build_server
 
 KEY = "sk_test_access_log_1234"
 
@@ -41,6 +41,7 @@ def test_keys_in_the_query_string_are_masked_in_the_access_log() -> None:
             f"/v1/customers?api_key={KEY}&limit=3",
             "/v1/customers?limit=2&key=hunter2",
             "/v1/customers?email=whsec_abcdef&starting_after=cus_x",
+            f"/v1/customers?apikey=1&q={KEY}x&access_token=tok_1&client_secret=cs_2&limit=1",
         ]
         for target in targets:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -50,7 +51,7 @@ def test_keys_in_the_query_string_are_masked_in_the_access_log() -> None:
             finally:
                 connection.close()
         deadline = time.monotonic() + 10
-        while len(lines.lines) < 3 and time.monotonic() < deadline:
+        while len(lines.lines) < 4 and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
         server.should_exit = True
@@ -58,7 +59,28 @@ def test_keys_in_the_query_string_are_masked_in_the_access_log() -> None:
         listening.close()
         access.removeHandler(lines)
     logged = "\n".join(lines.lines)
-    assert KEY not in logged and "hunter2" not in logged and "whsec_abcdef" not in logged
+    for secret in (KEY, "hunter2", "whsec_abcdef", "tok_1", "cs_2"):
+        assert secret not in logged
     assert '"GET /v1/customers?api_key=***&limit=3 HTTP/1.1" 400' in logged
     assert '"GET /v1/customers?limit=2&key=*** HTTP/1.1" 400' in logged
     assert '"GET /v1/customers?email=***&starting_after=cus_x HTTP/1.1" 400' in logged
+    assert (
+        '"GET /v1/customers?apikey=***&q=***&access_token=***&client_secret=***&limit=1 '
+        'HTTP/1.1" 400' in logged
+    )
+
+
+def test_a_servers_own_key_is_masked_under_any_name_and_encoding() -> None:
+    hidden = _SecretsHidden()
+    hidden.keys.add("local secret/1")
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:1", "GET", "/v1/x?a=local%20secret%2F1&b=local+secret%2F1&c=2", "1.1", 200),
+        None,
+    )
+    assert hidden.filter(record)
+    assert record.getMessage() == '127.0.0.1:1 - "GET /v1/x?a=***&b=***&c=2 HTTP/1.1" 200'

@@ -4,8 +4,12 @@ on stderr and exits 1, instead of a traceback; the data file is as the command l
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -116,3 +120,37 @@ def test_an_export_to_a_file_needs_no_stdout(tmp_path: Path) -> None:
     )
     assert finished.returncode == 0, finished.stderr
     assert '"name":"Jenny"' in target.read_text()
+
+
+def test_serve_with_stdout_closed_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "customer_core", "serve", "--memory", "--api-key", "sk_test_c"]
+        + ["--port", str(port)],
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: (os.close(1), signal.signal(signal.SIGINT, signal.SIG_DFL)),
+    )
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/customers", headers={"Authorization": "Bearer sk_test_c"}
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.communicate()[1].decode()[-2000:]
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve never answered"
+                time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, error = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert process.returncode == 130
+    assert b"Traceback" not in error

@@ -85,3 +85,24 @@ def test_a_whole_tax_ids_list_imports_its_tax_ids(service: CustomerService) -> N
     assert (result.created, result.tax_ids) == (1, 2)
     listed = service.tax_ids.list(STRIPE_CUSTOMER["id"])
     assert [t.value for t in listed.data] == ["12-3456781", "12-3456780"]
+
+
+@pytest.mark.parametrize(
+    ("cut", "reason"),
+    [
+        (
+            b'[{"id":"cus_A"},',
+            "line 1: not valid JSON (EOF while parsing a value at column 16): the line ends before its JSON does (cut short?)",
+        ),
+        (
+            b'[{"id":"cus_A","name":"Jen',
+            "line 1: not valid JSON (EOF while parsing a string at column 26): the line ends before its JSON does (cut short?)",
+        ),
+    ],
+)
+def test_a_one_line_array_cut_short_names_its_own_line(
+    service: CustomerService, cut: bytes, reason: str
+) -> None:
+    with pytest.raises(TransferError) as caught:
+        import_customers(service, io.BytesIO(cut + b"\n"))
+    assert caught.value.message == reason

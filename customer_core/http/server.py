@@ -8,6 +8,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
 import uvicorn
 
@@ -24,7 +25,9 @@ DEFAULT_PORT = 12111
 
 
 _SECRET = re.compile(
-    r"((?:^|[?&;])(?:api_key|key|secret|password|token)=)[^&;]*"
+    # a query parameter whose name speaks of a key, secret, token, password or auth ...
+    r"((?:^|[?&;])[^=&;]*(?:key|secret|token|pass|auth)[^=&;]*=)[^&;]*"
+    # ... and anything shaped like a Stripe secret key or signing secret, anywhere
     r"|(?:sk|rk)_(?:test|live)_[^&;/\s]+|whsec_[^&;/\s]+",
     re.IGNORECASE,
 )
@@ -32,19 +35,27 @@ _SECRET = re.compile(
 
 class _SecretsHidden(logging.Filter):
     """Access log lines (``--log-level debug``) with secrets in the request target masked:
-    a client that wrongly puts its key in the URL (``?api_key=sk_test_...``) must not find
-    it in the server's log."""
+    a client that wrongly puts a key in the URL (``?api_key=sk_test_...``, or a server's
+    own key under any name) must not find it in the server's log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: set[str] = set()
+        """The API keys of the servers built in this process, masked wherever they appear."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
             target = _SECRET.sub(lambda found: (found[1] or "") + "***", args[2])
+            for key in self.keys:
+                for form in {key, quote(key, safe=""), quote_plus(key)}:
+                    target = target.replace(form, "***")
             record.args = (*args[:2], target, *args[3:])
         return True
 
 
-_ACCESS_LOG = logging.getLogger("uvicorn.access")
-_ACCESS_LOG.addFilter(_SecretsHidden())
+_SECRETS_HIDDEN = _SecretsHidden()
+logging.getLogger("uvicorn.access").addFilter(_SECRETS_HIDDEN)
 
 
 class _Server(uvicorn.Server):
@@ -76,6 +87,8 @@ def build_server(
     (``run(sockets=[...])`` on sockets the caller bound). ``reset_to`` adds the test-only
     ``POST /_customer_core/reset`` route, which restores that snapshot. ``http`` picks the
     HTTP parser (``auto``: httptools when installed, else h11)."""
+    api_keys = list(api_keys)
+    _SECRETS_HIDDEN.keys.update(key for key in api_keys if key)
     app = (
         create_app(service, api_keys)
         if reset_to is None

@@ -58,6 +58,9 @@ __all__ = ["MemoryStore"]
 
 
 # UTF-8 of the only non-ASCII letters whose str.lower() holds an ASCII letter ("k", "i").
+CONTAINING_CHUNK = 2_000
+"""Records ``scan_containing`` looks through in one hold of the store's lock (about a
+millisecond's work)."""
 _KELVIN_SIGN = "\u212a".encode()
 _DOTTED_CAPITAL_I = "\u0130".encode()
 
@@ -641,18 +644,30 @@ class MemoryStore(Store):
         if not SAFE_JSON_TEXT.fullmatch(text):
             return self.scan(key_range, limit=limit)
         needle = text.lower().encode()
-        with self._lock:
-            self._ensure_open()
-            records, decode = self._records, self._decode
-            payloads = (records[key[1]] for key in self._keys(key_range, descending=True))
-            candidates = (
-                decode(payload)
-                for payload in payloads
-                if needle in payload.lower()
-                or _KELVIN_SIGN in payload
-                or _DOTTED_CAPITAL_I in payload
-            )
-            return list(islice(candidates, limit))
+        found: list[Record] = []
+        if limit <= 0:
+            return found
+        # The lock is held for CONTAINING_CHUNK records at a time, not for the whole walk:
+        # a text few records hold would otherwise keep every other call waiting until the
+        # walk reached the end of the store.
+        while True:
+            with self._lock:
+                self._ensure_open()
+                records, decode = self._records, self._decode
+                keys = list(islice(self._keys(key_range, descending=True), CONTAINING_CHUNK))
+                for key in keys:
+                    payload = records[key[1]]
+                    if (
+                        needle in payload.lower()
+                        or _KELVIN_SIGN in payload
+                        or _DOTTED_CAPITAL_I in payload
+                    ):
+                        found.append(decode(payload))
+                        if len(found) >= limit:
+                            return found
+            if len(keys) < CONTAINING_CHUNK:
+                return found
+            key_range = key_range.intersect(KeyRange(upper=keys[-1], upper_inclusive=False))
 
     def metadata_keys(
         self, key: str, value: str, key_range: KeyRange, *, limit: int
