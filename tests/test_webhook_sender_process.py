@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from customer_core import CustomerService, MemoryStore
+from customer_core import CustomerService, MemoryStore, StoreError
 from customer_core.events import sender as sender_module
 from customer_core.events.sender import ABORTED, LEASE_ENDED, SENT, Outcome, SenderProcess
 from customer_core.testing.receiver import WebhookReceiver
@@ -195,3 +195,53 @@ def _alive(pid: int) -> bool:
             return stat.read().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return True
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_the_whole_process_group_leaves_the_sender_to_its_parent(
+    helper: SenderProcess, collected: Collected, stop: signal.Signals
+) -> None:
+    # ``kill -- -PGID``, ``timeout`` and systemd reach every process of the group: the
+    # parent stops its worker itself, so the helper must not die under it first.
+    assert helper.pid is not None
+    with WebhookReceiver() as receiver:
+        helper.send([("before", receiver.url, b'{"id": "evt_1"}', "t=1,v1=ab", far())])
+        wait_until(lambda: "before" in collected.outcomes, "the helper to be running")
+        os.kill(helper.pid, stop)
+        helper.send([("after", receiver.url, b'{"id": "evt_2"}', "t=1,v1=cd", far())])
+        wait_until(lambda: "after" in collected.outcomes, "the outcome")
+    assert collected.outcomes["after"][1:3] == (SENT, 200)
+    assert not collected.exited.is_set()
+
+
+def test_a_store_outage_is_one_line_a_round_and_delivery_resumes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A database that is down fails every store round until it is back: one warning line
+    # each, saying why, not a traceback each 1.3 s (a trial counted 330 lines in 8 s).
+    store = MemoryStore()
+    service = CustomerService(store)
+    failures = [3]
+    original = store.outbox_next_due
+
+    def next_due() -> float | None:
+        if failures[0]:
+            failures[0] -= 1
+            raise StoreError("Could not reach the customer store db: it is down", http_status=503)
+        return original()
+
+    store.outbox_next_due = next_due  # type: ignore[method-assign]
+    with WebhookReceiver() as receiver:
+        service.webhook_endpoints.create(url=receiver.url, enabled_events=["*"])
+        with service.webhooks.start_delivery(retry=FAST, poll_interval=0.05):
+            wait_until(lambda: failures[0] == 0, "the outage to pass")
+            customer = service.create(email="jenny@example.com")
+            receiver.wait_for(1)
+    assert receiver.requests[0].json()["data"]["object"]["id"] == customer.id
+    outage = [r for r in caplog.records if "the store failed" in r.getMessage()]
+    assert len(outage) == 3
+    assert all(r.exc_info is None for r in outage)
+    assert outage[0].getMessage() == (
+        "webhook delivery: the store failed; trying again shortly: "
+        "Could not reach the customer store db: it is down"
+    )

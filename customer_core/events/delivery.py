@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 import pydantic_core
 
-from ..errors import StoreClosedError
+from ..errors import StoreClosedError, StoreError
 from ..ids import IdGenerator
 from ..models import Record
 from .outbox import DEFAULT_ENDPOINT_REFRESH, RetryPolicy, Webhooks
@@ -285,6 +285,11 @@ class DeliveryWorker:
                 logger.warning("webhook delivery stops: the store was closed before the worker")
                 self._abort_senders()
                 return
+            except StoreError as error:  # an outage (a database down, a lock held): one line
+                logger.warning(
+                    "webhook delivery: the store failed; trying again shortly: %s", error.message
+                )
+                worked, wait = False, self.poll_interval
             except Exception:
                 logger.exception("webhook delivery: the store failed; trying again shortly")
                 worked, wait = False, self.poll_interval

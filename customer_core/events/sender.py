@@ -487,6 +487,9 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
 
 
 if __name__ == "__main__":
-    # ^C at a terminal reaches the whole process group: the parent decides when this ends.
+    # ^C at a terminal, and a SIGTERM sent to the whole process group (``kill -- -PGID``,
+    # ``timeout``, systemd's control-group stop), reach this process too: the parent
+    # decides when it ends, by closing its stdin (as its death does, SIGKILL included).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _serve(int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]))
