@@ -499,7 +499,11 @@ def _listen(host: str, port: int) -> socket.socket:
     from .http.server import bound_socket
 
     try:
-        return bound_socket(host, port)
+        listening = bound_socket(host, port)
+        # Listen before the address is printed: a client that connects as soon as it reads
+        # the line waits in the backlog instead of being refused while uvicorn starts.
+        listening.listen(socket.SOMAXCONN)
+        return listening
     except (OSError, OverflowError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         msg = f"cannot listen on {host} port {port}: {reason.lower()}"

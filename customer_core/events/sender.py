@@ -19,6 +19,7 @@ This module imports nothing but the standard library: the child runs it as a scr
 
 from __future__ import annotations
 
+import base64
 import http.client
 import marshal
 import os
@@ -34,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import IO, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 __all__ = [
     "ABORTED",
@@ -74,6 +75,7 @@ def post(
     except ValueError as error:  # a URL stored before endpoints were checked as now
         return None, _describe(error)
     target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), _SAFE)
+    authorization = "" if parts.username is None else _basic_authorization(parts)
     for retry_stale in (True, False):
         connection = connections.get(key)
         reused = connection is not None
@@ -86,7 +88,8 @@ def post(
             head = (
                 f"POST {target} HTTP/1.1\r\nHost: {connection.host}\r\n"
                 f"User-Agent: {USER_AGENT}\r\nContent-Type: application/json; charset=utf-8\r\n"
-                f"Stripe-Signature: {signature}\r\nAccept: */*; q=0.5, application/xml\r\n"
+                f"Stripe-Signature: {signature}\r\n{authorization}"
+                "Accept: */*; q=0.5, application/xml\r\n"
                 f"Cache-Control: no-cache\r\nContent-Length: {len(payload)}\r\n\r\n"
             )
             status, keep_alive = connection.post(head.encode() + payload)
@@ -104,6 +107,14 @@ def post(
             _drop(connections, key)
             return None, _describe(error)
     raise AssertionError("unreachable")
+
+
+def _basic_authorization(parts: SplitResult) -> str:
+    """The ``Authorization`` header line for a URL's user and password
+    (``https://user:pass@host/``): they are sent as HTTP Basic credentials, as receivers
+    that put them in their endpoint's URL expect, never as part of the request target."""
+    credentials = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    return f"Authorization: Basic {base64.b64encode(credentials.encode()).decode()}\r\n"
 
 
 _DIGITS = re.compile(rb"[0-9]+")
@@ -171,12 +182,13 @@ class Connection:
         self._pending += chunk
 
     def _line(self, limit: int = MAX_RESPONSE_BYTES) -> bytes:
-        while (end := self._pending.find(b"\r\n")) < 0:
+        # Lines end with CRLF, or a bare LF, which RFC 9112 (2.2) lets a recipient accept.
+        while (end := self._pending.find(b"\n")) < 0:
             if len(self._pending) > limit:
                 raise http.client.HTTPException("the receiver's answer has a line too long")
             self._fill()
-        line, self._pending = self._pending[:end], self._pending[end + 2 :]
-        return line
+        line, self._pending = self._pending[:end], self._pending[end + 1 :]
+        return line[:-1] if line.endswith(b"\r") else line
 
     def _read_head(self) -> tuple[int, bytes, dict[bytes, bytes]]:
         status_line = self._line()
