@@ -522,8 +522,9 @@ class _Importer:
             raise TransferError(error.message, line=line, param=error.param, item=item) from None
         if embedded is not None:  # expand=["tax_ids"]: the customer's (first ten) tax IDs
             if embedded.get("has_more") is True:
+                listed = len(embedded.get("data") or ())
                 reason = (
-                    f"the customer's tax_ids list holds only the first {len(embedded.get('data') or ())} "
+                    f"the customer's tax_ids list holds only the first {listed} "
                     "of its tax IDs (has_more: true): give them all as tax ID lines of their "
                     "own, or set has_more to false to import only these"
                 )

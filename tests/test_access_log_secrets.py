@@ -72,15 +72,16 @@ def test_keys_in_the_query_string_are_masked_in_the_access_log() -> None:
 
 def test_a_servers_own_key_is_masked_under_any_name_and_encoding() -> None:
     hidden = _SecretsHidden()
-    hidden.keys.add("local secret/1")
+    hidden.add_keys(["local secret/1", "k"])
     record = logging.LogRecord(
         "uvicorn.access",
         logging.INFO,
         "",
         0,
         '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:1", "GET", "/v1/x?a=local%20secret%2F1&b=local+secret%2F1&c=2", "1.1", 200),
+        ("127.0.0.1:1", "GET", "/v1/k/kk?a=local%20secret%2F1&b=local+secret%2F1&c=k", "1.1", 200),
         None,
     )
     assert hidden.filter(record)
-    assert record.getMessage() == '127.0.0.1:1 - "GET /v1/x?a=***&b=***&c=2 HTTP/1.1" 200'
+    # A key is masked where it is a whole segment or value, not inside other words.
+    assert record.getMessage() == '127.0.0.1:1 - "GET /v1/***/kk?a=***&b=***&c=*** HTTP/1.1" 200'

@@ -40,16 +40,27 @@ class _SecretsHidden(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.keys: set[str] = set()
-        """The API keys of the servers built in this process, masked wherever they appear."""
+        self._forms: set[str] = set()
+        self._keys: re.Pattern[str] | None = None
+
+    def add_keys(self, keys: Iterable[str]) -> None:
+        """Mask ``keys`` (a server's API keys, as given or percent-encoded) wherever one is a
+        whole path segment or query value: a short key is not masked inside other words."""
+        self._forms.update(
+            form for key in keys if key for form in (key, quote(key, safe=""), quote_plus(key))
+        )
+        if self._forms:
+            longest_first = sorted(self._forms, key=len, reverse=True)
+            alternatives = "|".join(map(re.escape, longest_first))
+            # Bounded by the target's start or end, or by / ? & = ; : #
+            self._keys = re.compile(f"(?<![^/?&=;:#])(?:{alternatives})(?![^/?&=;:#])")
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
             target = _SECRET.sub(lambda found: (found[1] or "") + "***", args[2])
-            for key in self.keys:
-                for form in {key, quote(key, safe=""), quote_plus(key)}:
-                    target = target.replace(form, "***")
+            if self._keys is not None:
+                target = self._keys.sub("***", target)
             record.args = (*args[:2], target, *args[3:])
         return True
 
@@ -88,7 +99,7 @@ def build_server(
     ``POST /_customer_core/reset`` route, which restores that snapshot. ``http`` picks the
     HTTP parser (``auto``: httptools when installed, else h11)."""
     api_keys = list(api_keys)
-    _SECRETS_HIDDEN.keys.update(key for key in api_keys if key)
+    _SECRETS_HIDDEN.add_keys(api_keys)
     app = (
         create_app(service, api_keys)
         if reset_to is None

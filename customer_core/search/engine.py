@@ -26,10 +26,10 @@ def find(
     """Return up to ``limit`` live records matching ``query`` in ``key_range``, newest first.
 
     Uses ``store.metadata_keys`` or ``store.word_keys`` when the query allows (for an OR
-    query, one lookup per clause, merged; see ``customer_core.search.plan``), else walks the key range a page at a time (through
-    ``store.scan_containing`` when a ``~`` clause lets the store skip records), so memory
-    stays bounded by the page, not the store. Every candidate is checked with ``matches``:
-    indexes only narrow, they never decide.
+    query, one lookup per clause, merged; see ``customer_core.search.plan``), else walks
+    the key range a page at a time (through ``store.scan_containing`` when a ``~`` clause
+    lets the store skip records), so memory stays bounded by the page, not the store.
+    Every candidate is checked with ``matches``: indexes only narrow, they never decide.
     """
     found: list[Record] = []
     for record in _candidates(store, query, key_range, first_chunk=limit):
