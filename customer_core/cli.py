@@ -974,8 +974,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _events_command(arguments)
         else:
             status = _customer_command(arguments)
-        if sys.stdout is not None:
-            sys.stdout.flush()
+        sys.stdout.flush()
     except _CommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.status
