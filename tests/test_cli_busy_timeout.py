@@ -4,8 +4,6 @@ process's write on the same SQLite file before it answers Stripe's 503."""
 from __future__ import annotations
 
 import json
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,13 +16,9 @@ import pytest
 
 from customer_core.cli import BUSY_TIMEOUT, main
 
+from .cli_process import default_sigint, free_port, stop
+
 API_KEY = "sk_test_busy"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _create(port: int) -> tuple[int, dict[str, object]]:
@@ -42,13 +36,13 @@ def _create(port: int) -> tuple[int, dict[str, object]]:
 
 def test_a_write_held_up_past_the_busy_timeout_answers_503(tmp_path: Path) -> None:
     data = tmp_path / "customers.db"
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "customer_core.cli", "serve", "--api-key", API_KEY]
         + ["--port", str(port), "--db", str(data), "--busy-timeout", "0.3"]
         + ["--log-level", "warning"],
         stderr=subprocess.PIPE,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_sigint,
     )
     try:
         deadline = time.monotonic() + 60
@@ -78,13 +72,7 @@ def test_a_write_held_up_past_the_busy_timeout_answers_503(tmp_path: Path) -> No
         assert waited < BUSY_TIMEOUT  # not the default's 30 s
         assert _create(port)[0] == 200  # the lock gone, writes go through again
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.mark.parametrize("command", ["serve", "deliver"])

@@ -4,8 +4,6 @@ on stderr and exits 1, instead of a traceback; the data file is as the command l
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from customer_core import CustomerService, SQLiteStore
+
+from .cli_process import default_sigint, free_port, stop
 
 
 def run_into_full_disk(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -123,14 +123,12 @@ def test_an_export_to_a_file_needs_no_stdout(tmp_path: Path) -> None:
 
 
 def test_serve_with_stdout_closed_serves_and_stops_cleanly(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "customer_core", "serve", "--memory", "--api-key", "sk_test_c"]
         + ["--port", str(port)],
         stderr=subprocess.PIPE,
-        preexec_fn=lambda: (os.close(1), signal.signal(signal.SIGINT, signal.SIG_DFL)),
+        preexec_fn=lambda: (os.close(1), default_sigint()),
     )
     try:
         request = urllib.request.Request(
@@ -146,11 +144,7 @@ def test_serve_with_stdout_closed_serves_and_stops_cleanly(tmp_path: Path) -> No
             except OSError:
                 assert time.monotonic() < deadline, "serve never answered"
                 time.sleep(0.05)
-        process.send_signal(signal.SIGINT)
-        _, error = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _, error = stop(process)
     assert process.returncode == 130
     assert b"Traceback" not in error

@@ -24,6 +24,7 @@ from customer_core import CustomerService, SQLiteStore, Store
 from customer_core.cli import main
 from customer_core.testing.receiver import WebhookReceiver
 
+from .cli_process import stop
 from .conftest import IN_CI, POSTGRES, POSTGRES_MISSING
 
 
@@ -85,13 +86,8 @@ class Deliverer:
         )
 
     def terminate(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            _, stderr = self.process.communicate(timeout=60)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.communicate(timeout=10)
+        _, stderr = stop(self.process, signal.SIGTERM)
+        assert stderr is not None
         return self.process.returncode, stderr
 
 

@@ -5,10 +5,11 @@ never refused."""
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import sys
 import urllib.request
+
+from .cli_process import default_sigint, stop
 
 API_KEY = "sk_test_ready"
 
@@ -19,7 +20,7 @@ def test_a_request_sent_the_moment_the_address_is_printed_is_answered() -> None:
         + ["--port", "0"],
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_sigint,
     )
     try:
         assert process.stderr is not None
@@ -34,10 +35,4 @@ def test_a_request_sent_the_moment_the_address_is_printed_is_answered() -> None:
         with urllib.request.urlopen(request, timeout=60) as response:  # no retry on refusal
             assert response.status == 200
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+        stop(process)

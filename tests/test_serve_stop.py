@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from .cli_process import default_sigint, free_port, stop
+
 API_KEY = "sk_test_stop"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_serve(data: Path, port: int) -> subprocess.Popen[bytes]:
@@ -27,9 +22,7 @@ def start_serve(data: Path, port: int) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "customer_core.cli", "serve", "--api-key", API_KEY]
         + ["--port", str(port), "--db", str(data), "--log-level", "warning"],
         stderr=subprocess.PIPE,
-        # Ctrl-C's default action, even when the tests run in a background job (a shell
-        # without job control starts those with SIGINT ignored, and the child inherits it).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_sigint,
     )
 
 
@@ -53,26 +46,22 @@ def _create_when_ready(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stop", "status"),
+    ("stop_signal", "status"),
     [
         (signal.SIGTERM, -signal.SIGTERM),  # still dies of the signal, as its sender expects
         (signal.SIGINT, 130),  # Ctrl-C: the shell's status for it, quietly
     ],
 )
 def test_a_stopped_server_closes_its_data_file(
-    tmp_path: Path, stop: signal.Signals, status: int
+    tmp_path: Path, stop_signal: signal.Signals, status: int
 ) -> None:
     data = tmp_path / "customers.db"
-    port = _free_port()
+    port = free_port()
     process = start_serve(data, port)
     try:
         _create_when_ready(port, process)
-        process.send_signal(stop)
-        _, error = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        _, error = stop(process, stop_signal)
     assert process.returncode == status
     assert b"Traceback" not in error
     # SQLite removes the -wal file when the last connection closes (after a checkpoint).

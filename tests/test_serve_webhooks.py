@@ -20,7 +20,7 @@ import stripe
 from customer_core import CustomerService, SQLiteStore
 from customer_core.testing.receiver import WebhookReceiver
 
-from .test_serve_stop import _free_port
+from .cli_process import free_port
 
 API_KEY = "sk_test_webhooks"
 T = TypeVar("T")
@@ -32,7 +32,7 @@ class Server:
     """``customer-core serve`` in a child process, its stderr read line by line."""
 
     def __init__(self, *arguments: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "customer_core.cli", "serve", "--api-key", API_KEY]
             + ["--port", str(self.port), "--log-level", "warning", *arguments],

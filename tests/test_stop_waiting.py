@@ -15,7 +15,8 @@ from typing import Any
 
 from customer_core import SQLiteStore, StoreError
 
-from .test_serve_stop import API_KEY, _create_when_ready, _free_port, start_serve
+from .cli_process import free_port, stop
+from .test_serve_stop import API_KEY, _create_when_ready, start_serve
 
 
 def _holding_the_write_lock(path: Path) -> sqlite3.Connection:
@@ -64,7 +65,7 @@ def test_a_waiting_write_gives_up_once_waits_are_abandoned(tmp_path: Path) -> No
 
 def test_serve_exits_at_once_while_a_write_waits_for_the_lock(tmp_path: Path) -> None:
     data = tmp_path / "customers.db"
-    port = _free_port()
+    port = free_port()
     process = start_serve(data, port)
     answers: list[Any] = []
 
@@ -89,8 +90,7 @@ def test_serve_exits_at_once_while_a_write_waits_for_the_lock(tmp_path: Path) ->
         client.join(1.0)  # give it time to reach the server; it cannot finish meanwhile
         assert client.is_alive()
         stopped = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        _, error = process.communicate(timeout=60)
+        _, error = stop(process, signal.SIGTERM)
         # The default busy timeout is 30 s: the exit did not wait for it.
         assert time.monotonic() - stopped < 20
         client.join(30)
@@ -98,9 +98,8 @@ def test_serve_exits_at_once_while_a_write_waits_for_the_lock(tmp_path: Path) ->
         if other is not None:
             other.execute("ROLLBACK")
             other.close()
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        if process.poll() is None:  # the test failed before it stopped the server
+            stop(process)
     assert process.returncode == -signal.SIGTERM
     assert b"Traceback" not in error
     assert answers == [503]

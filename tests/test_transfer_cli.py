@@ -22,6 +22,8 @@ from customer_core.cli import main
 from customer_core.ids import IdGenerator
 from customer_core.store.base import KeyRange
 
+from .cli_process import default_sigint
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -174,14 +176,8 @@ def start_piped_import(db: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.PIPE,
         cwd=ROOT,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},
-        preexec_fn=_default_sigint,
+        preexec_fn=default_sigint,
     )
-
-
-def _default_sigint() -> None:
-    """In the child: Ctrl-C's default action, even when the test runs in a background job
-    (a shell without job control starts those with SIGINT ignored, and the child inherits it)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _feed(process: subprocess.Popen[bytes], data: bytes) -> threading.Thread:
