@@ -1,7 +1,7 @@
 """Webhook delivery throughput, and what delivering costs the API, on each store.
 
 ``python -m benchmarks.webhook_delivery [--events 2000] [--pairs 20] [--seconds 0.5]
-[--backlog 2000] [--postgres] [--only STORE] [--dir DIR]``
+[--backlog 2000] [--postgres] [--only STORE] [--dir DIR] [--control] [--before DIR]``
 
 Deliveries are made as ``customer-core serve`` makes them: for SQLite (and PostgreSQL) by
 a delivery process of its own (``customer-core deliver``'s worker, options and lower CPU
@@ -27,15 +27,22 @@ priority), for the memory store by the worker threads of the API's process
   the ratio of creates per wall second, running / stopped (the issue's measure), and of
   the API process's CPU per create. Reported: the median ratio, its quartiles and range,
   and how many pairs reached 0.80. Goal: ratio >= 0.80 (a drop of at most 20%).
+- ``--before DIR``: also the delivery code of another checkout (a plain export of an
+  older commit, ``git archive COMMIT | tar -x -C DIR``), its pairs interleaved with the
+  others': the memory store's worker class loaded from a copy of ``DIR/customer_core``
+  renamed ``customer_core_before``, a durable store's delivery process run from ``DIR``.
+  The API (the store, the creates) is this checkout's in both.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import math
 import os
 import platform
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -154,13 +161,18 @@ class Deliverer:
     """More ``customer-core deliver`` options (``--deliver-option``)."""
 
     def __init__(
-        self, target: Target, service: CustomerService, options: dict[str, Any] | None = None
+        self,
+        target: Target,
+        service: CustomerService,
+        options: dict[str, Any] | None = None,
+        code: Path | None = None,
     ) -> None:
         self._target = target
         self._service = service
         self.thread_options = options or {}
         """``start_delivery`` options of the in-process worker (``--worker-option``)."""
-        self._worker: DeliveryWorker | None = None
+        self._worker_class: Any = DeliveryWorker if code is None else _worker_class(code)
+        self._worker: Any = None
         self._process: subprocess.Popen[str] | None = None
         if target.location is not None:
             self._process = subprocess.Popen(
@@ -169,7 +181,7 @@ class Deliverer:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
-                cwd=ROOT,
+                cwd=ROOT if code is None else code,
             )
             self._tell("ready")
 
@@ -198,7 +210,8 @@ class Deliverer:
         if self._process is not None:
             self._tell("running", "run")
         else:
-            self._worker = self._service.webhooks.start_delivery(**self.thread_options)
+            worker = self._worker_class(self._service.webhooks, **self.thread_options)
+            self._worker = worker.start()
 
     def pause(self) -> None:
         """Stop delivering at once: requests in flight are aborted and put back with the rest
@@ -217,6 +230,22 @@ class Deliverer:
             self._process.stdin.close()
             self._process.wait(timeout=60)
             self._process = None
+
+
+_OLD_PACKAGES: dict[Path, Any] = {}
+
+
+def _worker_class(code: Path) -> Any:
+    """The ``DeliveryWorker`` class of the checkout at ``code``: its ``customer_core``
+    copied under another name (every import inside the package is relative), imported."""
+    module = _OLD_PACKAGES.get(code)
+    if module is None:
+        name = f"customer_core_before{len(_OLD_PACKAGES) or ''}"
+        home = Path(tempfile.mkdtemp(prefix="webhook-bench-"))
+        shutil.copytree(code / "customer_core", home / name)
+        sys.path.insert(0, str(home))
+        module = _OLD_PACKAGES[code] = importlib.import_module(f"{name}.events.delivery")
+    return module.DeliveryWorker
 
 
 def serve_deliverer(argv: list[str]) -> None:
@@ -284,14 +313,19 @@ def tree_cpu(roots: list[int]) -> float:
 
 
 def throughput(
-    target: Target, service: CustomerService, events: int, options: dict[str, Any], first: int = 0
+    target: Target,
+    service: CustomerService,
+    events: int,
+    options: dict[str, Any],
+    first: int = 0,
+    code: Path | None = None,
 ) -> tuple[float, float]:
     """Events delivered per second, from a backlog of ``events``, and the CPU each delivery
     cost the delivering side (the worker's process, its sender process, and the database
     server's processes), in microseconds; the receiver stands for another machine and is
     not counted."""
     record(service, first, events)
-    deliverer = Deliverer(target, service, options)
+    deliverer = Deliverer(target, service, options, code)
     try:
         roots = [pid for pid in (deliverer.pid, target.server_pid()) if pid is not None]
 
@@ -367,10 +401,12 @@ class Pairs:
 @dataclass(frozen=True)
 class Setting:
     """A way to deliver whose pairs are measured: a label, and the in-process worker's
-    options (memory store), or None for a control (the worker never started)."""
+    options (memory store), or None for a control (the worker never started); ``code``:
+    another checkout whose delivery code is measured (``--before``)."""
 
     label: str
     options: dict[str, Any] | None
+    code: Path | None = None
 
 
 def api_rates(
@@ -394,7 +430,7 @@ def api_rates(
     n = start
     needed = backlog
     deliverers = {
-        setting.label: Deliverer(target, service, setting.options)
+        setting.label: Deliverer(target, service, setting.options, setting.code)
         for setting in settings
         if setting.options is not None
     }
@@ -551,6 +587,13 @@ def main(argv: list[str] | None = None) -> None:
         "pairs interleaved, as --setting threads:sender_process=False (repeatable; the "
         "default: one setting, the --worker-option ones)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="also measure the delivery code of the checkout in DIR (a plain export of an "
+        "older commit), pairs interleaved with the others' (rows labelled 'before')",
+    )
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.receiver:
@@ -570,7 +613,7 @@ def main(argv: list[str] | None = None) -> None:
         f"receiver {arguments.receiver_kind} at nice +{arguments.receiver_nice}; deliver options "
         f"{' '.join(arguments.deliver_option) or '(defaults)'}; in-process worker options "
         f"{' '.join(arguments.worker_option) or '(defaults)'}; settings "
-        f"{' '.join(arguments.setting) or '(one)'}"
+        f"{' '.join(arguments.setting) or '(one)'}; before: {arguments.before or '-'}"
     )
     print(
         "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
@@ -604,6 +647,9 @@ def main(argv: list[str] | None = None) -> None:
                 if arguments.only and target.name not in arguments.only:
                     continue
                 settings = memory_settings if target.location is None else [Setting("", {})]
+                if arguments.before is not None:
+                    before_options = settings[0].options if target.location is None else {}
+                    settings = [*settings, Setting("before", before_options, arguments.before)]
                 if arguments.control:
                     settings = [*settings, Setting("control", None)]
                 with target.open() as store:
@@ -618,6 +664,7 @@ def main(argv: list[str] | None = None) -> None:
                                 arguments.events,
                                 setting.options,
                                 arguments.events * number,
+                                setting.code,
                             )
                     measured = api_rates(
                         target,

@@ -17,9 +17,11 @@ never sends an event twice.
 The worker wakes as soon as this process records an event with deliveries; deliveries
 written by other processes are found within ``poll_interval``. HTTP is a small HTTP/1.1
 client (customer_core.events.sender). By default the requests are made by a helper
-process (``sender_process=True``): the worker's threads read, sign and settle, the
-helper's threads send and read the answers, off this process's interpreter lock; if the
-helper cannot start (or dies), sender threads of this process take over.
+process (``sender_process=True``): the worker's threads claim, read each batch's events
+as the store's JSON and settle, the helper pretty-prints and signs the bodies, and its
+threads send and read the answers, off this process's interpreter lock; if the helper
+cannot start (or dies), sender threads of this process take over. While the rest of the
+process is busy, an in-process worker takes at most ``busy_rate`` deliveries a second.
 """
 
 from __future__ import annotations
@@ -34,15 +36,23 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, NamedTuple
 
-import pydantic_core
-
 from ..errors import StoreClosedError, StoreError
 from ..ids import IdGenerator
 from ..models import Record
 from .outbox import DEFAULT_ENDPOINT_REFRESH, RetryPolicy, Webhooks
 from .recording import DEFAULT_RETENTION
-from .sender import ABORTED, LEASE_ENDED, SENT, Connections, Outcome, SenderProcess, post
-from .signing import signature_header
+from .sender import (
+    ABORTED,
+    LEASE_ENDED,
+    SENT,
+    Connections,
+    Endpoints,
+    EventJob,
+    Outcome,
+    SenderProcess,
+    post,
+    signed_body,
+)
 
 __all__ = ["DeliveryWorker", "EndpointCache"]
 
@@ -60,6 +70,14 @@ API_IDLE = 0.05
 """The rest of the process is idle when it used less than this share of a core ..."""
 IDLE_WINDOW = 0.05
 """... over the last this many seconds."""
+IN_PROCESS_BUSY_RATE = 700.0
+"""Deliveries a second an in-process worker takes at most while the rest of its process is
+busy, by default: above the 500 a second webhooks need, and every delivery more would
+cost the API its share of the interpreter lock and of the cores (the sender process's
+and the receiver's CPU). While the process is idle the worker takes what it can."""
+PACE_WINDOW = 0.05
+"""A paced worker takes deliveries in chunks of this many seconds' worth (fewer, larger
+store rounds and hand-overs)."""
 BUSY_FLOOR = 0.25
 """While the API works, an in-process worker's rate is its share of the cores the API
 got, counted as at least this many (a lightly loaded API still lets deliveries through)."""
@@ -77,9 +95,9 @@ _ABORTED = ABORTED
 """A result's status for a delivery whose request ``stop()`` aborted (or never started):
 not an attempt, put back due at once."""
 _Result = tuple[Record, Record | None]
-_Job = tuple[Record, dict[str, Record] | None]
-"""A delivery to make, and the events read for its batch (None: not read, a sender reads
-its own)."""
+_Job = tuple[Record, dict[str, bytes] | None]
+"""A delivery to make, and the events read for its batch, as JSON (None: not read, a
+sender reads its own)."""
 
 
 class DeliveryWorker:
@@ -117,7 +135,11 @@ class DeliveryWorker:
       read, sign and settle, so a worker in the API's process takes far less of its
       interpreter lock per delivery. False: sender threads in this process (what
       ``customer-core deliver``, a process of its own, uses); they also take over if the
-      helper cannot start or dies (its unanswered requests are sent again: at least once).
+      helper cannot start or dies (its unanswered requests are sent again: at least once);
+    - ``busy_rate``: deliveries a second the worker takes at most while the rest of its
+      process is busy (with a ``cpu_share`` only: the budget tells busy from idle), or None
+      for no such limit; default ``IN_PROCESS_BUSY_RATE``. Deliveries past it wait for
+      the API's idle moments (or the next second), none is dropped.
 
     ``stop(timeout=2)`` (or leaving a ``with`` block) first sends what was due when it was
     called, for at most ``timeout`` seconds, recording the answers as usual; then it aborts
@@ -140,9 +162,12 @@ class DeliveryWorker:
         retention: float = DEFAULT_RETENTION,
         cpu_share: float | None = IN_PROCESS_CPU_SHARE,
         sender_process: bool = True,
+        busy_rate: float | None = IN_PROCESS_BUSY_RATE,
     ) -> None:
         if cpu_share is not None and not 0 < cpu_share <= 1:
             raise ValueError("DeliveryWorker needs a cpu_share from 0 (excluded) to 1, or None.")
+        if busy_rate is not None and not busy_rate > 0:
+            raise ValueError("DeliveryWorker needs a busy_rate above 0, or None.")
         if timeout <= 0 or poll_interval <= 0 or concurrency < 1 or batch_size < 1:
             msg = (
                 "DeliveryWorker needs timeout, poll_interval > 0 and concurrency, batch_size >= 1."
@@ -167,6 +192,13 @@ class DeliveryWorker:
             if cpu_share is None
             else _CpuBudget(cpu_share, idle_share=max(cpu_share, IDLE_CPU_SHARE))
         )
+        self._pace = None if self._budget is None or busy_rate is None else _Pace(busy_rate)
+        self._paused_for_pace = 0.0
+        self._room_left = False
+        """Whether the last round could have taken more than was due: only then does a
+        delivery written by this process wake the dispatcher (not at every write while
+        it works through a backlog)."""
+        self._listening = False
         self._endpoints = EndpointCache(webhooks)
         self._ids = IdGenerator(self._clock)
         self._random = random.Random()
@@ -186,6 +218,8 @@ class DeliveryWorker:
         self._sender_lock = threading.Lock()
         self._handed: dict[_Key, tuple[Record, Record]] = {}
         """Deliveries handed to the sender process, not answered yet, with their endpoint."""
+        self._endpoints_handed: dict[str, tuple[str, str]] = {}
+        """The (url, secret) of each endpoint as the sender process was given it."""
         self._dispatcher: threading.Thread | None = None
         self._remove_listener: Any = None
         self._last_purge = -float("inf")
@@ -265,9 +299,11 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Look for due deliveries at once: deliveries were written (by this process, or
-        by another that says so, as ``customer-core serve`` tells its delivery process)."""
+        by another that says so, as ``customer-core serve`` tells its delivery process).
+        A dispatcher that is working claims them in its next round without being woken."""
         self._enqueued = True
-        self._wake.set()
+        if self._listening:
+            self._wake.set()
 
     def _on_enqueue(self) -> None:
         # Runs inside the writer's transaction: the claim that follows waits for its commit.
@@ -298,10 +334,16 @@ class DeliveryWorker:
                 # Let results and new deliveries gather: one store round settles and
                 # claims many (a round is a transaction, an fsync on a durable store).
                 pause = max(pause, self.linger)
+            pause = max(pause, self._paused_for_pace)
             if pause:
                 self._stop_requested.wait(pause)
             if wait > 0:
-                self._wake.wait(wait)
+                # Set before _enqueued is read, as wake() sets _enqueued before it reads
+                # this: a delivery written meanwhile is seen by one side or the other.
+                self._listening = self._room_left
+                if not (self._listening and self._enqueued):
+                    self._wake.wait(wait)
+                self._listening = False
         self._shut_down()
 
     def _dispatch_once(self) -> tuple[bool, float]:
@@ -313,8 +355,18 @@ class DeliveryWorker:
             self._last_purge = now
             self._store.outbox_purge(before=now - self.retention)
         room = self.batch_size - len(self._in_flight)
+        paced = False
+        self._paused_for_pace = 0.0
+        if self._pace is not None and room > 0 and self._budget is not None and self._budget.busy:
+            allowance = self._pace.allowance()
+            paced = allowance < room
+            room = min(room, allowance)
+        self._room_left = room > 0
         renew = self._ending_leases(now)
         if room <= 0 and not results and not renew:
+            if paced and self._pace is not None:
+                self._paused_for_pace = self._pace.wait()  # until it may take more
+                return False, 0.0
             return False, self.poll_interval  # a finishing attempt wakes us
         claim = False
         if room > 0:
@@ -336,7 +388,13 @@ class DeliveryWorker:
                 now = self._clock()
                 claimed = self._store.outbox_claim(now, now + self.lease, room)
             next_due = self._store.outbox_next_due()
+        if self._pace is not None:
+            self._pace.take(len(claimed))
+            if paced:
+                self._paused_for_pace = self._pace.wait()
         self._queue(claimed)
+        if paced:
+            return True, 0.0
         if claim and len(claimed) == room:
             return True, 0.0  # more may be due
         return True, self._wait_for(next_due) if room > 0 else self.poll_interval
@@ -357,9 +415,9 @@ class DeliveryWorker:
             new.append(delivery)
         if not new:
             return
-        events: dict[str, Record] | None
+        events: dict[str, bytes] | None
         try:
-            events = self._store.event_get_many({delivery["event"] for delivery in new})
+            events = self._store.event_json_many({delivery["event"] for delivery in new})
         except Exception:
             logger.exception("webhook delivery: could not read a batch's events; reading each")
             events = None
@@ -367,13 +425,16 @@ class DeliveryWorker:
             for delivery in new:
                 self._jobs.put((delivery, events))
 
-    def _hand_over(self, deliveries: list[Record], events: dict[str, Record] | None) -> bool:
-        """Prepare ``deliveries`` (read, sign) and hand them to the sender process in one
-        message; those with nothing to send are results at once. False: there is no
+    def _hand_over(self, deliveries: list[Record], events: dict[str, bytes] | None) -> bool:
+        """Hand ``deliveries`` to the sender process in one message, each with its event's
+        JSON (the sender pretty-prints and signs it) and, once per endpoint, the endpoint's
+        URL and secret; those with nothing to send are results at once. False: there is no
         sender process (any more), nothing was done."""
         results: list[_Result] = []
-        jobs: list[tuple[_Key, str, bytes, str, float]] = []
+        jobs: list[EventJob] = []
+        endpoints: Endpoints = {}
         wall, monotonic = self._clock(), time.monotonic()
+        timestamp = int(wall)
         with self._sender_lock:
             sender = self._sender
             if sender is None:
@@ -385,18 +446,15 @@ class DeliveryWorker:
                     results.append(self._failed_unexpectedly(delivery))
                     continue
                 if isinstance(prepared, _Request):
-                    key = delivery["event"], delivery["endpoint"]
-                    self._handed[key] = delivery, prepared.endpoint
+                    endpoint = prepared.endpoint
+                    endpoint_id = delivery["endpoint"]
+                    destination = endpoint["url"], endpoint["secret"]
+                    if self._endpoints_handed.get(endpoint_id) != destination:
+                        endpoints[endpoint_id] = self._endpoints_handed[endpoint_id] = destination
+                    key = delivery["event"], endpoint_id
+                    self._handed[key] = delivery, endpoint
                     lease_end = monotonic + delivery["next_attempt"] - wall
-                    jobs.append(
-                        (
-                            key,
-                            prepared.endpoint["url"],
-                            prepared.payload,
-                            prepared.header,
-                            lease_end,
-                        )
-                    )
+                    jobs.append((key, endpoint_id, prepared.document, timestamp, lease_end))
                 else:
                     results.append(prepared)
         if results:
@@ -404,7 +462,7 @@ class DeliveryWorker:
                 self._results.extend(results)
         if jobs:
             try:
-                sender.send(jobs)
+                sender.send_events(endpoints, jobs)
             except OSError:
                 pass  # it died: _on_sender_exit gives what it held to threads
         return True
@@ -660,27 +718,24 @@ class DeliveryWorker:
         self,
         delivery: Record,
         connections: Connections,
-        events: dict[str, Record] | None = None,
+        events: dict[str, bytes] | None = None,
     ) -> _Result:
         """Make one attempt: the delivery as it stands after it, and the attempt's record
         (None when there was nothing to send any more). ``events``: its batch's events as
-        read, or None to read its own."""
+        read (JSON), or None to read its own."""
         prepared = self._prepare(delivery, events)
         if not isinstance(prepared, _Request):
             return prepared
+        endpoint = prepared.endpoint
         started = time.perf_counter()
+        payload, header = signed_body(prepared.document, endpoint["secret"], int(self._clock()))
         status_code, error = post(
-            prepared.endpoint["url"],
-            prepared.payload,
-            prepared.header,
-            self.timeout,
-            connections,
-            self._aborted,
+            endpoint["url"], payload, header, self.timeout, connections, self._aborted
         )
         duration_ms = round((time.perf_counter() - started) * 1000)
         return self._finish(delivery, prepared.endpoint, status_code, error, duration_ms)
 
-    def _prepare(self, delivery: Record, events: dict[str, Record] | None) -> _Result | _Request:
+    def _prepare(self, delivery: Record, events: dict[str, bytes] | None) -> _Result | _Request:
         """The request to make for ``delivery``, or its result if there is none to make
         (the stop came, its lease is ending, its endpoint or event is gone)."""
         if self._aborted.is_set():
@@ -690,18 +745,14 @@ class DeliveryWorker:
             # worker's by then. Not sent, not settled: due again when the lease ends.
             return {**delivery, "status": _LEASE_ENDED}, None
         endpoint = self._endpoints.get(delivery["endpoint"])
-        event = (
-            self._store.event_get(delivery["event"])
-            if events is None
-            else events.get(delivery["event"])
+        event_id = delivery["event"]
+        document = (self._store.event_json_many((event_id,)) if events is None else events).get(
+            event_id
         )
-        if endpoint is None or event is None or endpoint["status"] != "enabled":
+        if endpoint is None or document is None or endpoint["status"] != "enabled":
             # The endpoint was deleted or disabled, or the event purged: nothing to send.
             return {**delivery, "status": "canceled"}, None
-        payload = pydantic_core.to_json(event, indent=2)
-        return _Request(
-            endpoint, payload, signature_header(payload, endpoint["secret"], int(self._clock()))
-        )
+        return _Request(endpoint, document)
 
     def _finish(
         self,
@@ -752,11 +803,11 @@ class DeliveryWorker:
 
 
 class _Request(NamedTuple):
-    """A request to make for a delivery: its endpoint, body and ``Stripe-Signature``."""
+    """A request to make for a delivery: its endpoint, and its event's compact JSON (the
+    sender pretty-prints and signs it)."""
 
     endpoint: Record
-    payload: bytes
-    header: str
+    document: bytes
 
 
 class EndpointCache:
@@ -799,6 +850,42 @@ class EndpointCache:
         return record
 
 
+class _Pace:
+    """How many deliveries a worker may take while its process is busy: ``rate`` a second,
+    in chunks of ``window`` seconds' worth (none until a whole chunk has built up, so a
+    paced worker makes one store round and one hand-over per chunk; up to two chunks are
+    saved, so a round that comes late still keeps the rate). ``clock`` is for tests."""
+
+    def __init__(
+        self,
+        rate: float,
+        window: float = PACE_WINDOW,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rate = rate
+        self._chunk = max(1.0, rate * window)
+        self._tokens = self._chunk
+        self._clock = clock
+        self._at = clock()
+
+    def allowance(self) -> int:
+        """How many may be taken now: a chunk's worth, or 0 until one has built up."""
+        now = self._clock()
+        self._tokens = min(2 * self._chunk, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        tokens = self._tokens + 1e-9  # a chunk's worth of time gives a whole chunk
+        return int(tokens) if tokens >= self._chunk else 0
+
+    def take(self, count: int) -> None:
+        """Count ``count`` deliveries taken (while idle too: a burst then is paid back)."""
+        self._tokens = max(0.0, self._tokens - count)
+
+    def wait(self) -> float:
+        """Seconds until a whole chunk has built up."""
+        return max(0.0, (self._chunk - self._tokens) / self._rate)
+
+
 class _CpuBudget:
     """CPU seconds the worker's threads may use: ``share`` more every second of wall time,
     up to ``burst`` saved; a thread over the budget pauses until it is even again (a
@@ -834,6 +921,9 @@ class _CpuBudget:
         self._window_began = self._at
         self._process_began = process_time()
         self._charged = 0.0
+        self.busy = idle_share is None
+        """Whether the rest of the process was busy over the last window (with an
+        ``idle_share``: not until a window was measured; without one, always)."""
 
     def spend(self, seconds: float) -> float:
         with self._lock:
@@ -844,7 +934,8 @@ class _CpuBudget:
                 if elapsed >= IDLE_WINDOW:
                     process = self._process_time()
                     api_cores = (process - self._process_began - self._charged) / elapsed
-                    if api_cores < API_IDLE:
+                    self.busy = api_cores >= API_IDLE
+                    if not self.busy:
                         self._rate = self._idle_share
                     else:
                         self._rate = self._share * min(1.0, max(BUSY_FLOOR, api_cores))

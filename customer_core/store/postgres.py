@@ -1319,15 +1319,20 @@ class PostgresStore(Store):
         return self._read("read from", work)
 
     def event_get_many(self, event_ids: Collection[str]) -> dict[str, Record]:
+        return {
+            event_id: _decode(body) for event_id, body in self.event_json_many(event_ids).items()
+        }
+
+    def event_json_many(self, event_ids: Collection[str]) -> dict[str, bytes]:
         ids = [event_id for event_id in set(event_ids) if not _unstored(event_id)]
         if not ids:
             return {}
 
-        def work(connection: Connection) -> dict[str, Record]:
+        def work(connection: Connection) -> dict[str, bytes]:
             rows = connection.execute(
                 "SELECT id, body FROM events WHERE id = ANY(%s)", (ids,)
             ).fetchall()
-            return {row[0]: _decode(row[1]) for row in rows}
+            return {row[0]: row[1].encode() for row in rows}  # as written: JSON text
 
         return self._read("read from", work)
 

@@ -1315,6 +1315,15 @@ class SQLiteStore(Store):
             body = self._events.get(connection, event_id)
             return None if body is None else _decode(body)
 
+    def event_json_many(self, event_ids: Collection[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        with self._reading() as connection:
+            for event_id in set(event_ids):
+                body = self._events.get(connection, event_id)
+                if body is not None:
+                    found[event_id] = body.encode()  # as written: JSON, not decoded
+        return found
+
     def event_scan(
         self,
         key_range: KeyRange = KeyRange(),

@@ -43,6 +43,7 @@ from .contract_edges import EdgeContract
 from .contract_event_batches import EventBatchContract
 from .contract_event_blocks import EventBlockContract
 from .contract_event_bodies import EventBodyContract
+from .contract_event_json import EventJsonContract
 from .contract_event_parts import EventPartsContract
 from .contract_events import EventContract
 from .contract_files import FilesContract
@@ -97,6 +98,7 @@ class StoreContract(
     EventPartsContract,
     EventBlockContract,
     EventBatchContract,
+    EventJsonContract,
     OutboxContract,
     OutboxEventsContract,
     AttemptLookupContract,
