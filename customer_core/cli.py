@@ -806,6 +806,8 @@ def _run_transfer(arguments: argparse.Namespace, new_file: Path | None) -> int:
             print("nothing was imported", file=sys.stderr)
         return 1
     print(_import_summary(result), file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -103,15 +103,19 @@ class TransferError(InvalidRequestError):
         code: str | None = None,
         remedy: tuple[str, str] | None = None,
     ) -> None:
-        where = f"line {line}" if item is None else item if line is None else f"line {line}, {item}"
         field = f": {param}" if param else ""
-        told = f"{where}{field}: {reason}"
+        told = f"{_where(line, item)}{field}: {reason}"
         super().__init__(f"{told}; {remedy[0]}" if remedy else told, param=param, code=code)
         self.line = line
         self.item = item
         self.reason = reason
         self.command_line_message = f"{told}; {remedy[1]}" if remedy else self.message
         """The message as ``customer-core import`` shows it: a remedy names its options."""
+
+
+def _where(line: int | None, item: str | None) -> str:
+    """Where a value is: ``line 3``, ``document.data[2]`` or ``line 3, data[2]``."""
+    return f"line {line}" if item is None else item if line is None else f"line {line}, {item}"
 
 
 _CONFLICT_REMEDY = (
@@ -405,6 +409,14 @@ class ImportResult:
     """Deleted-customer lines the store already held deleted (or live, with ``"skip"``)."""
     invoice_prefixes_skipped: int = 0
     """Former invoice prefix lines the store already held reserved for that customer."""
+    has_more: bool = False
+    """Whether the file holds a list page that says ``has_more: true`` and no page that
+    ends the list (``has_more: false``): Stripe held more customers than the file, so
+    the import holds only part of them. The CLI warns on stderr; ``warnings`` says
+    where, and which page to fetch next."""
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    """What the import found worth telling but not refusing, worded for a person (each
+    names its line): today, a list page with ``has_more: true`` (see ``has_more``)."""
 
 
 _Pending = tuple[Record, int | None, str | None, bool]
@@ -423,6 +435,10 @@ class _Importer:
         self.tax_ids: list[tuple[Record, int | None, str | None]] = []
         self.header = False
         self.ended = False
+        # The last list page read that says has_more: true (its warning), and whether a
+        # page that ends a list (has_more: false) was read.
+        self.more: str | None = None
+        self.list_ended = False
 
     # --- dispatch ------------------------------------------------------------------
 
@@ -450,6 +466,7 @@ class _Importer:
             for index, entry in enumerate(value["data"]):
                 where = f"data[{index}]" if item is None else f"{item}.data[{index}]"
                 self.value(entry, line, where)
+            self.page_read(value, line, item)
             return
         what = "customer"
         try:
@@ -485,6 +502,33 @@ class _Importer:
         except ValidationError as error:
             raise _problem(error, line, item, what) from None
 
+    def page_read(self, page: dict[str, Any], line: int | None, item: str | None) -> None:
+        """Note whether a list page leaves customers out (``has_more: true``), and what
+        fetches the next page: ``starting_after`` its last customer for a list page,
+        ``page`` its ``next_page`` for a search result."""
+        has_more = page.get("has_more")
+        if has_more is False:
+            self.list_ended = True
+        if has_more is not True:
+            return
+        data = page["data"]
+        last = data[-1].get("id") if data and isinstance(data[-1], dict) else None
+        if page.get("object") == "search_result" and isinstance(page.get("next_page"), str):
+            fetch = f"search again with page={page['next_page']}"
+        elif isinstance(last, str):
+            fetch = (
+                f"list them with starting_after={last} (its last customer), for example "
+                f"`stripe customers list --starting-after {last}`"
+            )
+        else:
+            fetch = "fetch the next pages"
+        where = "the file" if line is None and item is None else _where(line, item)
+        self.more = (
+            f"{where}: a list page of {len(data)} customers says has_more: true, and no page "
+            "in the file ends the list (has_more: false): Stripe holds more customers than "
+            f"the file, so only part of them were imported; {fetch}, and import those too"
+        )
+
     def end(self, values: Any, line: int | None) -> None:
         expected = {name: values[name] for name in self.seen}
         if expected != self.seen:
@@ -494,6 +538,9 @@ class _Importer:
 
     def finish(self) -> None:
         self.flush()
+        if self.more is not None and not self.list_ended:
+            self.result.has_more = True
+            self.result.warnings.append(self.more)
         if self.header and not self.ended:
             reason = (
                 "the file ends before the export's end line: it was cut short "

@@ -539,6 +539,8 @@ def test_reimporting_an_export_with_skip_changes_nothing(filled: CustomerService
         "tax_ids_skipped": end["tax_ids"],
         "deleted_customers_skipped": end["deleted_customers"],
         "invoice_prefixes_skipped": end["invoice_prefixes"],
+        "has_more": False,
+        "warnings": [],
     }
     assert filled.store.snapshot() == before
 
