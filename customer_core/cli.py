@@ -788,7 +788,11 @@ def _run_transfer(arguments: argparse.Namespace, new_file: Path | None) -> int:
                 if arguments.command == "export":
                     return _export(arguments, store)
                 result = import_customers(
-                    CustomerService(store), source, on_conflict=arguments.on_conflict, progress=True
+                    CustomerService(store),
+                    source,
+                    on_conflict=arguments.on_conflict,
+                    progress=True,
+                    exclusive=True,
                 )
     except KeyboardInterrupt:
         if arguments.command == "import":

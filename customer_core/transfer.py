@@ -16,6 +16,7 @@ store as it was. Imports write through the store, not the service's create: ids,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import io
@@ -62,6 +63,8 @@ from .params import (
 )
 from .service import CustomerService
 from .store.base import Store, StoreSnapshot
+from .store.sqlite import SQLiteStore
+from .store.sqlite_exclusive import held_exclusively
 from .store.sqlite_new_file import new_sqlite_file
 from .tax_ids import TaxId, TaxIdCreateParams, check_value
 
@@ -896,6 +899,7 @@ def import_customers(
     *,
     on_conflict: OnConflict = "error",
     progress: bool = False,
+    exclusive: bool = False,
 ) -> ImportResult:
     """Import customers from ``source`` (a binary file or a path) into the service's store,
     all or nothing, in one transaction; see the module docstring for what is accepted.
@@ -904,16 +908,31 @@ def import_customers(
     holds: ``"error"`` stops, ``"skip"`` keeps the existing customer, ``"replace"``
     overwrites it (its ``created`` must be the same). Raises TransferError naming the line,
     the field and the reason; the store is then as it was.
+
+    ``exclusive``: on a SQLite store whose file no other connection has open, hold the
+    file for the import and write it through a rollback journal instead of the WAL (each
+    new page written once instead of twice: a seventh less CPU); a connection that opens
+    the file meanwhile waits for the import to end. Ignored when another connection has
+    the file open (the import keeps the WAL, and others read on) and on other stores
+    (``customer_core.store.sqlite_exclusive``). ``customer-core import`` sets it.
     """
     if on_conflict not in ("error", "skip", "replace"):
         msg = f"Invalid on_conflict: {on_conflict!r} (expected 'error', 'skip' or 'replace')"
         raise InvalidRequestError(msg, param="on_conflict")
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as file:
-            return import_customers(service, file, on_conflict=on_conflict, progress=progress)
+            return import_customers(
+                service, file, on_conflict=on_conflict, progress=progress, exclusive=exclusive
+            )
     importer = _Importer(service, on_conflict)
     bar = Progress("customers", total_bytes=_size(source)) if progress else None
-    with _collector_paused(), service.store.transaction():
+    store = service.store
+    held = (
+        held_exclusively(store)
+        if exclusive and isinstance(store, SQLiteStore)
+        else contextlib.nullcontext()
+    )
+    with _collector_paused(), held, store.transaction():
         lines = _lines(source)
         first = next(lines, None)
         if first is None:

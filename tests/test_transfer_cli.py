@@ -154,13 +154,19 @@ def interrupted_import(db: Path, source: Path, how: str) -> tuple[subprocess.Pop
 
 
 def _wait_until_writing(process: subprocess.Popen[bytes], db: Path) -> None:
-    """Until the import's uncommitted pages reach the WAL file (or, for a new data file,
-    the partial file it builds): it is mid-transaction."""
-    wal = Path(f"{db}-wal") if db.exists() else Path(f"{db}.partial")
+    """Until the import's uncommitted pages reach the disk (it is mid-transaction): into
+    an existing data file, which the command holds with a rollback journal beside it
+    (``held_exclusively``), that file grows with the journal there; a new data file is
+    built as a partial file."""
+    journal = Path(f"{db}-journal") if db.exists() else None
+    written = db if journal is not None else Path(f"{db}.partial")
+    start = written.stat().st_size if journal is not None else 0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, "the import ended before it could be interrupted"
-        if wal.exists() and wal.stat().st_size > 1_000_000:
+        if (journal is None or journal.exists()) and (
+            written.exists() and written.stat().st_size > start + 1_000_000
+        ):
             return
         time.sleep(0.02)
     raise AssertionError("the import never started writing")
