@@ -4,7 +4,9 @@
 customers (exactly what an export writes), then times, at each size:
 
 - import into a MemoryStore, into a SQLiteStore at ``synchronous="FULL"`` (an empty store
-  file, opened first: the existing-file path, one WAL transaction), and into a data file
+  file, opened first: the existing-file path, one WAL transaction), into the same held
+  exclusively (``exclusive=True``, as ``customer-core import`` does: a rollback journal
+  instead of the WAL, ``customer_core.store.sqlite_exclusive``), and into a data file
   that does not exist yet (``import_into_new_file``: built as ``PATH.partial`` without a
   WAL or syncs, then fsynced and put in place),
 - export from each (to a file), the SQLite one in a child process so that its peak
@@ -44,6 +46,7 @@ from customer_core import Customer, CustomerService, MemoryStore, SQLiteStore, t
 from customer_core.canonical_line import canonical_record
 from customer_core.ids import IdGenerator
 from customer_core.store.base import KeyRange
+from customer_core.store.sqlite_exclusive import held_exclusively
 from customer_core.store.sqlite_new_file import new_sqlite_file
 from customer_core.transfer import (
     FORMAT,
@@ -203,6 +206,13 @@ def measure(size: int, directory: Path) -> dict[str, Any]:
     with SQLiteStore(db, synchronous="FULL") as store:
         paired("import sqlite", lambda: import_customers(CustomerService(store), source))
         row["sqlite first search"] = first_search(store)
+    held_db = directory / f"held-{size}.db"
+    with SQLiteStore(held_db, synchronous="FULL") as store:
+        paired(
+            "import sqlite held",
+            lambda: import_customers(CustomerService(store), source, exclusive=True),
+        )
+    held_db.unlink()
     new_db = directory / f"new-{size}.db"
     paired("import sqlite new file", lambda: import_into_new_file(source, new_db))
     new_db.unlink()
@@ -232,6 +242,12 @@ def parts(directory: Path, count: int = 20_000) -> dict[str, float]:
     store = SQLiteStore(db)
     memory = MemoryStore()
 
+    def held() -> None:
+        path = directory / "parts-held.db"
+        with SQLiteStore(path) as target, held_exclusively(target):
+            insert(target)
+        path.unlink()
+
     def insert(target: MemoryStore | SQLiteStore) -> None:
         with target.transaction():  # one transaction, as an import's
             for start in chunks:
@@ -259,6 +275,7 @@ def parts(directory: Path, count: int = 20_000) -> dict[str, float]:
         ("memory: the first search after it", lambda: first_search(memory)),
         ("SQLite insert_many (existing file)", lambda: insert(store)),
         ("SQLite: the first search after it", lambda: first_search(store)),
+        ("SQLite insert_many (existing file, held exclusively)", held),
         ("SQLite insert_many (new file)", new_file),
     ]
     for name, step in steps:
@@ -293,18 +310,20 @@ def main(argv: list[str] | None = None) -> None:
     columns = [
         "import memory",
         "import sqlite",
+        "import sqlite held",
         "import sqlite new file",
         "export memory",
         "export sqlite",
     ]
     print(
-        "| customers | load average (start → end) | floor | import memory | import SQLite FULL (existing file) | "
+        "| customers | load average (start → end) | floor | import memory | "
+        "import SQLite FULL (existing file, WAL) | import SQLite FULL (existing file, held) | "
         "import SQLite (new file) | export memory | "
         "export SQLite | export memory: RSS → peak | export SQLite: RSS → peak | "
         "memory store per customer | first search after the import: memory | SQLite | "
         "files identical |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     mib = 2**20
     for size in arguments.sizes:
         row = measure(size, directory)

@@ -30,7 +30,7 @@ def test_transfer_benchmark_prints_a_row_and_round_trips_byte_identically(tmp_pa
     rows = [line for line in completed.stdout.splitlines() if line.startswith("| 300 |")]
     assert len(rows) == 1
     cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
-    assert len(cells) == 14
+    assert len(cells) == 15
     assert cells[-1] == "yes"  # the export of each store is the file imported, byte for byte
     for cell in cells[-3:-1]:  # the first search after the memory and SQLite imports
         cpu, wall = cell.split(" s CPU, ")
@@ -39,7 +39,7 @@ def test_transfer_benchmark_prints_a_row_and_round_trips_byte_identically(tmp_pa
     assert float(cells[-4].removesuffix(" bytes").replace(",", "")) >= 0
     start, end = cells[1].split(" → ")  # the load average before and after
     assert float(start) >= 0 and float(end) >= 0
-    for cell in cells[3:8]:  # rate (ratio to the floor in wall time, in CPU time)
+    for cell in cells[3:9]:  # rate (ratio to the floor in wall time, in CPU time)
         rate, ratios = cell.split(" ", 1)
         assert float(rate.replace(",", "")) > 0
         assert all(float(ratio) > 0 for ratio in ratios.strip("()").split(", "))
