@@ -19,7 +19,11 @@ from customer_core.errors import StoreError
 from customer_core.store.sqlite_exclusive import held_exclusively
 from customer_core.transfer import TransferError, import_customers
 
+from . import test_export_target
 from .test_transfer_cli import write_customers
+
+db = test_export_target.db
+"""The fixture: a closed store file holding one customer."""
 
 
 def journal_mode(path: Path) -> str:
@@ -28,51 +32,43 @@ def journal_mode(path: Path) -> str:
     return mode
 
 
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    path = tmp_path / "customers.db"
-    with SQLiteStore(path) as store:
-        CustomerService(store).create(email="kept@example.com")
-    return path
-
-
 def test_an_exclusive_import_writes_through_a_journal_and_leaves_the_file_in_wal_mode(
-    path: Path, tmp_path: Path
+    db: Path, tmp_path: Path
 ) -> None:
     source = tmp_path / "in.jsonl"
     write_customers(source, 500)
-    with SQLiteStore(path) as store:
+    with SQLiteStore(db) as store:
         with held_exclusively(store) as held:
             assert held
             with store.transaction():
                 store.get("cus_nothing")
-            assert not os.path.exists(f"{path}-wal")  # a rollback journal, not the WAL
+            assert not os.path.exists(f"{db}-wal")  # a rollback journal, not the WAL
             # Another connection waits for the file, then gives up: it reads nothing.
             with (
-                contextlib.closing(sqlite3.connect(path, timeout=0.05)) as other,
+                contextlib.closing(sqlite3.connect(db, timeout=0.05)) as other,
                 pytest.raises(sqlite3.OperationalError, match="locked"),
             ):
                 other.execute("SELECT count(*) FROM customers")
             with pytest.raises(StoreError, match="locked"):
-                SQLiteStore(path, busy_timeout=0.05)
+                SQLiteStore(db, busy_timeout=0.05)
         result = import_customers(CustomerService(store), source, exclusive=True)
         assert result.created == 500
         # Released: others read and write as usual, in WAL mode.
-        with SQLiteStore(path) as other:
+        with SQLiteStore(db) as other:
             assert other.count() == 501
             CustomerService(other).create(email="after@example.com")
         assert store.count() == 502
         store.check_consistency()
-    assert journal_mode(path) == "wal"
-    assert not os.path.exists(f"{path}-journal")
+    assert journal_mode(db) == "wal"
+    assert not os.path.exists(f"{db}-journal")
 
 
 def test_a_file_another_connection_has_open_keeps_the_wal_and_its_readers(
-    path: Path, tmp_path: Path
+    db: Path, tmp_path: Path
 ) -> None:
     source = tmp_path / "in.jsonl"
     write_customers(source, 50)
-    with SQLiteStore(path) as reader, SQLiteStore(path) as store:
+    with SQLiteStore(db) as reader, SQLiteStore(db) as store:
         assert reader.count() == 1  # its read connection stays open
         with held_exclusively(store) as held:
             assert not held
@@ -81,26 +77,26 @@ def test_a_file_another_connection_has_open_keeps_the_wal_and_its_readers(
                 assert reader.count() == 1  # reads on, the write not committed yet
         assert import_customers(CustomerService(store), source, exclusive=True).created == 50
         assert reader.count() == 52
-    assert journal_mode(path) == "wal"
+    assert journal_mode(db) == "wal"
 
 
-def test_inside_a_transaction_or_in_memory_nothing_changes(path: Path) -> None:
-    with SQLiteStore(path) as store, store.transaction(), held_exclusively(store) as held:
+def test_inside_a_transaction_or_in_memory_nothing_changes(db: Path) -> None:
+    with SQLiteStore(db) as store, store.transaction(), held_exclusively(store) as held:
         assert not held
     with SQLiteStore(":memory:") as store, held_exclusively(store) as held:
         assert not held
 
 
-def test_a_refused_exclusive_import_leaves_the_store_as_it_was(path: Path) -> None:
+def test_a_refused_exclusive_import_leaves_the_store_as_it_was(db: Path) -> None:
     good = b'{"id": "cus_Good", "object": "customer", "created": 1, "invoice_prefix": "GOOD"}'
     bad = good.replace(b"cus_Good", b"cus_Bad").replace(b"GOOD", b"BAD1")[:-1] + b', "email": "x"}'
-    with SQLiteStore(path) as store:
+    with SQLiteStore(db) as store:
         before = store.snapshot()
         with pytest.raises(TransferError, match="line 2: email"):
             import_customers(CustomerService(store), io.BytesIO(good + b"\n" + bad), exclusive=True)
         assert store.snapshot() == before
         # The file is free again.
-        with SQLiteStore(path) as other:
+        with SQLiteStore(db) as other:
             assert other.count() == 1
-    assert journal_mode(path) == "wal"
-    assert not os.path.exists(f"{path}-journal")
+    assert journal_mode(db) == "wal"
+    assert not os.path.exists(f"{db}-journal")
