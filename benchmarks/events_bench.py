@@ -10,7 +10,9 @@ ratios off/on: the share of a write's time that recording its event costs. SQLit
 ``synchronous="FULL"`` (one fsync per write, with or without an event: the event is in the
 same transaction) and, to show the CPU cost without the disk, at ``"NORMAL"``. With
 ``--postgres`` a throwaway PostgreSQL cluster (default, durable settings) is measured too;
-``--store`` (repeatable: ``memory``, ``sqlite-full``, ``sqlite-normal``) measures only those.
+``--store`` (repeatable: ``memory``, ``sqlite-full``, ``sqlite-normal``) measures only those;
+``--control`` runs the same rounds with events off in both services (the method's own bias
+and spread at the load of the moment).
 
 ``--instructions`` (needs valgrind) counts instead the instructions of one create and of
 one update, with events on and off, under ``valgrind --tool=callgrind``: one run per
@@ -84,12 +86,18 @@ def _timed(operation: Callable[[int], object], start: int, count: int) -> tuple[
     return time.perf_counter() - began, time.process_time() - cpu
 
 
-def measure(factory: StoreFactory, directory: Path, ops: int, rounds: int) -> dict[str, Any]:
+def measure(
+    factory: StoreFactory, directory: Path, ops: int, rounds: int, control: bool = False
+) -> dict[str, Any]:
     """Median rates and on/off time ratios (wall clock and CPU) of create and update for
-    one store kind, the quartiles of the CPU ratios, and the load average before and after."""
+    one store kind, the quartiles of the CPU ratios, and the load average before and after.
+    ``control``: the "on" service has events off too, so the ratios show the method's own
+    bias and spread at this load."""
     load_before = os.getloadavg()[0]
     services = {
-        events: CustomerService(factory(directory, f"events-{events}"), events=events, seed=1)
+        events: CustomerService(
+            factory(directory, f"events-{events}"), events=events and not control, seed=1
+        )
         for events in (True, False)
     }
     made: dict[bool, list[str]] = {True: [], False: []}
@@ -297,6 +305,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="print the WAL frames and bytes a write appends on SQLite FULL and NORMAL",
     )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="a control run: both services have events off (the method's own bias)",
+    )
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.child:
@@ -330,12 +343,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(dir=arguments.dir) as scratch:
+        label = " (control: events off in both)" if arguments.control else ""
         for name in chosen:
-            _print_row(name, measure(STORES[name], Path(scratch), arguments.ops, arguments.rounds))
+            row = measure(
+                STORES[name], Path(scratch), arguments.ops, arguments.rounds, arguments.control
+            )
+            _print_row(name + label, row)
         if arguments.postgres:
             with _postgres() as factory:
-                row = measure(factory, Path(scratch), arguments.ops, arguments.rounds)
-            _print_row("postgres", row)
+                row = measure(
+                    factory, Path(scratch), arguments.ops, arguments.rounds, arguments.control
+                )
+            _print_row("postgres" + label, row)
 
 
 def _print_row(name: str, row: dict[str, Any]) -> None:

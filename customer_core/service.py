@@ -35,6 +35,7 @@ from .events import (
 )
 from .events.diff import previous_attributes
 from .events.outbox import DeliveryAttemptList, Webhooks
+from .events.recording import EventParts
 from .events.webhooks import (
     DeletedWebhookEndpoint,
     WebhookEndpoint,
@@ -561,6 +562,7 @@ class CustomerService:
             lambda: self._prepare_create(params, request),
             Customer,
             from_form,
+            self_contained=True,
         )
 
     def _prepare_create(self, params: dict[str, Any], request: RequestInfo) -> Callable[[], Record]:
@@ -615,17 +617,27 @@ class CustomerService:
                 if getattr(p, field) is not None:
                     record[field] = getattr(p, field)
             record = canonical(record)
-        tax_ids: Sequence[Record] = ()
-        if not p.tax_id_data:
-            self.insert_record(record, generate_prefix=p.invoice_prefix is None)
-        else:  # a customer and the tax IDs of its tax_id_data: together or not at all
-            with self._store.transaction():
-                self.insert_record(record, generate_prefix=p.invoice_prefix is None)
-                tax_ids = self.tax_ids.insert_data(record, p.tax_id_data)
-        if self.events.enabled:
-            self.events.record("customer.created", record, request)
-            if tax_ids:
-                self.tax_ids.record_events("customer.tax_id.created", tax_ids, request)
+        generate_prefix = p.invoice_prefix is None
+        events = self.events
+        if not events.enabled:
+            if not p.tax_id_data:
+                self.insert_record(record, generate_prefix=generate_prefix)
+            else:  # a customer and the tax IDs of its tax_id_data: together or not at all
+                with self._store.transaction():
+                    self.insert_record(record, generate_prefix=generate_prefix)
+                    self.tax_ids.insert_data(record, p.tax_id_data)
+        elif not p.tax_id_data and events.alone():
+            # Customer and event in one store call, with no write block around them.
+            event = events.new_event("customer.created", request, alone=True)
+            self._insert_record(record, generate_prefix, event)
+            events.recorded(event, record)
+        else:
+            with self._bus.writing():
+                self.insert_record(record, generate_prefix=generate_prefix)
+                tax_ids = self.tax_ids.insert_data(record, p.tax_id_data or ())
+                events.record("customer.created", record, request)
+                if tax_ids:
+                    self.tax_ids.record_events("customer.tax_id.created", tax_ids, request)
         return self._with_included(record, included)
 
     def insert_record(self, record: Record, *, generate_prefix: bool) -> None:
@@ -633,11 +645,22 @@ class CustomerService:
         stores one: with ``generate_prefix`` its invoice prefix is made here, another one
         if the first is taken; a given prefix that is taken is Stripe's error. No event is
         recorded: for bulk loads (``customer_core.transfer``) that keep ids and times."""
+        self._insert_record(record, generate_prefix, None)
+
+    def _insert_record(
+        self, record: Record, generate_prefix: bool, event: EventParts | None
+    ) -> None:
+        """``insert_record``, with the ``customer.created`` event of ``event``'s parts
+        written in the same store call when given (``Store.insert_with_event``)."""
+        store = self._store
         for attempt in range(_MAX_INVOICE_PREFIX_ATTEMPTS):
             if generate_prefix:
                 record["invoice_prefix"] = self._ids.invoice_prefix(jump=attempt > 0)
             try:
-                self._store.insert(record)
+                if event is None:
+                    store.insert(record)
+                else:
+                    store.insert_with_event(record, *event)
             except DuplicateKeyError as error:
                 if error.key != "invoice_prefix":
                     raise

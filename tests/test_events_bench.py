@@ -56,3 +56,9 @@ def test_the_counted_child_runs_creates_and_updates_on_a_ticking_clock() -> None
             timeout=120,
         )
         assert completed.returncode == 0, completed.stderr
+
+
+def test_a_control_run_measures_events_off_in_both_services(tmp_path: Path) -> None:
+    header, data = _table(tmp_path, "--store", "memory", "--control")
+    assert [row[0] for row in data] == ["memory (control: events off in both)"]
+    assert all(float(cell.replace(",", "")) > 0 for cell in data[0][1:])

@@ -205,13 +205,17 @@ class Webhooks:
             self._loaded_at = now
         return self._endpoints
 
-    def enqueue(self, event: Record) -> int:
-        """Write a delivery of ``event`` to each enabled endpoint that wants its type (in
+    def has_endpoints(self) -> bool:
+        """Whether an enabled endpoint is known (as ``enqueue`` reads them: cached for
+        ``endpoint_refresh`` seconds)."""
+        return bool(self._enabled_endpoints())
+
+    def enqueue(self, event_id: str, event_type: str) -> int:
+        """Write a delivery of the event to each enabled endpoint that wants its type (in
         the caller's transaction); return how many: the event's ``pending_webhooks``."""
         endpoints = self._enabled_endpoints()
         if not endpoints:
             return 0
-        event_type = event["type"]
         wanted = [
             endpoint_id for endpoint_id, types in endpoints if types is None or event_type in types
         ]
@@ -221,7 +225,7 @@ class Webhooks:
         self._store.outbox_add(
             [
                 {
-                    "event": event["id"],
+                    "event": event_id,
                     "endpoint": endpoint_id,
                     "created": now,
                     "next_attempt": now,

@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_RETENTION",
     "EventListParams",
     "EventLog",
+    "EventParts",
     "EventRetrieveParams",
     "RequestInfo",
     "no_such_event",
@@ -44,6 +45,9 @@ MAX_TYPES = 20
 
 RequestInfo = Mapping[str, Any]
 """An event's ``request``: ``{"id": Request-Id or None, "idempotency_key": key or None}``."""
+EventParts = tuple[str, int, str, str | None, str | None, int]
+"""A new event's id, created time, type, request id, idempotency key and
+``pending_webhooks`` (``EventLog.new_event``)."""
 
 
 class EventListParams(_Params):
@@ -125,30 +129,59 @@ class EventLog:
         The store gets the event's parts (``Store.event_add``): the event dict itself is
         made only for subscribers, so an event with none costs no dict and no encoding of
         its head."""
+        parts = self.new_event(type, request)
+        self._store.event_add(
+            parts[0], parts[1], type, customer, parts[3], parts[4], parts[5], previous_attributes
+        )
+        self.recorded(parts, customer, previous_attributes)
+
+    def alone(self) -> bool:
+        """Whether an event made now reaches no one but the store: no subscriber waits for
+        it and no webhook endpoint is enabled. Then the write it describes and the event
+        can go to the store in one call (``Store.insert_with_event``) with no write block
+        around them; else they are written inside ``bus.writing()``, where the event's
+        deliveries and its subscribers' ticket join the same transaction."""
+        webhooks = self._webhooks
+        return not self._bus.subscribed and (webhooks is None or not webhooks.has_endpoints())
+
+    def new_event(self, type: str, request: RequestInfo, *, alone: bool = False) -> EventParts:
+        """A new event's parts but its object and ``previous_attributes`` (``Store.event_add``'s
+        arguments): its id, created time, type, request id and key, and
+        ``pending_webhooks``, the deliveries written for it (in the caller's transaction,
+        if an endpoint wants it; none when ``alone``, which ``alone()`` said just before)."""
         clock_reading = self._clock()  # one reading: the id's millisecond and created
         now = int(clock_reading)
         event_id = self._ids.event_id(clock_reading)
-        pending = 0
         webhooks = self._webhooks
-        if webhooks is not None:
-            pending = webhooks.enqueue({"id": event_id, "type": type, "created": now})
-        parts = (
-            event_id,
-            now,
-            type,
-            customer,
-            request.get("id"),
-            request.get("idempotency_key"),
-            pending,
-            previous_attributes,
-        )
-        self._store.event_add(*parts)
+        pending = 0 if alone or webhooks is None else webhooks.enqueue(event_id, type)
+        return (event_id, now, type, request.get("id"), request.get("idempotency_key"), pending)
+
+    def recorded(
+        self,
+        parts: EventParts,
+        customer: Record,
+        previous_attributes: dict[str, Any] | None = None,
+    ) -> None:
+        """After the store took the event of ``new_event``'s ``parts``: the event for
+        subscribers (its dict made only for them), and now and then a purge of expired
+        events."""
         if self._bus.subscribed:
-            self._bus.collect(event_of(*parts))
+            self._bus.collect(
+                event_of(
+                    parts[0],
+                    parts[1],
+                    parts[2],
+                    customer,
+                    parts[3],
+                    parts[4],
+                    parts[5],
+                    previous_attributes,
+                )
+            )
         self._since_purge += 1
         if self._since_purge >= PURGE_EVERY:
             self._since_purge = 0
-            self._store.event_purge(before=self._oldest_kept(now))
+            self._store.event_purge(before=self._oldest_kept(parts[1]))
 
     def _oldest_kept(self, now: float) -> int:
         return int(now - self.retention)

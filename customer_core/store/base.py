@@ -39,6 +39,7 @@ __all__ = [
     "TransactionHooks",
     "event_of",
     "holds_invoice_prefix",
+    "keeps_writes",
     "require",
     "walk",
 ]
@@ -69,6 +70,14 @@ def event_of(
         "request": {"id": request_id, "idempotency_key": idempotency_key},
         "type": type,
     }
+
+
+def keeps_writes(cls: type, base: type) -> bool:
+    """Whether ``cls`` keeps ``base``'s ``insert`` and ``event_add``, so that ``base``'s
+    own one-call ``insert_with_event`` does what they would. A subclass that overrides one
+    of them (a test double that holds or refuses writes) should get the port's default,
+    built on them (``__init_subclass__``)."""
+    return all(getattr(cls, name) is getattr(base, name) for name in ("insert", "event_add"))
 
 
 class StoreInconsistency(AssertionError):
@@ -530,6 +539,31 @@ class Store(abc.ABC):
                 previous_attributes,
             )
         )
+
+    def insert_with_event(
+        self,
+        record: Record,
+        event_id: str,
+        created: int,
+        type: str,
+        request_id: str | None,
+        idempotency_key: str | None,
+        pending_webhooks: int,
+    ) -> None:
+        """``insert(record)`` and ``event_add`` of an event about it, as one atomic step
+        (a transaction of its own, or part of the caller's): both or neither. Raises what
+        ``insert`` raises, or DuplicateKeyError (``key`` = ``"id"``) if the event id is
+        taken; either way neither is written (inside a caller's ``transaction()`` block a
+        store may leave the refusal to the block: the error leaving it rolls both back, as
+        the service lets it; PostgreSQL checks a deferred event's id only at commit). The
+        service's create with events takes this one call when nothing else joins its write:
+        a store writes both in one hold of its lock, with no block of the service around
+        them."""
+        with self.transaction():
+            self.insert(record)
+            self.event_add(
+                event_id, created, type, record, request_id, idempotency_key, pending_webhooks
+            )
 
     @abc.abstractmethod
     def event_get(self, event_id: str) -> Record | None:

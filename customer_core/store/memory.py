@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from functools import partial
 from itertools import islice
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import pydantic_core
 from sortedcontainers import SortedDict, SortedList, SortedSet  # type: ignore[import-untyped]
@@ -50,6 +50,7 @@ from .base import (
     StoreSnapshot,
     event_of,
     holds_invoice_prefix,
+    keeps_writes,
     require,
 )
 from .entries import add_email_entry, add_index_entries, add_search_entries, searched_fields
@@ -196,6 +197,10 @@ def _keys_under(
     return (entry[1:] for entry in index.irange(lower, upper, inclusive, reverse=descending))
 
 
+def _event_id_taken(event_id: str) -> DuplicateKeyError:
+    return DuplicateKeyError(f"Event id {event_id} is already taken.", key="id", value=event_id)
+
+
 class _UndoLog:
     """The MemoryStore's transaction hooks: inside a transaction every change logs the step
     that reverts it, and an abort runs them newest first; a commit runs ``on_commit``."""
@@ -238,6 +243,14 @@ class MemoryStore(Store):
     _MACHINERY = frozenset({"_lock", "_transaction", "_undo", "_closed", "_written", "_unindexed"})
     _encode = staticmethod(pydantic_core.to_json)
     """A customer record's stored form: its compact JSON."""
+
+    _one_call_writes: ClassVar[bool] = True
+    """Whether ``insert_with_event`` writes customer and event in one hold
+    (``keeps_writes``); else the port's default, built on the overrides."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._one_call_writes = keeps_writes(cls, MemoryStore)
 
     def __init__(self) -> None:
         self._undo = _UndoLog(self._settle)
@@ -436,25 +449,30 @@ class MemoryStore(Store):
         return self._transaction
 
     def insert(self, record: Record) -> None:
-        customer_id: str = record["id"]
         with self._lock:
             self._ensure_open()
-            if customer_id in self._records or customer_id in self._tombstones:
-                msg = f"Customer id {customer_id} is already taken."
-                raise DuplicateKeyError(msg, key="id", value=customer_id)
-            self._reserve_prefix(record.get("invoice_prefix"), customer_id)
-            payload = self._records[customer_id] = self._encode(record)
-            entries = self._entries((record,), search=False)
-            self._index(entries)
-            self._unsearched[customer_id] = record["created"]
+            self._log(self._insert_customer(record))
 
-            def undo() -> None:
-                # A search since has undone its own step first: it is unsearched again.
-                del self._records[customer_id], self._unsearched[customer_id]
-                self._unindex(entries)
+    def _insert_customer(self, record: Record) -> Callable[[], None]:
+        """Add a new customer (under the lock); return the step that undoes it. Refuses
+        before changing anything."""
+        customer_id: str = record["id"]
+        if customer_id in self._records or customer_id in self._tombstones:
+            msg = f"Customer id {customer_id} is already taken."
+            raise DuplicateKeyError(msg, key="id", value=customer_id)
+        self._reserve_prefix(record.get("invoice_prefix"), customer_id)
+        payload = self._records[customer_id] = self._encode(record)
+        entries = self._entries((record,), search=False)
+        self._index(entries)
+        self._unsearched[customer_id] = record["created"]
+        self._written = (record, payload)
 
-            self._log(undo)
-            self._written = (record, payload)
+        def undo() -> None:
+            # A search since has undone its own step first: it is unsearched again.
+            del self._records[customer_id], self._unsearched[customer_id]
+            self._unindex(entries)
+
+        return undo
 
     def insert_many(self, records: Iterable[Record]) -> None:
         batch = list(records)
@@ -825,8 +843,9 @@ class MemoryStore(Store):
 
     def event_insert(self, event: Record) -> None:
         with self._lock:
+            self._ensure_open()
             stored, payload = self._encode_event(event)
-            self._store_event(event["id"], event["created"], event["type"], stored)
+            self._log(self._keep_event(event["id"], event["created"], event["type"], stored))
             if payload is not None:
                 self._event_objects[event["id"]] = payload
 
@@ -841,47 +860,95 @@ class MemoryStore(Store):
         pending_webhooks: int,
         previous_attributes: Record | None = None,
     ) -> None:
-        # Kept as its parts: a tuple of strings, ints, bytes and None, which the garbage
-        # collector stops tracking (no marshal of the event's head); data.object is the
-        # written record's stored bytes when it is that record (shared, not copied).
-        written = self._written
-        self._store_event(
-            event_id,
+        stored = self._event_tuple(
             created,
             type,
-            (
-                created,
-                type,
-                written[1]
-                if written is not None and written[0] is data_object
-                else self._encode(data_object),
-                request_id,
-                idempotency_key,
-                pending_webhooks,
-                None if previous_attributes is None else marshal.dumps(previous_attributes),
-            ),
+            data_object,
+            request_id,
+            idempotency_key,
+            pending_webhooks,
+            previous_attributes,
         )
-
-    def _store_event(
-        self, event_id: str, created: int, type: str, stored: bytes | tuple[Any, ...]
-    ) -> None:
-        """Keep an event (refused if its id is taken) and its index entry."""
-        key = (created, event_id)
         with self._lock:
             if self._closed:
                 self._ensure_open()
-            events = self._events
-            if event_id in events:
-                msg = f"Event id {event_id} is already taken."
-                raise DuplicateKeyError(msg, key="id", value=event_id)
-            events[event_id] = stored
-            order = self._events_by_type.get(type)
-            if order is None:
-                order = self._events_by_type[type] = SortedList()
-            _append(order, key)
+            undo = self._keep_event(event_id, created, type, stored)
             steps = self._undo.steps  # _log inlined: every event of the service passes here
             if steps is not None:
-                steps.append(partial(self._event_remove, event_id, order, key))
+                steps.append(undo)
+
+    def insert_with_event(
+        self,
+        record: Record,
+        event_id: str,
+        created: int,
+        type: str,
+        request_id: str | None,
+        idempotency_key: str | None,
+        pending_webhooks: int,
+    ) -> None:
+        if not self._one_call_writes:
+            super().insert_with_event(
+                record, event_id, created, type, request_id, idempotency_key, pending_webhooks
+            )
+            return
+        # One hold of the lock and no transaction of its own: the event's id is checked
+        # first, so that nothing can refuse once the customer is in.
+        with self._lock:
+            self._ensure_open()
+            if event_id in self._events:
+                raise _event_id_taken(event_id)
+            undo_insert = self._insert_customer(record)
+            stored = self._event_tuple(
+                created, type, record, request_id, idempotency_key, pending_webhooks, None
+            )
+            undo_event = self._keep_event(event_id, created, type, stored)
+            steps = self._undo.steps
+            if steps is not None:
+                steps += (undo_insert, undo_event)
+
+    def _event_tuple(
+        self,
+        created: int,
+        type: str,
+        data_object: Record,
+        request_id: str | None,
+        idempotency_key: str | None,
+        pending_webhooks: int,
+        previous_attributes: Record | None,
+    ) -> tuple[Any, ...]:
+        """How ``event_add`` keeps an event: a tuple of its parts (strings, ints, bytes and
+        None, which the garbage collector stops tracking; no marshal of the event's head);
+        data.object is the written record's stored bytes when it is that record (shared,
+        not copied)."""
+        written = self._written
+        return (
+            created,
+            type,
+            written[1]
+            if written is not None and written[0] is data_object
+            else self._encode(data_object),
+            request_id,
+            idempotency_key,
+            pending_webhooks,
+            None if previous_attributes is None else marshal.dumps(previous_attributes),
+        )
+
+    def _keep_event(
+        self, event_id: str, created: int, type: str, stored: bytes | tuple[Any, ...]
+    ) -> Callable[[], None]:
+        """Keep an event (under the lock; refused if its id is taken) and its index entry;
+        return the step that undoes it."""
+        events = self._events
+        if event_id in events:
+            raise _event_id_taken(event_id)
+        events[event_id] = stored
+        order = self._events_by_type.get(type)
+        if order is None:
+            order = self._events_by_type[type] = SortedList()
+        key = (created, event_id)
+        _append(order, key)
+        return partial(self._event_remove, event_id, order, key)
 
     def _event_remove(self, event_id: str, order: SortedList, key: SortKey) -> None:
         """Undo ``event_insert``."""

@@ -45,6 +45,7 @@ from .contract_event_blocks import EventBlockContract
 from .contract_event_bodies import EventBodyContract
 from .contract_event_json import EventJsonContract
 from .contract_event_parts import EventPartsContract
+from .contract_event_writes import EventWriteContract
 from .contract_events import EventContract
 from .contract_files import FilesContract
 from .contract_idempotency import IdempotencyContract
@@ -96,6 +97,7 @@ class StoreContract(
     EventContract,
     EventBodyContract,
     EventPartsContract,
+    EventWriteContract,
     EventBlockContract,
     EventBatchContract,
     EventJsonContract,
