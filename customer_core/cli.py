@@ -517,15 +517,18 @@ def _base_url(listening: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _without_password(url: str) -> str:
-    """``url`` as serve prints it: a password in it (``https://user:pass@host/``) is a
-    secret, shown as ``***``."""
+def _masked_url(url: str) -> str:
+    """``url`` as serve prints it: its password (``https://user:pass@host/``) and its query
+    values (``?token=...``, a common way to authenticate webhooks) may be secrets, shown
+    as ``***``."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    netloc = f"{parts.username}:***@{host}"
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username}:***@{host}")
+    if parts.query:
+        names = (pair.partition("=")[0] for pair in parts.query.split("&"))
+        parts = parts._replace(query="&".join(f"{name}=***" for name in names))
+    return urllib.parse.urlunsplit(parts)
 
 
 def _seconds(text: str) -> float:
@@ -640,14 +643,17 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
             f"customer_core: Stripe customers API on {_base_url(listening)}/v1/customers (data: {where})",
             file=sys.stderr,
         )
+        named = set()
         for url in arguments.webhook or ():
             endpoint_id, secret = serve_endpoint(service, url)
+            named.add(endpoint_id)
             print(
-                f"customer_core: events are delivered to {_without_password(url)} ({endpoint_id})",
+                f"customer_core: events are delivered to {_masked_url(url)} ({endpoint_id})",
                 file=sys.stderr,
             )
             # The words of `stripe listen`, which scripts look for.
             print(f"> Ready! Your webhook signing secret is {secret} (^C to quit)", file=sys.stderr)
+        _tell_other_endpoints(service, named)
         reset_to = service.snapshot() if arguments.enable_reset else None
         stop_delivering = _start_delivery(service, arguments)
         try:
@@ -667,6 +673,29 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
                 signals.stop_begins()
             stop_delivering()
     return 0
+
+
+_ENDPOINTS_TOLD = 10
+
+
+def _tell_other_endpoints(service: CustomerService, named: set[str]) -> None:
+    """Name the enabled endpoints the store holds besides this run's ``--webhook`` ones
+    (created over the API, or by an earlier ``serve --webhook``): this server delivers to
+    them too, and a user who moved their receiver should not be surprised."""
+    page = service.webhook_endpoints.list(limit=100)
+    others = [e for e in page.data if e.status == "enabled" and e.id not in named]
+    for endpoint in others[:_ENDPOINTS_TOLD]:
+        print(
+            f"customer_core: events are also delivered to {_masked_url(endpoint.url)} "
+            f"({endpoint.id}, registered earlier; DELETE /v1/webhook_endpoints/{endpoint.id} "
+            "stops it)",
+            file=sys.stderr,
+        )
+    if len(others) > _ENDPOINTS_TOLD or page.has_more:
+        print(
+            "customer_core: and to more endpoints registered earlier (GET /v1/webhook_endpoints)",
+            file=sys.stderr,
+        )
 
 
 def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> Any:
@@ -773,6 +802,28 @@ def _new_data_file(arguments: argparse.Namespace) -> Path | None:
 
 
 def _run_transfer(arguments: argparse.Namespace, new_file: Path | None) -> int:
+    """SIGTERM (``kill``, ``timeout``, a service manager's stop) ends an import or export
+    as Ctrl-C does: it unwinds, so the store is closed and a partial file removed, says so,
+    then dies of the signal as its sender expects."""
+    if threading.current_thread() is not threading.main_thread():
+        return _import_or_export(arguments, new_file)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _import_or_export(arguments, new_file)
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+        raise  # not reached
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the unwinding
+    raise _Terminated
+
+
+def _import_or_export(arguments: argparse.Namespace, new_file: Path | None) -> int:
     given: str = getattr(arguments, "file", "")  # import's file ("-": stdin)
     source: IO[bytes] | str = sys.stdin.buffer if given == "-" else given
     try:
@@ -794,9 +845,13 @@ def _run_transfer(arguments: argparse.Namespace, new_file: Path | None) -> int:
                     progress=True,
                     exclusive=True,
                 )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated) as stop:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # end the progress line (and the terminal's ^C)
         if arguments.command == "import":
             print("interrupted: nothing was imported", file=sys.stderr)
+        if isinstance(stop, _Terminated):
+            raise
         return 130
     except BrokenPipeError:
         raise  # main ends quietly

@@ -152,6 +152,15 @@ class IdGenerator:
             self._random.setstate(saved[0])
             self._request_random.setstate(saved[1])
 
+    def start_after(self, newest: str) -> None:
+        """Go on after ``newest``, the newest id an earlier run left in the store: see
+        ``_gap_after``. An id that is not one of ours (an imported Stripe id) changes nothing."""
+        with self._lock:
+            start = _gap_after(newest, self._random)
+            if start > self._last:
+                self._last = start
+                self._text = encode_ulid(start)
+
     def customer_id(self) -> str:
         """Return a new ``cus_`` id, greater than every id this generator made before."""
         return "cus_" + self._ulid()
@@ -274,6 +283,15 @@ class EventIdGenerator:
         self._low = value & 1023
         self._head = text[:-2]
 
+    def start_after(self, newest: str) -> None:
+        """Go on after ``newest``, the newest event id in the store: see ``_gap_after``."""
+        with self._lock:
+            start = _gap_after(newest, self._random)
+            if start > self._value:
+                self._value = start
+                self._millis = start >> _RANDOM_BITS
+                self._id = "evt_" + encode_ulid(start)
+
     def event_id(self, now: float | None = None) -> str:
         """Return a new ``evt_`` id for the time ``now`` (Unix seconds; default: the clock),
         greater than every id this generator made before."""
@@ -301,6 +319,22 @@ class EventIdGenerator:
                 self._millis = millis
             self._keep(value, text)
             return text
+
+
+def _gap_after(newest: str, draw: random.Random) -> int:
+    """Where a generator goes on after ``newest`` (``cus_...``): its ULID value plus a
+    random gap of 1 to 2**64, or -1 when it is not a ULID.
+
+    A seeded service restarted on its store (a frozen clock, the same seed) would make
+    its last run's ids again, all taken. Going on above the newest id keeps new ids after
+    the old ones, and the gap also clears the ids of other kinds (``txi_``) that run
+    counted up close above it. The gap is drawn from the generator's seeded stream: the
+    same seed on the same data still gives the same ids."""
+    try:
+        value = ulid.from_str(newest.partition("_")[2]).int
+    except ValueError:
+        return -1
+    return value + 1 + draw.getrandbits(64)
 
 
 def _counted_up(text: str, value: int) -> str:

@@ -228,8 +228,10 @@ class CustomerService:
     """Create, retrieve, update, delete and list customers with Stripe's semantics.
 
     ``clock`` returns the current Unix time in seconds; ``seed`` makes ids and
-    invoice prefixes reproducible, so two services built with the same clock and seed
-    produce identical customers. Safe to share between threads.
+    invoice prefixes reproducible, so two services built with the same clock and seed on
+    stores holding the same data produce identical customers (on a store that holds data,
+    the ids go on after its newest: a restarted seeded server never makes its last run's
+    ids again). Safe to share between threads.
 
     >>> from customer_core import MemoryStore
     >>> svc = CustomerService(MemoryStore(), clock=lambda: 1_700_000_000, seed=1)
@@ -245,7 +247,7 @@ class CustomerService:
         store: Store,
         *,
         clock: Clock = system_clock,
-        seed: int | None = None,
+        seed: int | str | None = None,
         idempotency_ttl: float = 24 * 60 * 60,
         events: bool = True,
         event_retention: float = DEFAULT_RETENTION,
@@ -280,6 +282,20 @@ class CustomerService:
             store, clock=clock, seed=seed, on_change=self.webhooks.endpoints_changed
         )
         """Where events are delivered: ``webhook_endpoints.create(url=..., enabled_events=[...])``."""
+        if seed is not None:
+            self._start_ids_after_newest()
+
+    def _start_ids_after_newest(self) -> None:
+        """A seeded service on a store holding data (a restart of a seeded server on its
+        data file) makes its ids after the newest ones there, not its last run's again:
+        three O(log n) reads (docs/decisions.md, "Ids and prefixes")."""
+        for newest, start_after in (
+            (self._store.scan(limit=1), self._ids.start_after),
+            (self._store.event_scan(limit=1), self.events.start_ids_after),
+            (self._store.webhook_endpoint_scan(limit=1), self.webhook_endpoints.start_ids_after),
+        ):
+            if newest:
+                start_after(newest[0]["id"])
 
     @property
     def ids(self) -> IdGenerator:

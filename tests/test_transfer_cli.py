@@ -125,9 +125,13 @@ def _start_import(source: Path, db: Path) -> subprocess.Popen[bytes]:
     )
 
 
+STOP_SIGNALS = {"kill": signal.SIGKILL, "interrupt": signal.SIGINT, "terminate": signal.SIGTERM}
+
+
 def interrupted_import(db: Path, source: Path, how: str) -> tuple[subprocess.Popen[bytes], bytes]:
-    """``customer-core import`` of ``source`` into ``db``, killed (``how="kill"``) or
-    interrupted (``"interrupt"``) mid-transaction; the process and its stderr."""
+    """``customer-core import`` of ``source`` into ``db``, killed (``how="kill"``),
+    interrupted (``"interrupt"``, Ctrl-C) or terminated (``"terminate"``, SIGTERM)
+    mid-transaction; the process and its stderr."""
     # The lines come through a pipe that stays open, so the import is still waiting for
     # more (mid-transaction) when the signal arrives, however slow or fast the machine.
     process = start_piped_import(db)
@@ -136,7 +140,7 @@ def interrupted_import(db: Path, source: Path, how: str) -> tuple[subprocess.Pop
         reader, collected = _collect(process.stderr)
         try:
             _wait_until_writing(process, db)
-            process.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
+            process.send_signal(STOP_SIGNALS[how])
             try:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:

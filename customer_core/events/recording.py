@@ -91,7 +91,7 @@ class EventLog:
         bus: EventBus,
         *,
         clock: Clock,
-        seed: int | None,
+        seed: int | str | None,
         retention: float = DEFAULT_RETENTION,
         enabled: bool = True,
         webhooks: Webhooks | None = None,
@@ -114,6 +114,10 @@ class EventLog:
     def set_id_state(self, state: object) -> None:
         """Put the event id generator back where ``id_state`` saw it."""
         self._ids.set_state(state)
+
+    def start_ids_after(self, newest: str) -> None:
+        """Make event ids after ``newest``, the store's newest (a restarted seeded service)."""
+        self._ids.start_after(newest)
 
     # --- recording (inside the write's transaction) -----------------------------------
 

@@ -254,7 +254,7 @@ class WebhookEndpoints:
         store: Store,
         *,
         clock: Clock,
-        seed: int | None,
+        seed: int | str | None,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
@@ -267,6 +267,11 @@ class WebhookEndpoints:
             None if seed is None else random.Random(f"{seed}:webhook_secrets")
         )
         self._lock = threading.Lock()
+
+    def start_ids_after(self, newest: str) -> None:
+        """Make endpoint ids after ``newest``, the store's newest (a restarted seeded service)."""
+        with self._lock:
+            self._ids.start_after(newest)
 
     def id_state(self) -> object:
         """Where the id and (seeded) secret generators stand, for ``CustomerService.snapshot``."""

@@ -8,8 +8,14 @@ sends every request of the ``stripe`` package to one (both need ``stripe``).
 """
 
 import pkgutil
+from typing import TYPE_CHECKING
 
 from .fakes import FakeClock
+
+if TYPE_CHECKING:  # the real types for a type checker; at run time imported on first use
+    from .mock import StripeMock, mock_stripe
+    from .store_contract import StoreContract
+    from .stripe_client import StripeHTTPClient
 
 __all__ = [
     "CONTRACT_MODULES",

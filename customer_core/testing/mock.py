@@ -12,7 +12,9 @@ this process, for code that uses Stripe's global style or builds its own ``Strip
 How: the SDK asks ``_APIRequestor._get_http_client()`` for its HTTP client before every
 request, whatever the style (global, ``StripeClient``, async, raw requests). While a mock
 is active that method answers with the mock's in-process ``StripeHTTPClient``, unless the
-client was built with a customer_core ``StripeHTTPClient``, which keeps its own service.
+client was built with a customer_core ``StripeHTTPClient``, which keeps its own service, or
+its API address is on this machine (``http://127.0.0.1:...``, ``localhost``, ``[::1]``): a
+client pointed at a local server, such as ``customer_server.stripe_client()``, talks to it.
 It is the one attribute of the ``stripe`` package the mock changes; it is put back when
 the last active mock stops. Clients built while a mock was active use the network again
 once no mock is active, as they would have without it.
@@ -26,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from stripe import _api_requestor
 
@@ -82,12 +85,27 @@ class _Routing:
 def _routed_http_client(requestor: Any) -> Any:
     """``_APIRequestor._get_http_client`` while a mock is active."""
     own = requestor._client
-    if isinstance(own, StripeHTTPClient):
-        return own
     mock = _Routing.innermost()
-    if mock is None or mock._http_client is None:  # stopped by another thread meanwhile
+    if (
+        mock is None
+        or mock._http_client is None  # stopped by another thread meanwhile
+        or isinstance(own, StripeHTTPClient)
+        or _is_local(requestor.base_addresses.get("api"))
+    ):
         return _Routing.original(requestor) if _Routing.original else own
     return mock._http_client
+
+
+@functools.lru_cache(maxsize=64)
+def _is_local(address: object) -> bool:
+    """Whether an API address names this machine: a server the caller chose on purpose."""
+    if not isinstance(address, str):
+        return False
+    try:
+        host = urlsplit(address).hostname
+    except ValueError:
+        return False
+    return host in ("localhost", "::1") or bool(host and host.startswith("127."))
 
 
 class _MockHTTPClient(StripeHTTPClient):

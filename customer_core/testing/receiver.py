@@ -20,16 +20,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from .headers import Headers
+
 __all__ = ["ReceivedWebhook", "WebhookReceiver"]
 
 
 @dataclass(frozen=True)
 class ReceivedWebhook:
-    """One request the receiver got: path, headers (lowercase names), raw body, when
-    (``time.monotonic()``), and the status it was answered with."""
+    """One request the receiver got: path, headers (found whatever the case of their
+    names), raw body, when (``time.monotonic()``), and the status it was answered with."""
 
     path: str
-    headers: dict[str, str]
+    headers: Headers
     body: bytes
     received_at: float
     status: int
@@ -40,7 +42,7 @@ class ReceivedWebhook:
     @property
     def signature(self) -> str:
         """The ``Stripe-Signature`` header."""
-        return self.headers.get("stripe-signature", "")
+        return self.headers.get("Stripe-Signature", "")
 
 
 class WebhookReceiver:
@@ -123,7 +125,7 @@ class WebhookReceiver:
                 self._changed.wait(min(remaining, 0.1))
             return list(self.requests)
 
-    def _answer(self, path: str, headers: dict[str, str], body: bytes) -> int:
+    def _answer(self, path: str, headers: Headers, body: bytes) -> int:
         with self._changed:
             self.waiting += 1
             self._started += 1
@@ -149,7 +151,7 @@ class WebhookReceiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                headers = {name.lower(): value for name, value in self.headers.items()}
+                headers = Headers(self.headers.items())
                 status = receiver._answer(self.path, headers, body)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

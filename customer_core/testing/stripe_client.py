@@ -19,6 +19,7 @@ import stripe
 
 from ..http.api import StripeAPI
 from ..service import CustomerService
+from .headers import Headers
 
 __all__ = ["StripeHTTPClient"]
 
@@ -28,6 +29,17 @@ def _target(url: str) -> tuple[str, str]:
     """A URL's path and query string (cached: a test calls the same few URLs again and again)."""
     parts = urlsplit(url)
     return parts.path, parts.query
+
+
+def _stripe_case(headers: Mapping[str, str]) -> Headers:
+    """The answer's headers as the SDK gets them over HTTP: found whatever the case, named
+    as Stripe writes them (``Request-Id``, ``Idempotent-Replayed``)."""
+    return Headers((_display_name(name), value) for name, value in headers.items())
+
+
+@functools.lru_cache(maxsize=64)
+def _display_name(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-"))
 
 
 class StripeHTTPClient(stripe.HTTPClient):
@@ -59,7 +71,7 @@ class StripeHTTPClient(stripe.HTTPClient):
         lowered = dict(zip(map(str.lower, headers), headers.values(), strict=True))
         body = post_data if isinstance(post_data, str) else bytes(post_data or b"")
         answer = self._api.handle(method, path, query, lowered, body)
-        return answer.body.decode(), answer.status, answer.headers
+        return answer.body.decode(), answer.status, _stripe_case(answer.headers)
 
     def request_stream(
         self,
