@@ -287,10 +287,9 @@ class EventIdGenerator:
         """Go on after ``newest``, the newest event id in the store: see ``_gap_after``."""
         with self._lock:
             start = _gap_after(newest, self._random)
-            if start > self._value:
-                self._value = start
+            if start > self._base | self._low:
                 self._millis = start >> _RANDOM_BITS
-                self._id = "evt_" + encode_ulid(start)
+                self._keep(start, "evt_" + encode_ulid(start))
 
     def event_id(self, now: float | None = None) -> str:
         """Return a new ``evt_`` id for the time ``now`` (Unix seconds; default: the clock),
