@@ -83,6 +83,6 @@ def test_two_fresh_processes_write_the_same_bytes(
         "req_",
         "invoice_prefix",
         "1700003600",
-        "idempotent-replayed",
+        "Idempotent-Replayed",
     ):
         assert expected in text
