@@ -29,8 +29,9 @@ def made(service: CustomerService, clock: FakeClock) -> list[str]:
 
 
 @pytest.fixture
-def no_walks(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any walk over the customers: these queries must not need one."""
+def no_walks(store: Store, service: CustomerService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any walk over the customers: these queries must not need one. (After the
+    service is built: a seeded one reads the store's newest customer as it starts.)"""
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the search walked the store")
