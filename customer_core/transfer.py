@@ -445,19 +445,39 @@ class _Importer:
 
     # --- dispatch ------------------------------------------------------------------
 
+    def lines(
+        self, numbered: Iterator[tuple[int, bytes]], source: IO[bytes], bar: Progress | None
+    ) -> None:
+        """Read every line after the first. Customers written as an export writes them (a
+        line starting with their id) are validated straight from the bytes as read (JSON
+        ignores the line ending), in this loop: an import reads millions of them. Any
+        other line (a deleted customer's too: the fast check refuses its "deleted") is
+        stripped, parsed, then dispatched (``line``), and the full check converts it or
+        words its error."""
+        seen, add, done = self.seen, self.add, 0
+        for number, text in numbered:
+            record = (
+                canonical_record(text)
+                if text.startswith(_EXPORTED_CUSTOMER) and not self.ended
+                else None
+            )
+            if record is not None:
+                seen["customers"] += 1
+                add(record, number, None, generated=False)
+            else:
+                text = text.strip()
+                if not text:
+                    continue
+                self.line(text, number)
+            if bar is not None:
+                done += 1
+                if not done % 1000:
+                    bar.update(done, _position(source))
+
     def line(self, text: bytes, number: int) -> None:
+        """Dispatch a line (stripped) that the fast check did not take."""
         if self.ended:
             raise TransferError("nothing may follow the export's end line", line=number)
-        # Customers written as an export writes them (a line starting with their id) are
-        # validated straight from the bytes; anything else (a deleted customer's line
-        # too: the fast check refuses its "deleted") is parsed first, then dispatched,
-        # and the full check converts it or words its error.
-        if text.startswith(b'{"id":"cus_'):
-            record = canonical_record(text)
-            if record is not None:
-                self.seen["customers"] += 1
-                self.add(record, number, None, generated=False)
-                return
         self.value(_parsed(text, number), number, None)
 
     def value(self, value: object, line: int | None, item: str | None) -> None:
@@ -881,16 +901,19 @@ def _customer_owned(values: Any, line: int | None, item: str | None) -> Any:
 _BOM = b"\xef\xbb\xbf"
 
 
-def _lines(source: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Numbered non-blank lines, line endings (``\n`` or ``\r\n``) and surrounding
-    whitespace stripped, and a UTF-8 byte order mark at the start of the file (which
-    Windows tools write; RFC 8259 lets a parser ignore it)."""
-    for number, text in enumerate(source, 1):
-        if number == 1:
-            text = text.removeprefix(_BOM)
-        text = text.strip()
+_EXPORTED_CUSTOMER = b'{"id":"cus_'
+"""How a customer line as an export writes it starts."""
+
+
+def _first_of(numbered: Iterator[tuple[int, bytes]]) -> tuple[int, bytes] | None:
+    """The first non-blank line and its number, its line ending (``\n`` or ``\r\n``)
+    and surrounding whitespace stripped, and a UTF-8 byte order mark at the start of the
+    file (which Windows tools write; RFC 8259 lets a parser ignore it)."""
+    for number, text in numbered:
+        text = text.strip() if number > 1 else text.removeprefix(_BOM).strip()
         if text:
-            yield number, text
+            return number, text
+    return None
 
 
 def import_customers(
@@ -933,8 +956,8 @@ def import_customers(
         else contextlib.nullcontext()
     )
     with _collector_paused(), held, store.transaction():
-        lines = _lines(source)
-        first = next(lines, None)
+        numbered = enumerate(source, 1)
+        first = _first_of(numbered)
         if first is None:
             reason = (
                 "the file is empty: an import reads a header line "
@@ -942,13 +965,7 @@ def import_customers(
             )
             raise TransferError(reason, line=1)
         _first_line(importer, source, *first)
-        done = 0
-        for number, text in lines:
-            importer.line(text, number)
-            if bar is not None:
-                done += 1
-                if not done % 1000:
-                    bar.update(done, _position(source))
+        importer.lines(numbered, source, bar)
         importer.finish()
     if bar is not None:
         bar.finish(importer.result.created + importer.result.replaced)
