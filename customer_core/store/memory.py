@@ -478,64 +478,66 @@ class MemoryStore(Store):
         batch = list(records)
         with self._lock:
             self._ensure_open()
-            # Check everything first, so that nothing needs undoing when a record is
-            # refused. Each record is read in this one pass, which also encodes it and
-            # makes its entries: an import's records are thousands, made a while ago, so
-            # out of the CPU's caches, and each pass over them pays for that again. Each
-            # id and prefix is looked up once in the store's dicts (a million entries
-            # after a large import: a cache miss each).
-            seen: dict[str, int] = {}  # id -> created
-            claimed: dict[str, str] = {}
-            new_prefixes: list[str] = []
-            payloads: list[bytes] = []
+            # One pass over the records, which also encodes them and makes their entries:
+            # an import's records are thousands, made a while ago, so out of the CPU's
+            # caches, and each pass over them pays for that again. Each id and prefix is
+            # written into the store's dicts right after it is looked up there, while
+            # that place of the dict is in the cache (in a dict of a million entries,
+            # each lookup elsewhere is a cache miss); a refused record takes out what
+            # the call wrote.
             order: list[tuple[Any, ...]] = []
             emails: list[tuple[Any, ...]] = []
+            new_prefixes: list[str] = []
             stored, tombstones, prefixes = self._records, self._tombstones, self._prefixes
-            encode = self._encode
-            for record in batch:
-                customer_id: str = record["id"]
-                if customer_id in stored or customer_id in tombstones or customer_id in seen:
-                    msg = f"Customer id {customer_id} is already taken."
-                    raise DuplicateKeyError(msg, key="id", value=customer_id)
-                created = seen[customer_id] = record["created"]
-                prefix = record.get("invoice_prefix")
-                if prefix is not None:
-                    holder = claimed.get(prefix)
-                    if holder is None:
+            unsearched, encode = self._unsearched, self._encode
+            try:
+                for record in batch:
+                    customer_id: str = record["id"]
+                    if customer_id in stored or customer_id in tombstones:
+                        msg = f"Customer id {customer_id} is already taken."
+                        raise DuplicateKeyError(msg, key="id", value=customer_id)
+                    stored[customer_id] = encode(record)
+                    created = unsearched[customer_id] = record["created"]
+                    order.append((created, customer_id))
+                    prefix = record.get("invoice_prefix")
+                    if prefix is not None:
                         holder = prefixes.get(prefix)
                         if holder is None:
+                            prefixes[prefix] = customer_id
                             new_prefixes.append(prefix)
-                    if holder is not None and holder != customer_id:
-                        msg = f"Invoice prefix {prefix} is already held by another customer."
-                        raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
-                    claimed[prefix] = customer_id
-                payloads.append(encode(record))
-                order.append((created, customer_id))
-                add_email_entry(record, emails)
-            prefixes.update(claimed)
-            stored.update(zip(seen, payloads, strict=True))
+                        elif holder != customer_id:
+                            msg = f"Invoice prefix {prefix} is already held by another customer."
+                            raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
+                    add_email_entry(record, emails)
+            except BaseException:  # a conflict, or a record that cannot be encoded
+                self._take_out(order, new_prefixes)
+                raise
             entries: _Entries = (
                 (self._order, order),
                 (self._by_words, emails),
                 (self._by_metadata, []),
             )
-            self._unsearched.update(seen)
             self._unindexed.update((id(added), (index, added)) for index, added in entries)
             if not self._transaction.depth:
                 self._settle()
 
             def undo() -> None:
-                for customer_id in seen:
-                    del self._records[customer_id]
-                    del self._unsearched[customer_id]
-                for prefix in new_prefixes:
-                    del self._prefixes[prefix]
+                self._take_out(order, new_prefixes)
                 for index, added in entries:
                     if self._unindexed.pop(id(added), None) is None:
                         # Merged already (an index was read since).
                         self._unindex(((index, added),))
 
             self._log(undo)
+
+    def _take_out(self, order: list[tuple[Any, ...]], new_prefixes: list[str]) -> None:
+        """Remove what insert_many wrote to the dicts: the customers of ``order`` (each
+        one's record and unsearched note) and the prefixes it reserved."""
+        for _, customer_id in order:
+            del self._records[customer_id]
+            del self._unsearched[customer_id]
+        for prefix in new_prefixes:
+            del self._prefixes[prefix]
 
     def insert_tombstone(self, customer_id: str, created: int) -> None:
         with self._lock:
