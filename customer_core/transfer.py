@@ -934,7 +934,7 @@ def import_customers(
 
     ``exclusive``: on a SQLite store whose file no other connection has open, hold the
     file for the import and write it through a rollback journal instead of the WAL (each
-    new page written once instead of twice: a seventh less CPU); a connection that opens
+    new page written once instead of twice: about a fifth less CPU); a connection that opens
     the file meanwhile waits for the import to end. Ignored when another connection has
     the file open (the import keeps the WAL, and others read on) and on other stores
     (``customer_core.store.sqlite_exclusive``). ``customer-core import`` sets it.
