@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from . import __version__
 from .errors import CustomerCoreError, InvalidRequestError
 from .events.delivery import STOP_TIMEOUT
 from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
@@ -149,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_db(command: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:

@@ -354,6 +354,9 @@ class CustomerService:
         prefix, idempotency key, tax ID, event and webhook endpoint, and the id (and seeded
         secret) generators, so the same calls after a restore make the same ids. The clock
         is the caller's and is left alone."""
+        if not isinstance(snapshot, Snapshot):
+            msg = f"restore needs what snapshot() returned, not {snapshot!r}."
+            raise TypeError(msg)
         with self._store.transaction():
             self._store.restore(snapshot.store)
             customer_ids, event_ids, endpoint_ids = cast(

@@ -132,3 +132,12 @@ def test_sqlite_checkpoints_copy_every_table_with_its_rowids(tmp_path: Path) -> 
             writer.execute("INSERT INTO later_events (type) VALUES ('e')")
             assert writer.execute("SELECT MAX(id) FROM later_events").fetchone() == (4,)
         writer.close()
+
+
+@pytest.mark.parametrize("given", [{}, None, "snapshot"])
+def test_restore_refuses_what_snapshot_did_not_make(given: object) -> None:
+    service = CustomerService(MemoryStore())
+    kept = service.create(email="kept@example.com")
+    with pytest.raises(TypeError, match="restore needs what snapshot\\(\\) returned"):
+        service.restore(given)  # type: ignore[arg-type]
+    assert [c.id for c in service.list().data] == [kept.id]
