@@ -33,7 +33,7 @@ from .events import (
     RequestInfo,
     Subscriber,
 )
-from .events.diff import previous_attributes
+from .events.diff import changes, previous_attributes
 from .events.outbox import DeliveryAttemptList, Webhooks
 from .events.recording import EventParts
 from .events.webhooks import (
@@ -67,7 +67,7 @@ from .params import (
 )
 from .search import engine as search_engine
 from .search import parse as parse_query
-from .store.base import Checkpoint, KeyRange, Store
+from .store.base import Checkpoint, KeyRange, PreviousAttributes, Store
 from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
 
 __all__ = ["OPERATIONS", "CustomerService", "Operation", "Outcome", "Result", "Snapshot"]
@@ -824,9 +824,16 @@ class CustomerService:
             except DuplicateKeyError as error:
                 raise invoice_prefix_in_use(error.value) from None
             if self.events.enabled:
-                # Only the fields given can change: the diff compares those alone.
-                diffed = sorted(given & _FIELD_NAMES, key=_FIELD_POSITION.__getitem__)
-                changed = previous_attributes(before, record, diffed)
+                changed: Record | PreviousAttributes | None = None
+                if not self._store.works_out_previous_attributes:
+                    # Only the fields given can change: the diff compares those alone.
+                    diffed = sorted(given & _FIELD_NAMES, key=_FIELD_POSITION.__getitem__)
+                    changed = previous_attributes(before, record, diffed)
+                elif changes(before, record, given):  # a param that is no field: None, None
+                    # The store works the diff out when the event is read (the memory
+                    # store keeps the customer's bytes before the update for it), of the
+                    # whole records: what the diff of the fields given gives, in order.
+                    changed = PreviousAttributes(previous_attributes, before, record)
                 if changed:  # an update that changes nothing records no event
                     self.events.record("customer.updated", record, request, changed)
         return self._with_included(record, included)

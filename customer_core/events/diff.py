@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
-__all__ = ["previous_attributes"]
+__all__ = ["changes", "previous_attributes"]
 
 _ABSENT = object()
 _JSON_VALUES = frozenset({str, int, float, bool, type(None), list})
@@ -72,6 +72,20 @@ def previous_attributes(
                 changed[key] = None
             changed = dict(sorted(changed.items(), key=lambda item: position[item[0]]))
     return changed
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any], keys: Iterable[str]) -> bool:
+    """Whether ``previous_attributes(before, after, keys)`` holds anything, without making
+    it: a key is in it exactly when its values are not the same object and differ in type
+    or by ``!=`` (``_compare``: an object that differs gets its changed keys, even none).
+    The service decides with this whether an update records an event, and leaves the diff
+    to the store (``store.base.PreviousAttributes``)."""
+    get, before_get = after.get, before.get
+    for key in keys:
+        old, new = before_get(key), get(key)
+        if old is not new and (type(old) is not type(new) or old != new):
+            return True
+    return False
 
 
 def _compare(changed: dict[str, Any], key: str, old: Any, new: Any) -> None:

@@ -21,7 +21,7 @@ from ..ids import Clock, EventIdGenerator, system_clock
 from ..models import Record
 from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, path_id, text
-from ..store.base import KeyRange, SortKey, Store, event_of
+from ..store.base import KeyRange, PreviousAttributes, SortKey, Store, event_of, resolved
 from .delivery_filter import DeliverySuccess, scan_events
 from .models import Event, EventListPage, matching_types
 from .outbox import Webhooks
@@ -126,7 +126,7 @@ class EventLog:
         type: str,
         customer: Record,
         request: RequestInfo,
-        previous_attributes: dict[str, Any] | None = None,
+        previous_attributes: Record | PreviousAttributes | None = None,
     ) -> None:
         """Write a ``type`` event about ``customer`` (its JSON form after the change).
 
@@ -164,7 +164,7 @@ class EventLog:
         self,
         parts: EventParts,
         customer: Record,
-        previous_attributes: dict[str, Any] | None = None,
+        previous_attributes: Record | PreviousAttributes | None = None,
     ) -> None:
         """After the store took the event of ``new_event``'s ``parts``: the event for
         subscribers (its dict made only for them), and now and then a purge of expired
@@ -179,7 +179,7 @@ class EventLog:
                     parts[3],
                     parts[4],
                     parts[5],
-                    previous_attributes,
+                    resolved(previous_attributes),
                 )
             )
         self._since_purge += 1

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from threading import RLock
 from types import TracebackType
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 import pydantic_core
 
@@ -29,6 +29,7 @@ __all__ = [
     "Checkpoint",
     "KeyRange",
     "NestedTransaction",
+    "PreviousAttributes",
     "Record",
     "SAFE_JSON_TEXT",
     "SortKey",
@@ -41,6 +42,7 @@ __all__ = [
     "holds_invoice_prefix",
     "keeps_writes",
     "require",
+    "resolved",
     "walk",
 ]
 
@@ -70,6 +72,41 @@ def event_of(
         "request": {"id": request_id, "idempotency_key": idempotency_key},
         "type": type,
     }
+
+
+class PreviousAttributes:
+    """An update event's ``previous_attributes``, worked out when wanted: ``rule(before,
+    after, keys)``, the service's rule (``events.diff.previous_attributes``), of the
+    customer before and after the update (``after`` is the dict the store was just given
+    to ``replace``). A store that writes the event's text at once calls ``value()``; the
+    memory store, which keeps both customers' stored forms anyway, keeps the one replaced
+    beside the event and applies ``rule`` to them when the event is read (no diff on the
+    write path, and nothing but bytes kept)."""
+
+    __slots__ = ("after", "before", "keys", "rule")
+
+    def __init__(
+        self,
+        rule: Callable[[Record, Record, Sequence[str] | None], Record],
+        before: Record,
+        after: Record,
+        keys: Sequence[str] | None = None,
+    ) -> None:
+        self.rule = rule
+        self.before = before
+        self.after = after
+        self.keys = keys
+
+    def value(self) -> Record:
+        """The previous attributes."""
+        return self.rule(self.before, self.after, self.keys)
+
+
+def resolved(previous_attributes: Record | PreviousAttributes | None) -> Record | None:
+    """``previous_attributes`` as a value (a ``PreviousAttributes`` worked out)."""
+    if type(previous_attributes) is PreviousAttributes:
+        return previous_attributes.value()
+    return cast("Record | None", previous_attributes)
 
 
 def keeps_writes(cls: type, base: type) -> bool:
@@ -327,6 +364,12 @@ class Store(abc.ABC):
     up no other request, and those of a store that never waits (the memory store) on its
     event loop, which spares each request a thread hop. A store that may wait says True."""
 
+    works_out_previous_attributes: ClassVar[bool] = False
+    """Whether ``event_add`` keeps a ``PreviousAttributes`` and works it out when the
+    event is read (the memory store). The service then decides with ``events.diff.changes``
+    whether an update records an event and passes one; to a store that would work it out
+    at once it passes the value it makes (every store takes either)."""
+
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
         """Make the calls inside the block one atomic unit: all of them or none.
@@ -518,14 +561,16 @@ class Store(abc.ABC):
         request_id: str | None,
         idempotency_key: str | None,
         pending_webhooks: int,
-        previous_attributes: Record | None = None,
+        previous_attributes: Record | PreviousAttributes | None = None,
     ) -> None:
         """Add the event ``event_of`` makes of these values: ``event_insert`` of it, from
         its parts (what the service records with each write). A store may keep the parts
         instead of the event and compose it when read (no encoding of the event's head),
         and reuse the encoding of ``data_object`` when it is the dict it last inserted or
-        replaced (so the caller must not change that dict in between). Raises
-        DuplicateKeyError (``key`` = ``"id"``) if the id is taken, as ``event_insert`` does.
+        replaced (so the caller must not change that dict in between). A
+        ``PreviousAttributes`` is worked out here (``value()``), or later by a store that
+        keeps what it needs (see there). Raises DuplicateKeyError (``key`` = ``"id"``) if
+        the id is taken, as ``event_insert`` does.
         """
         self.event_insert(
             event_of(
@@ -536,7 +581,7 @@ class Store(abc.ABC):
                 request_id,
                 idempotency_key,
                 pending_webhooks,
-                previous_attributes,
+                resolved(previous_attributes),
             )
         )
 

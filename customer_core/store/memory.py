@@ -44,6 +44,7 @@ from .base import (
     Checkpoint,
     KeyRange,
     NestedTransaction,
+    PreviousAttributes,
     Record,
     SortKey,
     Store,
@@ -52,6 +53,7 @@ from .base import (
     holds_invoice_prefix,
     keeps_writes,
     require,
+    resolved,
 )
 from .entries import add_email_entry, add_index_entries, add_search_entries, searched_fields
 from .sqlite_events import event_body
@@ -239,8 +241,11 @@ class MemoryStore(Store):
     """
 
     may_block = False  # its calls wait for nothing but its own brief lock
+    works_out_previous_attributes = True  # from the bytes an update replaced (_event_tuple)
     # Machinery, not content: every other attribute is state that checkpoint() copies.
-    _MACHINERY = frozenset({"_lock", "_transaction", "_undo", "_closed", "_written", "_unindexed"})
+    _MACHINERY = frozenset(
+        {"_lock", "_transaction", "_undo", "_closed", "_written", "_unindexed", "_rules"}
+    )
     _encode = staticmethod(pydantic_core.to_json)
     """A customer record's stored form: its compact JSON."""
 
@@ -259,7 +264,12 @@ class MemoryStore(Store):
         self._closed = False
         # The record last inserted or replaced and its encoding: the event that follows
         # the write holds that very dict, so its encoding is reused (see _encode_event).
-        self._written: tuple[Record, bytes] | None = None
+        # A replace keeps the bytes it replaced third (an update event's previous
+        # attributes may be worked out from them when read: see _event_tuple).
+        self._written: tuple[Record, bytes, bytes | None] | None = None
+        # The rules (PreviousAttributes.rule) of the events kept with the bytes they
+        # replaced, by number: nearly always one, events.diff.previous_attributes.
+        self._rules: list[Callable[[Record, Record, Sequence[str] | None], Record]] = []
         self._records: dict[str, bytes] = {}
         self._order: SortedList = SortedList()
         self._by_words: SortedList = SortedList()
@@ -335,13 +345,26 @@ class MemoryStore(Store):
                 stored[3],
                 stored[4],
                 stored[5],
-                None if stored[6] is None else marshal.loads(stored[6]),
+                self._previous(stored[6], stored[2]),
             )
         event: Record = marshal.loads(stored)
         payload = self._event_objects.get(event_id)
         if payload is not None:
             event["data"]["object"] = self._decode(payload)
         return event
+
+    def _previous(self, kept: Any, payload: bytes) -> Record | None:
+        """An event's previous attributes from what ``_event_tuple`` kept of them: None,
+        their marshal, or the customer's bytes before the update (``payload``: after it),
+        the fields it was given and the number of its rule, which works them out."""
+        if kept is None:
+            return None
+        if type(kept) is bytes:
+            previous: Record = marshal.loads(kept)
+            return previous
+        replaced, keys, rule = kept
+        worked_out: Record = self._rules[rule](self._decode(replaced), self._decode(payload), keys)
+        return worked_out
 
     # --- bookkeeping -----------------------------------------------------------------
 
@@ -465,7 +488,7 @@ class MemoryStore(Store):
         entries = self._entries((record,), search=False)
         self._index(entries)
         self._unsearched[customer_id] = record["created"]
-        self._written = (record, payload)
+        self._written = (record, payload, None)
 
         def undo() -> None:
             # A search since has undone its own step first: it is unsearched again.
@@ -613,7 +636,7 @@ class MemoryStore(Store):
             self._log(undo)
             # The payload is the record's own unless the record named another created time.
             kept = "created" in record and record["created"] == new["created"]
-            self._written = (record, payload) if kept else None
+            self._written = (record, payload, old_payload) if kept else None
 
     def delete(self, customer_id: str) -> None:
         with self._lock:
@@ -879,7 +902,7 @@ class MemoryStore(Store):
         request_id: str | None,
         idempotency_key: str | None,
         pending_webhooks: int,
-        previous_attributes: Record | None = None,
+        previous_attributes: Record | PreviousAttributes | None = None,
     ) -> None:
         stored = self._event_tuple(
             created,
@@ -936,24 +959,40 @@ class MemoryStore(Store):
         request_id: str | None,
         idempotency_key: str | None,
         pending_webhooks: int,
-        previous_attributes: Record | None,
+        previous_attributes: Record | PreviousAttributes | None,
     ) -> tuple[Any, ...]:
         """How ``event_add`` keeps an event: a tuple of its parts (strings, ints, bytes and
         None, which the garbage collector stops tracking; no marshal of the event's head);
         data.object is the written record's stored bytes when it is that record (shared,
-        not copied)."""
+        not copied). Previous attributes given as ``PreviousAttributes`` of the replace
+        just made are kept as the bytes it replaced (shared too), the fields and the
+        rule's number, and worked out when the event is read (``_previous``): an update
+        pays no diff, and the event holds the customer's version before it (which the
+        previous event about it holds already) instead of a marshal of the diff."""
         written = self._written
-        return (
-            created,
-            type,
-            written[1]
-            if written is not None and written[0] is data_object
-            else self._encode(data_object),
-            request_id,
-            idempotency_key,
-            pending_webhooks,
-            None if previous_attributes is None else marshal.dumps(previous_attributes),
-        )
+        kept: Any
+        if written is None or written[0] is not data_object:
+            payload = self._encode(data_object)
+            previous = resolved(previous_attributes)
+            kept = None if previous is None else marshal.dumps(previous)
+        else:
+            payload = written[1]
+            if previous_attributes is None:
+                kept = None
+            elif (
+                isinstance(previous_attributes, PreviousAttributes)
+                and written[2] is not None
+                and previous_attributes.after is data_object
+            ):
+                rule = previous_attributes.rule
+                rules = self._rules
+                if rule not in rules:
+                    rules.append(rule)
+                keys = previous_attributes.keys
+                kept = (written[2], None if keys is None else tuple(keys), rules.index(rule))
+            else:
+                kept = marshal.dumps(resolved(previous_attributes))
+        return (created, type, payload, request_id, idempotency_key, pending_webhooks, kept)
 
     def _keep_event(
         self, event_id: str, created: int, type: str, stored: bytes | tuple[Any, ...]
@@ -1023,7 +1062,7 @@ class MemoryStore(Store):
                         pending,
                         None
                         if previous is None
-                        else self._encode(marshal.loads(previous)).decode(),
+                        else self._encode(self._previous(previous, data_object)).decode(),
                     )
                 found[event_id] = (
                     self._encode(self._decode_event(event_id)) if body is None else body.encode()

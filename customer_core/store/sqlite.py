@@ -44,6 +44,7 @@ from .base import (
     Checkpoint,
     KeyRange,
     NestedTransaction,
+    PreviousAttributes,
     Record,
     SortKey,
     Store,
@@ -52,6 +53,7 @@ from .base import (
     holds_invoice_prefix,
     keeps_writes,
     require,
+    resolved,
 )
 from .entries import add_email_entry, add_search_entries, searched_fields
 from .sql import (
@@ -1277,7 +1279,7 @@ class SQLiteStore(Store):
         request_id: str | None,
         idempotency_key: str | None,
         pending_webhooks: int,
-        previous_attributes: Record | None = None,
+        previous_attributes: Record | PreviousAttributes | None = None,
     ) -> None:
         if self._writer == threading.get_ident():
             # Inside this thread's write transaction, as the service records events: its
@@ -1352,10 +1354,11 @@ class SQLiteStore(Store):
         request_id: str | None,
         idempotency_key: str | None,
         pending_webhooks: int,
-        previous_attributes: Record | None,
+        previous_attributes: Record | PreviousAttributes | None,
     ) -> None:
         """``event_add`` in the write transaction: the body put together from the parts
         (``event_body``), around the customer's JSON as it was just written."""
+        previous_attributes = resolved(previous_attributes)
         written = self._written
         body = event_body(
             event_id,
