@@ -92,7 +92,8 @@ def test_update_list_and_delete(service: CustomerService) -> None:
         ({"url": "ftp://example.com", "enabled_events": ["*"]}, "url", None),
         ({"url": "https://example.com"}, "enabled_events", "parameter_missing"),
         ({"url": "https://example.com", "enabled_events": []}, "enabled_events", None),
-        ({"url": "https://example.com", "enabled_events": ["invoice.paid"]}, None, None),
+        ({"url": "https://example.com", "enabled_events": ["invoice.payed"]}, None, None),
+        ({"url": "https://example.com", "enabled_events": ["customer.*"]}, None, None),
         ({"url": "https://example.com", "enabled_events": ["*"], "nope": 1}, "nope", None),
     ],
 )

@@ -42,7 +42,7 @@ from ..params import (
     text,
 )
 from ..store.base import SortKey, Store
-from .models import EVENT_TYPES
+from .stripe_event_types import STRIPE_EVENT_TYPES
 
 if TYPE_CHECKING:
     from ..service import CustomerService
@@ -110,10 +110,10 @@ def check_url(url: str) -> None:
 def _enabled_event(value: object) -> str:
     result = text(clearable=False)(value)
     assert result is not None
-    if result != "*" and result not in EVENT_TYPES:
+    if result != "*" and result not in STRIPE_EVENT_TYPES:
         msg = (
-            f"Invalid enabled_events: {result} is not an event type this library sends; "
-            f"use '*' or one of {', '.join(EVENT_TYPES)}"
+            f"Invalid enabled_events: {result} is not a Stripe event type; use '*' or "
+            "names such as customer.created (only customer events are ever sent)"
         )
         raise _error("stripe", message=msg)
     return result
