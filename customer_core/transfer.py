@@ -1019,12 +1019,14 @@ def _collector_paused() -> Iterator[None]:
 def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes) -> None:
     """A header, a first JSON line, or the start of one pretty-printed JSON document (as
     the Stripe CLI prints a list page): that one is read whole."""
+    line: int | None = number  # where an array's items are: its line, if it has one
     try:
         value = parse_json(text)
     except NotJson as error:
         if not text.startswith((b"{", b"[")):
             raise _not_json(error, number) from None
         value = _document(text, source, number)
+        line = None
         if not isinstance(value, list):
             importer.value(value, None, "document")
             return
@@ -1033,7 +1035,7 @@ def _first_line(importer: _Importer, source: IO[bytes], number: int, text: bytes
             value = _document(text, source, number)  # nothing may follow a one-line array
     if isinstance(value, list):  # a JSON array of customers, pretty-printed or on one line
         for index, entry in enumerate(value):
-            importer.value(entry, None, f"[{index}]")
+            importer.value(entry, line, f"[{index}]")
         return
     if isinstance(value, dict) and "format" in value:
         version = value.get("version")

@@ -106,3 +106,18 @@ def test_a_one_line_array_cut_short_names_its_own_line(
     with pytest.raises(TransferError) as caught:
         import_customers(service, io.BytesIO(cut + b"\n"))
     assert caught.value.message == reason
+
+
+@pytest.mark.parametrize(
+    ("indent", "where"),
+    [(None, "line 1, [1]"), (2, "[1]")],  # a pretty-printed array spans lines: its index alone
+)
+def test_a_bad_customer_in_an_array_names_its_line_and_index(
+    service: CustomerService, indent: int | None, where: str
+) -> None:
+    data = json.dumps([STRIPE_CUSTOMER, {**SECOND, "email": "bad"}], indent=indent).encode()
+    with pytest.raises(TransferError) as caught:
+        import_customers(service, io.BytesIO(data + b"\n"))
+    assert caught.value.message == f"{where}: email: Invalid email address: bad"
+    assert (caught.value.line, caught.value.param) == (1 if indent is None else None, "email")
+    assert service.list().data == []
