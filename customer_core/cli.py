@@ -560,6 +560,13 @@ class _Terminated(BaseException):
     """SIGTERM arrived while serving: unwinds like Ctrl-C, so the data file is closed."""
 
 
+def _die_of_sigterm() -> None:
+    """End the process by SIGTERM's default action once the stop has unwound (the store is
+    closed): its exit status then says so, as whoever sent the signal expects."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.raise_signal(signal.SIGTERM)
+
+
 class _StopSignals:
     """serve's SIGTERM and SIGINT. The first SIGTERM unwinds like Ctrl-C (``_Terminated``);
     once the server stops, every further SIGTERM or SIGINT is only noted, so the stop (the
@@ -604,8 +611,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130  # the shell's status for Ctrl-C; uvicorn has said it is shutting down
     except _Terminated:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.raise_signal(signal.SIGTERM)  # die of it, as whoever sent it expects
+        _die_of_sigterm()
         raise  # not reached
     finally:
         if signals is not None:
@@ -777,8 +783,7 @@ def _deliver(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # before the worker's handlers were set: nothing in flight
         return 130
     if received == signal.SIGTERM:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.raise_signal(signal.SIGTERM)  # die of it, as serve does
+        _die_of_sigterm()
     return 130 if received == signal.SIGINT else 0
 
 
@@ -813,8 +818,7 @@ def _run_transfer(arguments: argparse.Namespace, new_file: Path | None) -> int:
     try:
         return _import_or_export(arguments, new_file)
     except _Terminated:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.raise_signal(signal.SIGTERM)
+        _die_of_sigterm()
         raise  # not reached
     finally:
         signal.signal(signal.SIGTERM, previous)
