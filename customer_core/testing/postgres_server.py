@@ -5,6 +5,10 @@ The binaries come from ``$PATH`` or Debian's ``/usr/lib/postgresql/<version>/bin
 refuse to run as root; as root, every command runs as the ``postgres`` system user (the
 package creates it) and the directory is handed to that user. The superuser ``postgres``
 logs in with ``PASSWORD`` over TCP (scram-sha-256), so tests can also try a wrong one.
+
+A watchdog process (``postgres_watchdog``) holds a pipe from the process that started the
+cluster: when that process dies without ``remove()``, even by SIGKILL, the watchdog stops
+the cluster and deletes its directory, so no postmaster outlives a killed test run.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -77,6 +82,32 @@ class PostgresServer:
         self.data = os.path.join(self.directory, "data")
         self._as_root = os.geteuid() == 0
         self._running = False
+        self._watchdog: subprocess.Popen[bytes] | None = None
+
+    def _start_watchdog(self) -> None:
+        """Start the watchdog, which stops the cluster and deletes its directory once our
+        end of its stdin closes: at ``remove()``, or when this process dies."""
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "postgres_watchdog.py")
+        user = "postgres" if self._as_root else "-"
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-I", script, self.binaries, self.directory, user],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a kill of our process group must leave it to clean up
+        )
+
+    def _stop_watchdog(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is None:
+            return
+        if watchdog.stdin is not None:
+            watchdog.stdin.close()  # it finds nothing left to stop or delete and exits
+        try:
+            watchdog.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            watchdog.kill()
+            watchdog.wait(timeout=10)
 
     def _run(self, arguments: Sequence[str], *, timeout: float = 120) -> None:
         command = [os.path.join(self.binaries, arguments[0]), *arguments[1:]]
@@ -89,6 +120,8 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         """Make the cluster (first time only) and start it; returns self."""
+        if self._watchdog is None:
+            self._start_watchdog()
         if self._as_root:
             shutil.chown(self.directory, "postgres", "postgres")
         if not os.path.exists(self.data):
@@ -164,6 +197,7 @@ class PostgresServer:
             self.stop("immediate")
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
+            self._stop_watchdog()
 
     def __enter__(self) -> PostgresServer:
         return self.start()
