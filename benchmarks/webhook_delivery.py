@@ -166,6 +166,7 @@ class Deliverer:
         service: CustomerService,
         options: dict[str, Any] | None = None,
         code: Path | None = None,
+        arguments: tuple[str, ...] = (),
     ) -> None:
         self._target = target
         self._service = service
@@ -177,7 +178,7 @@ class Deliverer:
         if target.location is not None:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "benchmarks.webhook_delivery", "--deliverer"]
-                + ["--db", target.location, *self.arguments],
+                + ["--db", target.location, *self.arguments, *arguments],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -319,13 +320,14 @@ def throughput(
     options: dict[str, Any],
     first: int = 0,
     code: Path | None = None,
+    arguments: tuple[str, ...] = (),
 ) -> tuple[float, float]:
     """Events delivered per second, from a backlog of ``events``, and the CPU each delivery
     cost the delivering side (the worker's process, its sender process, and the database
     server's processes), in microseconds; the receiver stands for another machine and is
     not counted."""
     record(service, first, events)
-    deliverer = Deliverer(target, service, options, code)
+    deliverer = Deliverer(target, service, options, code, arguments)
     try:
         roots = [pid for pid in (deliverer.pid, target.server_pid()) if pid is not None]
 
@@ -407,6 +409,9 @@ class Setting:
     label: str
     options: dict[str, Any] | None
     code: Path | None = None
+    arguments: tuple[str, ...] = ()
+    """More ``customer-core deliver`` options of a durable store's delivery process
+    (``--deliver-setting``)."""
 
 
 def api_rates(
@@ -430,7 +435,7 @@ def api_rates(
     n = start
     needed = backlog
     deliverers = {
-        setting.label: Deliverer(target, service, setting.options, setting.code)
+        setting.label: Deliverer(target, service, setting.options, setting.code, setting.arguments)
         for setting in settings
         if setting.options is not None
     }
@@ -588,6 +593,16 @@ def main(argv: list[str] | None = None) -> None:
         "default: one setting, the --worker-option ones)",
     )
     parser.add_argument(
+        "--deliver-setting",
+        action="append",
+        default=[],
+        metavar="LABEL:OPTION,...",
+        help="a setting of the durable stores' delivery process (customer-core deliver "
+        "options) measured beside the others, pairs interleaved, as --deliver-setting "
+        "unpaced:--busy-rate=0 (repeatable; the default: one setting, the --deliver-option "
+        "ones)",
+    )
+    parser.add_argument(
         "--before",
         type=Path,
         metavar="DIR",
@@ -605,6 +620,10 @@ def main(argv: list[str] | None = None) -> None:
         Setting(label, {**worker_options, **_options(options.split(",") if options else [])})
         for label, _, options in (setting.partition(":") for setting in arguments.setting)
     ] or [Setting("", worker_options)]
+    deliver_settings = [
+        Setting(label, {}, arguments=tuple(options.split(",")) if options else ())
+        for label, _, options in (setting.partition(":") for setting in arguments.deliver_setting)
+    ] or [Setting("", {})]
     print(f"# customer_core webhook delivery, {time.strftime('%Y-%m-%d %H:%M')}, load {load()}")
     print(
         f"# CPython {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -613,7 +632,8 @@ def main(argv: list[str] | None = None) -> None:
         f"receiver {arguments.receiver_kind} at nice +{arguments.receiver_nice}; deliver options "
         f"{' '.join(arguments.deliver_option) or '(defaults)'}; in-process worker options "
         f"{' '.join(arguments.worker_option) or '(defaults)'}; settings "
-        f"{' '.join(arguments.setting) or '(one)'}; before: {arguments.before or '-'}"
+        f"{' '.join(arguments.setting) or '(one)'}; delivery process settings "
+        f"{' '.join(arguments.deliver_setting) or '(one)'}; before: {arguments.before or '-'}"
     )
     print(
         "# delivered/s: a backlog POSTed to a local receiver process and settled (goal >= 500); "
@@ -646,7 +666,7 @@ def main(argv: list[str] | None = None) -> None:
             for target in found:
                 if arguments.only and target.name not in arguments.only:
                     continue
-                settings = memory_settings if target.location is None else [Setting("", {})]
+                settings = memory_settings if target.location is None else deliver_settings
                 if arguments.before is not None:
                     before_options = settings[0].options if target.location is None else {}
                     settings = [*settings, Setting("before", before_options, arguments.before)]
@@ -665,6 +685,7 @@ def main(argv: list[str] | None = None) -> None:
                                 setting.options,
                                 arguments.events * number,
                                 setting.code,
+                                setting.arguments,
                             )
                     measured = api_rates(
                         target,

@@ -54,6 +54,10 @@ DELIVER_LINGER = 0.05
 larger write transactions than the in-process worker's, so it takes the store's write
 lock (and, on SQLite FULL, an fsync) from the API less often."""
 DELIVER_BATCH_SIZE = 500
+DELIVER_BUSY_RATE = 700.0
+"""Deliveries a second a delivery process takes at most while deliveries keep arriving (its
+API is busy), on a store that counts them (PostgreSQL): above the 500 a second webhooks
+need; the rest wait for the API's quiet moments (docs/decisions.md)."""
 """Deliveries a delivery process takes at once, and has in flight at most."""
 DELIVER_SYNCHRONOUS = "NORMAL"
 """A delivery process's SQLite durability: its store rounds hold the file's write lock
@@ -344,6 +348,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="while busy, seconds between two store rounds (each a write transaction): "
         f"larger means fewer, bigger transactions (default: {DELIVER_LINGER:g})",
+    )
+    deliver.add_argument(
+        "--busy-rate",
+        type=float,
+        default=DELIVER_BUSY_RATE,
+        metavar="N",
+        help="while deliveries keep arriving (the API is busy), deliver at most N a second; "
+        f"0: no limit (default: {DELIVER_BUSY_RATE:g}; PostgreSQL only, elsewhere no limit)",
     )
     deliver.add_argument(
         "--stop-wait",
@@ -743,6 +755,7 @@ def worker_options(arguments: argparse.Namespace) -> dict[str, Any]:
         "poll_interval": arguments.poll_interval,
         "batch_size": arguments.batch_size,
         "linger": arguments.linger,
+        "busy_rate": arguments.busy_rate or None,
     }
 
 
@@ -751,11 +764,11 @@ def _deliver(arguments: argparse.Namespace) -> int:
     if (
         min(arguments.concurrency, arguments.batch_size) < 1
         or min(arguments.timeout, arguments.poll_interval) <= 0
-        or arguments.linger < 0
+        or min(arguments.linger, arguments.busy_rate) < 0
     ):
         msg = (
             "deliver needs --concurrency and --batch-size >= 1, --timeout and "
-            "--poll-interval > 0, --linger >= 0"
+            "--poll-interval > 0, --linger and --busy-rate >= 0"
         )
         raise _CommandError(msg, status=2)
     if arguments.nice > 0:

@@ -20,8 +20,10 @@ client (customer_core.events.sender). By default the requests are made by a help
 process (``sender_process=True``): the worker's threads claim, read each batch's events
 as the store's JSON and settle, the helper pretty-prints and signs the bodies, and its
 threads send and read the answers, off this process's interpreter lock; if the helper
-cannot start (or dies), sender threads of this process take over. While the rest of the
-process is busy, an in-process worker takes at most ``busy_rate`` deliveries a second.
+cannot start (or dies), sender threads of this process take over. While the API is busy
+the worker takes at most ``busy_rate`` deliveries a second: an in-process worker sees the
+rest of its process busy, a delivery process sees deliveries keep arriving in the store
+(``Store.outbox_arrivals``, on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any, NamedTuple
 from ..errors import StoreClosedError, StoreError
 from ..ids import IdGenerator
 from ..models import Record
+from ..store.base import Store
 from .outbox import DEFAULT_ENDPOINT_REFRESH, RetryPolicy, Webhooks
 from .recording import DEFAULT_RETENTION
 from .sender import (
@@ -75,6 +78,12 @@ IN_PROCESS_BUSY_RATE = 700.0
 busy, by default: above the 500 a second webhooks need, and every delivery more would
 cost the API its share of the interpreter lock and of the cores (the sender process's
 and the receiver's CPU). While the process is idle the worker takes what it can."""
+ARRIVALS_WINDOW = 0.05
+"""A worker with no CPU budget (a delivery process) counts the deliveries added to the
+store (``Store.outbox_arrivals``) over windows of at least this many seconds ..."""
+BUSY_ARRIVALS = 20.0
+"""... and takes the API for busy while they arrive at this many a second or more (one in a
+50 ms window): an API that keeps writing events leaves the worker ``busy_rate``."""
 PACE_WINDOW = 0.05
 """A paced worker takes deliveries in chunks of this many seconds' worth (fewer, larger
 store rounds and hand-overs)."""
@@ -136,10 +145,13 @@ class DeliveryWorker:
       interpreter lock per delivery. False: sender threads in this process (what
       ``customer-core deliver``, a process of its own, uses); they also take over if the
       helper cannot start or dies (its unanswered requests are sent again: at least once);
-    - ``busy_rate``: deliveries a second the worker takes at most while the rest of its
-      process is busy (with a ``cpu_share`` only: the budget tells busy from idle), or None
-      for no such limit; default ``IN_PROCESS_BUSY_RATE``. Deliveries past it wait for
-      the API's idle moments (or the next second), none is dropped.
+    - ``busy_rate``: deliveries a second the worker takes at most while the API is busy,
+      or None for no such limit; default ``IN_PROCESS_BUSY_RATE``. With a ``cpu_share``
+      the budget tells busy from idle (the rest of the process works); without one (a
+      delivery process), deliveries that keep arriving in the store do
+      (``Store.outbox_arrivals``: ``BUSY_ARRIVALS`` a second or more), on a store that
+      can tell (PostgreSQL; elsewhere such a worker is not paced). Deliveries past it
+      wait for the API's idle moments (or the next second), none is dropped.
 
     ``stop(timeout=2)`` (or leaving a ``with`` block) first sends what was due when it was
     called, for at most ``timeout`` seconds, recording the answers as usual; then it aborts
@@ -192,7 +204,17 @@ class DeliveryWorker:
             if cpu_share is None
             else _CpuBudget(cpu_share, idle_share=max(cpu_share, IDLE_CPU_SHARE))
         )
-        self._pace = None if self._budget is None or busy_rate is None else _Pace(busy_rate)
+        self._arrivals = (
+            _Arrivals.of(self._store) if self._budget is None and busy_rate is not None else None
+        )
+        self._pace = (
+            None
+            if busy_rate is None or (self._budget is None and self._arrivals is None)
+            # A round lasts its linger at least: a long one saves as many chunks as
+            # rounds four lingers long need to keep the rate (a delivery process at
+            # nice 19 beside a busy API waits for the cores).
+            else _Pace(busy_rate, saved=max(2 * PACE_WINDOW, 4 * self.linger))
+        )
         self._paused_for_pace = 0.0
         self._room_left = False
         """Whether the last round could have taken more than was due: only then does a
@@ -357,7 +379,7 @@ class DeliveryWorker:
         room = self.batch_size - len(self._in_flight)
         paced = False
         self._paused_for_pace = 0.0
-        if self._pace is not None and room > 0 and self._budget is not None and self._budget.busy:
+        if self._pace is not None and room > 0 and self._api_busy():
             allowance = self._pace.allowance()
             paced = allowance < room
             room = min(room, allowance)
@@ -398,6 +420,13 @@ class DeliveryWorker:
         if claim and len(claimed) == room:
             return True, 0.0  # more may be due
         return True, self._wait_for(next_due) if room > 0 else self.poll_interval
+
+    def _api_busy(self) -> bool:
+        """Whether the API is busy, so the pace applies: the rest of this process works
+        (an in-process worker's budget says), or deliveries keep arriving in the store."""
+        if self._budget is not None:
+            return self._budget.busy
+        return self._arrivals is not None and self._arrivals.busy()
 
     def _queue(self, claimed: list[Record]) -> None:
         """Hand claimed deliveries to the senders, with their events read in one store call
@@ -853,18 +882,21 @@ class EndpointCache:
 class _Pace:
     """How many deliveries a worker may take while its process is busy: ``rate`` a second,
     in chunks of ``window`` seconds' worth (none until a whole chunk has built up, so a
-    paced worker makes one store round and one hand-over per chunk; up to two chunks are
-    saved, so a round that comes late still keeps the rate). ``clock`` is for tests."""
+    paced worker makes one store round and one hand-over per chunk; up to ``saved``
+    seconds' worth, two chunks at least, is saved, so a round that comes late still keeps
+    the rate). ``clock`` is for tests."""
 
     def __init__(
         self,
         rate: float,
         window: float = PACE_WINDOW,
         *,
+        saved: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._rate = rate
         self._chunk = max(1.0, rate * window)
+        self._saved = max(2 * self._chunk, rate * saved)
         self._tokens = self._chunk
         self._clock = clock
         self._at = clock()
@@ -872,7 +904,7 @@ class _Pace:
     def allowance(self) -> int:
         """How many may be taken now: a chunk's worth, or 0 until one has built up."""
         now = self._clock()
-        self._tokens = min(2 * self._chunk, self._tokens + (now - self._at) * self._rate)
+        self._tokens = min(self._saved, self._tokens + (now - self._at) * self._rate)
         self._at = now
         tokens = self._tokens + 1e-9  # a chunk's worth of time gives a whole chunk
         return int(tokens) if tokens >= self._chunk else 0
@@ -884,6 +916,55 @@ class _Pace:
     def wait(self) -> float:
         """Seconds until a whole chunk has built up."""
         return max(0.0, (self._chunk - self._tokens) / self._rate)
+
+
+class _Arrivals:
+    """Whether deliveries keep being added to the store (by its API, busy writing events):
+    counted by the store (``Store.outbox_arrivals``) over windows of at least ``window``
+    seconds, busy while the last one saw ``BUSY_ARRIVALS`` a second or more. What a
+    delivery process, with no API of its own to watch, paces itself by. A failed count
+    keeps the last answer. ``clock`` is for tests."""
+
+    def __init__(
+        self,
+        store: Store,
+        mark: str | None,
+        window: float = ARRIVALS_WINDOW,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._mark = mark
+        self._window = window
+        self._clock = clock
+        self._at = clock()
+        self._busy = False
+
+    @classmethod
+    def of(cls, store: Store) -> _Arrivals | None:
+        """The arrivals of ``store`` from now on, or None if it cannot count them."""
+        try:
+            first = store.outbox_arrivals(None)
+        except StoreError:
+            return cls(store, None)  # an outage: it may count later
+        return None if first is None else cls(store, first[1])
+
+    def busy(self) -> bool:
+        now = self._clock()
+        elapsed = now - self._at
+        if elapsed < self._window - 1e-9:
+            return self._busy
+        try:
+            counted = self._store.outbox_arrivals(self._mark)
+        except StoreError:
+            return self._busy
+        self._at = now
+        if counted is None:
+            self._busy = False
+        else:
+            count, self._mark = counted
+            self._busy = count >= BUSY_ARRIVALS * elapsed
+        return self._busy
 
 
 class _CpuBudget:

@@ -78,7 +78,8 @@ def _deliver(
     store: Store, stop: threading.Event, *, stop_wait: float, watch_stdin: bool, **options: Any
 ) -> None:
     """Run a worker on ``store`` until ``stop`` is set (or the worker dies)."""
-    # A process of its own: no API shares its interpreter lock, so no CPU limit, and its
+    # A process of its own: no API shares its interpreter lock, so no CPU limit (its
+    # busy_rate applies while deliveries keep arriving in the store instead), and its
     # sender threads cost no API anything (a sender process would be one more).
     options.setdefault("cpu_share", None)
     options.setdefault("sender_process", False)

@@ -704,6 +704,14 @@ class Store(abc.ABC):
         ``delivery_attempt_scan``); DuplicateKeyError if an attempt id is taken.
         """
 
+    def outbox_arrivals(self, mark: str | None) -> tuple[int, str | None] | None:
+        """Count the deliveries added since ``mark`` (what the last call returned; None on
+        the first call, which counts none) and return the count with the mark for the next
+        call; None if this store cannot tell cheaply (the default). A delivery process
+        paces itself by it: deliveries that keep arriving mean a busy API. The count may
+        fall short (a delivery added and removed between two calls), never over."""
+        return None
+
     @abc.abstractmethod
     def outbox_pending(self, event_ids: Collection[str]) -> dict[str, int]:
         """Return, for each of ``event_ids`` that has any, the number of its deliveries not

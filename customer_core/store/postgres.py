@@ -432,6 +432,12 @@ _CLAIM = (
 )
 """``outbox_claim`` in one statement: the due rows locked, leased, and returned in the
 order they were due."""
+_OUTBOX_NEWEST = "SELECT max(event_id) FROM webhook_outbox"
+_OUTBOX_ARRIVALS = (
+    "SELECT (SELECT count(*) FROM webhook_outbox WHERE event_id > %s), "
+    f"GREATEST(({_OUTBOX_NEWEST}), %s)"
+)
+"""``outbox_arrivals``: the deliveries of events newer than the mark, and the next mark."""
 _SETTLE_UPDATE = (
     "UPDATE webhook_outbox AS o SET next_attempt = s.next_attempt, attempts = s.attempts, "
     "status = s.status FROM unnest(%s::float8[], %s::int[], %s::text[], %s::text[], "
@@ -1433,6 +1439,19 @@ class PostgresStore(Store):
         def work(connection: Connection) -> float | None:
             row = connection.execute(_OUTBOX_NEXT_DUE).fetchone()
             return None if row is None else float(row[0])
+
+        return self._read("read from", work)
+
+    def outbox_arrivals(self, mark: str | None) -> tuple[int, str | None] | None:
+        # Event ids are ULIDs, in creation order: the newest delivery's event id is the
+        # mark, and what was added since is a range of the primary key (two index probes,
+        # a cost of the rows added, not of the outbox).
+        def work(connection: Connection) -> tuple[int, str | None]:
+            if mark is None:
+                row = connection.execute(_OUTBOX_NEWEST).fetchone()
+                return 0, None if row is None else row[0]
+            row = connection.execute(_OUTBOX_ARRIVALS, (mark, mark)).fetchone()
+            return (0, mark) if row is None else (int(row[0]), row[1])
 
         return self._read("read from", work)
 
