@@ -132,8 +132,23 @@ def _default_location() -> Path:
     return base / "customer-core" / "customers.db"
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that refuses unknown arguments itself, so a subcommand's extra
+    argument prints that subcommand's usage (``customer-core list: error: unrecognized
+    arguments: extra``); argparse leaves them to the top-level parser, whose usage says
+    nothing about the command that was mistyped."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[Any, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
 def _command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    commands: argparse._SubParsersAction[_Parser],
     name: str,
     help: str,
     example: str,
@@ -148,7 +163,7 @@ def _command(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(  # its subcommands' parsers are _Parsers too (add_parser's default)
         prog="customer-core",
         description=_DESCRIPTION,
         epilog=_EPILOG,
