@@ -31,6 +31,7 @@ __all__ = [
     "EventIdGenerator",
     "IdGenerator",
     "encode_ulid",
+    "go_on_after",
     "system_clock",
 ]
 
@@ -318,6 +319,35 @@ class EventIdGenerator:
                 self._millis = millis
             self._keep(value, text)
             return text
+
+
+_MAX_TAKEN_STEPS = 64
+"""Ids a restarted generator steps over, one gap each (``go_on_after``): one is enough
+unless the store holds several runs' ids in the same place, which nothing makes."""
+
+
+def go_on_after(
+    generator: IdGenerator | EventIdGenerator,
+    newest: str | None,
+    make: Callable[[], str],
+    taken: Callable[[str], bool],
+) -> None:
+    """Make a seeded generator's ids after what a store holds: after ``newest``, the
+    store's newest id by created time, then over every id it would make next that
+    ``taken`` finds stored. The newest by created time is not always the greatest: a run
+    whose frozen clock stood behind the stored records made its ids above theirs, with
+    older created times (trial 4, 1). Peeking at the next id (``make``, then the state put
+    back) changes nothing when it is free, so the same seed on the same data still gives
+    the same ids."""
+    if newest is not None:
+        generator.start_after(newest)
+    for _ in range(_MAX_TAKEN_STEPS):
+        state = generator.get_state()
+        candidate = make()
+        generator.set_state(state)
+        if not taken(candidate):
+            return
+        generator.start_after(candidate)
 
 
 def _gap_after(newest: str, draw: random.Random) -> int:

@@ -43,7 +43,7 @@ from .events.webhooks import (
     WebhookEndpoints,
 )
 from .expand import NOTHING, expansions, with_included
-from .ids import Clock, IdGenerator, system_clock
+from .ids import Clock, IdGenerator, go_on_after, system_clock
 from .models import (
     BODY_INDENT,
     Customer,
@@ -288,14 +288,27 @@ class CustomerService:
     def _start_ids_after_newest(self) -> None:
         """A seeded service on a store holding data (a restart of a seeded server on its
         data file) makes its ids after the newest ones there, not its last run's again:
-        three O(log n) reads (docs/decisions.md, "Ids and prefixes")."""
-        for newest, start_after in (
-            (self._store.scan(limit=1), self._ids.start_after),
-            (self._store.event_scan(limit=1), self.events.start_ids_after),
-            (self._store.webhook_endpoint_scan(limit=1), self.webhook_endpoints.start_ids_after),
-        ):
-            if newest:
-                start_after(newest[0]["id"])
+        a few O(log n) reads (docs/decisions.md, "Ids and prefixes")."""
+        store = self._store
+        newest = [
+            found[0]["id"] if found else None
+            for found in (
+                store.scan(limit=1),
+                store.event_scan(limit=1),
+                store.webhook_endpoint_scan(limit=1),
+            )
+        ]
+        if newest == [None, None, None]:
+            return  # an empty store: the plain seed's ids
+        ids = self._ids
+        go_on_after(
+            ids,
+            newest[0],
+            ids.customer_id,
+            lambda id: store.get(id) is not None or store.is_deleted(id),
+        )
+        self.events.start_ids_after(newest[1])
+        self.webhook_endpoints.start_ids_after(newest[2])
 
     @property
     def ids(self) -> IdGenerator:

@@ -71,3 +71,59 @@ def test_ids_go_on_above_the_newest_even_on_a_frozen_clock() -> None:
     later = EventIdGenerator(lambda: NOW, seed=1)
     later.start_after(newest_event)
     assert later.event_id() > newest_event
+
+
+def _frozen_run(data: Path, email: str, now: int = NOW) -> tuple[str, str]:
+    """A seeded run frozen at ``now``: a customer and its event."""
+    with SQLiteStore(data) as store:
+        service = CustomerService(store, clock=lambda: now, seed=42)
+        customer = service.create(email=email)
+        (event,) = [
+            event
+            for event in service.events.list(limit=100).data
+            if event.data.object["id"] == customer.id and event.type == "customer.created"
+        ]
+        return customer.id, event.id
+
+
+def test_runs_frozen_behind_the_stored_records_go_on_above_their_own_ids(tmp_path: Path) -> None:
+    # A real-time write makes the newest record by created time; the frozen runs' ids go
+    # above it, with older created times (trial 4, 1: the second run answered 500).
+    data = tmp_path / "customers.db"
+    with SQLiteStore(data) as store:
+        real = CustomerService(store).create(email="first@example.com")
+    runs = [_frozen_run(data, f"run{n}@example.com") for n in range(3)]
+    assert len({id for run in runs for id in run}) == 6
+    assert all(customer > real.id for customer, _ in runs)
+    with SQLiteStore(data) as store:
+        assert len(CustomerService(store).list(limit=10).data) == 4
+
+
+def test_a_deleted_customer_s_id_is_never_made_again(tmp_path: Path) -> None:
+    data = tmp_path / "customers.db"
+    with SQLiteStore(data) as store:
+        service = CustomerService(store, clock=lambda: NOW, seed=42)
+        gone = service.create(email="gone@example.com").id
+        service.delete(gone)
+    with SQLiteStore(data) as store:
+        CustomerService(store).create(email="real-time@example.com")  # newest by created
+    made = [_frozen_run(data, f"run{n}@example.com") for n in range(2)]
+    assert gone not in {customer for customer, _ in made}
+    assert len({id for run in made for id in run}) == 4
+
+
+def test_an_earlier_frozen_time_after_a_later_one(tmp_path: Path) -> None:
+    data = tmp_path / "customers.db"
+    later = _frozen_run(data, "later@example.com", NOW + 100)
+    runs = [_frozen_run(data, f"run{n}@example.com") for n in range(2)]
+    assert len({later, *runs}) == 3 and len({id for run in runs for id in run}) == 4
+
+
+def test_a_free_next_id_is_peeked_at_not_used() -> None:
+    # With nothing taken above the newest, going on is start_after alone: the same ids.
+    store = MemoryStore()
+    CustomerService(store, clock=lambda: NOW, seed=1).create(email="a@example.com")
+    newest = store.scan(limit=1)[0]["id"]
+    plain = IdGenerator(lambda: NOW, seed=3)
+    plain.start_after(newest)
+    assert CustomerService(store, clock=lambda: NOW, seed=3).create().id == plain.customer_id()

@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, PlainValidator
 
 from ..errors import InvalidRequestError, no_such
 from ..expand import check_list_expand
-from ..ids import Clock, EventIdGenerator, system_clock
+from ..ids import Clock, EventIdGenerator, go_on_after, system_clock
 from ..models import Record
 from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, path_id, text
@@ -115,9 +115,13 @@ class EventLog:
         """Put the event id generator back where ``id_state`` saw it."""
         self._ids.set_state(state)
 
-    def start_ids_after(self, newest: str) -> None:
-        """Make event ids after ``newest``, the store's newest (a restarted seeded service)."""
-        self._ids.start_after(newest)
+    def start_ids_after(self, newest: str | None) -> None:
+        """Make event ids after ``newest``, the store's newest, and after any the store
+        holds where they would go on (a restarted seeded service: ``ids.go_on_after``)."""
+        store = self._store
+        go_on_after(
+            self._ids, newest, self._ids.event_id, lambda id: store.event_get(id) is not None
+        )
 
     # --- recording (inside the write's transaction) -----------------------------------
 

@@ -25,7 +25,7 @@ from .. import metadata as metadata_rules
 from ..api_versions import well_formed_api_version
 from ..errors import InvalidRequestError, RecordNotFoundError, no_such
 from ..expand import check_list_expand
-from ..ids import Clock, IdGenerator
+from ..ids import Clock, IdGenerator, go_on_after
 from ..models import Record, _Model, _Page
 from ..pagination import cursor_range, trim_page
 from ..params import (
@@ -268,10 +268,17 @@ class WebhookEndpoints:
         )
         self._lock = threading.Lock()
 
-    def start_ids_after(self, newest: str) -> None:
-        """Make endpoint ids after ``newest``, the store's newest (a restarted seeded service)."""
+    def start_ids_after(self, newest: str | None) -> None:
+        """Make endpoint ids after ``newest``, the store's newest, and after any the store
+        holds where they would go on (a restarted seeded service: ``ids.go_on_after``)."""
+        store = self._store
         with self._lock:
-            self._ids.start_after(newest)
+            go_on_after(
+                self._ids,
+                newest,
+                self._ids.webhook_endpoint_id,
+                lambda id: store.webhook_endpoint_get(id) is not None,
+            )
 
     def id_state(self) -> object:
         """Where the id and (seeded) secret generators stand, for ``CustomerService.snapshot``."""
