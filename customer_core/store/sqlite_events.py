@@ -183,10 +183,12 @@ def _key_after(newest: int | None, created: int, natural: int | None) -> int:
     return newest + 1
 
 
-_Newest = tuple[int, int | None, str | None, int]
-"""``PRAGMA data_version`` as it was read, and the newest event's key and id then; and
-the key up to which (not included) events of the same first 17 id characters are still
-found by their id (its natural key + ``WINDOW``; 0 if it was not keyed so)."""
+_Newest = tuple[int, int | None, str | None, int, bool]
+"""``PRAGMA data_version`` as it was read, and the newest event's key and id then; the
+key up to which (not included) events of the same first 17 id characters are still found
+by their id (its natural key + ``WINDOW``; 0 if it was not keyed so); and whether
+``event_ids`` was empty (then a new event's id, coming after every stored one, is free
+without looking there)."""
 
 
 def _comes_after(newest: _Newest, created: int, event_id: str) -> bool:
@@ -301,6 +303,8 @@ class EventTables:
         self._newest_sql = ""
         self._newest: _Newest | None = None
         self._probes: dict[tuple[int, ...], str] = {}
+        # The guarded INSERT of each table: under its code, and under minus its code the
+        # one that also looks in event_ids (codes are positive).
         self._inserts: dict[int, str] = {}
         self._cursor: sqlite3.Cursor | None = None
 
@@ -311,19 +315,19 @@ class EventTables:
             for code in sorted(self._codes.values())
         ]
         self._newest_sql = (
-            f"SELECT key, id FROM ({' UNION ALL '.join([*arms, 'SELECT NULL, NULL'])}) "
-            "ORDER BY key DESC LIMIT 1"
+            f"SELECT key, id, NOT EXISTS (SELECT 1 FROM event_ids) FROM "
+            f"({' UNION ALL '.join([*arms, 'SELECT NULL, NULL'])}) ORDER BY key DESC LIMIT 1"
         )
 
     def _newest_event(self, connection: sqlite3.Connection, cached: _Newest | None) -> _Newest:
-        """``PRAGMA data_version`` and the key and id of the newest event (None if none):
-        ``cached`` when it was read at this data version."""
+        """``PRAGMA data_version``, the key and id of the newest event (None if none) and
+        whether ``event_ids`` is empty: ``cached`` when it was read at this data version."""
         (version,) = connection.execute("PRAGMA data_version").fetchone()
         if cached is not None and cached[0] == version:
             return cached
         self._load(connection)  # another connection may have added a type
-        newest, newest_id = connection.execute(self._newest_sql).fetchone()
-        return version, newest, newest_id, 0
+        newest, newest_id, no_ids = connection.execute(self._newest_sql).fetchone()
+        return version, newest, newest_id, 0, bool(no_ids)
 
     def _guarded_write(
         self,
@@ -333,16 +337,26 @@ class EventTables:
         event_id: str,
         body: str,
         version: int,
+        no_ids: bool,
     ) -> bool:
         """INSERT the newest event into the table ``code`` unless the data version is no
-        longer ``version`` or the id is in ``event_ids``; return whether it was written.
-        One statement (a ``PRAGMA data_version`` of its own cost 9,500 instructions), on a
-        cursor kept for the connection (``execute`` on the connection makes one a call)."""
+        longer ``version`` or the id is in ``event_ids`` (not looked at when ``no_ids``:
+        that table was empty at ``version``); return whether it was written. One statement
+        (a ``PRAGMA data_version`` of its own cost 9,500 instructions), on a cursor kept
+        for the connection (``execute`` on the connection makes one a call)."""
         if self._cursor is None or self._cursor.connection is not connection:
             self._cursor = connection.cursor()
-        sql = self._inserts.get(code)
+        if no_ids:
+            sql = self._inserts.get(code)
+            if sql is None:
+                sql = self._inserts[code] = (
+                    f"INSERT INTO {_table(code)} (key, id, body) SELECT ?, ?, ? "
+                    "WHERE (SELECT data_version FROM pragma_data_version()) = ?"
+                )
+            return self._cursor.execute(sql, (key, event_id, body, version)).rowcount > 0
+        sql = self._inserts.get(-code)
         if sql is None:
-            sql = self._inserts[code] = (
+            sql = self._inserts[-code] = (
                 f"INSERT INTO {_table(code)} (key, id, body) SELECT ?, ?, ? "
                 "WHERE (SELECT data_version FROM pragma_data_version()) = ? "
                 "AND NOT EXISTS (SELECT 1 FROM event_ids WHERE id = ?)"
@@ -399,39 +413,39 @@ class EventTables:
         # The newest event again, as this connection last saw the file (nearly always):
         # one guarded INSERT (_guarded_write), which writes only if no other connection
         # committed since and the id is not in event_ids. Else, or if the type has no table
-        # yet, the steps further down look again.
-        if cached is not None:
-            version, newest, newest_id, limit = cached
-            if (
-                newest is not None
-                and newest + 1 < limit
-                and newest_id is not None
-                and event_id[:17] == newest_id[:17]
-                and len(event_id) == 30
-                and event_id > newest_id
-                and created == newest >> KEY_BITS
-            ):
-                # Another id of the newest event's millisecond, counted up: its first 17
-                # characters, hence its natural key, are the newest's; the next key is
-                # still in that key's window. No natural key to work out.
-                code = self._codes.get(name)
-                if code is not None and self._guarded_write(
-                    connection, code, newest + 1, event_id, body, version
-                ):
-                    self._newest = (version, newest + 1, event_id, limit)
-                    return
-        natural = _natural_key_in(event_id, created)
-        if cached is not None and natural is not None and _comes_after(cached, created, event_id):
+        # yet, the steps further down look again. Worked out inline: _natural_key_in,
+        # _comes_after and _key_after, as the steps further down use them.
+        if cached is not None and len(event_id) == 30:
+            version, newest, newest_id, limit, no_ids = cached
             code = self._codes.get(name)
-            key = _key_after(cached[1], created, natural)
-            if (
-                code is not None
-                and key < natural + WINDOW
-                and self._guarded_write(connection, code, key, event_id, body, cached[0])
-            ):
-                self._newest = (cached[0], key, event_id, natural + WINDOW)
-                return
-        version, newest, newest_id, _ = self._newest_event(connection, cached)
+            if code is not None and newest is not None and newest_id is not None:
+                if (
+                    event_id[:17] == newest_id[:17]
+                    and newest + 1 < limit
+                    and event_id > newest_id
+                    and created == newest >> KEY_BITS
+                ):
+                    # Another id of the newest event's millisecond, counted up: its first
+                    # 17 characters, hence its natural key, are the newest's; the next key
+                    # is still in that key's window. No natural key to work out.
+                    if self._guarded_write(
+                        connection, code, newest + 1, event_id, body, version, no_ids
+                    ):
+                        self._newest = (version, newest + 1, event_id, limit, no_ids)
+                        return
+                natural = natural_key(event_id)
+                if natural is not None and natural >> KEY_BITS == created:
+                    second = newest >> KEY_BITS
+                    if second < created or (second == created and newest_id < event_id):
+                        # After the newest event: at its natural key unless that is taken.
+                        key = natural if natural > newest else newest + 1
+                        if key < natural + WINDOW and self._guarded_write(
+                            connection, code, key, event_id, body, version, no_ids
+                        ):
+                            self._newest = (version, key, event_id, natural + WINDOW, no_ids)
+                            return
+        natural = _natural_key_in(event_id, created)
+        version, newest, newest_id, _, no_ids = self._newest_event(connection, cached)
         code = self._codes.get(name)
         if code is None:
             # A type no event had yet: its table, unless the event is refused anyway.
@@ -440,7 +454,7 @@ class EventTables:
             code = _add_type(connection, name)
             self._load(connection)
         table = _table(code)
-        if _comes_after((version, newest, newest_id, 0), created, event_id):
+        if _comes_after((version, newest, newest_id, 0, no_ids), created, event_id):
             # The newest event (nearly always): after every stored one.
             key = _key_after(newest, created, natural)
             if natural is not None and key < natural + WINDOW:
@@ -452,11 +466,12 @@ class EventTables:
                     (key, event_id, body, event_id),
                 ).rowcount:
                     raise sqlite3.IntegrityError(f"event id {event_id} is taken")
-                self._newest = (version, key, event_id, natural + WINDOW)
+                self._newest = (version, key, event_id, natural + WINDOW, no_ids)
                 return
             if self._locate(connection, event_id, self._codes.values()) is not None:
                 raise sqlite3.IntegrityError(f"event id {event_id} is taken")
-            self._newest = (version, key, event_id, 0)
+            found = _found_by_id(event_id, key)
+            self._newest = (version, key, event_id, 0, no_ids and found)
         else:
             # Older than the newest event (another process's clock, or a caller's order).
             if self._locate(connection, event_id, self._codes.values()) is not None:
