@@ -45,15 +45,14 @@ from .events.webhooks import (
 from .expand import NOTHING, expansions, with_included
 from .ids import Clock, IdGenerator, go_on_after, system_clock
 from .models import (
-    BODY_INDENT,
     Customer,
     DeletedCustomer,
     ListPage,
     Record,
     SearchPage,
     canonical,
-    record_json,
 )
+from .outcome import Outcome, request_info
 from .pagination import created_range, cursor_range, page_key, page_token, trim_page
 from .params import (
     CustomerCreateParams,
@@ -170,11 +169,6 @@ _RECORD_DEFAULTS: Record = {
 _RECORD_DEFAULTS.update(invoice_settings=_EMPTY_INVOICE_SETTINGS, metadata={}, preferred_locales=[])
 
 _NO_REQUEST: RequestInfo = {"id": None, "idempotency_key": None}
-
-
-def _request_info(request_id: str | None, idempotency_key: object) -> RequestInfo:
-    """What an event records of the request that made it."""
-    return {"id": request_id, "idempotency_key": idempotency.supplied_key(idempotency_key)}
 
 
 def _check_settings(
@@ -494,7 +488,8 @@ class CustomerService:
 
     def _atomically(self, operation: Callable[[], _Done]) -> _Done:
         """Run a write with the events it records in one transaction (a lone store write
-        is atomic already when there are no events)."""
+        is atomic already when there are no events). ``TaxIdService.delete`` runs its
+        write through it too."""
         if not self.events.enabled:
             return operation()
         with self._bus.writing():
@@ -567,9 +562,7 @@ class CustomerService:
             return Outcome(self._retrieve(customer_id, params))
         if operation == "update":
             return self._update_once(customer_id, params, idempotency_key, request_id, from_form)
-        return Outcome(
-            self._delete(customer_id, params, _request_info(request_id, idempotency_key))
-        )
+        return Outcome(self._delete(customer_id, params, request_info(request_id, idempotency_key)))
 
     def create(self, /, *, idempotency_key: str | None = None, **params: Any) -> Customer:
         """Create a customer (``POST /v1/customers``) and return it.
@@ -586,7 +579,7 @@ class CustomerService:
         request_id: str | None = None,
         from_form: bool = False,
     ) -> Outcome:
-        request = _request_info(request_id, idempotency_key)
+        request = request_info(request_id, idempotency_key)
         return self._idempotent(
             "/v1/customers",
             idempotency_key,
@@ -769,7 +762,7 @@ class CustomerService:
         request_id: str | None = None,
         from_form: bool = False,
     ) -> Outcome:
-        request = _request_info(request_id, idempotency_key)
+        request = request_info(request_id, idempotency_key)
         return self._idempotent(
             f"/v1/customers/{customer_id}",
             idempotency_key,
@@ -989,69 +982,6 @@ Result = (
     | DeliveryAttemptList
 )
 """What an operation returns."""
-
-
-class Outcome:
-    """What ``CustomerService.perform`` returns: the result, whether it is the saved
-    answer of an earlier request with the same idempotency key, and its JSON body when
-    the service encoded it already (for an idempotency entry).
-
-    A customer write gives its record (``Outcome.of``): the Customer model is built on
-    first use of ``result``, and ``to_json()`` encodes the record as it is, so a wrapper
-    that sends the body never builds the model.
-    """
-
-    __slots__ = ("_record", "_result", "body", "replayed")
-
-    def __init__(self, result: Result, replayed: bool = False, body: bytes | None = None) -> None:
-        self._result: Result | None = result
-        self._record: Record | None = None
-        self.replayed = replayed
-        self.body = body
-        """The result's JSON body as Stripe sends it when the service encoded it already;
-        wrappers send it as it is."""
-
-    @classmethod
-    def of(cls, value: Result | Record) -> Outcome:
-        """The Outcome of a write: a model, or a customer's record (its model built lazily)."""
-        if not isinstance(value, dict):
-            return cls(value)
-        outcome = cls.__new__(cls)
-        outcome._result, outcome._record = None, value
-        outcome.replayed, outcome.body = False, None
-        return outcome
-
-    def with_body(self, body: bytes) -> Outcome:
-        """This outcome with its encoded body (``to_json()``'s bytes)."""
-        self.body = body
-        return self
-
-    @property
-    def result(self) -> Result:
-        """The result: a Customer, a page, a tax ID, ..."""
-        result = self._result
-        if result is None:
-            with _RENDERING:
-                if self._result is None:
-                    # from_record takes the record over: it is the model's from now on.
-                    self._result = Customer.from_record(cast(Record, self._record))
-                    self._record = None
-                result = self._result
-        return result
-
-    def to_json(self) -> bytes:
-        """The JSON body Stripe sends for the result (pretty-printed, ``BODY_INDENT``)."""
-        if self.body is not None:
-            return self.body
-        with _RENDERING:
-            if self._record is not None:
-                return record_json(self._record, indent=BODY_INDENT)
-        return cast(Result, self._result).to_json(indent=BODY_INDENT)
-
-
-_RENDERING = threading.Lock()
-"""Held while an Outcome's record is read or made into its model (outcomes are seldom
-shared between threads, but one that is must not be encoded mid-way)."""
 
 
 Operation = Literal["create", "retrieve", "update", "delete", "list", "search"]

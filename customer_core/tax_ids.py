@@ -28,6 +28,7 @@ from pydantic import PlainValidator
 from .errors import InvalidRequestError, RecordNotFoundError, no_such_customer
 from .expand import cannot_expand, check_list_path, too_deep
 from .models import Customer, Record, _Model
+from .outcome import Outcome, request_info
 from .pagination import cursor_range, trim_page
 from .params import (
     Expand,
@@ -45,7 +46,7 @@ from .tax_id_types import TAX_ID_TYPES, country_of, value_fits, verification_sta
 
 if TYPE_CHECKING:
     from .events.recording import RequestInfo
-    from .service import CustomerService, Outcome
+    from .service import CustomerService
 
 __all__ = [
     "DeletedTaxId",
@@ -213,7 +214,9 @@ class TaxIdService:
     """A customer's tax IDs with Stripe's semantics: ``svc.tax_ids`` of a CustomerService.
 
     Methods mirror the SDK's ``client.v1.customers.tax_ids``: the customer id (and the tax
-    id) come first, positionally; params are keywords with Stripe's names.
+    id) come first, positionally; params are keywords with Stripe's names. It is part of
+    its CustomerService and uses the service's own internals: ``_idempotent`` (create),
+    ``_atomically`` (delete's write block with its event), ``_clock`` and ``ids``.
     """
 
     def __init__(self, customers: CustomerService) -> None:
@@ -253,11 +256,9 @@ class TaxIdService:
         the same idempotency key: the entry point for wrappers. ``request_id`` (the HTTP
         Request-Id) and the idempotency key go into the ``request`` of the events the
         operation records."""
-        from .service import Outcome, _request_info  # the service module imports this one
-
         params = dict(params or {})
         customer_id = path_id(customer, "customer", "cus_...")
-        request = _request_info(request_id, idempotency_key)
+        request = request_info(request_id, idempotency_key)
         if operation == "create":
             return self._customers._idempotent(
                 f"/v1/customers/{customer_id}/tax_ids",
