@@ -4,6 +4,7 @@ official SDK), and a SIGTERM that loses no pending delivery."""
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
@@ -197,5 +198,31 @@ def test_a_delivery_process_ends_when_its_server_is_killed(tmp_path: Path) -> No
             while not gone(child):
                 assert time.monotonic() < deadline, "the delivery process outlived its server"
                 time.sleep(0.02)
+        finally:
+            server.terminate()
+
+
+def test_a_killed_delivery_process_is_replaced_and_said_so(tmp_path: Path) -> None:
+    # Trial 4, 2: a kill -9 of the child left deliveries stopped for good, with no word.
+    with WebhookReceiver() as receiver:
+        server = Server("--db", str(tmp_path / "customers.db"), "--webhook", receiver.url)
+        try:
+            server.secrets(1)
+            server.create_when_ready("first@example.com")
+            receiver.wait_for(1)
+            child = server.delivery_pid()
+            os.kill(child, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while not gone(child):
+                assert time.monotonic() < deadline, "the delivery process outlived SIGKILL"
+                time.sleep(0.02)
+            server.create_when_ready("second@example.com")
+            received = receiver.wait_for(2, timeout=60)
+            assert sorted({r.json()["data"]["object"]["email"] for r in received}) == [
+                "first@example.com",
+                "second@example.com",
+            ]
+            said = "".join(server.stderr)
+            assert f"the delivery process {child} ended (exit status -9)" in said
         finally:
             server.terminate()

@@ -12,8 +12,9 @@ child, until its parent's pipe closes); the stop sends what is due for up to its
 wait, then puts the rest back, due at once, as the in-process worker does.
 ``DeliveryProcess`` is the parent's side: it starts the child when first needed, wakes it
 through the pipe whenever this process writes deliveries (so a delivery starts at once,
-not at the next poll), and stops it with SIGTERM. The pipe also ends a child whose parent
-was killed: it never outlives the server.
+not at the next poll), starts another (and logs it) when the child dies, and stops it
+with SIGTERM. The pipe also ends a child whose parent was killed: it never outlives the
+server.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..store.base import Store
-from .delivery import DeliveryWorker
+from .delivery import DeliveryWorker, logger
 from .outbox import Webhooks
 
 __all__ = ["DEFAULT_NICE", "DeliveryProcess", "deliver_until_stopped"]
@@ -36,6 +38,12 @@ DEFAULT_NICE = 19
 
 _KILL_AFTER = 10.0
 """Seconds past its own stop wait a child gets before it is killed."""
+RESTART_DELAY = 1.0
+"""Seconds before a child that died is replaced; doubled (up to ``MAX_RESTART_DELAY``)
+while each one dies within ``SHORT_LIFE`` seconds of its start, so a child that cannot
+run does not spin."""
+MAX_RESTART_DELAY = 60.0
+SHORT_LIFE = 30.0
 
 
 def deliver_until_stopped(
@@ -115,17 +123,28 @@ def _watch_stdin(worker: DeliveryWorker, stop: threading.Event) -> None:
 class DeliveryProcess:
     """A delivery child process (``command``, a ``customer-core deliver`` line that watches
     its stdin, with ``environment``): started by ``start()`` or the first ``wake()``,
-    stopped by ``stop()``. ``wake`` is cheap and never blocks: it may run inside a write."""
+    replaced when it dies (killed, out of memory: the outbox keeps its deliveries, and a
+    new child claims them once their lease ends), stopped by ``stop()``. ``wake`` is cheap
+    and never blocks: it may run inside a write."""
 
     def __init__(
-        self, command: Sequence[str], environment: Mapping[str, str], *, stop_wait: float
+        self,
+        command: Sequence[str],
+        environment: Mapping[str, str],
+        *,
+        stop_wait: float,
+        restart_delay: float = RESTART_DELAY,
     ) -> None:
         self._command = list(command)
         self._environment = dict(environment)
         self._stop_wait = stop_wait
+        self._restart_delay = restart_delay
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._stopped = False
+        self._stopping = threading.Event()
+        self.restarts = 0
+        """How many children were started in place of one that died."""
 
     @property
     def pid(self) -> int | None:
@@ -136,12 +155,49 @@ class DeliveryProcess:
         """Start the child unless it runs already (or this was stopped); return self."""
         with self._lock:
             if self._process is None and not self._stopped:
-                self._process = subprocess.Popen(
-                    self._command, stdin=subprocess.PIPE, env=self._environment
-                )
-                assert self._process.stdin is not None
-                os.set_blocking(self._process.stdin.fileno(), False)
+                self._spawn()
+                threading.Thread(
+                    target=self._watch, name="customer_core delivery process", daemon=True
+                ).start()
         return self
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        """Start a child (the lock held)."""
+        process = subprocess.Popen(self._command, stdin=subprocess.PIPE, env=self._environment)
+        assert process.stdin is not None
+        os.set_blocking(process.stdin.fileno(), False)
+        self._process = process
+        return process
+
+    def _watch(self) -> None:
+        """Wait for each child to end; unless this was stopped, log it and start another
+        after a delay that grows while children die young."""
+        delay = self._restart_delay
+        process = self._process
+        while process is not None:
+            started = time.monotonic()
+            status = process.wait()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started >= SHORT_LIFE:
+                delay = self._restart_delay
+            logger.warning(
+                "webhook delivery: the delivery process %d ended (exit status %d); "
+                "starting another in %g s",
+                process.pid,
+                status,
+                delay,
+            )
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, MAX_RESTART_DELAY)
+            with self._lock:
+                if self._stopped:
+                    return
+                self._close_pipe(process)
+                process = self._spawn()
+                self.restarts += 1
+            logger.warning("webhook delivery: delivering in process %d", process.pid)
 
     def wake(self) -> None:
         """Tell the child deliveries were written (starting it if need be)."""
@@ -159,6 +215,7 @@ class DeliveryProcess:
         hangs past its stop wait); return its exit status, None if it never started."""
         with self._lock:
             self._stopped = True
+            self._stopping.set()
             process = self._process
         if process is None:
             return None
@@ -169,9 +226,13 @@ class DeliveryProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             status = process.wait()
+        self._close_pipe(process)
+        return status
+
+    @staticmethod
+    def _close_pipe(process: subprocess.Popen[bytes]) -> None:
         if process.stdin is not None:
             try:
                 process.stdin.close()
             except OSError:
                 pass
-        return status
