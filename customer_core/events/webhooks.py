@@ -412,14 +412,24 @@ SERVE_DESCRIPTION = "customer-core serve --webhook"
 def serve_endpoint(service: CustomerService, url: str) -> tuple[str, str]:
     """The endpoint ``customer-core serve --webhook URL`` delivers to, and its secret: the
     one an earlier ``serve --webhook`` registered for ``url`` (enabled again, every event),
-    so a restart keeps the secret and the pending deliveries; else a new one."""
-    for record in service.store.webhook_endpoint_scan(descending=False):
-        if record["url"] == url and record.get("description") == SERVE_DESCRIPTION:
-            if record["status"] != "enabled" or record["enabled_events"] != ["*"]:
-                service.webhook_endpoints.update(record["id"], disabled=False, enabled_events=["*"])
-            return record["id"], record["secret"]
-    endpoint = service.webhook_endpoints.create(
-        url=url, enabled_events=["*"], description=SERVE_DESCRIPTION
-    )
+    so a restart keeps the secret and the pending deliveries; else a new one.
+
+    Servers starting together on one store take turns from the look to the commit, so they
+    register one endpoint, not one each with its own secret (trial 4, 3): the block holds
+    SQLite's write lock, and on PostgreSQL the lock ``idempotency_get`` takes in a block
+    on a key of this URL's (the memory store is one process's)."""
+    store = service.store
+    with store.transaction():
+        store.idempotency_get(f"{SERVE_DESCRIPTION} {url}")
+        for record in store.webhook_endpoint_scan(descending=False):
+            if record["url"] == url and record.get("description") == SERVE_DESCRIPTION:
+                if record["status"] != "enabled" or record["enabled_events"] != ["*"]:
+                    service.webhook_endpoints.update(
+                        record["id"], disabled=False, enabled_events=["*"]
+                    )
+                return record["id"], record["secret"]
+        endpoint = service.webhook_endpoints.create(
+            url=url, enabled_events=["*"], description=SERVE_DESCRIPTION
+        )
     assert endpoint.secret is not None
     return endpoint.id, endpoint.secret
