@@ -367,16 +367,21 @@ class WebhookEndpoints:
                 record["metadata"] = metadata_rules.merge(record["metadata"], p.metadata)
             if "disabled" in given:
                 record["status"] = "disabled" if p.disabled else "enabled"
+                if p.disabled:  # its deliveries are dropped and stop counting at once
+                    self._store.outbox_cancel(record["id"])
             self._store.webhook_endpoint_put(record)
         self._changed()
         return WebhookEndpoint.from_record(record)
 
     def delete(self, id: str, /, **params: Any) -> DeletedWebhookEndpoint:
-        """Delete an endpoint for good: no more deliveries go to it."""
+        """Delete an endpoint for good: no more deliveries go to it, and those not yet made
+        are dropped with it (they stop counting in ``pending_webhooks``)."""
         parse(NoParams, params)
         path_id(id, "id", "we_...")
         try:
-            self._store.webhook_endpoint_delete(id)
+            with self._store.transaction():
+                self._store.webhook_endpoint_delete(id)
+                self._store.outbox_cancel(id)
         except RecordNotFoundError:
             raise no_such_webhook_endpoint(id) from None
         self._changed()

@@ -728,6 +728,12 @@ class Store(abc.ABC):
         return how many were removed."""
 
     @abc.abstractmethod
+    def outbox_cancel(self, endpoint_id: str) -> int:
+        """Remove the deliveries to ``endpoint_id`` not yet made (pending or given up), as
+        its deletion or disabling does, so no event counts them in ``pending_webhooks``;
+        return how many. Its attempts stay. O(deliveries not yet made)."""
+
+    @abc.abstractmethod
     def delivery_attempt_get(self, attempt_id: str) -> Record | None:
         """Return the delivery attempt with that id, or None (a list cursor's position)."""
 

@@ -1315,6 +1315,14 @@ class MemoryStore(Store):
             self._ensure_open()
             return set(self._outbox_counts)
 
+    def outbox_cancel(self, endpoint_id: str) -> int:
+        with self._transaction:
+            self._ensure_open()
+            keys = [key for key in self._outbox if key[1] == endpoint_id]
+            for key in keys:
+                self._outbox_put(key, None)
+            return len(keys)
+
     def outbox_purge(self, before: float) -> int:
         with self._transaction:
             self._ensure_open()

@@ -57,6 +57,7 @@ from .base import (
 )
 from .sql import (
     _ATTEMPT_GET,
+    _OUTBOX_CANCEL,
     _OUTBOX_DUE,
     _OUTBOX_EVENTS,
     _OUTBOX_INSERT,
@@ -1505,6 +1506,12 @@ class PostgresStore(Store):
             return {row[0] for row in connection.execute(_OUTBOX_EVENTS).fetchall()}
 
         return self._read("read from", work)
+
+    def outbox_cancel(self, endpoint_id: str) -> int:
+        return self._write(
+            "write to",
+            lambda connection: connection.execute(_OUTBOX_CANCEL, (endpoint_id,)).rowcount,
+        )
 
     def outbox_purge(self, before: float) -> int:
         def work(connection: Connection) -> int:

@@ -266,6 +266,7 @@ _OUTBOX_PURGE = (
 )
 
 _ATTEMPT_GET = "SELECT body FROM webhook_attempts WHERE id = %s"
+_OUTBOX_CANCEL = "DELETE FROM webhook_outbox WHERE endpoint_id = %s"
 
 
 def _outbox_row(delivery: Record) -> tuple[Any, ...]:

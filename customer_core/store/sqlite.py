@@ -58,6 +58,7 @@ from .base import (
 from .entries import add_email_entry, add_search_entries, searched_fields
 from .sql import (
     _ATTEMPT_GET,
+    _OUTBOX_CANCEL,
     _OUTBOX_DELETE,
     _OUTBOX_DUE,
     _OUTBOX_EVENTS,
@@ -1522,6 +1523,11 @@ class SQLiteStore(Store):
     def outbox_event_ids(self) -> set[str]:
         with self._reading() as connection:
             return {row[0] for row in connection.execute(_OUTBOX_EVENTS)}
+
+    def outbox_cancel(self, endpoint_id: str) -> int:
+        with self._writing() as connection:
+            statement = _OUTBOX_CANCEL.replace("%s", "?")
+            return connection.execute(statement, (endpoint_id,)).rowcount
 
     def outbox_purge(self, before: float) -> int:
         with self._writing() as connection:

@@ -1,5 +1,6 @@
 """Store contract for webhook deliveries: the outbox (``outbox_add``, ``outbox_next_due``,
-``outbox_claim``, ``outbox_settle``, ``outbox_pending``, ``outbox_purge``) and the delivery
+``outbox_claim``, ``outbox_settle``, ``outbox_pending``, ``outbox_purge``,
+``outbox_cancel``) and the delivery
 attempts (``delivery_attempt_scan``).
 
 A mixin of ``StoreContract``: it runs on every store through that class.
@@ -188,6 +189,23 @@ class OutboxContract:
         assert [a["id"] for a in store.delivery_attempt_scan()] == ["wda_2"]
         assert store.outbox_purge(before=200.0) == 0
 
+    def test_cancel_removes_an_endpoints_pending_and_given_up_deliveries(
+        self, with_outbox: Store
+    ) -> None:
+        store = with_outbox
+        (failed,) = [d for d in store.outbox_claim(100.0, 900.0, 10) if d["endpoint"] == "we_1"]
+        store.outbox_settle([{**failed, "status": "failed"}], [make_attempt("wda_1", 150)])
+        assert store.outbox_cancel("we_1") == 2  # evt_a's given up, evt_b's pending
+        assert store.outbox_pending(["evt_a", "evt_b", "evt_c"]) == {"evt_a": 1, "evt_c": 1}
+        assert store.outbox_event_ids() == {"evt_a", "evt_c"}
+        assert [a["id"] for a in store.delivery_attempt_scan()] == ["wda_1"]  # kept
+        assert keys(store.outbox_claim(1000.0, 2000.0, 10)) == [
+            ("evt_a", "we_2"),
+            ("evt_c", "we_2"),
+        ]
+        assert store.outbox_cancel("we_1") == 0
+        assert store.outbox_cancel("we_nowhere") == 0
+
     def test_outbox_changes_roll_back_with_their_transaction(self, with_outbox: Store) -> None:
         store = with_outbox
         with pytest.raises(RuntimeError), store.transaction():
@@ -197,6 +215,7 @@ class OutboxContract:
                 [{**d, "status": "succeeded"} for d in claimed], [make_attempt("wda_1", 1)]
             )
             store.outbox_purge(before=1e9)
+            store.outbox_cancel("we_2")
             raise RuntimeError("abort")
         assert store.outbox_pending(["evt_a", "evt_b", "evt_c", "evt_d"]) == {
             "evt_a": 2,
