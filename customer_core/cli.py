@@ -299,7 +299,8 @@ def _parser() -> argparse.ArgumentParser:
     actions = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
     listing = actions.add_parser(
         "list",
-        help="events newest first (params: limit, type with * wildcards, types[], created...)",
+        help="events newest first (params: limit, type with * wildcards, types[], created, "
+        "delivery_success, starting_after, ending_before)",
     )
     with_params(listing)
     with_db(listing)
@@ -679,7 +680,7 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
             file=sys.stderr,
         )
         named = set()
-        for url in arguments.webhook or ():
+        for url in dict.fromkeys(arguments.webhook or ()):  # a URL given twice is one endpoint
             endpoint_id, secret = serve_endpoint(service, url)
             named.add(endpoint_id)
             print(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from customer_core import CustomerService, InvalidRequestError, SQLiteStore, Store
+from customer_core import CustomerService, InvalidRequestError, MemoryStore, SQLiteStore, Store
 
 from .test_cli import run
 from .test_http import API_KEY, RunningServer
@@ -139,3 +139,18 @@ def test_delivery_success_on_the_command_line(
     assert [event["id"] for event in page["data"]] == [ids["delivered"], ids["none"]]  # type: ignore[index]
     status, _, error = run(capsys, *arguments, "delivery_success=maybe")
     assert status == 1 and error.startswith("error: ")
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_an_empty_delivery_success_is_refused_as_every_other_param_is(value: object) -> None:
+    # Trial 4, 9: None said "Invalid boolean: None", unlike type, limit, created, email...
+    service = CustomerService(MemoryStore())
+    with pytest.raises(InvalidRequestError) as raised:
+        service.events.list(delivery_success=value)
+    assert (raised.value.param, raised.value.code) == (
+        "delivery_success",
+        "parameter_invalid_empty",
+    )
+    assert raised.value.message.startswith(
+        "You passed an empty string for 'delivery_success'. We assume empty values"
+    )

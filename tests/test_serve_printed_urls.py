@@ -60,3 +60,17 @@ def test_serve_names_the_endpoints_registered_earlier_that_it_delivers_to(tmp_pa
         f"customer_core: events are also delivered to http://127.0.0.1:9/old "
         f"({old}, registered earlier; DELETE /v1/webhook_endpoints/{old} stops it)\n",
     ]
+
+
+def test_a_webhook_url_given_twice_is_one_endpoint_told_once() -> None:
+    url = "http://127.0.0.1:9/twice"
+    server = Server("--memory", "--webhook", url, "--webhook", url)
+    try:
+        server.secrets(1)
+        endpoints = server.when_ready(lambda client: client.v1.webhook_endpoints.list().data)
+    finally:
+        server.terminate()
+    printed = "".join(server.stderr)
+    assert [endpoint.url for endpoint in endpoints] == [url]
+    assert printed.count("> Ready! Your webhook signing secret is") == 1
+    assert printed.count(f"customer_core: events are delivered to {url} (") == 1

@@ -124,6 +124,8 @@ def _boolean(value: object) -> bool:
         return True
     if value is False or value == "false":
         return False
+    if value is None or value == "":  # as every other param that cannot be unset says
+        raise _error("parameter_invalid_empty")
     raise _error("stripe", message=f"Invalid boolean: {value}")
 
 
