@@ -61,6 +61,8 @@ def delivery(event: str, endpoint: str = "we_1") -> Record:
 
 
 def test_postgresql_counts_the_deliveries_added_since_a_mark(postgres: Store) -> None:
+    from customer_core.store.postgres import ARRIVALS_COUNTED
+
     assert postgres.outbox_arrivals(None) == (0, None)  # an empty outbox: no mark yet
     postgres.outbox_add([delivery("evt_01A"), delivery("evt_01A", "we_2"), delivery("evt_01B")])
     assert postgres.outbox_arrivals(None) == (0, "evt_01B")  # the first call counts none
@@ -77,6 +79,11 @@ def test_postgresql_counts_the_deliveries_added_since_a_mark(postgres: Store) ->
     # A claim (a lease) or a retry changes no count: only added deliveries are arrivals.
     postgres.outbox_claim(2.0, 60.0, 10)
     assert postgres.outbox_arrivals("evt_01D") == (0, "evt_01D")
+    # A look counts ARRIVALS_COUNTED at most: enough to tell a busy API, at a bounded cost.
+    postgres.outbox_add([delivery(f"evt_02{n:03}") for n in range(ARRIVALS_COUNTED + 5)])
+    newest = f"evt_02{ARRIVALS_COUNTED + 4:03}"
+    assert postgres.outbox_arrivals("evt_01D") == (ARRIVALS_COUNTED, newest)
+    assert postgres.outbox_arrivals(f"evt_02{ARRIVALS_COUNTED - 1:03}") == (5, newest)
 
 
 def test_other_stores_cannot_count_arrivals_and_their_delivery_process_is_not_paced(

@@ -434,11 +434,17 @@ _CLAIM = (
 """``outbox_claim`` in one statement: the due rows locked, leased, and returned in the
 order they were due."""
 _OUTBOX_NEWEST = "SELECT max(event_id) FROM webhook_outbox"
+ARRIVALS_COUNTED = 100
+"""``outbox_arrivals`` counts this many at most (enough to tell a busy API)."""
 _OUTBOX_ARRIVALS = (
-    "SELECT (SELECT count(*) FROM webhook_outbox WHERE event_id > %s), "
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM webhook_outbox WHERE event_id > %s "
+    f"ORDER BY event_id LIMIT {ARRIVALS_COUNTED}) AS added), "
     f"GREATEST(({_OUTBOX_NEWEST}), %s)"
 )
-"""``outbox_arrivals``: the deliveries of events newer than the mark, and the next mark."""
+"""``outbox_arrivals``: the deliveries of events newer than the mark, and the next mark.
+The ordered, limited scan keeps a prepared (generic) plan on the primary key (~60-80 us
+of server CPU a look): a plain count's generic plan scanned the whole outbox (~400 us
+at 3,000 rows)."""
 _SETTLE_UPDATE = (
     "UPDATE webhook_outbox AS o SET next_attempt = s.next_attempt, attempts = s.attempts, "
     "status = s.status FROM unnest(%s::float8[], %s::int[], %s::text[], %s::text[], "
