@@ -8,7 +8,9 @@ import threading
 from typing import TYPE_CHECKING, cast
 
 from . import idempotency
+from .errors import InvalidRequestError
 from .events import RequestInfo
+from .metadata import NUL, wire_string
 from .models import BODY_INDENT, Customer, Record, record_json
 
 if TYPE_CHECKING:  # the union of every operation's result, which names tax_ids' models
@@ -17,9 +19,41 @@ if TYPE_CHECKING:  # the union of every operation's result, which names tax_ids'
 __all__ = ["Outcome", "request_info"]
 
 
-def request_info(request_id: str | None, idempotency_key: object) -> RequestInfo:
-    """What an event records of the request that made it."""
-    return {"id": request_id, "idempotency_key": idempotency.supplied_key(idempotency_key)}
+def request_info(request_id: object, idempotency_key: object) -> RequestInfo:
+    """What an event records of the request that made it: its id and idempotency key,
+    each text or None. Anything else is refused here, before the write: recorded, it
+    failed every later read of the event (pydantic's error, a MemoryStore checkpoint's
+    TypeError). A key is held to its length only where it counts (``check_key``: not on
+    a delete, where Stripe ignores it)."""
+    key = idempotency.supplied_key(idempotency_key)
+    return {
+        "id": request_id if _plain(request_id) else _request_id(request_id),
+        "idempotency_key": key if _plain(key) else _text(key) or idempotency.check_key(key),
+    }
+
+
+def _plain(value: object) -> bool:
+    """Whether ``value`` is None or ASCII text without NUL (nearly always): kept as it is."""
+    return value is None or (value.__class__ is str and value.isascii() and NUL not in value)
+
+
+def _text(value: object) -> str | None:
+    """``value`` as a plain str when it is Unicode text without NUL (a subclass of str
+    too, which no store may hold), else None."""
+    if not isinstance(value, str) or NUL in value or wire_string(value) is None:
+        return None
+    return str.__str__(value)
+
+
+def _request_id(value: object) -> str:
+    text = _text(value)
+    if text is None:
+        msg = (
+            f"Invalid request_id: {value!r}; it must be Unicode text without NUL characters "
+            "(such as an HTTP Request-Id), or None."
+        )
+        raise InvalidRequestError(msg, param="request_id")
+    return text
 
 
 class Outcome:
