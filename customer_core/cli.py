@@ -25,6 +25,7 @@ from typing import IO, Any
 from . import __version__
 from .errors import CustomerCoreError, InvalidRequestError
 from .events.delivery import STOP_TIMEOUT
+from .events.outbox import RetryPolicy
 from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
 from .events.webhooks import check_url, serve_endpoint
 from .http.forms import decode_pairs
@@ -203,6 +204,23 @@ def _parser() -> argparse.ArgumentParser:
             f"it fails with a 503 (default: {BUSY_TIMEOUT:g})",
         )
 
+    def with_retries(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--retry-delay",
+            type=float,
+            default=_RETRY.first_delay,
+            metavar="SECONDS",
+            help="seconds before a failed webhook delivery is tried again, doubled at each "
+            f"retry (default: {_RETRY.first_delay:g}; 1 while you fix a receiver)",
+        )
+        parser.add_argument(
+            "--retry-max-delay",
+            type=float,
+            default=_RETRY.max_delay,
+            metavar="SECONDS",
+            help=f"the longest wait between two tries (default: {_RETRY.max_delay:g})",
+        )
+
     serve = _command(
         commands,
         "serve",
@@ -237,6 +255,7 @@ def _parser() -> argparse.ArgumentParser:
         help="deliver every event to URL, signed (an endpoint registered at start, kept "
         "across restarts with the same secret, which is printed); repeatable",
     )
+    with_retries(serve)
     tests = serve.add_argument_group("for test suites")
     tests.add_argument("--seed", type=int, help="make ids, prefixes and request ids reproducible")
     tests.add_argument(
@@ -381,6 +400,7 @@ def _parser() -> argparse.ArgumentParser:
         help="on a stop, seconds to keep sending the deliveries due; those still unanswered "
         f"are put back for the next start (default: {STOP_TIMEOUT:g})",
     )
+    with_retries(deliver)
     # serve's child: a byte on stdin wakes it, the end of stdin stops it.
     deliver.add_argument("--watch-stdin", action="store_true", help=argparse.SUPPRESS)
 
@@ -648,6 +668,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | None) -> int:
     keys = _api_keys(arguments.api_key)
+    retry_policy(arguments)  # a bad schedule is a usage error before anything starts
     for url in arguments.webhook or ():
         try:
             check_url(url)
@@ -742,14 +763,17 @@ def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> 
     requests made by a sender process, customer_core.events.sender).
     A stop gives requests in flight a moment, then keeps the unanswered ones for next time."""
     store = service.store
+    retry = retry_policy(arguments)
     if isinstance(store, MemoryStore):
-        worker = service.webhooks.start_delivery()
+        worker = service.webhooks.start_delivery(retry=retry)
         return lambda: worker.stop(timeout=STOP_TIMEOUT)
     # The child finds its store in the environment: a database password stays out of ps.
     location = store.path if isinstance(store, SQLiteStore) else arguments.db
     environment = {**os.environ, DATA_VARIABLE: str(location or os.environ[DATA_VARIABLE])}
     command = [sys.executable, "-m", "customer_core", "deliver", "--watch-stdin"]
     command += ["--stop-wait", str(STOP_TIMEOUT), "--busy-timeout", str(arguments.busy_timeout)]
+    command += ["--retry-delay", repr(retry.first_delay)]
+    command += ["--retry-max-delay", repr(retry.max_delay)]
     process = DeliveryProcess(command, environment, stop_wait=STOP_TIMEOUT)
     remove_listener = service.webhooks.add_listener(process.wake)
     if store.webhook_endpoint_scan(limit=1) or store.outbox_next_due() is not None:
@@ -762,6 +786,18 @@ def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> 
     return stop
 
 
+_RETRY = RetryPolicy()
+"""The default retry schedule, whose delays the ``--retry-*`` options change."""
+
+
+def retry_policy(arguments: argparse.Namespace) -> RetryPolicy:
+    """The retry schedule of a ``serve`` or ``deliver`` command line (a usage error if bad)."""
+    if not 0 <= arguments.retry_delay <= arguments.retry_max_delay:
+        msg = "--retry-delay must be >= 0 and at most --retry-max-delay"
+        raise _CommandError(msg, status=2)
+    return RetryPolicy(first_delay=arguments.retry_delay, max_delay=arguments.retry_max_delay)
+
+
 def worker_options(arguments: argparse.Namespace) -> dict[str, Any]:
     """The ``DeliveryWorker`` options of a parsed ``customer-core deliver`` command line
     (the delivery benchmark runs the same worker)."""
@@ -772,6 +808,7 @@ def worker_options(arguments: argparse.Namespace) -> dict[str, Any]:
         "batch_size": arguments.batch_size,
         "linger": arguments.linger,
         "busy_rate": arguments.busy_rate or None,
+        "retry": retry_policy(arguments),
     }
 
 

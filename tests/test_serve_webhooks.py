@@ -226,3 +226,50 @@ def test_a_killed_delivery_process_is_replaced_and_said_so(tmp_path: Path) -> No
             assert f"the delivery process {child} ended (exit status -9)" in said
         finally:
             server.terminate()
+
+
+def _retried_soon(*store_arguments: str) -> None:
+    """A receiver that fails the first request gets the event again within seconds when
+    ``--retry-delay`` is short (trial 4, 5: retries came after 60 s and more, with no
+    option to change it)."""
+    with WebhookReceiver(status=lambda n: 500 if n == 1 else 200) as receiver:
+        server = Server(
+            *store_arguments,
+            "--webhook",
+            receiver.url,
+            "--retry-delay",
+            "0.2",
+            "--retry-max-delay",
+            "0.5",
+        )
+        try:
+            server.secrets(1)
+            server.create_when_ready("retried@example.com")
+            first, second = receiver.wait_for(2, timeout=30)[:2]
+            assert (first.status, second.status) == (500, 200)
+            assert first.json()["id"] == second.json()["id"]
+            assert second.received_at - first.received_at < 10
+        finally:
+            server.terminate()
+
+
+def test_a_short_retry_delay_sends_a_failed_delivery_again_soon(tmp_path: Path) -> None:
+    _retried_soon("--db", str(tmp_path / "customers.db"))  # the delivery child
+
+
+def test_a_short_retry_delay_on_the_memory_store() -> None:
+    _retried_soon("--memory")  # the server's own worker
+
+
+def test_a_retry_delay_above_its_maximum_is_a_usage_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "customer_core.cli", "serve", "--memory", "--api-key", API_KEY]
+        + ["--retry-delay", "10", "--retry-max-delay", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "error: --retry-delay must be >= 0 and at most --retry-max-delay\n",
+    )
