@@ -71,7 +71,7 @@ from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
 
 __all__ = ["OPERATIONS", "CustomerService", "Operation", "Outcome", "Result", "Snapshot"]
 
-_Saved = TypeVar("_Saved", Customer, TaxId)
+_Saved = TypeVar("_Saved", Customer, TaxId, WebhookEndpoint)
 _Done = TypeVar("_Done")
 
 # Plain fields an update copies as given (None clears a nullable one).
@@ -273,7 +273,11 @@ class CustomerService:
         )
         """The events of this service's changes: ``events.list(...)``, ``events.retrieve(id)``."""
         self.webhook_endpoints = WebhookEndpoints(
-            store, clock=clock, seed=seed, on_change=self.webhooks.endpoints_changed
+            store,
+            clock=clock,
+            seed=seed,
+            idempotent=self._idempotent,
+            on_change=self.webhooks.endpoints_changed,
         )
         """Where events are delivered: ``webhook_endpoints.create(url=..., enabled_events=[...])``."""
         if seed is not None:

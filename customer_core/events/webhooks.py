@@ -16,7 +16,7 @@ import secrets
 import string
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, cast
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ConfigDict, PlainValidator
@@ -45,7 +45,9 @@ from ..store.base import SortKey, Store
 from .stripe_event_types import STRIPE_EVENT_TYPES
 
 if TYPE_CHECKING:
+    from ..outcome import Outcome
     from ..service import CustomerService
+
 
 __all__ = [
     "SERVE_DESCRIPTION",
@@ -248,6 +250,20 @@ def no_such_webhook_endpoint(
     return no_such("webhook endpoint", endpoint_id, param=param, http_status=http_status)
 
 
+class Idempotent(Protocol):
+    """The service's runner of a POST at most once per idempotency key
+    (``CustomerService._idempotent``)."""
+
+    def __call__(
+        self,
+        endpoint: str,
+        key: object,
+        params: dict[str, Any],
+        prepare: Callable[[], Callable[[], WebhookEndpoint]],
+        model: type[WebhookEndpoint],
+    ) -> Outcome: ...
+
+
 class WebhookEndpoints:
     """``svc.webhook_endpoints``: create, retrieve, update, delete and list endpoints."""
 
@@ -257,9 +273,12 @@ class WebhookEndpoints:
         *,
         clock: Clock,
         seed: int | str | None,
+        idempotent: Idempotent,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
+        # The service's runner of POSTs at most once per idempotency key.
+        self._idempotent = idempotent
         # Told after every change, so cached copies of the endpoints are read again.
         self._on_change = on_change
         self._clock = clock
@@ -307,32 +326,56 @@ class WebhookEndpoints:
                 chosen = self._secrets.choices(_SECRET_ALPHABET, k=_SECRET_LENGTH)
         return "whsec_" + "".join(chosen)
 
-    def create(self, /, **params: Any) -> WebhookEndpoint:
+    def create(self, /, *, idempotency_key: str | None = None, **params: Any) -> WebhookEndpoint:
         """Register an endpoint (``POST /v1/webhook_endpoints``); the answer holds its secret."""
+        result = self.perform_create(params, idempotency_key=idempotency_key).result
+        return cast(WebhookEndpoint, result)
+
+    def perform_create(
+        self, params: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> Outcome:
+        """``create`` for wrappers: at most once per idempotency key, as Stripe runs every
+        POST (the SDK retries a POST with the key it sent; a second endpoint would get every
+        event twice, signed with another secret). A replay answers the first creation,
+        secret included, with ``replayed`` set."""
+        return self._idempotent(
+            "/v1/webhook_endpoints",
+            idempotency_key,
+            params,
+            lambda: self._prepare_create(params),
+            WebhookEndpoint,
+        )
+
+    def _prepare_create(self, params: dict[str, Any]) -> Callable[[], WebhookEndpoint]:
+        """Validate a creation's params; return the creation."""
         p = parse(WebhookEndpointCreateParams, params)
-        record: Record = {
-            "id": self._ids.webhook_endpoint_id(),
-            "object": "webhook_endpoint",
-            "api_version": p.api_version,
-            "application": None,
-            "created": int(self._clock()),
-            "description": p.description,
-            "enabled_events": list(p.enabled_events),
-            "livemode": False,
-            "metadata": metadata_rules.merge({}, p.metadata or {}),
-            "secret": self._secret(),
-            "status": "enabled",
-            "url": p.url,
-        }
-        if not record["enabled_events"]:
+        if not p.enabled_events:
             raise InvalidRequestError(
                 "Missing required param: enabled_events.",
                 code="parameter_missing",
                 param="enabled_events",
             )
-        self._store.webhook_endpoint_put(record)
-        self._changed()
-        return WebhookEndpoint.from_record(record, show_secret=True)
+
+        def create() -> WebhookEndpoint:
+            record: Record = {
+                "id": self._ids.webhook_endpoint_id(),
+                "object": "webhook_endpoint",
+                "api_version": p.api_version,
+                "application": None,
+                "created": int(self._clock()),
+                "description": p.description,
+                "enabled_events": list(p.enabled_events),
+                "livemode": False,
+                "metadata": metadata_rules.merge({}, p.metadata or {}),
+                "secret": self._secret(),
+                "status": "enabled",
+                "url": p.url,
+            }
+            self._store.webhook_endpoint_put(record)
+            self._changed()
+            return WebhookEndpoint.from_record(record, show_secret=True)
+
+        return create
 
     def _changed(self) -> None:
         if self._on_change is not None:

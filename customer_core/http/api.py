@@ -302,6 +302,8 @@ class StripeAPI:
             return Outcome(self.service.webhooks.attempts(**params))
         if endpoint_route is not None:
             endpoints, (action, endpoint_id) = self.service.webhook_endpoints, endpoint_route
+            if action == "create":
+                return endpoints.perform_create(params, idempotency_key=idempotency_key)
             if endpoint_id is None:
                 return Outcome(getattr(endpoints, action)(**params))
             return Outcome(getattr(endpoints, action)(endpoint_id, **params))
