@@ -614,6 +614,14 @@ class DeliveryWorker:
         answered, put the others back."""
         try:
             self._drain(time.monotonic() + self._drain_timeout)
+        except StoreClosedError:  # the caller's mistake, not a failure: one line, no traceback
+            self._abort_senders()
+            self._in_flight.clear()
+            logger.warning(
+                "webhook delivery: the store was closed before the worker stopped; the "
+                "deliveries in flight are due again when their lease ends"
+            )
+            return
         except Exception:
             logger.exception("webhook delivery: the store failed while the worker stopped")
         self._abort_senders()
