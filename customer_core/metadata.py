@@ -41,6 +41,8 @@ def wire_string(value: object) -> str | None:
     a string that is not valid Unicode (a lone surrogate) could never arrive.
     """
     if isinstance(value, str):
+        if value.__class__ is not str:  # a str enum, a framework's safe string: plain text
+            value = str.__str__(value)
         return value if value.isascii() or _encodable(value) else None
     if isinstance(value, bool):
         return "true" if value else "false"

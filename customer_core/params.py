@@ -180,7 +180,7 @@ def enum(
             return empty_means
         if not isinstance(value, str) or value not in allowed:
             raise _error("invalid_enum", choices=listed)
-        return value
+        return str.__str__(value)  # a str enum's member is stored as its plain text
 
     return validate
 
@@ -661,6 +661,21 @@ def translate(error: ValidationError) -> InvalidRequestError:
         )
     first = problems[0]
     return _describe(first, param_name(first["loc"]))
+
+
+def param_dict(params: object) -> dict[str, Any]:
+    """A new dict of an operation's params (``perform``'s, ``execute``'s), which must be a
+    mapping of names to values, or None for none: anything else is an InvalidRequestError,
+    not the TypeError (or the silent pairs) that ``dict()`` would give."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        msg = (
+            "Invalid params: expected a mapping of parameter names to values, "
+            f"not {type(params).__name__}."
+        )
+        raise InvalidRequestError(msg)
+    return dict(params)
 
 
 def parse(model: type[P], params: Mapping[str, Any]) -> P:

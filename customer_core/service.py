@@ -61,6 +61,7 @@ from .params import (
     CustomerSearchParams,
     CustomerUpdateParams,
     NoParams,
+    param_dict,
     parse,
     path_id,
 )
@@ -551,7 +552,7 @@ class CustomerService:
         one else holds): it is used as it is, neither copied nor looked through before an
         idempotency entry keeps it.
         """
-        params = params if from_form and params.__class__ is dict else dict(params or {})
+        params = params if from_form and params.__class__ is dict else param_dict(params)
         if operation == "create":
             return self._create_once(params, idempotency_key, request_id, from_form)
         if operation == "list":

@@ -37,6 +37,7 @@ from .params import (
     _Params,
     enum,
     integer_between,
+    param_dict,
     parse,
     path_id,
     text,
@@ -256,7 +257,7 @@ class TaxIdService:
         the same idempotency key: the entry point for wrappers. ``request_id`` (the HTTP
         Request-Id) and the idempotency key go into the ``request`` of the events the
         operation records."""
-        params = dict(params or {})
+        params = param_dict(params)
         customer_id = path_id(customer, "customer", "cus_...")
         request = request_info(request_id, idempotency_key)
         if operation == "create":
