@@ -47,7 +47,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from operator import getitem
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +144,7 @@ def child(store: str, events: bool, warm: int, creates: int, updates: int, tick:
     millisecond of its own, which no real run does."""
     factory = STORES[store]
     now = [1_764_000_000.0]
-    clock = partial(getitem, now, 0)
+    clock = partial(now.__getitem__, 0)
     with tempfile.TemporaryDirectory() as scratch:
         service = CustomerService(
             factory(Path(scratch), "counted"), events=events, seed=1, clock=clock
