@@ -5,6 +5,9 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import AnyStr
 
 
@@ -39,3 +42,21 @@ def stop(
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie no one reaped yet counts: it holds nothing)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return "\nState:\tZ" in status
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
+    """Wait until ``condition()`` is true; AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)

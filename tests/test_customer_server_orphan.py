@@ -8,8 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from .cli_process import gone, wait_for
 
 DEADLINE = 60.0
 """Seconds to wait for each step: generous, the machine is shared; never a fixed sleep."""
@@ -27,24 +28,6 @@ def test_holds_the_server(customer_server, _customer_server_process):
     while time.monotonic() < deadline:  # until the outer test kills this pytest
         time.sleep(0.05)
 """
-
-
-def wait_for(condition: object, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"gave up after {DEADLINE} s waiting for {what}")
-
-
-def gone(pid: int) -> bool:
-    """Whether ``pid`` has exited (a zombie no one reaped yet counts: it holds nothing)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return "\nState:\tZ" in status
 
 
 def refused(base_url: str) -> bool:
@@ -67,13 +50,13 @@ def test_the_server_exits_when_pytest_is_killed(tmp_path: Path) -> None:
     server_pid = 0
     try:
         written = tmp_path / "server.txt"
-        wait_for(lambda: written.exists() and written.read_text(), "the server to start")
+        wait_for(lambda: written.exists() and written.read_text(), "the server to start", DEADLINE)
         pid_text, base_url = written.read_text().split()
         server_pid = int(pid_text)
         assert not gone(server_pid) and not refused(base_url)
         pytest_run.send_signal(signal.SIGKILL)
         pytest_run.wait(timeout=DEADLINE)
-        wait_for(lambda: gone(server_pid), "the server to exit after pytest was killed")
+        wait_for(lambda: gone(server_pid), "the server to exit after pytest was killed", DEADLINE)
         assert refused(base_url)
     finally:
         if pytest_run.poll() is None:

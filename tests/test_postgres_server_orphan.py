@@ -10,15 +10,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from customer_core.testing.postgres_server import FAST, PostgresServer, find_binaries
 from customer_core.testing.postgres_watchdog import stop_cluster
 
+from .cli_process import gone, wait_for
 from .conftest import IN_CI, POSTGRES_MISSING
 
 if POSTGRES_MISSING is not None and not IN_CI:
@@ -41,24 +39,6 @@ watchdog = getattr(server, "_watchdog", None)
 print(pid, server.port, server.directory, watchdog.pid if watchdog else 0, flush=True)
 time.sleep(300)  # until the test kills this process
 """
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"gave up after {DEADLINE} s waiting for {what}")
-
-
-def gone(pid: int) -> bool:
-    """Whether ``pid`` has exited (a zombie no one reaped yet counts: it holds nothing)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return "\nState:\tZ" in status
 
 
 def refused(port: int) -> bool:
@@ -86,9 +66,13 @@ def test_the_cluster_stops_and_its_directory_goes_when_its_owner_is_killed() -> 
             owner.send_signal(signal.SIGKILL)
             owner.wait(timeout=DEADLINE)
 
-            wait_for(lambda: gone(postmaster), "the postmaster to exit after its owner died")
-            wait_for(lambda: not os.path.exists(directory), "the cluster's directory to go")
-            wait_for(lambda: gone(watchdog), "the watchdog to exit when its work is done")
+            wait_for(
+                lambda: gone(postmaster), "the postmaster to exit after its owner died", DEADLINE
+            )
+            wait_for(
+                lambda: not os.path.exists(directory), "the cluster's directory to go", DEADLINE
+            )
+            wait_for(lambda: gone(watchdog), "the watchdog to exit when its work is done", DEADLINE)
             assert refused(port)
         finally:
             if owner.poll() is None:

@@ -21,7 +21,7 @@ import stripe
 from customer_core import CustomerService, SQLiteStore
 from customer_core.testing.receiver import WebhookReceiver
 
-from .cli_process import free_port
+from .cli_process import free_port, gone, wait_for
 
 API_KEY = "sk_test_webhooks"
 T = TypeVar("T")
@@ -175,15 +175,6 @@ def test_sigterm_keeps_a_pending_delivery_for_the_next_start(tmp_path: Path) -> 
         assert len(store.webhook_endpoint_scan()) == 1
 
 
-def gone(pid: int) -> bool:
-    """Whether the process has ended (a zombie nobody reaped counts as ended)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
 def test_a_delivery_process_ends_when_its_server_is_killed(tmp_path: Path) -> None:
     with WebhookReceiver() as receiver:
         server = Server("--db", str(tmp_path / "customers.db"), "--webhook", receiver.url)
@@ -194,10 +185,7 @@ def test_a_delivery_process_ends_when_its_server_is_killed(tmp_path: Path) -> No
             child = server.delivery_pid()
             server.process.kill()  # no chance to stop its child: the pipe's end does
             server.process.wait(timeout=60)
-            deadline = time.monotonic() + 60
-            while not gone(child):
-                assert time.monotonic() < deadline, "the delivery process outlived its server"
-                time.sleep(0.02)
+            wait_for(lambda: gone(child), "the delivery process to end with its server")
         finally:
             server.terminate()
 
@@ -212,10 +200,7 @@ def test_a_killed_delivery_process_is_replaced_and_said_so(tmp_path: Path) -> No
             receiver.wait_for(1)
             child = server.delivery_pid()
             os.kill(child, signal.SIGKILL)
-            deadline = time.monotonic() + 60
-            while not gone(child):
-                assert time.monotonic() < deadline, "the delivery process outlived SIGKILL"
-                time.sleep(0.02)
+            wait_for(lambda: gone(child), "the delivery process to die of SIGKILL")
             server.create_when_ready("second@example.com")
             received = receiver.wait_for(2, timeout=60)
             assert sorted({r.json()["data"]["object"]["email"] for r in received}) == [
