@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import atexit
 import importlib
 import math
 import os
@@ -243,6 +244,8 @@ def _worker_class(code: Path) -> Any:
     if module is None:
         name = f"customer_core_before{len(_OLD_PACKAGES) or ''}"
         home = Path(tempfile.mkdtemp(prefix="webhook-bench-"))
+        # Removed when the process ends: the copy may still import modules until then.
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
         shutil.copytree(code / "customer_core", home / name)
         sys.path.insert(0, str(home))
         module = _OLD_PACKAGES[code] = importlib.import_module(f"{name}.events.delivery")
