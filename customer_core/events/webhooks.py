@@ -338,13 +338,17 @@ class WebhookEndpoints:
         POST (the SDK retries a POST with the key it sent; a second endpoint would get every
         event twice, signed with another secret). A replay answers the first creation,
         secret included, with ``replayed`` set."""
-        return self._idempotent(
+        outcome = self._idempotent(
             "/v1/webhook_endpoints",
             idempotency_key,
             params,
             lambda: self._prepare_create(params),
             WebhookEndpoint,
         )
+        # After the commit (the service runs the creation in a write block when events
+        # are on): a cache read again before it would miss the new endpoint.
+        self._changed()
+        return outcome
 
     def _prepare_create(self, params: dict[str, Any]) -> Callable[[], WebhookEndpoint]:
         """Validate a creation's params; return the creation."""
@@ -372,7 +376,6 @@ class WebhookEndpoints:
                 "url": p.url,
             }
             self._store.webhook_endpoint_put(record)
-            self._changed()
             return WebhookEndpoint.from_record(record, show_secret=True)
 
         return create
@@ -471,15 +474,20 @@ def serve_endpoint(service: CustomerService, url: str) -> tuple[str, str]:
     store = service.store
     with store.transaction():
         store.idempotency_get(f"{SERVE_DESCRIPTION} {url}")
-        for record in store.webhook_endpoint_scan(descending=False):
-            if record["url"] == url and record.get("description") == SERVE_DESCRIPTION:
-                if record["status"] != "enabled" or record["enabled_events"] != ["*"]:
-                    service.webhook_endpoints.update(
-                        record["id"], disabled=False, enabled_events=["*"]
-                    )
-                return record["id"], record["secret"]
-        endpoint = service.webhook_endpoints.create(
-            url=url, enabled_events=["*"], description=SERVE_DESCRIPTION
-        )
+        found = _serve_endpoint_of(service, url)
+    service.webhooks.endpoints_changed()  # committed now: caches read it again
+    return found
+
+
+def _serve_endpoint_of(service: CustomerService, url: str) -> tuple[str, str]:
+    """``serve_endpoint``'s look and, if need be, creation (inside its block)."""
+    for record in service.store.webhook_endpoint_scan(descending=False):
+        if record["url"] == url and record.get("description") == SERVE_DESCRIPTION:
+            if record["status"] != "enabled" or record["enabled_events"] != ["*"]:
+                service.webhook_endpoints.update(record["id"], disabled=False, enabled_events=["*"])
+            return record["id"], record["secret"]
+    endpoint = service.webhook_endpoints.create(
+        url=url, enabled_events=["*"], description=SERVE_DESCRIPTION
+    )
     assert endpoint.secret is not None
     return endpoint.id, endpoint.secret
