@@ -668,7 +668,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | None) -> int:
     keys = _api_keys(arguments.api_key)
-    retry_policy(arguments)  # a bad schedule is a usage error before anything starts
+    retry = retry_policy(arguments)  # a bad schedule is a usage error before anything starts
     for url in arguments.webhook or ():
         try:
             check_url(url)
@@ -712,7 +712,7 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
             print(f"> Ready! Your webhook signing secret is {secret} (^C to quit)", file=sys.stderr)
         _tell_other_endpoints(service, named)
         reset_to = service.snapshot() if arguments.enable_reset else None
-        stop_delivering = _start_delivery(service, arguments)
+        stop_delivering = _start_delivery(service, arguments, retry)
         try:
             server = build_server(
                 service,
@@ -755,7 +755,9 @@ def _tell_other_endpoints(service: CustomerService, named: set[str]) -> None:
         )
 
 
-def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> Any:
+def _start_delivery(
+    service: CustomerService, arguments: argparse.Namespace, retry: RetryPolicy
+) -> Any:
     """Deliver the server's webhooks; return what stops it. Endpoints may also come through
     the API, so every server delivers. A file or database store gets a delivery process of
     its own (started when first needed; see customer_core.events.process); the memory store
@@ -763,7 +765,6 @@ def _start_delivery(service: CustomerService, arguments: argparse.Namespace) -> 
     requests made by a sender process, customer_core.events.sender).
     A stop gives requests in flight a moment, then keeps the unanswered ones for next time."""
     store = service.store
-    retry = retry_policy(arguments)
     if isinstance(store, MemoryStore):
         worker = service.webhooks.start_delivery(retry=retry)
         return lambda: worker.stop(timeout=STOP_TIMEOUT)
