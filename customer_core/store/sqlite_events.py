@@ -303,8 +303,8 @@ class EventTables:
         self._newest_sql = ""
         self._newest: _Newest | None = None
         self._probes: dict[tuple[int, ...], str] = {}
-        # The guarded INSERT of each table: under its code, and under minus its code the
-        # one that also looks in event_ids (codes are positive).
+        # The INSERT of each table after the data version check: under its code, and under
+        # minus its code the one that also looks in event_ids (codes are positive).
         self._inserts: dict[int, str] = {}
         self._cursor: sqlite3.Cursor | None = None
 
@@ -341,27 +341,32 @@ class EventTables:
     ) -> bool:
         """INSERT the newest event into the table ``code`` unless the data version is no
         longer ``version`` or the id is in ``event_ids`` (not looked at when ``no_ids``:
-        that table was empty at ``version``); return whether it was written. One statement
-        (a ``PRAGMA data_version`` of its own cost 9,500 instructions), on a cursor kept
-        for the connection (``execute`` on the connection makes one a call)."""
-        if self._cursor is None or self._cursor.connection is not connection:
-            self._cursor = connection.cursor()
+        that table was empty at ``version``); return whether it was written.
+
+        ``PRAGMA data_version`` is a statement of its own before the INSERT: the write
+        transaction holds the write lock, so no other connection can commit between the
+        two. Inside the INSERT (``pragma_data_version()``), SQLite's pragma table prepared
+        its statement again on every run: 0.04-0.05 of an update's CPU time more
+        (benchmarks/RESULTS.md, "ninth pass"). On a cursor kept for the connection
+        (``execute`` on the connection makes one a call)."""
+        cursor = self._cursor
+        if cursor is None or cursor.connection is not connection:
+            cursor = self._cursor = connection.cursor()
+        if cursor.execute("PRAGMA data_version").fetchone()[0] != version:
+            return False
         if no_ids:
             sql = self._inserts.get(code)
             if sql is None:
-                sql = self._inserts[code] = (
-                    f"INSERT INTO {_table(code)} (key, id, body) SELECT ?, ?, ? "
-                    "WHERE (SELECT data_version FROM pragma_data_version()) = ?"
-                )
-            return self._cursor.execute(sql, (key, event_id, body, version)).rowcount > 0
+                sql = self._inserts[code] = f"INSERT INTO {_table(code)} VALUES (?, ?, ?)"
+            cursor.execute(sql, (key, event_id, body))
+            return True
         sql = self._inserts.get(-code)
         if sql is None:
             sql = self._inserts[-code] = (
                 f"INSERT INTO {_table(code)} (key, id, body) SELECT ?, ?, ? "
-                "WHERE (SELECT data_version FROM pragma_data_version()) = ? "
-                "AND NOT EXISTS (SELECT 1 FROM event_ids WHERE id = ?)"
+                "WHERE NOT EXISTS (SELECT 1 FROM event_ids WHERE id = ?)"
             )
-        return self._cursor.execute(sql, (key, event_id, body, version, event_id)).rowcount > 0
+        return cursor.execute(sql, (key, event_id, body, event_id)).rowcount > 0
 
     @staticmethod
     def codes(connection: sqlite3.Connection) -> dict[str, int]:
@@ -411,7 +416,7 @@ class EventTables:
             raise StoreError(msg)
         cached, self._newest = self._newest, None
         # The newest event again, as this connection last saw the file (nearly always):
-        # one guarded INSERT (_guarded_write), which writes only if no other connection
+        # a guarded INSERT (_guarded_write), which writes only if no other connection
         # committed since and the id is not in event_ids. Else, or if the type has no table
         # yet, the steps further down look again. Worked out inline: _natural_key_in,
         # _comes_after and _key_after, as the steps further down use them.
