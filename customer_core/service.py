@@ -67,7 +67,7 @@ from .params import (
 )
 from .search import engine as search_engine
 from .search import parse as parse_query
-from .store.base import Checkpoint, KeyRange, PreviousAttributes, Store
+from .store.base import PURGE_LIMIT, Checkpoint, KeyRange, PreviousAttributes, Store
 from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
 
 __all__ = ["OPERATIONS", "CustomerService", "Operation", "Outcome", "Result", "Snapshot"]
@@ -505,9 +505,11 @@ class CustomerService:
         ``PURGE_EVERY``-th: every process that writes purges, however briefly it runs."""
         self._writes_since_purge += 1
         if self._writes_since_purge >= idempotency.PURGE_EVERY:
-            self._writes_since_purge = 0
             now = int(self._clock()) if now is None else now
-            self._store.idempotency_purge(before=int(now - self._idempotency_ttl))
+            before = int(now - self._idempotency_ttl)
+            removed = self._store.idempotency_purge(before=before, limit=PURGE_LIMIT)
+            # A full bite leaves more: the next write purges again (a backlog goes in bites).
+            self._writes_since_purge = idempotency.PURGE_EVERY if removed >= PURGE_LIMIT else 0
 
     # --- operations ----------------------------------------------------------------
 

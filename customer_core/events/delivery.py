@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 from ..errors import StoreClosedError, StoreError
 from ..ids import IdGenerator
 from ..models import Record
-from ..store.base import Store
+from ..store.base import PURGE_LIMIT, Store
 from .outbox import DEFAULT_ENDPOINT_REFRESH, RetryPolicy, Webhooks
 from .recording import DEFAULT_RETENTION
 from .sender import (
@@ -374,8 +374,9 @@ class DeliveryWorker:
         results = self._take_results()
         now = self._clock()
         if now - self._last_purge > PURGE_EVERY:
-            self._last_purge = now
-            self._store.outbox_purge(before=now - self.retention)
+            removed = self._store.outbox_purge(before=now - self.retention, limit=PURGE_LIMIT)
+            # A full bite leaves more: the next round purges again (a backlog goes in bites).
+            self._last_purge = -float("inf") if removed >= PURGE_LIMIT else now
         room = self.batch_size - len(self._in_flight)
         paced = False
         self._paused_for_pace = 0.0

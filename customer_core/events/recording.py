@@ -21,7 +21,15 @@ from ..ids import Clock, EventIdGenerator, go_on_after, system_clock
 from ..models import Record
 from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _array, _Params, parse, path_id, text
-from ..store.base import KeyRange, PreviousAttributes, SortKey, Store, event_of, resolved
+from ..store.base import (
+    PURGE_LIMIT,
+    KeyRange,
+    PreviousAttributes,
+    SortKey,
+    Store,
+    event_of,
+    resolved,
+)
 from .delivery_filter import DeliverySuccess, scan_events
 from .models import Event, EventListPage, matching_types
 from .outbox import Webhooks
@@ -188,8 +196,9 @@ class EventLog:
             )
         self._since_purge += 1
         if self._since_purge >= PURGE_EVERY:
-            self._since_purge = 0
-            self._store.event_purge(before=self._oldest_kept(parts[1]))
+            # A full bite leaves more: the next event purges again (a backlog goes in bites).
+            removed = self._store.event_purge(before=self._oldest_kept(parts[1]), limit=PURGE_LIMIT)
+            self._since_purge = PURGE_EVERY if removed >= PURGE_LIMIT else 0
 
     def _oldest_kept(self, now: float) -> int:
         return int(now - self.retention)

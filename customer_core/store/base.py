@@ -29,6 +29,7 @@ __all__ = [
     "Checkpoint",
     "KeyRange",
     "NestedTransaction",
+    "PURGE_LIMIT",
     "PreviousAttributes",
     "Record",
     "SAFE_JSON_TEXT",
@@ -132,6 +133,11 @@ def require(condition: object, message: str) -> None:
 
 BATCH_SIZE = 200
 """Records fetched per step when walking a key range: bounds the memory a walk holds."""
+
+PURGE_LIMIT = 1000
+"""Rows a purge (``event_purge``, ``idempotency_purge``, ``outbox_purge``) removes at most
+by default: a purge runs inside a write, so a backlog (after a long pause) is removed in
+bites of this size over several writes, each O(limit log n), instead of in one stall."""
 
 SortKey = tuple[int, str]
 """``(created, id)``: the order of the list endpoint (newest first = descending)."""
@@ -505,8 +511,10 @@ class Store(abc.ABC):
         its Unix time; the rest is the service's (JSON-ready values only)."""
 
     @abc.abstractmethod
-    def idempotency_purge(self, before: int) -> int:
-        """Forget entries created before ``before``; return how many were removed."""
+    def idempotency_purge(self, before: int, *, limit: int = PURGE_LIMIT) -> int:
+        """Forget the entries created before ``before``, at most ``limit`` of them, the
+        oldest first (``(created, key)`` order); return how many were removed (``limit``:
+        there may be more). O(limit log n)."""
 
     # --- tax IDs: records of a customer's TaxId objects, kept and deleted with it ---------
 
@@ -648,8 +656,10 @@ class Store(abc.ABC):
         O(log n + returned events) per type."""
 
     @abc.abstractmethod
-    def event_purge(self, before: int) -> int:
-        """Remove the events created before ``before``; return how many were removed."""
+    def event_purge(self, before: int, *, limit: int = PURGE_LIMIT) -> int:
+        """Remove the events created before ``before``, at most ``limit`` of them, the
+        oldest first (``(created, id)`` order); return how many were removed (``limit``:
+        there may be more). O(limit log n)."""
 
     @abc.abstractmethod
     def webhook_endpoint_put(self, endpoint: Record) -> None:
@@ -723,9 +733,12 @@ class Store(abc.ABC):
         up): those whose ``pending_webhooks`` is not 0. Costs O(deliveries not yet made)."""
 
     @abc.abstractmethod
-    def outbox_purge(self, before: float) -> int:
-        """Remove the given-up deliveries and the attempts created before ``before``;
-        return how many were removed."""
+    def outbox_purge(self, before: float, *, limit: int = PURGE_LIMIT) -> int:
+        """Remove the given-up deliveries and the attempts created before ``before``, at
+        most ``limit`` in all: the oldest given-up deliveries first (``(created, event,
+        endpoint)`` order), then the oldest attempts (``(created, id)``); return how many
+        were removed (``limit``: there may be more). O(limit log n) for the attempts; the
+        given-up deliveries are found among the deliveries not yet made."""
 
     @abc.abstractmethod
     def outbox_cancel(self, endpoint_id: str) -> int:

@@ -31,7 +31,7 @@ from bisect import bisect_right, insort
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter
 from typing import Any, ClassVar, cast
 
@@ -40,6 +40,7 @@ from sortedcontainers import SortedDict, SortedList, SortedSet  # type: ignore[i
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError
 from .base import (
+    PURGE_LIMIT,
     SAFE_JSON_TEXT,
     Checkpoint,
     KeyRange,
@@ -287,8 +288,10 @@ class MemoryStore(Store):
         self._tombstones: dict[str, int] = {}
         self._prefixes: dict[str, str] = {}
         self._idempotency: dict[str, bytes] = {}
-        # Each entry's created time beside it: a purge reads these, not every entry.
+        # Each entry's created time beside it, and the (created, key) pairs in order: a
+        # purge takes the oldest from these, not every entry.
         self._idempotency_created: dict[str, int] = {}
+        self._idempotency_order: SortedList = SortedList()
         self._tax_ids: dict[str, bytes] = {}
         self._tax_id_order: SortedList = SortedList()
 
@@ -307,6 +310,7 @@ class MemoryStore(Store):
         # ones by (next_attempt, event, endpoint); the deliveries of each event, counted.
         self._outbox: dict[tuple[str, str], tuple[float, float, int, str]] = {}
         self._outbox_due: SortedList = SortedList()
+        self._outbox_given_up: SortedList = SortedList()  # (created, event, endpoint)
         self._outbox_counts: dict[str, int] = {}
         self._attempts: dict[str, bytes] = {}
         self._attempt_order: SortedList = SortedList()
@@ -797,30 +801,38 @@ class MemoryStore(Store):
             self._ensure_open()
             previous = self._idempotency.get(key)
             previous_created = self._idempotency_created.get(key)
-            self._idempotency[key] = marshal.dumps(entry)
-            self._idempotency_created[key] = entry["created"]
+            self._idempotency_write(key, marshal.dumps(entry), entry["created"])
 
             def undo() -> None:
-                if previous is None:
-                    del self._idempotency[key], self._idempotency_created[key]
-                else:
-                    self._idempotency[key] = previous
-                    self._idempotency_created[key] = cast(int, previous_created)
+                self._idempotency_write(key, previous, previous_created)
 
             self._log(undo)
 
-    def idempotency_purge(self, before: int) -> int:
+    def _idempotency_write(self, key: str, payload: bytes | None, created: int | None) -> None:
+        """Set (or, with None, remove) one idempotency entry and its created-order entry."""
+        previous_created = self._idempotency_created.pop(key, None)
+        if previous_created is not None:
+            del self._idempotency[key]
+            self._idempotency_order.remove((previous_created, key))
+        if payload is not None:
+            created = cast(int, created)
+            self._idempotency[key] = payload
+            self._idempotency_created[key] = created
+            self._idempotency_order.add((created, key))
+
+    def idempotency_purge(self, before: int, *, limit: int = PURGE_LIMIT) -> int:
         with self._lock:
             self._ensure_open()
-            old = [key for key, created in self._idempotency_created.items() if created < before]
-            removed = {
-                key: (self._idempotency.pop(key), self._idempotency_created.pop(key)) for key in old
-            }
+            older = self._idempotency_order.irange(None, (before, ""), (True, False))
+            removed = [
+                (key, self._idempotency[key], created) for created, key in islice(older, limit)
+            ]
+            for key, _, _ in removed:
+                self._idempotency_write(key, None, None)
 
             def undo() -> None:
-                for key, (payload, created) in removed.items():
-                    self._idempotency[key] = payload
-                    self._idempotency_created[key] = created
+                for key, payload, created in removed:
+                    self._idempotency_write(key, payload, created)
 
             self._log(undo)
             return len(removed)
@@ -1083,19 +1095,24 @@ class MemoryStore(Store):
             decode = self._decode_event
             return [decode(key[1]) for key in islice(keys, limit)]
 
-    def event_purge(self, before: int) -> int:
+    def event_purge(self, before: int, *, limit: int = PURGE_LIMIT) -> int:
         with self._lock:
             self._ensure_open()
             older = KeyRange(upper=(before, ""), upper_inclusive=False)
+            # The oldest across the types: each type's keys merged, O(limit log n) in all.
+            walks = [
+                zip(_keys_in(order, older, descending=False), repeat(order))
+                for order in self._events_by_type.values()
+            ]
+            oldest = list(islice(heapq.merge(*walks, key=itemgetter(0)), limit))
             removed: list[tuple[SortedList, SortKey, bytes | tuple[Any, ...], bytes | None]] = []
             objects = self._event_objects
-            for order in self._events_by_type.values():
-                for key in list(_keys_in(order, older, descending=False)):
-                    event_id = key[1]
-                    removed.append(
-                        (order, key, self._events.pop(event_id), objects.pop(event_id, None))
-                    )
-                    order.remove(key)
+            for key, order in oldest:
+                event_id = key[1]
+                removed.append(
+                    (order, key, self._events.pop(event_id), objects.pop(event_id, None))
+                )
+                order.remove(key)
 
             def undo() -> None:
                 for order, key, payload, customer in removed:
@@ -1180,6 +1197,8 @@ class MemoryStore(Store):
         if previous is not None:
             if previous[3] == "pending":
                 self._outbox_due.remove((previous[1], *key))
+            elif previous[3] == "failed":
+                self._outbox_given_up.remove((previous[0], *key))
             self._outbox_counts[event_id] -= 1
             if not self._outbox_counts[event_id]:
                 del self._outbox_counts[event_id]
@@ -1187,6 +1206,8 @@ class MemoryStore(Store):
             self._outbox[key] = row
             if row[3] == "pending":
                 self._outbox_due.add((row[1], *key))
+            elif row[3] == "failed":
+                self._outbox_given_up.add((row[0], *key))
             self._outbox_counts[event_id] = self._outbox_counts.get(event_id, 0) + 1
 
     @staticmethod
@@ -1323,20 +1344,20 @@ class MemoryStore(Store):
                 self._outbox_put(key, None)
             return len(keys)
 
-    def outbox_purge(self, before: float) -> int:
+    def outbox_purge(self, before: float, *, limit: int = PURGE_LIMIT) -> int:
         with self._transaction:
             self._ensure_open()
-            removed = 0
-            for key, row in list(self._outbox.items()):
-                if row[3] == "failed" and row[0] < before:
-                    self._outbox_put(key, None)
-                    removed += 1
-            for _, attempt_id in list(self._attempt_order.irange(None, (before, ""))):
+            given_up = self._outbox_given_up.irange(None, (before,), (True, False))
+            deliveries = list(islice(given_up, limit))
+            for _, event_id, endpoint_id in deliveries:
+                self._outbox_put((event_id, endpoint_id), None)
+            older = self._attempt_order.irange(None, (before, ""), (True, False))
+            attempts = list(islice(older, limit - len(deliveries)))
+            for _, attempt_id in attempts:
                 payload = self._attempts[attempt_id]
                 self._attempt_write(attempt_id, None)
                 self._log(partial(self._attempt_write, attempt_id, payload))
-                removed += 1
-            return removed
+            return len(deliveries) + len(attempts)
 
     def delivery_attempt_get(self, attempt_id: str) -> Record | None:
         with self._lock:
@@ -1483,13 +1504,20 @@ class MemoryStore(Store):
                 self._idempotency_created
                 == {
                     key: marshal.loads(entry)["created"] for key, entry in self._idempotency.items()
-                },
+                }
+                and list(self._idempotency_order)
+                == sorted((created, key) for key, created in self._idempotency_created.items()),
                 "the idempotency keys' created times do not match their entries",
             )
             pending = [(row[1], *key) for key, row in self._outbox.items() if row[3] == "pending"]
             require(
                 list(self._outbox_due) == sorted(pending),
                 "the outbox's due index does not hold exactly the pending deliveries",
+            )
+            given_up = [(row[0], *key) for key, row in self._outbox.items() if row[3] == "failed"]
+            require(
+                list(self._outbox_given_up) == sorted(given_up),
+                "the outbox's given-up index does not hold exactly the given-up deliveries",
             )
             counts: dict[str, int] = {}
             for event_id, _ in self._outbox:

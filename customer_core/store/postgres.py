@@ -45,6 +45,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from .base import (
+    PURGE_LIMIT,
     BlockDepth,
     Checkpoint,
     KeyRange,
@@ -62,9 +63,10 @@ from .sql import (
     _OUTBOX_EVENTS,
     _OUTBOX_INSERT,
     _OUTBOX_NEXT_DUE,
-    _OUTBOX_PURGE,
     _POSTING_TABLES,
     POSTGRES,
+    POSTGRES_EVENT_PURGE,
+    POSTGRES_PURGES,
     Postings,
     _attempt_row,
     _delivery,
@@ -1226,13 +1228,11 @@ class PostgresStore(Store):
             ),
         )
 
-    def idempotency_purge(self, before: int) -> int:
+    def idempotency_purge(self, before: int, *, limit: int = PURGE_LIMIT) -> int:
         return self._write(
             "write to",
             lambda connection: (
-                connection.execute(
-                    "DELETE FROM idempotency_keys WHERE created < %s", (before,)
-                ).rowcount
+                connection.execute(POSTGRES_PURGES.idempotency, (before, limit)).rowcount
             ),
         )
 
@@ -1360,12 +1360,10 @@ class PostgresStore(Store):
         query = POSTGRES.event_scan(key_range, descending=descending, types=types, limit=limit)
         return [] if query is None else self._bodies(*query)
 
-    def event_purge(self, before: int) -> int:
+    def event_purge(self, before: int, *, limit: int = PURGE_LIMIT) -> int:
         return self._write(
             "write to",
-            lambda connection: (
-                connection.execute("DELETE FROM events WHERE created < %s", (before,)).rowcount
-            ),
+            lambda connection: connection.execute(POSTGRES_EVENT_PURGE, (before, limit)).rowcount,
         )
 
     def webhook_endpoint_put(self, endpoint: Record) -> None:
@@ -1519,11 +1517,12 @@ class PostgresStore(Store):
             lambda connection: connection.execute(_OUTBOX_CANCEL, (endpoint_id,)).rowcount,
         )
 
-    def outbox_purge(self, before: float) -> int:
+    def outbox_purge(self, before: float, *, limit: int = PURGE_LIMIT) -> int:
         def work(connection: Connection) -> int:
-            return sum(
-                connection.execute(statement, (before,)).rowcount for statement in _OUTBOX_PURGE
-            )
+            removed = 0
+            for statement in POSTGRES_PURGES.outbox:
+                removed += connection.execute(statement, (before, limit - removed)).rowcount
+            return removed
 
         return self._write("write to", work)
 

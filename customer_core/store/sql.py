@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pydantic_core
 
@@ -260,10 +260,50 @@ _OUTBOX_UPDATE = (
 )
 _OUTBOX_DELETE = "DELETE FROM webhook_outbox WHERE event_id = %s AND endpoint_id = %s"
 _OUTBOX_EVENTS = "SELECT DISTINCT event_id FROM webhook_outbox"
-_OUTBOX_PURGE = (
-    "DELETE FROM webhook_outbox WHERE status = 'failed' AND created < %s",
-    "DELETE FROM webhook_attempts WHERE created < %s",
-)
+
+
+def _oldest(table: str, key: str, where: str, order: str, *, postgres: bool) -> str:
+    """A DELETE of the rows of ``table`` that match ``where`` (its ``%s``: the time before
+    which rows go), at most ``%s`` of them, the first in ``order`` (an index's). PostgreSQL
+    plans ``IN (SELECT ...)`` as a hash join over the whole table once the table is small
+    next to the limit; ``= ANY(ARRAY(...))`` probes the primary key once a chosen row."""
+    chosen = f"SELECT {key} FROM {table} WHERE {where} ORDER BY {order} LIMIT %s"
+    if postgres and "," not in key:
+        return f"DELETE FROM {table} WHERE {key} = ANY(ARRAY({chosen}))"
+    return f"DELETE FROM {table} WHERE ({key}) IN ({chosen})"
+
+
+class Purges(NamedTuple):
+    """One dialect's bounded purge statements (``Store.idempotency_purge``,
+    ``outbox_purge``), each given the time before which rows go and how many it may
+    remove. SQLite's have %s markers too (its store replaces them by ?)."""
+
+    idempotency: str
+    outbox: tuple[str, str]
+
+
+def _purges(*, postgres: bool) -> Purges:
+    return Purges(
+        _oldest("idempotency_keys", "key", "created < %s", "created, key", postgres=postgres),
+        (
+            # Given-up deliveries: found among the deliveries not yet made (the outbox
+            # holds only those; no index on their created time).
+            _oldest(
+                "webhook_outbox",
+                "event_id, endpoint_id",
+                "status = 'failed' AND created < %s",
+                "created, event_id, endpoint_id",
+                postgres=postgres,
+            ),
+            _oldest("webhook_attempts", "id", "created < %s", "created, id", postgres=postgres),
+        ),
+    )
+
+
+SQLITE_PURGES = _purges(postgres=False)
+POSTGRES_PURGES = _purges(postgres=True)
+POSTGRES_EVENT_PURGE = _oldest("events", "id", "created < %s", "created, id", postgres=True)
+"""``PostgresStore.event_purge`` (SQLite's events are in tables per type: sqlite_events)."""
 
 _ATTEMPT_GET = "SELECT body FROM webhook_attempts WHERE id = %s"
 _OUTBOX_CANCEL = "DELETE FROM webhook_outbox WHERE endpoint_id = %s"

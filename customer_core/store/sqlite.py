@@ -41,6 +41,7 @@ from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, S
 from ..search.ast import STRING_FIELDS
 from ..search.evaluate import field_words, index_terms
 from .base import (
+    PURGE_LIMIT,
     Checkpoint,
     KeyRange,
     NestedTransaction,
@@ -65,10 +66,10 @@ from .sql import (
     _OUTBOX_INSERT,
     _OUTBOX_LEASE,
     _OUTBOX_NEXT_DUE,
-    _OUTBOX_PURGE,
     _OUTBOX_UPDATE,
     _POSTING_TABLES,
     SQLITE,
+    SQLITE_PURGES,
     Postings,
     _attempt_row,
     _delivery,
@@ -1186,10 +1187,10 @@ class SQLiteStore(Store):
                 (key, entry["created"], _encode(entry)),
             )
 
-    def idempotency_purge(self, before: int) -> int:
+    def idempotency_purge(self, before: int, *, limit: int = PURGE_LIMIT) -> int:
         with self._writing() as connection:
             return connection.execute(
-                "DELETE FROM idempotency_keys WHERE created < ?", (before,)
+                SQLITE_PURGES.idempotency.replace("%s", "?"), (before, limit)
             ).rowcount
 
     def insert_tax_id(self, record: Record) -> None:
@@ -1462,9 +1463,9 @@ class SQLiteStore(Store):
         with self._reading() as connection:
             return [_decode(row[0]) for row in connection.execute(sql, arguments).fetchall()]
 
-    def event_purge(self, before: int) -> int:
+    def event_purge(self, before: int, *, limit: int = PURGE_LIMIT) -> int:
         with self._writing() as connection:
-            return self._events.purge(connection, before)
+            return self._events.purge(connection, before, limit)
 
     # --- webhook deliveries ---------------------------------------------------------------
 
@@ -1529,12 +1530,13 @@ class SQLiteStore(Store):
             statement = _OUTBOX_CANCEL.replace("%s", "?")
             return connection.execute(statement, (endpoint_id,)).rowcount
 
-    def outbox_purge(self, before: float) -> int:
+    def outbox_purge(self, before: float, *, limit: int = PURGE_LIMIT) -> int:
         with self._writing() as connection:
-            return sum(
-                connection.execute(statement.replace("%s", "?"), (before,)).rowcount
-                for statement in _OUTBOX_PURGE
-            )
+            removed = 0
+            for statement in SQLITE_PURGES.outbox:
+                arguments = (before, limit - removed)
+                removed += connection.execute(statement.replace("%s", "?"), arguments).rowcount
+            return removed
 
     def delivery_attempt_get(self, attempt_id: str) -> Record | None:
         with self._reading() as connection:

@@ -17,9 +17,10 @@ type filter. See docs/decisions.md, "Events in SQLite".
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections.abc import Callable, Collection, Iterable
-from itertools import pairwise
+from itertools import islice, pairwise
 
 import pydantic_core
 
@@ -530,17 +531,33 @@ class EventTables:
             )
         return low
 
-    def purge(self, connection: sqlite3.Connection, before: int) -> int:
-        """Remove the events created before ``before``; return how many."""
+    def purge(self, connection: sqlite3.Connection, before: int, limit: int) -> int:
+        """Remove the events created before ``before``, at most ``limit``, the oldest first;
+        return how many. Keys are unique across the tables: the ``limit`` oldest are those
+        up to the ``limit``-th smallest key below the bound, read from each table's start
+        (O(tables * limit), no more)."""
         bound = _clamped(before << KEY_BITS)
-        removed = 0
-        for code in self.codes(connection).values():
-            table = _table(code)
-            connection.execute(
-                f"DELETE FROM event_ids WHERE id IN (SELECT id FROM {table} WHERE key < ?)",
-                (bound,),
+        tables = [_table(code) for code in sorted(self.codes(connection).values())]
+        firsts = [
+            [key for (key,) in connection.execute(sql, (bound, limit))]
+            for sql in (
+                f"SELECT key FROM {table} WHERE key < ? ORDER BY key LIMIT ?" for table in tables
             )
-            removed += connection.execute(f"DELETE FROM {table} WHERE key < ?", (bound,)).rowcount
+        ]
+        oldest = list(islice(heapq.merge(*firsts), limit))
+        if not oldest:
+            return 0
+        last = oldest[-1]
+        removed = 0
+        for table, keys in zip(tables, firsts, strict=True):
+            if keys and keys[0] <= last:
+                connection.execute(
+                    f"DELETE FROM event_ids WHERE id IN (SELECT id FROM {table} WHERE key <= ?)",
+                    (last,),
+                )
+                removed += connection.execute(
+                    f"DELETE FROM {table} WHERE key <= ?", (last,)
+                ).rowcount
         return removed
 
     # --- reading --------------------------------------------------------------------------

@@ -52,6 +52,7 @@ from .contract_idempotency import IdempotencyContract
 from .contract_outbox import OutboxContract
 from .contract_outbox_events import OutboxEventsContract
 from .contract_prefix_reading import PrefixReadingContract
+from .contract_purges import PurgeContract
 from .contract_search_words import SearchWordsContract
 from .contract_snapshot_contents import SnapshotContentsContract
 from .contract_snapshots import SnapshotContract
@@ -109,6 +110,7 @@ class StoreContract(
     FilesContract,
     PrefixReadingContract,
     IdempotencyContract,
+    PurgeContract,
     SnapshotContentsContract,
     WaitsContract,
 ):
