@@ -154,3 +154,30 @@ def test_an_event_index_append_keeps_the_sorted_order(keys: list[tuple[int, str]
     assert [index[n] for n in range(len(keys))] == sorted(keys)  # a positional index too
     _append(index, (9, "z"))
     assert index[-1] == (9, "z") and len(index) == len(keys) + 1
+
+
+@given(
+    before=_RECORDS,
+    after=_RECORDS,
+    shared=st.sets(st.sampled_from(["email", "metadata"])),
+    keys=st.lists(st.sampled_from(["email", "name", "metadata", "address", "n"]), unique=True),
+)
+def test_the_diff_of_given_keys_is_the_rule_on_those_keys(
+    before: dict[str, Any], after: dict[str, Any], shared: set[str], keys: list[str]
+) -> None:
+    # The keyed walk (an update's: its given fields) does _compare's usual cases inline.
+    after = {**after, **{key: before[key] for key in shared if key in before}}
+    expected = _reference_previous_attributes(
+        {key: before.get(key) for key in keys}, {key: after.get(key) for key in keys}
+    )
+    got = previous_attributes(before, after, keys)
+    assert got == expected
+    assert list(got) == list(expected)
+
+
+def test_the_diff_of_given_keys_tells_values_apart() -> None:
+    before = {"name": "a", "balance": 1, "metadata": {"x": "1", "y": "2"}, "tags": ["a"]}
+    after = {"name": "b", "balance": True, "metadata": {"x": "1", "z": "3"}, "tags": ["a"]}
+    got = previous_attributes(before, after, ["balance", "metadata", "name", "tags"])
+    assert got == {"balance": 1, "metadata": {"y": "2", "z": None}, "name": "a"}
+    assert list(got) == ["balance", "metadata", "name"]

@@ -54,7 +54,6 @@ from .base import (
     holds_invoice_prefix,
     keeps_writes,
     require,
-    resolved,
 )
 from .entries import add_email_entry, add_search_entries, searched_fields
 from .sql import (
@@ -1360,7 +1359,11 @@ class SQLiteStore(Store):
     ) -> None:
         """``event_add`` in the write transaction: the body put together from the parts
         (``event_body``), around the customer's JSON as it was just written."""
-        previous_attributes = resolved(previous_attributes)
+        previous: Record | None  # resolved(), without its call
+        if isinstance(previous_attributes, PreviousAttributes):
+            previous = previous_attributes.value()
+        else:
+            previous = previous_attributes
         written = self._written
         body = event_body(
             event_id,
@@ -1372,7 +1375,7 @@ class SQLiteStore(Store):
             request_id,
             idempotency_key,
             pending_webhooks,
-            None if previous_attributes is None else _encode(previous_attributes),
+            None if previous is None else _encode(previous),
         )
         if body is None:  # not parts event_body writes as they are
             body = _encode(
@@ -1384,10 +1387,14 @@ class SQLiteStore(Store):
                     request_id,
                     idempotency_key,
                     pending_webhooks,
-                    previous_attributes,
+                    previous,
                 )
             )
-        self._insert_event(connection, event_id, created, type, body)
+        try:  # _insert_event, without its call
+            self._events.insert(connection, event_id, created, type, body)
+        except sqlite3.IntegrityError:
+            msg = f"Event id {event_id} is already taken."
+            raise DuplicateKeyError(msg, key="id", value=event_id) from None
 
     def _insert_event(
         self, connection: sqlite3.Connection, event_id: str, created: int, type: str, body: str
