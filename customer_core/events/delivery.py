@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import math
-import queue
 import random
 import threading
 import time
@@ -47,10 +46,13 @@ from .recording import DEFAULT_RETENTION
 from .sender import (
     ABORTED,
     LEASE_ENDED,
+    MAX_SENDERS,
+    RECALLED,
     SENT,
     Connections,
     Endpoints,
     EventJob,
+    Lanes,
     Outcome,
     SenderProcess,
     post,
@@ -96,6 +98,12 @@ it aborts the requests still in flight."""
 ABORT_WAIT = 1.0
 """Seconds ``stop()`` waits, at most, for its senders to let go of aborted requests (they
 see the abort at once unless a connect is still under way; such a sender sends nothing)."""
+PUT_OFF_AFTER = 1.0
+"""An endpoint holds at most this many seconds' worth of deliveries (by how fast it
+answers, ``concurrency`` at a time; ``concurrency`` deliveries at least): the others taken
+for it are put off, no attempt counted, and the worker's room goes to other endpoints."""
+MAX_PUT_OFF = 60.0
+"""Seconds a delivery is put off at most (at least 1)."""
 
 _Key = tuple[str, str]
 _LEASE_ENDED = LEASE_ENDED
@@ -117,9 +125,13 @@ class DeliveryWorker:
     - ``retry``: the ``RetryPolicy`` (default: 1 minute doubling up to 6 hours, given up
       after 3 days);
     - ``timeout``: seconds to connect and to wait for an answer (default 10);
-    - ``concurrency``: requests in flight at once (default 4), so one slow endpoint does
-      not hold up the others: the sender process's threads (or this process's sender
-      threads, which compete for the interpreter lock: docs/decisions.md);
+    - ``concurrency``: requests in flight at once to each endpoint (default 4): the sender
+      process's threads (or this process's sender threads, which compete for the
+      interpreter lock: docs/decisions.md), more of them while several endpoints have
+      requests waiting (``MAX_SENDERS`` in all). An endpoint that falls behind (answers
+      slowly, or not at all) holds at most ``PUT_OFF_AFTER`` seconds' worth of deliveries;
+      the others taken for it are put off (no attempt counted), so it never holds up the
+      deliveries to the other endpoints;
     - ``batch_size``: deliveries taken from the store at once, and in flight at most
       (default 100);
     - ``poll_interval``: seconds between looks for deliveries written by other processes
@@ -231,10 +243,14 @@ class DeliveryWorker:
         self._aborted = threading.Event()
         self._stop_due = 0.0
         self._sender_connections: list[Connections] = []
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: Lanes[_Job] = Lanes(concurrency)
+        self._threads_on = False
         self._results: list[_Result] = []
         self._results_lock = threading.Lock()
         self._in_flight: dict[_Key, Record] = {}
+        self._load = _EndpointLoad(concurrency)
+        self._put_off_until: dict[str, float] = {}
+        """When the deliveries last taken back from each endpoint's queue are due again."""
         self._threads: list[threading.Thread] = []
         self._sender: SenderProcess | None = None
         self._sender_lock = threading.Lock()
@@ -371,6 +387,7 @@ class DeliveryWorker:
     def _dispatch_once(self) -> tuple[bool, float]:
         """One store round: settle finished attempts and take due deliveries, in one
         transaction; return whether it did anything, and how long to wait for more."""
+        self._recall_excess()
         results = self._take_results()
         now = self._clock()
         if now - self._last_purge > PURGE_EVERY:
@@ -433,16 +450,35 @@ class DeliveryWorker:
         """Hand claimed deliveries to the senders, with their events read in one store call
         (on PostgreSQL one query for the batch instead of a round trip a delivery)."""
         new: list[Record] = []
+        put_off: list[_Result] = []
+        rooms: dict[str, int] = {}
+        moment = time.monotonic()
         for delivery in claimed:
-            key = delivery["event"], delivery["endpoint"]
+            endpoint_id = delivery["endpoint"]
+            key = delivery["event"], endpoint_id
             held = self._in_flight.get(key)
             if held is not None:
                 # Ours already (its lease ran out while it waited): one send, the new lease.
                 held["next_attempt"] = delivery["next_attempt"]
                 self._renew_handed([held])
                 continue
+            room = rooms.get(endpoint_id)
+            if room is None:
+                room = self._load.room(endpoint_id, moment)
+            if room <= 0 and self._webhooks.endpoint_count() > 1:
+                # Its endpoint is behind (slow, or not answering): due again when it may
+                # have caught up, so the worker's room goes to the other endpoints.
+                due = self._clock() + self._load.put_off(endpoint_id, moment)
+                put_off.append(({**delivery, "next_attempt": due}, None))
+                rooms[endpoint_id] = 0
+                continue
+            rooms[endpoint_id] = room - 1
             self._in_flight[key] = delivery
+            self._load.hold(endpoint_id, moment)
             new.append(delivery)
+        if put_off:
+            with self._results_lock:
+                self._results.extend(put_off)  # settled (saved) in the next round
         if not new:
             return
         events: dict[str, bytes] | None
@@ -453,7 +489,7 @@ class DeliveryWorker:
             events = None
         if self._sender is None or not self._hand_over(new, events):
             for delivery in new:
-                self._jobs.put((delivery, events))
+                self._put_job(delivery, events)
 
     def _hand_over(self, deliveries: list[Record], events: dict[str, bytes] | None) -> bool:
         """Hand ``deliveries`` to the sender process in one message, each with its event's
@@ -525,6 +561,10 @@ class DeliveryWorker:
             if handed is None:
                 continue
             delivery, endpoint = handed
+            if kind == RECALLED:
+                due = self._put_off_until.get(delivery["endpoint"], self._clock())
+                results.append(({**delivery, "next_attempt": due}, None))
+                continue
             if kind != SENT:
                 results.append(({**delivery, "status": kind}, None))
                 continue
@@ -559,8 +599,39 @@ class DeliveryWorker:
             )
             self._start_threads()
         for delivery in orphans:
-            self._jobs.put((delivery, None))
+            self._put_job(delivery, None)
         self._wake.set()
+
+    def _recall_excess(self) -> None:
+        """Take back, from the queues of endpoints that fell behind (slow, or silent), the
+        deliveries beyond what they may hold (``PUT_OFF_AFTER``), and put them off, so that
+        the worker's room (``batch_size``) goes to the other endpoints. At most once a
+        ``PUT_OFF_AFTER`` for each endpoint (what comes back from a sender process comes a
+        moment later)."""
+        moment = time.monotonic()
+        behind = self._load.behind(moment)
+        if not behind or self._webhooks.endpoint_count() < 2:
+            return  # (no other endpoint to make room for)
+        now = self._clock()
+        recalls: list[tuple[str, int]] = []
+        for endpoint_id, excess in behind:
+            self._put_off_until[endpoint_id] = now + self._load.put_off(endpoint_id, moment)
+            recalls.append((endpoint_id, excess))
+        sender = self._sender
+        if sender is not None:
+            try:
+                sender.recall(recalls)
+            except OSError:
+                pass  # it died: _on_sender_exit gives what it held to threads
+            return
+        put_off = [
+            ({**delivery, "next_attempt": self._put_off_until[endpoint_id]}, None)
+            for endpoint_id, excess in recalls
+            for delivery, _ in self._jobs.take(endpoint_id, excess)
+        ]
+        if put_off:
+            with self._results_lock:
+                self._results.extend(put_off)
 
     def _ending_leases(self, now: float) -> list[Record]:
         """The deliveries held whose lease is past half its margin over the timeout (a
@@ -594,9 +665,13 @@ class DeliveryWorker:
     def _take_results(self) -> list[_Result]:
         with self._results_lock:
             results, self._results = self._results, []
-        for delivery, _ in results:
-            if delivery["status"] != _ABORTED:  # an aborted one stays held, to be put back
-                self._in_flight.pop((delivery["event"], delivery["endpoint"]), None)
+        moment = time.monotonic()
+        for delivery, attempt in results:
+            # An aborted one stays held, to be put back.
+            if delivery["status"] != _ABORTED and self._in_flight.pop(
+                (delivery["event"], delivery["endpoint"]), None
+            ):
+                self._load.release(delivery["endpoint"], attempt, moment)
         return results
 
     def _settle(self, results: list[_Result]) -> None:
@@ -691,45 +766,48 @@ class DeliveryWorker:
         for connections in self._sender_connections:
             for connection in list(connections.values()):
                 connection.abort()
-        try:
-            while True:
-                self._jobs.get_nowait()  # still held in _in_flight: put back
-        except queue.Empty:
-            pass
-        for _ in self._threads:
-            self._jobs.put(None)
-        for thread in self._threads:
+        self._jobs.clear()  # still held in _in_flight: put back
+        self._jobs.close()
+        with self._sender_lock:
+            threads = self._threads[:]
+        for thread in threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     # --- the senders ---------------------------------------------------------------------
 
     def _start_threads(self) -> None:
-        """Start ``concurrency`` sender threads in this process (holding ``_sender_lock``)."""
-        if self._aborted.is_set() or self._threads:
-            return
-        self._threads = [
-            threading.Thread(
-                target=self._send_loop, name=f"customer_core webhook sender {n}", daemon=True
-            )
-            for n in range(self.concurrency)
-        ]
-        for thread in self._threads:
-            thread.start()
+        """Send from threads of this process from now on (holding ``_sender_lock``): they
+        start as requests wait, ``concurrency`` at most for each endpoint."""
+        if not self._aborted.is_set():
+            self._threads_on = True
+
+    def _put_job(self, delivery: Record, events: dict[str, bytes] | None) -> None:
+        """Queue ``delivery`` for the sender threads, starting one more if its endpoint's
+        lane could use it (another endpoint's may hold every thread, waiting for answers)."""
+        wanted = self._jobs.put(delivery["endpoint"], (delivery, events))
+        with self._sender_lock:
+            threads = self._threads
+            if self._threads_on and wanted > len(threads) < max(self.concurrency, MAX_SENDERS):
+                thread = threading.Thread(
+                    target=self._send_loop,
+                    name=f"customer_core webhook sender {len(threads)}",
+                    daemon=True,
+                )
+                threads.append(thread)
+                thread.start()
 
     def _send_loop(self) -> None:
         connections: Connections = {}
         self._sender_connections.append(connections)
         try:
-            while True:
-                job = self._jobs.get()
-                if job is None:
-                    return
-                delivery, events = job
+            while (taken := self._jobs.get()) is not None:
+                endpoint_id, (delivery, events) = taken
                 began = time.thread_time()
                 try:
                     result = self._attempt(delivery, connections, events)
                 except Exception:
                     result = self._failed_unexpectedly(delivery)
+                self._jobs.done(endpoint_id)
                 self._report([result], began)
         finally:
             for connection in connections.values():
@@ -886,6 +964,81 @@ class EndpointCache:
             if record is not None and record["status"] == "enabled":
                 self._records[endpoint_id] = record
         return record
+
+
+class _EndpointLoad:
+    """The deliveries this worker holds for each endpoint, and how fast it answers: how
+    many more it may take before they would wait more than ``PUT_OFF_AFTER`` seconds."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._concurrency = concurrency
+        self._held: dict[str, int] = {}
+        self._since: dict[str, float] = {}
+        """When the endpoint last answered, or began to be held for (``time.monotonic``)."""
+        self._seconds: dict[str, float] = {}
+        """Its answers' time (a moving average), once it answered."""
+        self._told: dict[str, float] = {}
+        """When ``behind`` last named it."""
+
+    def hold(self, endpoint_id: str, now: float) -> None:
+        held = self._held.get(endpoint_id, 0)
+        if not held:
+            self._since[endpoint_id] = now
+        self._held[endpoint_id] = held + 1
+
+    def release(self, endpoint_id: str, attempt: Record | None, now: float) -> None:
+        """One of its deliveries came back: answered if ``attempt`` (the attempt's record)."""
+        held = self._held.get(endpoint_id, 0) - 1
+        if held > 0:
+            self._held[endpoint_id] = held
+        else:
+            self._held.pop(endpoint_id, None)
+        if attempt is not None:
+            seconds = attempt["duration_ms"] / 1000
+            average = self._seconds.get(endpoint_id)
+            self._seconds[endpoint_id] = (
+                seconds if average is None else average + (seconds - average) / 5
+            )
+            self._since[endpoint_id] = now
+
+    def _wait(self, endpoint_id: str, now: float) -> tuple[int, float]:
+        """Its deliveries held, and the seconds an answer takes: as it answered, or as long
+        as it has been silent while held for, if that is longer than ``PUT_OFF_AFTER``
+        (answers come back in batches: a shorter silence says nothing)."""
+        held = self._held.get(endpoint_id, 0)
+        seconds = self._seconds.get(endpoint_id, 0.0)
+        if held:
+            silent = now - self._since[endpoint_id]
+            if silent > PUT_OFF_AFTER:
+                seconds = max(seconds, silent)
+        return held, seconds
+
+    def room(self, endpoint_id: str, now: float) -> int:
+        """How many more deliveries the endpoint may hold now."""
+        held, seconds = self._wait(endpoint_id, now)
+        if not seconds:
+            return 1 << 30  # answers at once (or never asked yet)
+        return max(self._concurrency, int(self._concurrency * PUT_OFF_AFTER / seconds)) - held
+
+    def behind(self, now: float) -> list[tuple[str, int]]:
+        """The endpoints holding more than they may (beyond ``concurrency``), with how many
+        more, each reported once a ``PUT_OFF_AFTER`` at most."""
+        behind = []
+        for endpoint_id, held in self._held.items():
+            if held > self._concurrency and now - self._told.get(endpoint_id, -math.inf) >= (
+                PUT_OFF_AFTER
+            ):
+                room = self.room(endpoint_id, now)
+                if room < 0:
+                    self._told[endpoint_id] = now
+                    behind.append((endpoint_id, -room))
+        return behind
+
+    def put_off(self, endpoint_id: str, now: float) -> float:
+        """Seconds to put off a delivery the endpoint has no room for: until it may have
+        answered those it holds (1 to ``MAX_PUT_OFF``)."""
+        held, seconds = self._wait(endpoint_id, now)
+        return min(MAX_PUT_OFF, max(1.0, held / self._concurrency * seconds))
 
 
 class _Pace:

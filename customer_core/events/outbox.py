@@ -210,6 +210,11 @@ class Webhooks:
         ``endpoint_refresh`` seconds)."""
         return bool(self._enabled_endpoints())
 
+    def endpoint_count(self) -> int:
+        """How many enabled endpoints there are (as ``enqueue`` reads them: cached for
+        ``endpoint_refresh`` seconds)."""
+        return len(self._enabled_endpoints())
+
     def enqueue(self, event_id: str, event_type: str) -> int:
         """Write a delivery of the event to each enabled endpoint that wants its type (in
         the caller's transaction); return how many: the event's ``pending_webhooks``."""

@@ -30,7 +30,6 @@ import http.client
 import json
 import marshal
 import os
-import queue
 import re
 import signal
 import socket
@@ -40,19 +39,23 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 __all__ = [
     "ABORTED",
     "EventJob",
     "LEASE_ENDED",
+    "MAX_SENDERS",
+    "RECALLED",
     "MAX_RESPONSE_BYTES",
     "SENT",
     "USER_AGENT",
     "Connection",
     "Connections",
+    "Lanes",
     "Outcome",
     "SenderProcess",
     "compute_signature",
@@ -66,6 +69,11 @@ USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 """The User-Agent Stripe sends webhooks with."""
 MAX_RESPONSE_BYTES = 64 * 1024
 """A receiver's answer is read up to this many bytes (it is only looked at for its status)."""
+
+MAX_SENDERS = 32
+"""Sender threads at most (or ``concurrency``, if more): beyond the ``concurrency`` a
+worker starts with, more start while several endpoints have requests waiting, so an
+endpoint that answers slowly, or not at all, holds up only its own deliveries."""
 
 Connections = dict[tuple[str, str, int | None], "Connection"]
 
@@ -306,6 +314,8 @@ LEASE_ENDED = "lease_ended"
 """An outcome's kind: not sent, its lease would have ended before an answer could come."""
 ABORTED = "aborted"
 """An outcome's kind: not sent, or cut short, by an abort (not the receiver's failure)."""
+RECALLED = "recalled"
+"""An outcome's kind: not sent, taken back from its endpoint's queue (``recall``)."""
 
 Job = tuple[Any, str, bytes, str, float]
 """A request to make: (key, url, body, Stripe-Signature, the lease's end on
@@ -319,6 +329,100 @@ Outcome = tuple[Any, str, "int | None", "str | None", int]
 """What came of a job: (key, kind, status code, error, milliseconds the request took)."""
 
 _LENGTH = struct.Struct(">I")
+
+
+_Queued = TypeVar("_Queued")
+
+
+class Lanes(Generic[_Queued]):
+    """Requests waiting to be sent, a queue (lane) for each endpoint, taken by sender
+    threads in turn across the endpoints, no endpoint with more than ``per_lane`` in flight.
+
+    Stripe delivers to each endpoint on its own: a receiver that answers slowly, or never
+    (until the timeout), must not hold up the deliveries to the others. One queue for all
+    let a hung endpoint's requests take every sender thread in turn."""
+
+    def __init__(self, per_lane: int) -> None:
+        self.per_lane = per_lane
+        self._waiting: dict[str, deque[_Queued]] = {}
+        self._in_flight: dict[str, int] = {}
+        self._ready: deque[str] = deque()
+        """Lanes with a request waiting and room in flight, in the order they take turns."""
+        self._condition = threading.Condition()
+        self._closed = False
+
+    def put(self, lane: str, job: _Queued) -> int:
+        """Queue ``job`` on ``lane``; return how many senders the waiting and running
+        requests could keep busy now (the caller starts one more if it has fewer)."""
+        with self._condition:
+            waiting = self._waiting.get(lane)
+            if waiting is None:
+                waiting = self._waiting[lane] = deque()
+            waiting.append(job)
+            if len(waiting) == 1 and self._in_flight.get(lane, 0) < self.per_lane:
+                self._ready.append(lane)
+                self._condition.notify()
+            return sum(
+                min(self.per_lane, self._in_flight.get(name, 0) + len(jobs))
+                for name, jobs in self._waiting.items()
+            )
+
+    def get(self) -> tuple[str, _Queued] | None:
+        """The next request to send and its lane (call ``done(lane)`` when it is answered),
+        waiting for one; None once ``close()`` was called and nothing is ready."""
+        with self._condition:
+            while not self._ready:
+                if self._closed:
+                    return None
+                self._condition.wait()
+            lane = self._ready.popleft()
+            waiting = self._waiting[lane]
+            job = waiting.popleft()
+            in_flight = self._in_flight[lane] = self._in_flight.get(lane, 0) + 1
+            if not waiting:
+                del self._waiting[lane]
+            elif in_flight < self.per_lane:
+                self._ready.append(lane)  # its next request after the other lanes' turn
+            return lane, job
+
+    def done(self, lane: str) -> None:
+        """A request of ``lane`` taken by ``get`` was answered (or failed)."""
+        with self._condition:
+            in_flight = self._in_flight[lane] - 1
+            if in_flight:
+                self._in_flight[lane] = in_flight
+            else:
+                del self._in_flight[lane]
+            if lane in self._waiting and in_flight == self.per_lane - 1:
+                self._ready.append(lane)
+                self._condition.notify()
+
+    def take(self, lane: str, count: int) -> list[_Queued]:
+        """Take back up to ``count`` of ``lane``'s waiting requests, the newest first."""
+        with self._condition:
+            waiting = self._waiting.get(lane)
+            if not waiting:
+                return []
+            taken = [waiting.pop() for _ in range(min(count, len(waiting)))]
+            if not waiting:
+                del self._waiting[lane]
+                if lane in self._ready:
+                    self._ready.remove(lane)
+            return taken
+
+    def clear(self) -> list[_Queued]:
+        """Take every request still waiting off its lane (an abort); return them."""
+        with self._condition:
+            jobs = [job for waiting in self._waiting.values() for job in waiting]
+            self._waiting.clear()
+            self._ready.clear()
+            return jobs
+
+    def close(self) -> None:
+        """From now on ``get`` returns None once nothing is ready (the senders end)."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
 
 
 def _write_frame(sink: IO[bytes], message: Any) -> None:
@@ -402,6 +506,11 @@ class SenderProcess:
         """Move the lease ends of jobs not started yet (by key); ``OSError`` if gone."""
         self._write(("renew", leases))
 
+    def recall(self, counts: list[tuple[str, int]]) -> None:
+        """Take back up to ``count`` of the event jobs waiting for each endpoint (by id, the
+        newest first), each reported ``RECALLED``; ``OSError`` if gone."""
+        self._write(("recall", counts))
+
     def abort(self) -> None:
         """Tell the child to cut short its requests in flight and to send no more (each is
         reported ``ABORTED``); nothing if it is gone already."""
@@ -462,11 +571,13 @@ class SenderProcess:
 
 
 def _serve(concurrency: int, timeout: float, gather: float) -> None:
-    """The child's side: make the jobs read from stdin on ``concurrency`` threads, writing
-    their outcomes to stdout in batches at most one each ``gather`` seconds, until stdin
-    ends (the parent closed it, or died)."""
+    """The child's side: make the jobs read from stdin on ``concurrency`` threads (more
+    while several endpoints have requests waiting, ``concurrency`` at most for each),
+    writing their outcomes to stdout in batches at most one each ``gather`` seconds, until
+    stdin ends (the parent closed it, or died)."""
     source, sink = sys.stdin.buffer, sys.stdout.buffer
-    jobs: queue.SimpleQueue[tuple[Any, str, bytes, str] | None] = queue.SimpleQueue()
+    jobs: Lanes[tuple[Any, str, bytes, str]] = Lanes(concurrency)
+    """A lane for each endpoint (its id; a plain job's url)."""
     leases: dict[Any, float] = {}
     endpoints: Endpoints = {}
     aborted = threading.Event()
@@ -485,8 +596,8 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
         connections: Connections = {}
         connection_sets.append(connections)
         try:
-            while (job := jobs.get()) is not None:
-                key, url, body, signature = job
+            while (taken := jobs.get()) is not None:
+                lane, (key, url, body, signature) = taken
                 lease_end = leases.pop(key, None)
                 if aborted.is_set():
                     report((key, ABORTED, None, None, 0))
@@ -498,6 +609,7 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
                     kind = ABORTED if status is None and aborted.is_set() else SENT
                     duration_ms = round((time.perf_counter() - started) * 1000)
                     report((key, kind, status, error, duration_ms))
+                jobs.done(lane)
         finally:
             for connection in connections.values():
                 connection.close()
@@ -522,16 +634,24 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
             if done:
                 return
 
-    senders = [threading.Thread(target=send_loop, daemon=True) for _ in range(concurrency)]
+    senders: list[threading.Thread] = []
+    most_senders = max(concurrency, MAX_SENDERS)
+
+    def queue_job(lane: str, key: Any, url: str, body: bytes, signature: str) -> None:
+        wanted = jobs.put(lane, (key, url, body, signature))
+        if wanted > len(senders) < most_senders:
+            sender = threading.Thread(target=send_loop, daemon=True)
+            senders.append(sender)
+            sender.start()
+
     writer = threading.Thread(target=write_loop, daemon=True)
-    for thread in (*senders, writer):
-        thread.start()
+    writer.start()
     while (message := _read_frame(source)) is not None:
         kind, content = message
         if kind == "jobs":
             for key, url, body, signature, lease_end in content:
                 leases[key] = lease_end
-                jobs.put((key, url, body, signature))
+                queue_job(url, key, url, body, signature)
         elif kind == "events":
             changed, events = content
             endpoints.update(changed)
@@ -545,27 +665,28 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
                     report((key, SENT, None, _describe(problem), 0))
                     continue
                 leases[key] = lease_end
-                jobs.put((key, url, body, signature))
+                queue_job(endpoint_id, key, url, body, signature)
         elif kind == "renew":
             for key, lease_end in content:
                 if key in leases:
                     leases[key] = lease_end
+        elif kind == "recall":
+            for endpoint_id, count in content:
+                for key, _, _, _ in jobs.take(endpoint_id, count):
+                    leases.pop(key, None)
+                    report((key, RECALLED, None, None, 0))
         elif kind == "abort":
             aborted.set()
             for connections in connection_sets:
                 for connection in list(connections.values()):
                     connection.abort()
-            try:
-                while (queued := jobs.get_nowait()) is not None:
-                    report((queued[0], ABORTED, None, None, 0))
-            except queue.Empty:
-                pass
+            for key, _, _, _ in jobs.clear():
+                report((key, ABORTED, None, None, 0))
     aborted.set()
     for connections in connection_sets:
         for connection in list(connections.values()):
             connection.abort()
-    for _ in senders:
-        jobs.put(None)
+    jobs.close()
     deadline = time.monotonic() + timeout
     for thread in senders:
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
