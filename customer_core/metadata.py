@@ -139,6 +139,9 @@ def merge(current: Mapping[str, str], changes: Changes | None) -> dict[str, str]
         else:
             merged[key] = value
     if len(merged) > MAX_KEYS:
-        msg = f"Metadata can have up to {MAX_KEYS} keys, but you've set {len(merged)}"
+        msg = (
+            f"Metadata can have up to {MAX_KEYS} keys, but you've set {len(merged)}. "
+            "Email us at support+metadata@stripe.com for more information."
+        )
         raise _fail(msg)
     return merged

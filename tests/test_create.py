@@ -404,7 +404,8 @@ def test_metadata_limits(service: CustomerService) -> None:
     error = error_of(service.create, metadata={f"k{n}": "v" for n in range(51)})
     assert (error.param, error.message) == (
         "metadata",
-        "Metadata can have up to 50 keys, but you've set 51",
+        "Metadata can have up to 50 keys, but you've set 51. "
+        "Email us at support+metadata@stripe.com for more information.",
     )
     error = error_of(service.create, metadata={"k" * 41: "v"})
     assert error.message == f"Invalid key: {'k' * 41} must be a string under 40 characters"

@@ -32,7 +32,10 @@ def test_metadata_merges_and_empty_values_unset(service: CustomerService) -> Non
 def test_metadata_key_limit_counts_keys_after_the_merge(service: CustomerService) -> None:
     customer = service.create(metadata={f"k{n}": "v" for n in range(49)})
     error = error_of(service.update, customer.id, metadata={"x": "1", "y": "2"})
-    assert error.message == "Metadata can have up to 50 keys, but you've set 51"
+    assert error.message == (
+        "Metadata can have up to 50 keys, but you've set 51. "
+        "Email us at support+metadata@stripe.com for more information."
+    )
     assert len(service.update(customer.id, metadata={"k0": "", "x": "1", "y": "2"}).metadata) == 50
 
 
