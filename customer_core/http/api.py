@@ -23,7 +23,7 @@ from urllib.parse import unquote
 import pydantic_core
 
 from ..api_versions import well_formed_api_version
-from ..errors import CustomerCoreError, InvalidRequestError
+from ..errors import APIError, CustomerCoreError, InvalidRequestError
 from ..models import API_VERSION, BODY_INDENT
 from ..service import CustomerService, Operation, Outcome
 from ..tax_ids import TaxIdOperation
@@ -86,6 +86,16 @@ def mask_key(key: str) -> str:
     rest = len(key) - len(prefix)
     tail = key[-4:] if rest > 8 else ""
     return prefix + "*" * (rest - len(tail)) + tail
+
+
+def _store_failed(status: int) -> str:
+    """What a client is told when the store failed (the details are in the server's log)."""
+    if status == 503:
+        return (
+            "The service is unavailable right now (its store could not be reached or stayed "
+            "busy); nothing was changed. Retry the request."
+        )
+    return "An unknown error occurred."
 
 
 def _json(payload: Any) -> bytes:
@@ -192,6 +202,11 @@ class StripeAPI:
                 "GET" if method == "HEAD" else method, path, query, headers, body, request_id
             )
             payload, status, replayed = outcome.to_json(), 200, outcome.replayed
+        except APIError as error:
+            # The store failed: its words name hosts, databases and files, for the log only.
+            logger.error("%s %s (request %s): %s", method, path, request_id, error.message)
+            status, replayed = error.http_status, error.replayed
+            payload = _json({"error": {"message": _store_failed(status), "type": "api_error"}})
         except CustomerCoreError as error:
             status, payload, replayed = error.http_status, _json(error.to_dict()), error.replayed
         except Exception:  # a bug: answer like Stripe's 500, log without request data
