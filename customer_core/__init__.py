@@ -16,6 +16,7 @@ from .errors import (
     InvalidRequestError,
     StoreError,
 )
+from .events import Event, RetryPolicy
 from .models import Customer, DeletedCustomer, ListPage, SearchPage
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
@@ -34,11 +35,13 @@ __all__ = [
     "CustomerService",
     "DeletedCustomer",
     "DeletedTaxId",
+    "Event",
     "IdempotencyError",
     "InvalidRequestError",
     "ListPage",
     "MemoryStore",
     "PostgresStore",
+    "RetryPolicy",
     "SQLiteStore",
     "SearchPage",
     "Store",

@@ -109,6 +109,13 @@ _CUSTOMER_COMMANDS = {
         False,
     ),
 }
+_PARAM_EXAMPLES = {
+    "retrieve": "-d 'expand[]=tax_ids'",
+    "delete": "-d KEY=VALUE (Stripe's delete takes none)",
+    "list": "-d limit=3 -d email=a@b.co",
+    "search": "-d limit=20 -d page=...",
+}
+"""The ``-d`` help's example of each customer command (the default: create's)."""
 # Commands that may start a new data file; the others need an existing one.
 _WRITES_NEW_FILE = frozenset({"serve", "create", "import"})
 
@@ -146,6 +153,13 @@ class _Parser(argparse.ArgumentParser):
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed, extras
+
+
+def _action(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str
+) -> argparse.ArgumentParser:
+    """A command's action (``events list``): its help is its description too."""
+    return actions.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
 
 
 def _command(
@@ -201,7 +215,7 @@ def _parser() -> argparse.ArgumentParser:
             default=BUSY_TIMEOUT,
             metavar="SECONDS",
             help="how long a SQLite write waits for another process's write to finish before "
-            f"it fails with a 503 (default: {BUSY_TIMEOUT:g})",
+            f"it fails (serve answers 503) (default: {BUSY_TIMEOUT:g})",
         )
 
     def with_retries(parser: argparse.ArgumentParser) -> None:
@@ -234,7 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=DEFAULT_PORT,
         help=f"port to listen on (default: {DEFAULT_PORT})",
     )
@@ -283,14 +297,17 @@ def _parser() -> argparse.ArgumentParser:
         help="server log level; debug adds access logs (default: info)",
     )
 
-    def with_params(command: argparse.ArgumentParser) -> None:
+    def with_params(
+        command: argparse.ArgumentParser,
+        example: str = "-d email=a@b.co -d 'metadata[plan]=gold'",
+    ) -> None:
         command.add_argument(
             "-d",
             "--param",
             action="append",
             default=[],
             metavar="KEY=VALUE",
-            help="a Stripe param, as in -d email=a@b.co -d 'metadata[plan]=gold'; repeatable",
+            help=f"a Stripe param, as in {example}; repeatable",
         )
 
     for name, (help, example, takes_id) in _CUSTOMER_COMMANDS.items():
@@ -302,7 +319,7 @@ def _parser() -> argparse.ArgumentParser:
                 "query",
                 help="a search query, as in 'email:\"jenny@example.com\"' or 'name~\"jen\"'",
             )
-        with_params(command)
+        with_params(command, _PARAM_EXAMPLES.get(name, "-d email=a@b.co -d 'metadata[plan]=gold'"))
         if name in ("create", "update"):
             command.add_argument(
                 "--idempotency-key", metavar="KEY", help="run at most once for this key (24 hours)"
@@ -316,14 +333,15 @@ def _parser() -> argparse.ArgumentParser:
         "customer-core events list -d type=customer.updated -d limit=3",
     )
     actions = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
-    listing = actions.add_parser(
+    listing = _action(
+        actions,
         "list",
-        help="events newest first (params: limit, type with * wildcards, types[], created, "
+        "events newest first (params: limit, type with * wildcards, types[], created, "
         "delivery_success, starting_after, ending_before)",
     )
-    with_params(listing)
+    with_params(listing, "-d type=customer.updated -d limit=3")
     with_db(listing)
-    retrieving = actions.add_parser("retrieve", help="one event by id")
+    retrieving = _action(actions, "retrieve", "one event by id")
     retrieving.add_argument("id", help="the event's id (evt_...)")
     with_db(retrieving)
 
@@ -411,12 +429,13 @@ def _parser() -> argparse.ArgumentParser:
         "customer-core webhooks attempts -d endpoint=we_1NGd4fJ2eZvKYlo2 -d limit=5",
     )
     actions = webhooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
-    attempts = actions.add_parser(
+    attempts = _action(
+        actions,
         "attempts",
-        help="delivery attempts newest first (params: endpoint, limit, created, "
+        "delivery attempts newest first (params: endpoint, limit, created, "
         "starting_after, ending_before)",
     )
-    with_params(attempts)
+    with_params(attempts, "-d endpoint=we_1NGd4fJ2eZvKYlo2 -d limit=5")
     with_db(attempts)
 
     export = _command(
@@ -579,6 +598,17 @@ def _masked_url(url: str) -> str:
         names = (pair.partition("=")[0] for pair in parts.query.split("&"))
         parts = parts._replace(query="&".join(f"{name}=***" for name in names))
     return urllib.parse.urlunsplit(parts)
+
+
+def _port(text: str) -> int:
+    """``--port``: a TCP port, 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0 to 65535)")
+    return value
 
 
 def _seconds(text: str) -> float:

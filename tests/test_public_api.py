@@ -17,6 +17,9 @@ def test_exported_members() -> None:
         assert hasattr(customer_core, name), name
     for name in ("CustomerService", "MemoryStore", "Customer", "DeletedCustomer", "ListPage"):
         assert name in customer_core.__all__
+    # What a subscriber's callback takes, and the retry schedule of webhook deliveries.
+    for name in ("Event", "RetryPolicy"):
+        assert name in customer_core.__all__
     from customer_core.errors import CustomerCoreError, InvalidRequestError
 
     assert issubclass(InvalidRequestError, CustomerCoreError)
