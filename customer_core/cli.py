@@ -1145,6 +1145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CustomerCoreError as error:  # serve's data file
         print(f"error: {error.message}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C (a write waiting for another process's lock, a long list): one line, the
+        # shell's status for it. A write not committed yet was rolled back with its
+        # transaction; one committed before the signal stays.
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # after the terminal's ^C
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader stopped reading (``| head``): end quietly, with the status of a process
         # killed by SIGPIPE, and keep Python from complaining when it flushes stdout at exit.
