@@ -7,6 +7,7 @@ it is given; it never looks behind that port.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -67,6 +68,7 @@ from .params import (
 )
 from .search import engine as search_engine
 from .search import parse as parse_query
+from .settings import check_flag, check_seconds, check_text
 from .store.base import PURGE_LIMIT, Checkpoint, KeyRange, PreviousAttributes, Store
 from .tax_ids import DeletedTaxId, TaxId, TaxIdList, TaxIdService
 
@@ -194,19 +196,21 @@ def _check_settings(
     if not callable(clock):
         msg = f"clock must be a callable returning the time in seconds, not {clock!r}."
         raise TypeError(msg)
+    now = clock()  # read once: a clock of the wrong kind fails here, not at a write
+    if isinstance(now, bool) or not isinstance(now, (int, float)):
+        msg = f"clock must return the time in seconds as a number, but it returned {now!r}."
+        raise TypeError(msg)
+    if not math.isfinite(now):
+        msg = f"clock must return a finite number of seconds, but it returned {now!r}."
+        raise ValueError(msg)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
         msg = f"seed must be an int, a str or None, not {seed!r}."
         raise TypeError(msg)
-    if not isinstance(events, bool):
-        msg = f"events must be True or False, not {events!r}."
-        raise TypeError(msg)
-    for name, value in (("idempotency_ttl", idempotency_ttl), ("event_retention", event_retention)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            msg = f"{name} must be a number of seconds, not {value!r}."
-            raise TypeError(msg)
-        if not 0 < value < float("inf"):
-            msg = f"{name} must be a positive, finite number of seconds, not {value!r}."
-            raise ValueError(msg)
+    if isinstance(seed, str):
+        check_text("seed", seed)
+    check_flag("events", events)
+    check_seconds("idempotency_ttl", idempotency_ttl)
+    check_seconds("event_retention", event_retention)
 
 
 def _missing(message: str, param: str) -> InvalidRequestError:

@@ -41,6 +41,7 @@ from ..errors import StoreClosedError, StoreError
 from ..ids import IdGenerator
 from ..models import Record
 from ..store.base import PURGE_LIMIT, Store
+from .delivery_settings import check_worker_settings
 from .outbox import DEFAULT_ENDPOINT_REFRESH, RetryPolicy, Webhooks
 from .recording import DEFAULT_RETENTION
 from .sender import (
@@ -188,15 +189,19 @@ class DeliveryWorker:
         sender_process: bool = True,
         busy_rate: float | None = IN_PROCESS_BUSY_RATE,
     ) -> None:
-        if cpu_share is not None and not 0 < cpu_share <= 1:
-            raise ValueError("DeliveryWorker needs a cpu_share from 0 (excluded) to 1, or None.")
-        if busy_rate is not None and not busy_rate > 0:
-            raise ValueError("DeliveryWorker needs a busy_rate above 0, or None.")
-        if timeout <= 0 or poll_interval <= 0 or concurrency < 1 or batch_size < 1:
-            msg = (
-                "DeliveryWorker needs timeout, poll_interval > 0 and concurrency, batch_size >= 1."
-            )
-            raise ValueError(msg)
+        check_worker_settings(
+            retry=retry,
+            timeout=timeout,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            linger=linger,
+            lease=lease,
+            retention=retention,
+            cpu_share=cpu_share,
+            sender_process=sender_process,
+            busy_rate=busy_rate,
+        )
         self._webhooks = webhooks
         self._store = webhooks.store
         self._clock = webhooks.clock
@@ -207,8 +212,6 @@ class DeliveryWorker:
         self.poll_interval = poll_interval
         self.linger = linger
         self.lease = timeout + 30 if lease is None else lease
-        if self.lease <= timeout:
-            raise ValueError("DeliveryWorker needs a lease longer than its timeout.")
         self.retention = retention
         self.sender_process = sender_process
         self._budget = (

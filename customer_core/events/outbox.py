@@ -31,6 +31,7 @@ from ..ids import Clock
 from ..models import Record, _Model, _Page
 from ..pagination import created_range, cursor_range, trim_page
 from ..params import Created, Cursor, Expand, Limit, _Params, parse, text
+from ..settings import check_count, check_seconds
 from ..store.base import SortKey, Store
 from .webhooks import no_such_webhook_endpoint
 
@@ -71,13 +72,18 @@ class RetryPolicy:
     jitter: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.first_delay < 0 or self.factor < 1 or self.max_delay < 0 or self.max_age < 0:
-            msg = "RetryPolicy needs first_delay, max_delay, max_age >= 0 and factor >= 1."
-            raise ValueError(msg)
-        if self.max_attempts is not None and self.max_attempts < 1:
-            raise ValueError("RetryPolicy.max_attempts must be at least 1 (or None).")
+        for name in ("first_delay", "max_delay", "max_age"):
+            check_seconds(name, getattr(self, name), zero=True, endless=True)
+        if isinstance(self.factor, bool) or not isinstance(self.factor, (int, float)):
+            raise TypeError(f"factor must be a number, not {self.factor!r}.")
+        if not 1 <= self.factor < math.inf:
+            raise ValueError(f"factor must be a finite number from 1, not {self.factor!r}.")
+        if self.max_attempts is not None:
+            check_count("max_attempts", self.max_attempts)
+        if isinstance(self.jitter, bool) or not isinstance(self.jitter, (int, float)):
+            raise TypeError(f"jitter must be a number, not {self.jitter!r}.")
         if not 0 <= self.jitter < 1:
-            raise ValueError("RetryPolicy.jitter must be a fraction from 0 to below 1.")
+            raise ValueError(f"jitter must be a fraction from 0 to below 1, not {self.jitter!r}.")
 
     def delay(self, attempts: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt."""

@@ -39,6 +39,22 @@ class _Subscription:
     types: frozenset[str] | None
 
 
+def _type_names(types: object) -> list[str]:
+    """``subscribe``'s ``types`` as a list of names (one name alone is a list of one);
+    a value of another kind is a programming error, refused naming the argument."""
+    if isinstance(types, str):
+        return [types]
+    if isinstance(types, (bytes, bytearray)) or not isinstance(types, Iterable):
+        msg = f"types must be an event type name, a list of them or None, not {types!r}."
+        raise TypeError(msg)
+    names = list(types)
+    for name in names:
+        if not isinstance(name, str):
+            msg = f"types must hold event type names (str), not {name!r}."
+            raise TypeError(msg)
+    return names
+
+
 class _Ticket:
     __slots__ = ("committed", "events")
 
@@ -76,9 +92,7 @@ class EventBus:
                 f"Invalid callback: {callback!r} is not callable; pass a function taking an Event."
             )
             raise InvalidRequestError(msg, param="callback")
-        if isinstance(types, str):
-            types = [types]
-        wanted = None if types is None else list(types)
+        wanted = None if types is None else _type_names(types)
         selected = None if wanted is None else matching_types(wanted)
         if wanted is not None and not selected:
             msg = f"Invalid types: {', '.join(wanted) or '(none)'} names no event type this library records."

@@ -26,6 +26,7 @@ from ..api_versions import well_formed_api_version
 from ..errors import APIError, CustomerCoreError, InvalidRequestError
 from ..models import API_VERSION, BODY_INDENT
 from ..service import CustomerService, Operation, Outcome
+from ..settings import check_api_keys
 from ..tax_ids import TaxIdOperation
 from .forms import decode
 
@@ -169,9 +170,13 @@ class StripeAPI:
     def __init__(
         self, service: CustomerService, api_keys: Iterable[str] | None, *, require_key: bool = False
     ) -> None:
+        if not isinstance(service, CustomerService):
+            msg = f"service must be a CustomerService, not {service!r}."
+            raise TypeError(msg)
         self.service = service
         self._require_key = require_key
-        self._api_keys = None if api_keys is None else [key.encode() for key in api_keys]
+        keys = check_api_keys(api_keys)
+        self._api_keys = None if keys is None else [key.encode() for key in keys]
         if self._api_keys is not None and not self._api_keys:
             msg = "StripeAPI needs at least one API key (or None for in-process use)."
             raise ValueError(msg)

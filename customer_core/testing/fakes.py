@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 __all__ = ["FakeClock"]
@@ -16,7 +17,7 @@ class FakeClock:
     """
 
     def __init__(self, now: float = 1_700_000_000) -> None:
-        self._now = now
+        self._now = _seconds("now", now)
         self._lock = threading.Lock()
 
     def __call__(self) -> float:
@@ -24,9 +25,22 @@ class FakeClock:
 
     def advance(self, seconds: float = 1) -> None:
         """Move the clock forward by ``seconds``."""
+        seconds = _seconds("seconds", seconds)
         with self._lock:
             self._now += seconds
 
     def set(self, now: float) -> None:
         """Jump to ``now`` (backwards too: ids stay increasing regardless)."""
-        self._now = now
+        self._now = _seconds("now", now)
+
+
+def _seconds(name: str, value: object) -> float:
+    """``value`` if it is a finite number (a time or a step of the clock), else refused
+    here, naming it, instead of failing in the service's first write."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"{name} must be a number of seconds, not {value!r}."
+        raise TypeError(msg)
+    if not math.isfinite(value):
+        msg = f"{name} must be a finite number of seconds, not {value!r}."
+        raise ValueError(msg)
+    return value

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from stripe import _api_requestor
 
 from ..service import CustomerService
+from ..settings import check_api_keys
 from ..store import MemoryStore
 from .stripe_client import StripeHTTPClient
 
@@ -119,8 +120,11 @@ class StripeMock:
     def __init__(
         self, service: CustomerService | None = None, *, api_keys: Iterable[str] | None = None
     ) -> None:
+        if service is not None and not isinstance(service, CustomerService):
+            msg = f"service must be a CustomerService or None, not {service!r}."
+            raise TypeError(msg)
         self._given = service
-        self._api_keys = None if api_keys is None else list(api_keys)
+        self._api_keys = check_api_keys(api_keys)
         self.service: CustomerService | None = service
         """The service requests go to: the one given, else a fresh one per start."""
         self._http_client: StripeHTTPClient | None = None
