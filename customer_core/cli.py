@@ -499,13 +499,37 @@ def _data_location(text: str) -> Path | str:
     return text if names_postgres(text) else Path(text)
 
 
+_SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*(\S+)")
+
+
+def _schema_of(dsn: str) -> str:
+    """The schema a DSN names with libpq's ``options=-csearch_path=NAME`` (as a
+    ``PostgresStore(dsn, schema=NAME)`` keeps its tables), else ``public``. The store sets
+    the search path itself, so the DSN's would otherwise be overridden, silently."""
+    from psycopg import Error
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        options = str(conninfo_to_dict(dsn).get("options") or "")
+    except Error:
+        return "public"  # the store names the DSN's problem
+    found = _SEARCH_PATH.findall(options)
+    if not found:
+        return "public"
+    schema: str = found[-1]  # as PostgreSQL reads repeated -c options: the last one wins
+    if "," in schema or '"' in schema or "\\" in schema:
+        msg = f"the DSN's search_path {schema!r} must name one schema, as in options=-csearch_path=crm"
+        raise _CommandError(msg)
+    return schema
+
+
 def _open_postgres(dsn: str) -> Store:
     try:
         from .store.postgres import PostgresStore
     except ImportError:
         msg = 'a postgresql:// database needs the "postgres" extra: pip install "customer-core[postgres]"'
         raise _CommandError(msg) from None
-    return PostgresStore(dsn)
+    return PostgresStore(dsn, schema=_schema_of(dsn))
 
 
 def _open_store(
