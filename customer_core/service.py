@@ -308,12 +308,17 @@ class CustomerService:
         if newest == [None, None, None]:
             return  # an empty store: the plain seed's ids
         ids = self._ids
-        go_on_after(
-            ids,
-            newest[0],
-            ids.customer_id,
-            lambda id: store.get(id) is not None or store.is_deleted(id),
-        )
+
+        def taken(customer_id: str) -> bool:
+            # Customer and tax IDs come from one sequence: the next id may be either's.
+            tax_id = "txi_" + customer_id.removeprefix("cus_")
+            return (
+                store.get(customer_id) is not None
+                or store.is_deleted(customer_id)
+                or store.get_tax_id(tax_id) is not None
+            )
+
+        go_on_after(ids, newest[0], ids.customer_id, taken)
         self.events.start_ids_after(newest[1])
         self.webhook_endpoints.start_ids_after(newest[2])
 
