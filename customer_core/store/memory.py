@@ -1205,7 +1205,7 @@ class MemoryStore(Store):
         if row is not None:
             self._outbox[key] = row
             if row[3] == "pending":
-                self._outbox_due.add((row[1], *key))
+                _add(self._outbox_due, (row[1], *key))
             elif row[3] == "failed":
                 self._outbox_given_up.add((row[0], *key))
             self._outbox_counts[event_id] = self._outbox_counts.get(event_id, 0) + 1
@@ -1276,7 +1276,9 @@ class MemoryStore(Store):
                 leased = (row[0], lease_until, row[2], row[3])
                 outbox[key] = leased
                 claimed.append(self._delivery(key, leased))
-            due.update([(lease_until, *key) for key, _ in previous])
+            for key, _ in previous:
+                # A lease ends after every delivery due now: nearly always last.
+                _append(due, (lease_until, *key))
             self._outbox_log(previous)
             return claimed
 
@@ -1322,8 +1324,9 @@ class MemoryStore(Store):
             if attempt is None:
                 attempt = marshal.loads(payload)
             self._attempts[attempt_id] = payload
-            self._attempt_order.add((attempt["created"], attempt_id))
-            self._attempts_by_endpoint.add((attempt["endpoint"], attempt["created"], attempt_id))
+            created = attempt["created"]
+            _append(self._attempt_order, (created, attempt_id))  # the newest, nearly always
+            _add(self._attempts_by_endpoint, (attempt["endpoint"], created, attempt_id))
 
     def outbox_pending(self, event_ids: Collection[str]) -> dict[str, int]:
         with self._lock:
