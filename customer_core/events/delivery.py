@@ -76,6 +76,10 @@ API_IDLE = 0.05
 """The rest of the process is idle when it used less than this share of a core ..."""
 IDLE_WINDOW = 0.05
 """... over the last this many seconds."""
+BUSY_LOOK = 0.01
+"""An API found working over this many seconds of the window under way counts as busy at
+once (the pace applies from the worker's next round, not a window later); idle again only
+over a whole window."""
 IN_PROCESS_BUSY_RATE = 700.0
 """Deliveries a second an in-process worker takes at most while the rest of its process is
 busy, by default: above the 500 a second webhooks need, and every delivery more would
@@ -231,6 +235,8 @@ class DeliveryWorker:
             else _Pace(busy_rate, saved=max(2 * PACE_WINDOW, 4 * self.linger))
         )
         self._paused_for_pace = 0.0
+        self._gathering = linger
+        """How long the sender process gathers outcomes (as it was last told)."""
         self._room_left = False
         """Whether the last round could have taken more than was due: only then does a
         delivery written by this process wake the dispatcher (not at every write while
@@ -401,9 +407,12 @@ class DeliveryWorker:
         paced = False
         self._paused_for_pace = 0.0
         if self._pace is not None and room > 0 and self._api_busy():
+            self._gather_outcomes(max(PACE_WINDOW, self.linger))
             allowance = self._pace.allowance()
             paced = allowance < room
             room = min(room, allowance)
+        elif room > 0:
+            self._gather_outcomes(self.linger)
         self._room_left = room > 0
         renew = self._ending_leases(now)
         if room <= 0 and not results and not renew:
@@ -441,6 +450,19 @@ class DeliveryWorker:
         if claim and len(claimed) == room:
             return True, 0.0  # more may be due
         return True, self._wait_for(next_due) if room > 0 else self.poll_interval
+
+    def _gather_outcomes(self, seconds: float) -> None:
+        """Have the sender process gather outcomes up to ``seconds`` (a paced worker's
+        round comes once a chunk: its outcomes are settled then, and a frame sent back
+        sooner would only wake this process's reader one more time)."""
+        sender = self._sender
+        if sender is None or seconds == self._gathering:
+            return
+        self._gathering = seconds
+        try:
+            sender.gather(seconds)
+        except OSError:
+            pass  # it died: _on_sender_exit gives what it held to threads
 
     def _api_busy(self) -> bool:
         """Whether the API is busy, so the pace applies: the rest of this process works
@@ -508,9 +530,13 @@ class DeliveryWorker:
             sender = self._sender
             if sender is None:
                 return False
+            # The batch's checks made once (the clock read, each endpoint looked up): what
+            # _prepare does a delivery, which costs the API's interpreter lock a batch over.
+            prepared_at = _PreparedAt(self, wall, events)
+            handed, handed_endpoints = self._handed, self._endpoints_handed
             for delivery in deliveries:
                 try:
-                    prepared = self._prepare(delivery, events)
+                    prepared = prepared_at.request(delivery)
                 except Exception:
                     results.append(self._failed_unexpectedly(delivery))
                     continue
@@ -518,10 +544,10 @@ class DeliveryWorker:
                     endpoint = prepared.endpoint
                     endpoint_id = delivery["endpoint"]
                     destination = endpoint["url"], endpoint["secret"]
-                    if self._endpoints_handed.get(endpoint_id) != destination:
-                        endpoints[endpoint_id] = self._endpoints_handed[endpoint_id] = destination
+                    if handed_endpoints.get(endpoint_id) != destination:
+                        endpoints[endpoint_id] = handed_endpoints[endpoint_id] = destination
                     key = delivery["event"], endpoint_id
-                    self._handed[key] = delivery, endpoint
+                    handed[key] = delivery, endpoint
                     lease_end = monotonic + delivery["next_attempt"] - wall
                     jobs.append((key, endpoint_id, prepared.document, timestamp, lease_end))
                 else:
@@ -558,9 +584,11 @@ class DeliveryWorker:
         """What the sender process says came of requests it was handed: the results."""
         began = time.thread_time()
         results: list[_Result] = []
-        for key, kind, status_code, error, duration_ms in outcomes:
-            with self._sender_lock:
-                handed = self._handed.pop(key, None)
+        with self._sender_lock:  # once a batch, not once an outcome
+            pop = self._handed.pop
+            answered = [(pop(outcome[0], None), outcome) for outcome in outcomes]
+        now = self._clock()
+        for handed, (_, kind, status_code, error, duration_ms) in answered:
             if handed is None:
                 continue
             delivery, endpoint = handed
@@ -572,7 +600,9 @@ class DeliveryWorker:
                 results.append(({**delivery, "status": kind}, None))
                 continue
             try:
-                results.append(self._finish(delivery, endpoint, status_code, error, duration_ms))
+                results.append(
+                    self._finish(delivery, endpoint, status_code, error, duration_ms, now)
+                )
             except Exception:
                 results.append(self._failed_unexpectedly(delivery))
         self._report(results, began)
@@ -580,10 +610,10 @@ class DeliveryWorker:
     def _report(self, results: list[_Result], began: float) -> None:
         """Hand ``results`` to the dispatcher; then charge this thread's CPU since
         ``began`` to the budget, pausing if it is over."""
+        pause = self._spend(began)  # charged first: a look at the API while woken sees it
         with self._results_lock:
             self._results.extend(results)
         self._wake.set()
-        pause = self._spend(began)
         if pause:
             self._aborted.wait(pause)
 
@@ -857,21 +887,7 @@ class DeliveryWorker:
     def _prepare(self, delivery: Record, events: dict[str, bytes] | None) -> _Result | _Request:
         """The request to make for ``delivery``, or its result if there is none to make
         (the stop came, its lease is ending, its endpoint or event is gone)."""
-        if self._aborted.is_set():
-            return {**delivery, "status": _ABORTED}, None
-        if self._clock() + self.timeout >= delivery["next_attempt"]:
-            # The lease may end before an answer could come: the delivery may be another
-            # worker's by then. Not sent, not settled: due again when the lease ends.
-            return {**delivery, "status": _LEASE_ENDED}, None
-        endpoint = self._endpoints.get(delivery["endpoint"])
-        event_id = delivery["event"]
-        document = (self._store.event_json_many((event_id,)) if events is None else events).get(
-            event_id
-        )
-        if endpoint is None or document is None or endpoint["status"] != "enabled":
-            # The endpoint was deleted or disabled, or the event purged: nothing to send.
-            return {**delivery, "status": "canceled"}, None
-        return _Request(endpoint, document)
+        return _PreparedAt(self, self._clock(), events).request(delivery)
 
     def _finish(
         self,
@@ -880,13 +896,15 @@ class DeliveryWorker:
         status_code: int | None,
         error: str | None,
         duration_ms: int,
+        now: float | None = None,
     ) -> _Result:
         """The delivery after a request that got ``status_code`` (or ``error``), and the
-        attempt's record."""
+        attempt's record; ``now``: the clock's time, if the caller read it (for a batch)."""
         if status_code is None and self._aborted.is_set():
             # Cut short by stop() (or never sent): not the receiver's failure.
             return {**delivery, "status": _ABORTED}, None
-        now = self._clock()
+        if now is None:
+            now = self._clock()
         succeeded = status_code is not None and 200 <= status_code < 300
         if succeeded:
             after = {**delivery, "attempts": delivery["attempts"] + 1, "status": "succeeded"}
@@ -919,6 +937,45 @@ class DeliveryWorker:
             "next_attempt": int(after["next_attempt"]) if after["status"] == "pending" else None,
         }
         return after, attempt
+
+
+class _PreparedAt:
+    """What to send for deliveries handed over at one moment: the stop, the clock and each
+    endpoint looked at once for a whole batch, not once a delivery (the API's interpreter
+    lock pays for each look)."""
+
+    __slots__ = ("_aborted", "_deadline", "_endpoints", "_events", "_worker")
+
+    def __init__(self, worker: DeliveryWorker, now: float, events: dict[str, bytes] | None) -> None:
+        self._worker = worker
+        self._aborted = worker._aborted.is_set()
+        self._deadline = now + worker.timeout
+        self._events = events
+        self._endpoints: dict[str, Record | None] = {}
+
+    def request(self, delivery: Record) -> _Result | _Request:
+        """The request to make for ``delivery``, or its result if there is none to make
+        (the stop came, its lease is ending, its endpoint or event is gone)."""
+        if self._aborted:
+            return {**delivery, "status": _ABORTED}, None
+        if self._deadline >= delivery["next_attempt"]:
+            # The lease may end before an answer could come: the delivery may be another
+            # worker's by then. Not sent, not settled: due again when the lease ends.
+            return {**delivery, "status": _LEASE_ENDED}, None
+        endpoint_id = delivery["endpoint"]
+        if endpoint_id in self._endpoints:
+            endpoint = self._endpoints[endpoint_id]
+        else:
+            endpoint = self._endpoints[endpoint_id] = self._worker._endpoints.get(endpoint_id)
+        event_id = delivery["event"]
+        events = self._events
+        if events is None:
+            events = self._worker._store.event_json_many((event_id,))
+        document = events.get(event_id)
+        if endpoint is None or document is None or endpoint["status"] != "enabled":
+            # The endpoint was deleted or disabled, or the event purged: nothing to send.
+            return {**delivery, "status": "canceled"}, None
+        return _Request(endpoint, document)
 
 
 class _Request(NamedTuple):
@@ -1167,9 +1224,25 @@ class _CpuBudget:
         self._window_began = self._at
         self._process_began = process_time()
         self._charged = 0.0
-        self.busy = idle_share is None
-        """Whether the rest of the process was busy over the last window (with an
-        ``idle_share``: not until a window was measured; without one, always)."""
+        self._busy = idle_share is None
+
+    @property
+    def busy(self) -> bool:
+        """Whether the rest of the process is busy (without an ``idle_share``: always): the
+        last window's answer, or busy already if it has worked over the window under way
+        (``BUSY_LOOK`` seconds of it at least, looked at now). An API that starts working
+        is seen at once; an idle one only once a whole window says so."""
+        with self._lock:
+            if self._busy or self._idle_share is None:
+                return self._busy
+            elapsed = self._clock() - self._window_began
+            if elapsed >= BUSY_LOOK - 1e-9:
+                charged = self._charged
+                api_cores = (self._process_time() - self._process_began - charged) / elapsed
+                if api_cores >= API_IDLE:
+                    self._busy = True
+                    self._rate = self._share * min(1.0, max(BUSY_FLOOR, api_cores))
+            return self._busy
 
     def spend(self, seconds: float) -> float:
         with self._lock:
@@ -1180,8 +1253,8 @@ class _CpuBudget:
                 if elapsed >= IDLE_WINDOW:
                     process = self._process_time()
                     api_cores = (process - self._process_began - self._charged) / elapsed
-                    self.busy = api_cores >= API_IDLE
-                    if not self.busy:
+                    self._busy = api_cores >= API_IDLE
+                    if not self._busy:
                         self._rate = self._idle_share
                     else:
                         self._rate = self._share * min(1.0, max(BUSY_FLOOR, api_cores))

@@ -511,6 +511,12 @@ class SenderProcess:
         newest first), each reported ``RECALLED``; ``OSError`` if gone."""
         self._write(("recall", counts))
 
+    def gather(self, seconds: float) -> None:
+        """Let outcomes gather up to ``seconds`` before they are sent back (a frame is sent
+        sooner once every job handed over is answered); ``OSError`` if the child is gone.
+        A busy parent asks for fewer, larger frames: each wakes one of its threads."""
+        self._write(("gather", seconds))
+
     def abort(self) -> None:
         """Tell the child to cut short its requests in flight and to send no more (each is
         reported ``ABORTED``); nothing if it is gone already."""
@@ -584,12 +590,28 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
     outcomes: list[Outcome] = []
     outcomes_lock = threading.Lock()
     outcomes_ready = threading.Event()
+    all_answered = threading.Event()
+    """Set once every job received has its outcome: the frame need not wait longer."""
     connection_sets: list[Connections] = []
     finished = False
+    unanswered = 0
+    """Jobs received whose outcome is not reported yet (under outcomes_lock)."""
+    gathering = [gather]
+    """How long outcomes may gather, at most (the parent may change it)."""
+
+    def received(count: int) -> None:
+        nonlocal unanswered
+        with outcomes_lock:
+            unanswered += count
+            all_answered.clear()
 
     def report(outcome: Outcome) -> None:
+        nonlocal unanswered
         with outcomes_lock:
             outcomes.append(outcome)
+            unanswered -= 1
+            if unanswered <= 0:
+                all_answered.set()
         outcomes_ready.set()
 
     def send_loop() -> None:
@@ -617,10 +639,10 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
     def write_loop() -> None:
         while True:
             outcomes_ready.wait()
-            if gather and not aborted.is_set():
+            if gathering[0] and not aborted.is_set():
                 # Let outcomes gather: the parent wakes (and takes its interpreter lock) once
-                # a batch, not once a request.
-                aborted.wait(gather)
+                # a batch, not once a request; at once when every job is answered.
+                all_answered.wait(gathering[0])
             with outcomes_lock:
                 batch = outcomes[:]
                 del outcomes[:]
@@ -649,12 +671,14 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
     while (message := _read_frame(source)) is not None:
         kind, content = message
         if kind == "jobs":
+            received(len(content))
             for key, url, body, signature, lease_end in content:
                 leases[key] = lease_end
                 queue_job(url, key, url, body, signature)
         elif kind == "events":
             changed, events = content
             endpoints.update(changed)
+            received(len(events))
             # Bodies made and signed here, the batch at once: the senders' threads do not
             # take turns at the interpreter lock for it.
             for key, endpoint_id, document, timestamp, lease_end in events:
@@ -666,6 +690,8 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
                     continue
                 leases[key] = lease_end
                 queue_job(endpoint_id, key, url, body, signature)
+        elif kind == "gather":
+            gathering[0] = content
         elif kind == "renew":
             for key, lease_end in content:
                 if key in leases:
@@ -677,12 +703,14 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
                     report((key, RECALLED, None, None, 0))
         elif kind == "abort":
             aborted.set()
+            all_answered.set()  # what is answered goes back at once
             for connections in connection_sets:
                 for connection in list(connections.values()):
                     connection.abort()
             for key, _, _, _ in jobs.clear():
                 report((key, ABORTED, None, None, 0))
     aborted.set()
+    all_answered.set()
     for connections in connection_sets:
         for connection in list(connections.values()):
             connection.abort()
