@@ -21,7 +21,7 @@ from customer_core.events.delivery import (
     DeliveryWorker,
     _CpuBudget,
 )
-from customer_core.events.sender import SENT, Outcome, SenderProcess
+from customer_core.events.sender import SENT, Lanes, Outcome, SenderProcess
 from customer_core.testing.receiver import WebhookReceiver
 
 from .test_webhook_delivery import FAST, wait_until
@@ -191,3 +191,37 @@ def test_a_batch_handed_over_cancels_only_the_deliveries_of_a_deleted_endpoint()
     attempts = store.delivery_attempt_scan()
     assert len(attempts) == 4 and {a["url"] for a in attempts} == {kept.url}
     assert store.outbox_event_ids() == set()
+
+
+def test_a_lane_with_a_request_in_flight_counts_when_senders_are_wanted() -> None:
+    lanes: Lanes[str] = Lanes(2)
+    assert lanes.put("hung", "a") == 1
+    assert lanes.get() == ("hung", "a")  # in flight, none of its requests waiting
+    # The one sender is busy with "hung": a request to another endpoint wants a second.
+    assert lanes.put("fast", "b") == 2
+
+
+def test_the_sender_process_sends_to_one_endpoint_while_another_hangs() -> None:
+    outcomes: dict[str, Outcome] = {}
+
+    def collect(batch: list[Outcome]) -> None:
+        outcomes.update((outcome[0], outcome) for outcome in batch)
+
+    far = time.monotonic() + 600
+    helper = SenderProcess(2, 10.0, collect, lambda: None).start()
+    hold = threading.Event()
+    try:
+        with (
+            WebhookReceiver() as fast,
+            WebhookReceiver(hold=hold, hold_timeout=60) as silent,
+        ):
+            helper.send([("slow", silent.url, b"{}", "t=1,v1=ab", far)])
+            wait_until(lambda: silent.waiting == 1, "the hung request")
+            helper.send([("fast", fast.url, b"{}", "t=1,v1=ab", far)])
+            wait_until(lambda: "fast" in outcomes, "the fast outcome")
+            assert "slow" not in outcomes
+    finally:
+        hold.set()
+        helper.abort()
+        helper.close(wait=10)
+    assert outcomes["fast"][1:3] == (SENT, 200)

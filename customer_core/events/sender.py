@@ -362,9 +362,12 @@ class Lanes(Generic[_Queued]):
             if len(waiting) == 1 and self._in_flight.get(lane, 0) < self.per_lane:
                 self._ready.append(lane)
                 self._condition.notify()
+            # Every lane's, a lane with requests in flight and none waiting too: its
+            # senders are busy (perhaps with a receiver that never answers).
+            in_flight, queued = self._in_flight, self._waiting
             return sum(
-                min(self.per_lane, self._in_flight.get(name, 0) + len(jobs))
-                for name, jobs in self._waiting.items()
+                min(self.per_lane, in_flight.get(name, 0) + len(queued.get(name, ())))
+                for name in queued.keys() | in_flight.keys()
             )
 
     def get(self) -> tuple[str, _Queued] | None:
