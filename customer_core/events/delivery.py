@@ -76,10 +76,6 @@ API_IDLE = 0.05
 """The rest of the process is idle when it used less than this share of a core ..."""
 IDLE_WINDOW = 0.05
 """... over the last this many seconds."""
-BUSY_LOOK = 0.01
-"""An API found working over this many seconds of the window under way counts as busy at
-once (the pace applies from the worker's next round, not a window later); idle again only
-over a whole window."""
 IN_PROCESS_BUSY_RATE = 700.0
 """Deliveries a second an in-process worker takes at most while the rest of its process is
 busy, by default: above the 500 a second webhooks need, and every delivery more would
@@ -235,8 +231,6 @@ class DeliveryWorker:
             else _Pace(busy_rate, saved=max(2 * PACE_WINDOW, 4 * self.linger))
         )
         self._paused_for_pace = 0.0
-        self._gathering = linger
-        """How long the sender process gathers outcomes (as it was last told)."""
         self._room_left = False
         """Whether the last round could have taken more than was due: only then does a
         delivery written by this process wake the dispatcher (not at every write while
@@ -407,12 +401,9 @@ class DeliveryWorker:
         paced = False
         self._paused_for_pace = 0.0
         if self._pace is not None and room > 0 and self._api_busy():
-            self._gather_outcomes(max(PACE_WINDOW, self.linger))
             allowance = self._pace.allowance()
             paced = allowance < room
             room = min(room, allowance)
-        elif room > 0:
-            self._gather_outcomes(self.linger)
         self._room_left = room > 0
         renew = self._ending_leases(now)
         if room <= 0 and not results and not renew:
@@ -450,19 +441,6 @@ class DeliveryWorker:
         if claim and len(claimed) == room:
             return True, 0.0  # more may be due
         return True, self._wait_for(next_due) if room > 0 else self.poll_interval
-
-    def _gather_outcomes(self, seconds: float) -> None:
-        """Have the sender process gather outcomes up to ``seconds`` (a paced worker's
-        round comes once a chunk: its outcomes are settled then, and a frame sent back
-        sooner would only wake this process's reader one more time)."""
-        sender = self._sender
-        if sender is None or seconds == self._gathering:
-            return
-        self._gathering = seconds
-        try:
-            sender.gather(seconds)
-        except OSError:
-            pass  # it died: _on_sender_exit gives what it held to threads
 
     def _api_busy(self) -> bool:
         """Whether the API is busy, so the pace applies: the rest of this process works
@@ -1224,25 +1202,9 @@ class _CpuBudget:
         self._window_began = self._at
         self._process_began = process_time()
         self._charged = 0.0
-        self._busy = idle_share is None
-
-    @property
-    def busy(self) -> bool:
-        """Whether the rest of the process is busy (without an ``idle_share``: always): the
-        last window's answer, or busy already if it has worked over the window under way
-        (``BUSY_LOOK`` seconds of it at least, looked at now). An API that starts working
-        is seen at once; an idle one only once a whole window says so."""
-        with self._lock:
-            if self._busy or self._idle_share is None:
-                return self._busy
-            elapsed = self._clock() - self._window_began
-            if elapsed >= BUSY_LOOK - 1e-9:
-                charged = self._charged
-                api_cores = (self._process_time() - self._process_began - charged) / elapsed
-                if api_cores >= API_IDLE:
-                    self._busy = True
-                    self._rate = self._share * min(1.0, max(BUSY_FLOOR, api_cores))
-            return self._busy
+        self.busy = idle_share is None
+        """Whether the rest of the process was busy over the last window (with an
+        ``idle_share``: not until a window was measured; without one, always)."""
 
     def spend(self, seconds: float) -> float:
         with self._lock:
@@ -1253,8 +1215,8 @@ class _CpuBudget:
                 if elapsed >= IDLE_WINDOW:
                     process = self._process_time()
                     api_cores = (process - self._process_began - self._charged) / elapsed
-                    self._busy = api_cores >= API_IDLE
-                    if not self._busy:
+                    self.busy = api_cores >= API_IDLE
+                    if not self.busy:
                         self._rate = self._idle_share
                     else:
                         self._rate = self._share * min(1.0, max(BUSY_FLOOR, api_cores))

@@ -514,12 +514,6 @@ class SenderProcess:
         newest first), each reported ``RECALLED``; ``OSError`` if gone."""
         self._write(("recall", counts))
 
-    def gather(self, seconds: float) -> None:
-        """Let outcomes gather up to ``seconds`` before they are sent back (a frame is sent
-        sooner once every job handed over is answered); ``OSError`` if the child is gone.
-        A busy parent asks for fewer, larger frames: each wakes one of its threads."""
-        self._write(("gather", seconds))
-
     def abort(self) -> None:
         """Tell the child to cut short its requests in flight and to send no more (each is
         reported ``ABORTED``); nothing if it is gone already."""
@@ -599,8 +593,6 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
     finished = False
     unanswered = 0
     """Jobs received whose outcome is not reported yet (under outcomes_lock)."""
-    gathering = [gather]
-    """How long outcomes may gather, at most (the parent may change it)."""
 
     def received(count: int) -> None:
         nonlocal unanswered
@@ -642,10 +634,10 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
     def write_loop() -> None:
         while True:
             outcomes_ready.wait()
-            if gathering[0] and not aborted.is_set():
+            if gather and not aborted.is_set():
                 # Let outcomes gather: the parent wakes (and takes its interpreter lock) once
                 # a batch, not once a request; at once when every job is answered.
-                all_answered.wait(gathering[0])
+                all_answered.wait(gather)
             with outcomes_lock:
                 batch = outcomes[:]
                 del outcomes[:]
@@ -693,8 +685,6 @@ def _serve(concurrency: int, timeout: float, gather: float) -> None:
                     continue
                 leases[key] = lease_end
                 queue_job(endpoint_id, key, url, body, signature)
-        elif kind == "gather":
-            gathering[0] = content
         elif kind == "renew":
             for key, lease_end in content:
                 if key in leases:
