@@ -39,7 +39,7 @@ def test_a_backlog_of_expired_events_goes_in_bites_over_several_writes(
     clock = FakeClock(NOW)
     service = CustomerService(store, clock=clock, seed=7, event_retention=100)
     for number in range(10):
-        service.create(name=f"old {number}")  # events 4 and 8 purge, nothing yet
+        service.create(name=f"old {number}")  # events 1, 5 and 9 purge, nothing yet
     calls = _spy(monkeypatch, store, "event_purge")
     clock.advance(1000)  # the 10 events expire
     removed_by_write = []
@@ -49,12 +49,23 @@ def test_a_backlog_of_expired_events_goes_in_bites_over_several_writes(
         removed_by_write.append([removed for _, removed in calls[before:]])
     # Write 2 is the 4th event since the last purge: it takes 3, and while a purge takes its
     # whole limit the next write purges again; then every 4th event purges once more.
-    assert removed_by_write == [[], [3], [3], [3], [1], [], [], [], [0], []]
+    assert removed_by_write == [[], [], [3], [3], [3], [1], [], [], [], [0]]
     assert all(limit == 3 for limit, _ in calls)
     kept = store.event_scan()
     assert [event["data"]["object"]["name"] for event in kept] == [
         f"new {number}" for number in reversed(range(10))
     ]
+
+
+def test_the_first_event_of_a_service_purges(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A short-lived process (the CLI) records a few events and ends: it purges too.
+    clock = FakeClock(NOW)
+    CustomerService(store, clock=clock, event_retention=100).create(name="old")
+    clock.advance(1000)
+    calls = _spy(monkeypatch, store, "event_purge")
+    CustomerService(store, clock=clock, event_retention=100).create(name="new")
+    assert calls == [(recording.PURGE_LIMIT, 1)]
+    assert [event["data"]["object"]["name"] for event in store.event_scan()] == ["new"]
 
 
 def test_a_backlog_of_expired_idempotency_keys_goes_in_bites(

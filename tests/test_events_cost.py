@@ -81,17 +81,17 @@ def test_expired_events_are_purged_every_purge_every_th_event(
     monkeypatch.setattr(recording, "PURGE_EVERY", 4)
     clock = FakeClock(1_700_000_000)
     service = CustomerService(store, clock=clock, seed=1, event_retention=60)
-    first = service.create(email="first@example.com")
+    first = service.create(email="first@example.com")  # a service's first event purges
     (expired,) = store.event_scan()
     clock.advance(61)
-    for n in range(2):
+    for n in range(3):
         service.update(first.id, name=f"Name {n}")
     # Shown to nobody any more, but still stored until the fourth event since the last purge.
     assert service.events.list().data[-1].id != expired["id"]
     assert store.event_get(expired["id"]) is not None
-    service.update(first.id, name="Name 2")
+    service.update(first.id, name="Name 3")
     assert store.event_get(expired["id"]) is None
-    assert len(store.event_scan()) == 3
+    assert len(store.event_scan()) == 4
 
 
 def _reference_previous_attributes(before: Mapping[str, Any], after: Mapping[str, Any]) -> Any:

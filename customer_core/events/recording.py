@@ -113,7 +113,9 @@ class EventLog:
         self._ids = EventIdGenerator(clock, None if seed is None else f"{seed}:events")
         self.retention = retention
         self.enabled = enabled
-        self._since_purge = 0
+        # The first event purges (a short-lived process, such as the CLI, purges too), then
+        # every PURGE_EVERY-th: a purge is bounded (PURGE_LIMIT), so the first costs little.
+        self._since_purge = PURGE_EVERY - 1
 
     def id_state(self) -> object:
         """Where the event id generator stands (for ``CustomerService.snapshot``)."""
