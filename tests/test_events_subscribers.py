@@ -126,3 +126,14 @@ def test_threads_writing_at_once_publish_in_commit_order_once_each(
     # Event ids are drawn in commit order (under the store's write lock).
     assert seen == sorted(seen)
     assert set(seen) == {event["id"] for event in service.store.snapshot()["events"]}
+
+
+def test_an_unknown_type_name_is_shown_so_that_the_message_prints(
+    service: CustomerService,
+) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        service.subscribe(print, types=["invoice.paid", "customer.\ud800"])
+    assert caught.value.message == (
+        "Invalid types: invoice.paid, customer.\\ud800 names no event type this library records."
+    )
+    caught.value.message.encode("utf-8")  # no lone surrogate left in it

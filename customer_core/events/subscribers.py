@@ -95,7 +95,9 @@ class EventBus:
         wanted = None if types is None else _type_names(types)
         selected = None if wanted is None else matching_types(wanted)
         if wanted is not None and not selected:
-            msg = f"Invalid types: {', '.join(wanted) or '(none)'} names no event type this library records."
+            # A lone surrogate shown escaped: the message must print (and encode) anywhere.
+            shown = ", ".join(name.encode("utf-8", "backslashreplace").decode() for name in wanted)
+            msg = f"Invalid types: {shown or '(none)'} names no event type this library records."
             raise InvalidRequestError(msg, param="types")
         subscription = _Subscription(callback, selected)
         with self._subscriptions_lock:
