@@ -72,6 +72,7 @@ def measure(kind: str, path: Path, events: int, creates: int) -> dict[str, Any]:
             _fill(CustomerService(store, clock=lambda: OLD, seed=1), store, events)
         clock = [float(NOW)]
         service = CustomerService(store, clock=lambda: clock[0], seed=2)
+        service.events._since_purge = 0  # the warm-up's event must not purge (a first one does)
         service.create(name="warm")  # its first write purges idempotency keys (none)
         service.events._since_purge = recording.PURGE_EVERY - 1
         purge = store.event_purge
