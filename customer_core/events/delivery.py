@@ -571,7 +571,7 @@ class DeliveryWorker:
                 continue
             delivery, endpoint = handed
             if kind == RECALLED:
-                due = self._put_off_until.get(delivery["endpoint"], self._clock())
+                due = self._put_off_until.get(delivery["endpoint"], now)
                 results.append(({**delivery, "next_attempt": due}, None))
                 continue
             if kind != SENT:
