@@ -91,8 +91,13 @@ def test_a_renewed_lease_lets_a_waiting_job_go(
     silent.wait_until(lambda: silent.waiting == 1, what="the first request to hang")
     helper.send([("second", silent.url, b"{}", "t=1,v1=ab", time.monotonic() + 5)])
     helper.renew([("second", far())])
+    # The helper reads its messages in order: once a job sent after the renewal has its
+    # outcome, the renewal was applied (else the first request could end before it was).
+    with WebhookReceiver() as other:
+        helper.send([("barrier", other.url, b"{}", "t=1,v1=ab", far())])
+        wait_until(lambda: "barrier" in collected.outcomes, "the barrier's outcome")
     silent.hold.set()
-    wait_until(lambda: len(collected.outcomes) == 2, "both outcomes")
+    wait_until(lambda: len(collected.outcomes) == 3, "every outcome")
     assert collected.outcomes["second"][1:3] == (SENT, 200)
     assert silent.count == 2
 
