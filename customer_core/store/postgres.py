@@ -190,6 +190,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX webhook_attempts_by_created ON webhook_attempts (created, id)",
         "CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, created, id)",
     ),
+    (
+        # Given-up deliveries in the order outbox_purge takes them: a purge reads its bite
+        # instead of scanning the outbox (which grows with the pending deliveries).
+        """CREATE INDEX webhook_outbox_given_up ON webhook_outbox (created, event_id, endpoint_id)
+            WHERE status = 'failed'""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -286,8 +286,8 @@ def _purges(*, postgres: bool) -> Purges:
     return Purges(
         _oldest("idempotency_keys", "key", "created < %s", "created, key", postgres=postgres),
         (
-            # Given-up deliveries: found among the deliveries not yet made (the outbox
-            # holds only those; no index on their created time).
+            # Given-up deliveries, read off the partial index webhook_outbox_given_up
+            # (its WHERE and order are these): the pending ones are not walked.
             _oldest(
                 "webhook_outbox",
                 "event_id, endpoint_id",

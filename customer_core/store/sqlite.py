@@ -407,6 +407,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             customer_ids TEXT NOT NULL
         )""",
     ),
+    (
+        # Given-up deliveries in the order outbox_purge takes them: a purge reads its bite
+        # instead of scanning the outbox (which grows with the pending deliveries).
+        """CREATE INDEX webhook_outbox_given_up ON webhook_outbox (created, event_id, endpoint_id)
+            WHERE status = 'failed'""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The files SQLite keeps beside a data file ``PATH`` while it is open or after a crash.
