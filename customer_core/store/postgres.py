@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import psycopg
 import pydantic_core
@@ -54,6 +54,8 @@ from .base import (
     Store,
     StoreSnapshot,
     ThreadBlock,
+    event_of,
+    keeps_writes,
     require,
 )
 from .sql import (
@@ -78,6 +80,7 @@ from .sql import (
     check_customer,
     check_postings_and_tax_ids,
 )
+from .sqlite_events import event_body
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
@@ -85,6 +88,8 @@ T = TypeVar("T")
 Connection = psycopg.Connection[Any]
 Cursor = psycopg.Cursor[Any]
 Statement = tuple[str, Sequence[Any] | Mapping[str, Any]]
+EventParts = tuple[str, int, str, str | None, str | None, int]
+"""An event's id, created time, type, request id, idempotency key and pending_webhooks."""
 
 
 class _Deferred(NamedTuple):
@@ -214,6 +219,10 @@ def _encode(value: dict[str, Any]) -> str:
 _decode = pydantic_core.from_json
 
 
+def _event_taken(event_id: str) -> DuplicateKeyError:
+    return DuplicateKeyError(f"Event id {event_id} is already taken.", key="id", value=event_id)
+
+
 def _unstored(key: str) -> bool:
     """Whether no row can have ``key``: PostgreSQL's text holds no NUL, so no id with one
     was ever stored (and psycopg refuses to send one). A path id can carry it (``%00``)."""
@@ -238,7 +247,7 @@ _POSTING_SQL = {
 }
 
 
-_INSERT = """WITH prefix AS (
+_INSERT_WRITES = """WITH prefix AS (
     INSERT INTO invoice_prefixes (prefix, customer_id)
     SELECT %(prefix)s, %(id)s
     WHERE %(prefix)s::text IS NOT NULL AND NOT EXISTS (SELECT FROM customers WHERE id = %(id)s)
@@ -259,18 +268,30 @@ _INSERT = """WITH prefix AS (
     INSERT INTO customer_words (field, word, created, customer_id)
     SELECT w.field, w.word, customer.created, %(id)s
     FROM customer, unnest(%(fields)s::text[], %(words)s::text[]) AS w (field, word)
-)
+)"""
+_INSERT_RESULT = """
 SELECT
     EXISTS (SELECT FROM customer),
     (SELECT new FROM prefix),
     EXISTS (SELECT FROM invoice_prefixes WHERE prefix = %(prefix)s AND customer_id <> %(id)s),
     EXISTS (SELECT FROM customers WHERE id = %(id)s)"""
+_INSERT = _INSERT_WRITES + _INSERT_RESULT
 """A customer's insert in one statement: its invoice prefix reserved (unless the id is
 taken), the customer (only if the prefix was reserved), its postings (only if it was
 inserted); then whether it was inserted, whether the prefix was newly reserved, and, as
 the statement began, whether another customer held the prefix and whether the id was
 taken. A refused insert changes nothing, but for the prefix of an id another writer
 inserted meanwhile (``_insert`` gives it up)."""
+_INSERT_WITH_EVENT = (
+    _INSERT_WRITES
+    + """, event AS (
+    INSERT INTO events (id, created, type, body)
+    SELECT %(event_id)s, %(event_created)s, %(event_type)s, %(event_body)s FROM customer
+)"""
+    + _INSERT_RESULT
+)
+"""``_INSERT`` and the customer's event, written only if the customer is (a taken event
+id fails the whole statement): ``insert_with_event`` in one statement, as ``insert``."""
 
 
 def _columns(rows: Postings) -> list[list[Any]]:
@@ -326,6 +347,9 @@ class _Local(BlockDepth):
     connection: Connection | None = None
     deferred_begin: Connection | None = None
     deferred: list[_Deferred] | None = None
+    refused: Callable[[], DuplicateKeyError] | None = None
+    """A refusal that aborted the block's transaction (``insert_with_event``'s event id):
+    raised again at the block's end if the caller went on past it."""
 
 
 class _Transaction(ThreadBlock):
@@ -360,10 +384,19 @@ class _Transaction(ThreadBlock):
         began = local.deferred_begin is not connection
         local.deferred_begin = None
         deferred, local.deferred = local.deferred, None
+        refused, local.refused = local.refused, None
         if connection is None:  # lost, and no other could be had (see _call)
             store._block_lock.release()
             return
         try:
+            if error is None and refused is not None:
+                # The caller went on past a refusal that aborted the transaction: COMMIT
+                # would roll back without a word, so the block fails as it would have.
+                try:
+                    connection.execute("ROLLBACK")
+                except psycopg.Error:
+                    pass  # the connection is gone: the server rolled back
+                raise refused()
             if error is None and deferred:
                 # The writes not sent yet, then COMMIT: one round trip.
                 store._commit_with(connection, deferred, begin=not began)
@@ -487,6 +520,14 @@ class PostgresStore(Store):
     running longer than ``statement_timeout`` seconds (None: the server's setting) is
     cancelled with a StoreError.
     """
+
+    _one_call_writes: ClassVar[bool] = True
+    """Whether ``insert_with_event`` writes customer and event in one statement
+    (``keeps_writes``); else the port's default, built on the overrides."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._one_call_writes = keeps_writes(cls, PostgresStore)
 
     def __init__(
         self,
@@ -732,6 +773,9 @@ class PostgresStore(Store):
                     connection.execute(write.query, write.arguments)
                 cursors = [connection.execute(query, arguments) for query, arguments in statements]
         except pg_errors.UniqueViolation as error:
+            # BEGIN went out (the transaction is aborted now): the caller rolls it back.
+            if local.deferred_begin is connection:
+                local.deferred_begin = None
             raise _refused(deferred or (), error) from None
         if local.deferred_begin is connection:
             local.deferred_begin = None
@@ -919,22 +963,49 @@ class PostgresStore(Store):
             raise DuplicateKeyError(msg, key="invoice_prefix", value=prefix)
         return bool(row[0])
 
-    def _insert(self, connection: Connection, record: Record) -> None:
+    def _insert(
+        self, connection: Connection, record: Record, event: EventParts | None = None
+    ) -> None:
+        """Insert ``record``; with ``event`` (``insert_with_event``'s parts), its event too,
+        in the same statement."""
         customer_id, prefix = record["id"], record.get("invoice_prefix")
         postings = _postings(customer_id, record["created"], record)
         metadata, words = postings["customer_metadata"], postings["customer_words"]
+        body = _encode(record)
         arguments = {
             "id": customer_id,
             "created": record["created"],
             "email": record.get("email"),
             "prefix": prefix,
-            "body": _encode(record),
+            "body": body,
             "keys": [row[0] for row in metadata],
             "values": [row[1] for row in metadata],
             "fields": [row[0] for row in words],
             "words": [row[1] for row in words],
         }
-        (cursor,) = self._execute(connection, (_INSERT, arguments))
+        if event is None:
+            (cursor,) = self._execute(connection, (_INSERT, arguments))
+        else:
+            event_id, created, type, request_id, idempotency_key, pending_webhooks = event
+            arguments["event_id"] = event_id
+            arguments["event_created"] = created
+            arguments["event_type"] = type
+            # The customer's JSON goes into the event's as it was just encoded.
+            arguments["event_body"] = event_body(
+                event_id, created, type, body, request_id, idempotency_key, pending_webhooks, None
+            ) or _encode(
+                event_of(
+                    event_id, created, type, record, request_id, idempotency_key, pending_webhooks
+                )
+            )
+            try:
+                (cursor,) = self._execute(connection, (_INSERT_WITH_EVENT, arguments))
+            except pg_errors.UniqueViolation as error:
+                if error.diag.table_name != "events":
+                    raise
+                if self._local.connection is connection:
+                    self._local.refused = lambda: _event_taken(event_id)
+                raise _event_taken(event_id) from None
         row = cursor.fetchone()
         assert row is not None
         inserted, new_prefix, prefix_taken, id_taken = row
@@ -955,6 +1026,29 @@ class PostgresStore(Store):
 
     def insert(self, record: Record) -> None:
         self._write("write to", lambda connection: self._insert(connection, record), pipelined=True)
+
+    def insert_with_event(
+        self,
+        record: Record,
+        event_id: str,
+        created: int,
+        type: str,
+        request_id: str | None,
+        idempotency_key: str | None,
+        pending_webhooks: int,
+    ) -> None:
+        if not self._one_call_writes:
+            super().insert_with_event(
+                record, event_id, created, type, request_id, idempotency_key, pending_webhooks
+            )
+            return
+        # One statement writes both (as ``insert`` writes the customer alone): no block,
+        # no second statement. A taken event id fails it: a call of its own rolls back; in
+        # a caller's block the transaction is aborted, for the error to roll back.
+        event = (event_id, created, type, request_id, idempotency_key, pending_webhooks)
+        self._write(
+            "write to", lambda connection: self._insert(connection, record, event), pipelined=True
+        )
 
     def insert_many(self, records: Iterable[Record]) -> None:
         batch = list(records)
@@ -1307,9 +1401,7 @@ class PostgresStore(Store):
         event_id = event["id"]
 
         def refusal() -> DuplicateKeyError:
-            return DuplicateKeyError(
-                f"Event id {event_id} is already taken.", key="id", value=event_id
-            )
+            return _event_taken(event_id)
 
         body = _encode(event)
         arguments = (event_id, event["created"], event["type"], body)
