@@ -76,7 +76,23 @@ def shown_value(value: object) -> str:
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
+        pass
+    except RecursionError:  # nested deeper than the interpreter's stack: repr would be too
+        return "(a value nested too deeply to show)"
+    try:
         return repr(value)
+    except RecursionError:
+        return "(a value nested too deeply to show)"
+
+
+def _unicode_problem(what: str, raw: object) -> str | None:
+    """The message for ``raw`` that ``wire_string`` refused, if it is a string: then it is
+    not Unicode text (a lone surrogate, which no wire could carry), shown escaped so that
+    the message itself can be printed. None for a value that is no string at all."""
+    if not isinstance(raw, str):
+        return None
+    escaped = raw.encode("utf-8", "backslashreplace").decode()
+    return f'Invalid {what}: "{escaped}" must be valid Unicode text (it holds a lone surrogate)'
 
 
 def _fail(message: str) -> InvalidRequestError:
@@ -94,7 +110,7 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
         key = raw_key if raw_key.__class__ is str and raw_key.isascii() else wire_string(raw_key)
         if key is None or key == "":
             msg = f"Invalid key: {shown_value(raw_key)} must be a non-empty string"
-            raise _fail(msg)
+            raise _fail((key is None and _unicode_problem("key", raw_key)) or msg)
         if len(key) > MAX_KEY_LENGTH:
             msg = f"Invalid key: {key} must be a string under {MAX_KEY_LENGTH} characters"
             raise _fail(msg)
@@ -114,7 +130,7 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
         )
         if value is None:
             msg = f"Invalid value type: {shown_value(raw_value)} must be a string"
-            raise _fail(msg)
+            raise _fail(_unicode_problem("value", raw_value) or msg)
         if len(value) > MAX_VALUE_LENGTH:
             msg = f"Invalid val: {value} must be a string under {MAX_VALUE_LENGTH} characters"
             raise _fail(msg)

@@ -96,10 +96,12 @@ def _cleared(value: object, clearable: bool) -> bool:
 def path_id(value: object, param: str, example: str) -> str:
     """An object id given in a path (a customer, event, endpoint or tax ID): any string a
     URL can carry; anything else is a 400 naming the param, not a 404 or a TypeError."""
-    if value.__class__ is not str or metadata_rules.wire_string(value) is None:
+    # A str subclass (a str enum, a framework's safe string) is the plain text it holds.
+    text = metadata_rules.wire_string(value) if isinstance(value, str) else None
+    if text is None:
         msg = f"Invalid {param}: {value!r} (expected an id such as '{example}')"
         raise InvalidRequestError(msg, param=param)
-    return value
+    return text
 
 
 def text(
@@ -137,7 +139,8 @@ def _integer(value: object) -> int:
     _reject_empty(value)
     result: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        result = value if INT64_MIN <= value <= INT64_MAX else None
+        # int(): an IntEnum or another int subclass is stored as the plain number it is.
+        result = int(value) if INT64_MIN <= value <= INT64_MAX else None
     elif isinstance(value, str):
         result = parse_int64(value)
     if result is None:

@@ -217,6 +217,14 @@ def _missing(message: str, param: str) -> InvalidRequestError:
     return InvalidRequestError(message, code="resource_missing", param=param)
 
 
+class _Batches(threading.local):
+    """This thread's ``svc.batch()`` blocks: how deep, and the first error that left an
+    inner one (which dooms the outermost: its writes cannot be kept in part)."""
+
+    depth = 0
+    failed: BaseException | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """A service's whole state at one moment, from ``CustomerService.snapshot()``: the
@@ -268,6 +276,7 @@ class CustomerService:
         self.tax_ids = TaxIdService(self)
         """The customers' tax IDs: ``svc.tax_ids.create(customer_id, type=..., value=...)``."""
         self._bus = EventBus(store)
+        self._batches = _Batches()
         self.webhooks = Webhooks(store)
         """Deliveries of events to webhook endpoints: ``webhooks.start_delivery()``,
         ``webhooks.attempts(endpoint=...)``."""
@@ -351,9 +360,31 @@ class CustomerService:
         ...     _ = [svc.create(email=f"user{n}@example.com") for n in range(3)]
         >>> len(svc.list().data)
         3
+
+        A batch inside a batch joins it (one transaction, no savepoint). If an inner block
+        raises, the outermost rolls back as a whole even when the error was caught on the
+        way: it then raises ``InvalidRequestError`` at its end, so no part of it is kept.
         """
+        batches = self._batches
         with self._bus.writing():
-            yield self
+            batches.depth += 1
+            try:
+                yield self
+            except BaseException as error:
+                if batches.depth > 1 and batches.failed is None:
+                    batches.failed = error
+                raise
+            finally:
+                batches.depth -= 1
+                failed = batches.failed
+                if not batches.depth:
+                    batches.failed = None
+            if not batches.depth and failed is not None:
+                msg = (
+                    "The batch was rolled back: a batch inside it raised "
+                    f"{type(failed).__name__} ({failed}), so none of its writes were kept."
+                )
+                raise InvalidRequestError(msg) from failed
 
     def snapshot(self) -> Snapshot:
         """Return everything this service holds, for ``restore``: fill once, reset often.

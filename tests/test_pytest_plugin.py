@@ -130,3 +130,25 @@ def test_plugin_fixtures_live_beside_the_projects_own(
     assert customer_service is not service
     assert isinstance(customer_service.store, MemoryStore)
     assert type(store).__name__ in {"MemoryStore", "SQLiteStore", "PostgresStore"}
+
+
+SETTINGS_LEFT_BEHIND = """
+import stripe
+
+
+def test_sets_the_key_and_leaves_it(stripe_mock):
+    stripe.api_key = "sk_test_left_behind"
+    stripe.max_network_retries = 5
+    assert stripe.Customer.create(email="jenny@example.com").email == "jenny@example.com"
+
+
+def test_a_later_test_sees_the_packages_own_settings():
+    assert stripe.api_key is None
+    assert stripe.max_network_retries == 2
+"""
+
+
+def test_stripe_mock_puts_the_packages_settings_back(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_settings=SETTINGS_LEFT_BEHIND)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)

@@ -31,6 +31,8 @@ _ALLOWED = {
     "token": {":"},
 }
 MIN_SUBSTRING = 3
+MAX_CLAUSES = 10
+"""Stripe's search docs: "You can combine up to 10 query clauses in a search"."""
 
 
 class QueryError(InvalidRequestError):
@@ -88,6 +90,8 @@ class _Parser:
                     "AND and OR cannot be mixed in one query (a space means AND)", start
                 )
             conjunction = this
+            if len(clauses) == MAX_CLAUSES:
+                raise self.fail(f"a query combines at most {MAX_CLAUSES} clauses", start)
             clauses.append(self.clause())
         return Query(tuple(clauses), "OR" if conjunction == "OR" else "AND")
 

@@ -40,6 +40,7 @@ import pydantic_core
 from ..errors import DuplicateKeyError, RecordNotFoundError, StoreClosedError, StoreError
 from ..search.ast import STRING_FIELDS
 from ..search.evaluate import field_words, index_terms
+from ..settings import check_seconds
 from .base import (
     PURGE_LIMIT,
     Checkpoint,
@@ -582,7 +583,7 @@ class SQLiteStore(Store):
             raise ValueError(msg)
         self.path = os.fspath(path)
         self.synchronous = synchronous
-        self._busy_timeout = busy_timeout
+        self._busy_timeout = check_seconds("busy_timeout", busy_timeout, zero=True)
         # Open waits_abandoned() blocks: while there are any, a begin does not wait.
         self._abandoning = 0
         self._abandoning_lock = threading.Lock()

@@ -137,14 +137,35 @@ def stripe_client(
     return stripe.StripeClient(API_KEY, http_client=StripeHTTPClient(customer_service))
 
 
+_STRIPE_SETTINGS = (
+    "api_key",
+    "api_base",
+    "api_version",
+    "client_id",
+    "stripe_account",
+    "max_network_retries",
+    "default_http_client",
+)
+"""The stripe package's module settings (global style) that ``stripe_mock`` restores."""
+
+
 @pytest.fixture
 def stripe_mock(
-    customer_service: CustomerService, _seeded_idempotency_keys: None
+    customer_service: CustomerService,
+    _seeded_idempotency_keys: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[StripeMock]:
     """``mock_stripe(customer_service)`` around the test: every request of the stripe
-    package (``stripe.Customer.create``, any ``StripeClient``) goes to the service."""
+    package (``stripe.Customer.create``, any ``StripeClient``) goes to the service. The
+    package's own settings a test may set (``stripe.api_key`` and the like) are put back
+    after it, so that no test sees another's."""
+    import stripe
+
     from .mock import mock_stripe
 
+    for name in _STRIPE_SETTINGS:
+        if hasattr(stripe, name):
+            monkeypatch.setattr(stripe, name, getattr(stripe, name))
     mock = mock_stripe(customer_service)
     with mock:
         yield mock
