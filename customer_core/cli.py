@@ -20,7 +20,7 @@ import threading
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from . import __version__
 from .errors import CustomerCoreError, InvalidRequestError
@@ -30,8 +30,10 @@ from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
 from .events.webhooks import check_url, serve_endpoint
 from .http.forms import decode_pairs
 from .ids import LATEST_TIME, system_clock
+from .outcome import Outcome
 from .service import CustomerService
 from .store import MemoryStore, SQLiteStore, Store
+from .tax_ids import TaxIdOperation
 from .testing.fakes import FakeClock
 from .transfer import (
     ImportResult,
@@ -116,6 +118,66 @@ _PARAM_EXAMPLES = {
     "search": "-d limit=20 -d page=...",
 }
 """The ``-d`` help's example of each customer command (the default: create's)."""
+# action: (help, example, the -d help's example), for ``webhooks ACTION`` (an endpoint's
+# id after retrieve, update and delete) and ``tax-ids ACTION CUSTOMER_ID`` (a tax ID's id
+# after retrieve and delete)
+_ENDPOINT_ACTIONS = {
+    "create": (
+        "register a webhook endpoint; the answer holds its signing secret, shown only here "
+        "(params: url, enabled_events[], description, metadata, api_version)",
+        "customer-core webhooks create -d url=https://example.com/hooks "
+        '-d "enabled_events[]=customer.created" -d "enabled_events[]=customer.updated"',
+        "-d url=https://example.com/hooks -d 'enabled_events[]=*'",
+    ),
+    "list": (
+        "webhook endpoints newest first, without their secrets (params: limit, "
+        "starting_after, ending_before)",
+        "customer-core webhooks list -d limit=3",
+        "-d limit=3",
+    ),
+    "retrieve": (
+        "one webhook endpoint by id, without its secret",
+        "customer-core webhooks retrieve we_1NGd4fJ2eZvKYlo2",
+        "-d KEY=VALUE (retrieve takes expand[] only)",
+    ),
+    "update": (
+        "change a webhook endpoint (params: url, enabled_events[] (replaced), description, "
+        "metadata (merged), disabled)",
+        "customer-core webhooks update we_1NGd4fJ2eZvKYlo2 -d disabled=true",
+        "-d disabled=true -d url=https://example.com/new",
+    ),
+    "delete": (
+        "delete a webhook endpoint; its deliveries not yet made are dropped",
+        "customer-core webhooks delete we_1NGd4fJ2eZvKYlo2",
+        "-d KEY=VALUE (Stripe's delete takes none)",
+    ),
+}
+_TAX_ID_ACTIONS = {
+    "create": (
+        "add a tax ID to a customer (params: type, value)",
+        "customer-core tax-ids create cus_NffrFeUfNV2Hib -d type=eu_vat -d value=DE123456789",
+        "-d type=eu_vat -d value=DE123456789",
+    ),
+    "list": (
+        "a customer's tax IDs, newest first (params: limit, starting_after, ending_before)",
+        "customer-core tax-ids list cus_NffrFeUfNV2Hib -d limit=3",
+        "-d limit=3",
+    ),
+    "retrieve": (
+        "one of a customer's tax IDs",
+        "customer-core tax-ids retrieve cus_NffrFeUfNV2Hib txi_1NuMB12eZvKYlo2CMecoWkZd",
+        "-d 'expand[]=customer'",
+    ),
+    "delete": (
+        "delete one of a customer's tax IDs",
+        "customer-core tax-ids delete cus_NffrFeUfNV2Hib txi_1NuMB12eZvKYlo2CMecoWkZd",
+        "-d KEY=VALUE (Stripe's delete takes none)",
+    ),
+}
+_IDEMPOTENCY_HELP = "run at most once for this key (24 hours)"
+REPLAYED = "replayed: the first answer to this idempotency key"
+"""The note on stderr when a write's answer is the one saved for its ``--idempotency-key``
+by an earlier run (what the HTTP server says with ``Idempotent-Replayed: true``)."""
 # Commands that may start a new data file; the others need an existing one.
 _WRITES_NEW_FILE = frozenset({"serve", "create", "import"})
 
@@ -156,10 +218,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _action(
-    actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str
+    actions: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help: str,
+    example: str | None = None,
 ) -> argparse.ArgumentParser:
     """A command's action (``events list``): its help is its description too."""
-    return actions.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+    if example is None:
+        return actions.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+    return actions.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def _command(
@@ -321,10 +394,44 @@ def _parser() -> argparse.ArgumentParser:
             )
         with_params(command, _PARAM_EXAMPLES.get(name, "-d email=a@b.co -d 'metadata[plan]=gold'"))
         if name in ("create", "update"):
-            command.add_argument(
-                "--idempotency-key", metavar="KEY", help="run at most once for this key (24 hours)"
-            )
+            command.add_argument("--idempotency-key", metavar="KEY", help=_IDEMPOTENCY_HELP)
         with_db(command)
+
+    def with_actions(
+        actions: argparse._SubParsersAction[argparse.ArgumentParser],
+        table: dict[str, tuple[str, str, str]],
+        ids: dict[str, list[tuple[str, str, str]]],
+    ) -> None:
+        """The actions of ``table``, each with the ids ``ids`` gives it (dest, metavar,
+        help), Stripe params, the data file, and a create its idempotency key."""
+        for name, (help, example, params) in table.items():
+            action = _action(actions, name, help, example)
+            for dest, metavar, words in ids.get(name, []):
+                action.add_argument(dest, metavar=metavar, help=words)
+            with_params(action, params)
+            if name == "create":
+                action.add_argument("--idempotency-key", metavar="KEY", help=_IDEMPOTENCY_HELP)
+            with_db(action)
+
+    tax_ids = _command(
+        commands,
+        "tax-ids",
+        "add, list, retrieve or delete a customer's tax IDs",
+        "customer-core tax-ids create cus_NffrFeUfNV2Hib -d type=eu_vat -d value=DE123456789",
+    )
+    actions = tax_ids.add_subparsers(dest="tax_ids_command", required=True, metavar="ACTION")
+    customer = ("customer", "CUSTOMER_ID", "the customer's id (cus_...)")
+    tax_id = ("id", "TAX_ID", "the tax ID's id (txi_...)")
+    with_actions(
+        actions,
+        _TAX_ID_ACTIONS,
+        {
+            "create": [customer],
+            "list": [customer],
+            "retrieve": [customer, tax_id],
+            "delete": [customer, tax_id],
+        },
+    )
 
     events = _command(
         commands,
@@ -425,10 +532,15 @@ def _parser() -> argparse.ArgumentParser:
     webhooks = _command(
         commands,
         "webhooks",
-        "see what webhook deliveries got back (an endpoint that keeps failing shows here)",
+        "register webhook endpoints, and see what their deliveries got back (an endpoint "
+        "that keeps failing shows there)",
         "customer-core webhooks attempts -d endpoint=we_1NGd4fJ2eZvKYlo2 -d limit=5",
     )
     actions = webhooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    endpoint = ("id", "ENDPOINT_ID", "the endpoint's id (we_...)")
+    with_actions(
+        actions, _ENDPOINT_ACTIONS, {name: [endpoint] for name in ("retrieve", "update", "delete")}
+    )
     attempts = _action(
         actions,
         "attempts",
@@ -1061,12 +1173,9 @@ def _file_problem(error: OSError, arguments: argparse.Namespace) -> str:
 def _events_command(arguments: argparse.Namespace) -> int:
     try:
         with _open_store(arguments.db, "list") as store:
-            service = CustomerService(store)
-            events = service.events
-            if arguments.command == "webhooks":
-                result: Any = service.webhooks.attempts(**_params(arguments.param))
-            elif arguments.events_command == "list":
-                result = events.list(**_params(arguments.param))
+            events = CustomerService(store).events
+            if arguments.events_command == "list":
+                result: Any = events.list(**_params(arguments.param))
             else:
                 result = events.retrieve(arguments.id)
     except CustomerCoreError as error:
@@ -1085,20 +1194,81 @@ def _customer_command(arguments: argparse.Namespace) -> int:
                 raise _CommandError(msg)
             params["query"] = arguments.query
         with _open_store(arguments.db, arguments.command) as store:
-            result = CustomerService(store).execute(
+            outcome = CustomerService(store).perform(
                 arguments.command,
                 params,
                 id=getattr(arguments, "id", None),
                 idempotency_key=getattr(arguments, "idempotency_key", None),
             )
+            result = outcome.result
     except CustomerCoreError as error:
-        print(_request_error(error), file=sys.stderr)
-        return 1
+        return _failed(error)
+    _tell_replayed(outcome)
     done = _DONE.get(arguments.command)
     if done is not None:
         done = f"customer {result.id} was {done}"  # type: ignore[union-attr]
     _show(result.to_json(indent=2), done)
     return 0
+
+
+def _object_command(arguments: argparse.Namespace) -> int:
+    """``webhooks ACTION`` and ``tax-ids ACTION``: the service's calls for the same
+    requests over HTTP (``customer_core.http.api``), the answer printed as its body."""
+    action = (
+        arguments.tax_ids_command if arguments.command == "tax-ids" else arguments.webhooks_command
+    )
+    # An endpoint may be registered before the first customer: its create may start a file.
+    opening = "create" if (arguments.command, action) == ("webhooks", "create") else action
+    try:
+        params = _params(arguments.param)
+        with _open_store(arguments.db, opening) as store:
+            outcome = _perform(CustomerService(store), arguments, action, params)
+            body = outcome.to_json()
+    except CustomerCoreError as error:
+        return _failed(error)
+    _tell_replayed(outcome)
+    done = _DONE.get(action)
+    if done is not None:
+        noun = "tax ID" if arguments.command == "tax-ids" else "webhook endpoint"
+        done = f"{noun} {outcome.result.id} was {done}"  # type: ignore[union-attr]
+    _show(body, done)
+    return 0
+
+
+def _perform(
+    service: CustomerService, arguments: argparse.Namespace, action: str, params: dict[str, Any]
+) -> Outcome:
+    key = getattr(arguments, "idempotency_key", None)
+    if arguments.command == "tax-ids":
+        return service.tax_ids.perform(
+            cast(TaxIdOperation, action),
+            params,
+            customer=arguments.customer,
+            id=getattr(arguments, "id", None),
+            idempotency_key=key,
+        )
+    if action == "attempts":
+        return Outcome(service.webhooks.attempts(**params))
+    endpoints = service.webhook_endpoints
+    if action == "create":
+        return endpoints.perform_create(params, idempotency_key=key)
+    if action == "list":
+        return Outcome(endpoints.list(**params))
+    return Outcome(getattr(endpoints, action)(arguments.id, **params))
+
+
+def _failed(error: CustomerCoreError) -> int:
+    """A request's error on stderr (and whether it is the one saved for the idempotency
+    key); the exit status of a failed request."""
+    print(_request_error(error), file=sys.stderr)
+    if error.replayed:
+        print(REPLAYED, file=sys.stderr)
+    return 1
+
+
+def _tell_replayed(outcome: Outcome) -> None:
+    if outcome.replayed:
+        print(REPLAYED, file=sys.stderr)
 
 
 def _request_error(error: CustomerCoreError) -> str:
@@ -1158,8 +1328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = _deliver(arguments)
         elif arguments.command in ("export", "import"):
             status = _transfer(arguments)
-        elif arguments.command in ("events", "webhooks"):
+        elif arguments.command == "events":
             status = _events_command(arguments)
+        elif arguments.command in ("webhooks", "tax-ids"):
+            status = _object_command(arguments)
         else:
             status = _customer_command(arguments)
         sys.stdout.flush()

@@ -88,6 +88,6 @@ def test_the_top_level_still_refuses_an_unknown_command_with_its_own_usage(
     assert refusal(["bogus"], capsys) == (
         "usage: customer-core [-h] [--version] COMMAND ...\n"
         "customer-core: error: argument COMMAND: invalid choice: 'bogus' (choose from "
-        "'serve', 'create', 'retrieve', 'update', 'delete', 'list', 'search', 'events', "
-        "'deliver', 'webhooks', 'export', 'import')\n"
+        "'serve', 'create', 'retrieve', 'update', 'delete', 'list', 'search', 'tax-ids', "
+        "'events', 'deliver', 'webhooks', 'export', 'import')\n"
     )
