@@ -427,3 +427,43 @@ def test_a_url_at_the_limit_reaches_the_api(parser_server: RunningServer) -> Non
     status, _, text = raw_request(parser_server, "GET", path)
     assert status == 400
     assert json.loads(text)["error"]["param"] == "email"  # too long for an email, not a URL
+
+
+# --- large headers ----------------------------------------------------------------------------
+
+
+def head_with(header_bytes: int) -> bytes:
+    """A GET whose one extra header's name and value hold ``header_bytes`` bytes."""
+    value = b"a" * (header_bytes - len(b"x-big"))
+    return (
+        b"GET /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"Authorization: Bearer " + API_KEY.encode() + b"\r\nX-Big: " + value + b"\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize("size", [20_000, 200_000, 3_000_000])
+def test_headers_over_the_limit_get_a_431_from_httptools(size: int) -> None:
+    with RunningServer(CustomerService(MemoryStore()), http="httptools") as server:
+        answer = send_raw(server, head_with(size))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert json.loads(body)["error"] == {
+        "message": "Request headers too large: the limit is 16384 bytes.",
+        "type": "invalid_request_error",
+    }
+
+
+def test_headers_under_the_limit_reach_the_api(parser_server: RunningServer) -> None:
+    # With h11, the whole head (request line and every header) must stay under 16 KiB.
+    answer = send_raw(parser_server, head_with(12_000))
+    assert answer.split(b"\r\n")[0] == b"HTTP/1.1 200 OK"
+
+
+def test_a_long_wrong_key_is_not_echoed_whole(server: RunningServer) -> None:
+    key = "sk_test_" + "a" * 10_000
+    status, _, text = raw_request(
+        server, "GET", "/v1/customers", auth=False, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert status == 401
+    message = json.loads(text)["error"]["message"]
+    assert message == "Invalid API Key provided: sk_test_" + "*" * 96 + "aaaa"

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -830,10 +831,22 @@ class DeliveryWorker:
         return 0.0 if self._budget is None else self._budget.spend(time.thread_time() - began)
 
     def _failed_unexpectedly(self, delivery: Record) -> _Result:
-        """The result of an attempt that raised: put back if the stop cut it short (its
-        store may be closed), else logged and retried on the schedule."""
+        """The result of an attempt that raised (called in its ``except``): put back if the
+        stop cut it short (its store may be closed); put off a moment, no attempt counted,
+        if the store failed before the request (its endpoint looked up during an outage:
+        nothing was sent); else logged and retried on the schedule."""
         if self._aborted.is_set():
             return {**delivery, "status": _ABORTED}, None
+        error = sys.exc_info()[1]
+        if isinstance(error, StoreError):
+            logger.warning(
+                "webhook delivery of %s to %s waits: the store failed before its request; "
+                "trying again shortly: %s",
+                delivery["event"],
+                delivery["endpoint"],
+                error.message,
+            )
+            return {**delivery, "next_attempt": self._clock() + self.poll_interval}, None
         logger.exception(
             "webhook delivery of %s to %s failed unexpectedly",
             delivery["event"],

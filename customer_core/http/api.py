@@ -43,6 +43,9 @@ __all__ = [
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_URL_BYTES = 8192
+MAX_HEADER_BYTES = 16384
+"""The most a request's header names and values may hold together (h11's own limit for a
+whole request head, which httptools does not have)."""
 """The longest request target (path and query) served; longer ones get a 414, as from
 nginx, whose default limit this is."""
 INDENT = BODY_INDENT
@@ -86,7 +89,8 @@ def mask_key(key: str) -> str:
     prefix = match.group() if match else ""
     rest = len(key) - len(prefix)
     tail = key[-4:] if rest > 8 else ""
-    return prefix + "*" * (rest - len(tail)) + tail
+    # At most 96 stars: a real key has fewer; a 50 KB one is not sent back whole.
+    return prefix + "*" * min(rest - len(tail), 96) + tail
 
 
 def _store_failed(status: int) -> str:
@@ -156,6 +160,13 @@ def url_too_long(request_id: str) -> Response:
     parsers before a request reaches the app (``customer_core.http.protocols``)."""
     error = _error(414, f"Request URL too long: the limit is {MAX_URL_BYTES} bytes.")
     return _respond(414, _json(error.to_dict()), request_id)
+
+
+def headers_too_large(request_id: str) -> Response:
+    """The 431 answer for headers over ``MAX_HEADER_BYTES``, sent by the HTTP parser
+    (``customer_core.http.protocols``) before the request reaches the app."""
+    message = f"Request headers too large: the limit is {MAX_HEADER_BYTES} bytes."
+    return _respond(431, _json(_error(431, message).to_dict()), request_id)
 
 
 class StripeAPI:

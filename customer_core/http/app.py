@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope, Send
 
 from ..integers import is_digits
@@ -131,6 +131,8 @@ class CustomerCoreApp:
                 answer = await self.dispatch(scope["method"], path, query, headers, body)
         except _TooLarge:
             answer = self.api.too_large(self.max_body_bytes, headers)
+        except ClientDisconnect:
+            return  # the client left before its body was whole: nobody to answer, no change
         await send(
             {
                 "type": "http.response.start",

@@ -1,4 +1,5 @@
-"""uvicorn's HTTP parsers, answering 414 to a request target that is too long.
+"""uvicorn's HTTP parsers, answering 414 to a request target that is too long (and, with
+httptools, 431 to headers over ``MAX_HEADER_BYTES``: h11 stops at 16 KiB by itself).
 
 A URL longer than ``MAX_URL_BYTES`` that reaches the app gets a 414 there. A longer one
 may never reach it: h11 stops reading a request head at 16 KiB and httptools buffers the
@@ -20,7 +21,7 @@ from typing import Literal
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .api import MAX_URL_BYTES, Response, url_too_long
+from .api import MAX_HEADER_BYTES, MAX_URL_BYTES, Response, headers_too_large, url_too_long
 
 __all__ = ["CustomerCoreH11Protocol", "http_protocol"]
 
@@ -32,15 +33,17 @@ DRAIN_SECONDS = 5.0
 
 
 class _AnswersLongURLs(asyncio.Protocol):
-    """Sends the 414, then drains the connection before closing it."""
+    """Sends the 414 (or 431), then drains the connection before closing it."""
 
     transport: asyncio.Transport
-    _dropped = -1  # bytes dropped since the 414 was sent; -1 before
+    _dropped = -1  # bytes dropped since the refusal was sent; -1 before
 
     def _send_url_too_long(self) -> None:
-        answer: Response = url_too_long("req_" + secrets.token_hex(7))
+        self._refuse(url_too_long("req_" + secrets.token_hex(7)), "414 URI Too Long")
+
+    def _refuse(self, answer: Response, status_line: str) -> None:
         headers = {**answer.headers, "content-length": str(len(answer.body)), "connection": "close"}
-        head = "HTTP/1.1 414 URI Too Long\r\n" + "".join(
+        head = f"HTTP/1.1 {status_line}\r\n" + "".join(
             f"{name}: {value}\r\n" for name, value in headers.items()
         )
         self.transport.write(head.encode("latin-1") + b"\r\n" + answer.body)
@@ -74,13 +77,30 @@ class _URLTooLong(Exception):
     pass
 
 
+class _HeadersTooLarge(Exception):
+    pass
+
+
 def _httptools_protocol() -> type[asyncio.Protocol]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class CustomerCoreHttpToolsProtocol(_AnswersLongURLs, HttpToolsProtocol):
-        """httptools, refusing a URL as soon as it passes the limit."""
+        """httptools, refusing a URL or headers as soon as they pass their limits."""
 
         _url_too_long = False
+        _header_bytes = 0
+        _headers_too_large = False
+
+        def on_message_begin(self) -> None:
+            self._header_bytes = 0
+            super().on_message_begin()
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._header_bytes += len(name) + len(value)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self._headers_too_large = True
+                raise _HeadersTooLarge
+            super().on_header(name, value)
 
         def on_url(self, url: bytes) -> None:
             super().on_url(url)
@@ -93,6 +113,9 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
         def send_400_response(self, msg: str) -> None:
             if self._url_too_long:
                 self._send_url_too_long()
+            elif self._headers_too_large:
+                answer = headers_too_large("req_" + secrets.token_hex(7))
+                self._refuse(answer, "431 Request Header Fields Too Large")
             else:
                 super().send_400_response(msg)
 
