@@ -599,6 +599,9 @@ class CustomerService:
         idempotency entry keeps it.
         """
         params = params if from_form and params.__class__ is dict else param_dict(params)
+        if id is not None and operation in ("create", "list", "search"):
+            msg = f"Invalid id: {operation} takes no id (retrieve, update and delete do)."
+            raise InvalidRequestError(msg, param="id")
         if operation == "create":
             return self._create_once(params, idempotency_key, request_id, from_form)
         if operation == "list":

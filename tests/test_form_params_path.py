@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from customer_core import CustomerService, IdempotencyError, MemoryStore, SQLiteStore, Store
+from customer_core import (
+    CustomerService,
+    IdempotencyError,
+    InvalidRequestError,
+    MemoryStore,
+    SQLiteStore,
+    Store,
+)
 from customer_core.http.api import StripeAPI
 from customer_core.http.forms import decode
 from customer_core.testing import FakeClock
@@ -117,3 +124,17 @@ def test_collection_routes_answer_as_before(
         assert body["object"] == "customer" and body["email"] is None
     else:
         assert [customer["email"] for customer in body["data"]] == ["jenny@example.com"]
+
+
+@pytest.mark.parametrize("operation", ["create", "list", "search"])
+def test_perform_refuses_an_id_where_the_operation_takes_none(
+    service: CustomerService, operation: str
+) -> None:
+    params = {"query": 'email:"a@example.com"'} if operation == "search" else {}
+    with pytest.raises(InvalidRequestError) as raised:
+        service.perform(operation, params, id="cus_given")  # type: ignore[arg-type]
+    assert (raised.value.param, raised.value.message) == (
+        "id",
+        f"Invalid id: {operation} takes no id (retrieve, update and delete do).",
+    )
+    assert service.list().data == []
