@@ -147,11 +147,22 @@ class EventLog:
         The store gets the event's parts (``Store.event_add``): the event dict itself is
         made only for subscribers, so an event with none costs no dict and no encoding of
         its head."""
-        parts = self.new_event(type, request)
+        # new_event and recorded inline (every write with events passes here): no tuple of
+        # parts, and recorded only when a subscriber waits or a purge is due.
+        clock_reading = self._clock()  # one reading: the id's millisecond and created
+        event_id = self._ids.event_id(clock_reading)
+        webhooks = self._webhooks
+        pending = 0 if webhooks is None else webhooks.enqueue(event_id, type)
+        now = int(clock_reading)
+        request_id, key = request.get("id"), request.get("idempotency_key")
         self._store.event_add(
-            parts[0], parts[1], type, customer, parts[3], parts[4], parts[5], previous_attributes
+            event_id, now, type, customer, request_id, key, pending, previous_attributes
         )
-        self.recorded(parts, customer, previous_attributes)
+        if self._bus.subscribed or self._since_purge >= PURGE_EVERY - 1:
+            parts = (event_id, now, type, request_id, key, pending)
+            self.recorded(parts, customer, previous_attributes)
+        else:
+            self._since_purge += 1
 
     def alone(self) -> bool:
         """Whether an event made now reaches no one but the store: no subscriber waits for

@@ -462,6 +462,7 @@ def _encode(value: dict[str, Any]) -> str:
 
 
 _decode = pydantic_core.from_json
+_to_json = pydantic_core.to_json
 
 _OBJECT_SLOT = '"data":{"object":null'
 
@@ -1292,9 +1293,12 @@ class SQLiteStore(Store):
         if self._writer == threading.get_ident():
             # Inside this thread's write transaction, as the service records events: its
             # connection, without a hold of this call's own (_Access: ~9,000 instructions).
+            connection = self._connection
+            if connection is None or self._closed:
+                connection = self._open_connection()  # raises StoreClosedError
             try:
                 self._add_event(
-                    self._open_connection(),
+                    connection,
                     event_id,
                     created,
                     type,
@@ -1382,7 +1386,7 @@ class SQLiteStore(Store):
             request_id,
             idempotency_key,
             pending_webhooks,
-            None if previous is None else _encode(previous),
+            None if previous is None else _to_json(previous).decode(),  # _encode, inline
         )
         if body is None:  # not parts event_body writes as they are
             body = _encode(

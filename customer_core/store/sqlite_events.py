@@ -118,7 +118,20 @@ def event_body(
     written just before, not encoded again). None unless the id is ``evt_`` and letters
     and digits and the type is ours, which go in as they are (JSON would not escape them).
     """
-    if type not in _TYPES or not (event_id[4:].isalnum() and event_id.startswith("evt_")):
+    if not (event_id[4:].isalnum() and event_id.startswith("evt_")):
+        return None
+    if request_id is None and idempotency_key is None and pending_webhooks == 0:
+        # Nearly every event (no request id or key, no webhook deliveries): what follows
+        # the object is fixed for its type (_QUIET_TAILS), and one f-string makes the body.
+        tail = _QUIET_TAILS.get(type)
+        if tail is not None:
+            if previous_text is None:
+                return f'{{"id":"{event_id}{_AFTER_ID}{int(created)},"data":{{"object":{object_text}{tail}'
+            return (
+                f'{{"id":"{event_id}{_AFTER_ID}{int(created)},"data":{{"object":{object_text},'
+                f'"previous_attributes":{previous_text}{tail}'
+            )
+    if type not in _TYPES:
         return None
     if previous_text is not None:
         object_text = f"{object_text},{_PREVIOUS}{previous_text}"
@@ -156,6 +169,13 @@ _TYPES = frozenset(
     }
 )
 """The types ``event_body`` writes as they are."""
+_AFTER_ID = f'","object":"event","api_version":{_API_VERSION},"created":'
+_QUIET_TAILS = {
+    name: f'}},"livemode":false,"pending_webhooks":0,"request":{_NO_REQUEST},"type":"{name}"}}'
+    for name in _TYPES
+}
+"""What follows ``data``'s object (and ``previous_attributes``) in the body of an event
+of each type with no request id or key and no pending webhooks."""
 
 
 def _natural_key_in(event_id: str, created: int) -> int | None:
@@ -330,45 +350,6 @@ class EventTables:
         newest, newest_id, no_ids = connection.execute(self._newest_sql).fetchone()
         return version, newest, newest_id, 0, bool(no_ids)
 
-    def _guarded_write(
-        self,
-        connection: sqlite3.Connection,
-        code: int,
-        key: int,
-        event_id: str,
-        body: str,
-        version: int,
-        no_ids: bool,
-    ) -> bool:
-        """INSERT the newest event into the table ``code`` unless the data version is no
-        longer ``version`` or the id is in ``event_ids`` (not looked at when ``no_ids``:
-        that table was empty at ``version``); return whether it was written.
-
-        ``PRAGMA data_version`` is a statement of its own before the INSERT: the write
-        transaction holds the write lock, so no other connection can commit between the
-        two. Inside the INSERT (``pragma_data_version()``), SQLite's pragma table prepared
-        its statement again on every run: 0.04-0.05 of an update's CPU time more
-        (benchmarks/RESULTS.md, "ninth pass"). On a cursor kept for the connection
-        (``execute`` on the connection makes one a call)."""
-        cursor = self._cursor
-        if cursor is None or cursor.connection is not connection:
-            cursor = self._cursor = connection.cursor()
-        if cursor.execute("PRAGMA data_version").fetchone()[0] != version:
-            return False
-        if no_ids:
-            sql = self._inserts.get(code)
-            if sql is None:
-                sql = self._inserts[code] = f"INSERT INTO {_table(code)} VALUES (?, ?, ?)"
-            cursor.execute(sql, (key, event_id, body))
-            return True
-        sql = self._inserts.get(-code)
-        if sql is None:
-            sql = self._inserts[-code] = (
-                f"INSERT INTO {_table(code)} (key, id, body) SELECT ?, ?, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM event_ids WHERE id = ?)"
-            )
-        return cursor.execute(sql, (key, event_id, body, event_id)).rowcount > 0
-
     @staticmethod
     def codes(connection: sqlite3.Connection) -> dict[str, int]:
         """Every event type of the file and its code (read fresh: another process may have
@@ -417,14 +398,15 @@ class EventTables:
             raise StoreError(msg)
         cached, self._newest = self._newest, None
         # The newest event again, as this connection last saw the file (nearly always):
-        # a guarded INSERT (_guarded_write), which writes only if no other connection
-        # committed since and the id is not in event_ids. Else, or if the type has no table
-        # yet, the steps further down look again. Worked out inline: _natural_key_in,
-        # _comes_after and _key_after, as the steps further down use them.
+        # a guarded INSERT, which writes only if no other connection committed since and
+        # the id is not in event_ids. Else, or if the type has no table yet, the steps
+        # further down look again. Worked out inline: _natural_key_in, _comes_after and
+        # _key_after, as the steps further down use them.
         if cached is not None and len(event_id) == 30:
             version, newest, newest_id, limit, no_ids = cached
             code = self._codes.get(name)
             if code is not None and newest is not None and newest_id is not None:
+                key: int | None = None
                 if (
                     event_id[:17] == newest_id[:17]
                     and newest + 1 < limit
@@ -434,21 +416,47 @@ class EventTables:
                     # Another id of the newest event's millisecond, counted up: its first
                     # 17 characters, hence its natural key, are the newest's; the next key
                     # is still in that key's window. No natural key to work out.
-                    if self._guarded_write(
-                        connection, code, newest + 1, event_id, body, version, no_ids
-                    ):
-                        self._newest = (version, newest + 1, event_id, limit, no_ids)
-                        return
-                natural = natural_key(event_id)
-                if natural is not None and natural >> KEY_BITS == created:
-                    second = newest >> KEY_BITS
-                    if second < created or (second == created and newest_id < event_id):
-                        # After the newest event: at its natural key unless that is taken.
-                        key = natural if natural > newest else newest + 1
-                        if key < natural + WINDOW and self._guarded_write(
-                            connection, code, key, event_id, body, version, no_ids
-                        ):
-                            self._newest = (version, key, event_id, natural + WINDOW, no_ids)
+                    key = newest + 1
+                else:
+                    natural = natural_key(event_id)
+                    if natural is not None and natural >> KEY_BITS == created:
+                        second = newest >> KEY_BITS
+                        if second < created or (second == created and newest_id < event_id):
+                            # After the newest event: at its natural key unless that is taken.
+                            key = natural if natural > newest else newest + 1
+                            limit = natural + WINDOW
+                if key is not None and key < limit:
+                    # The guarded INSERT: only if no other connection committed since (the
+                    # data version) and the id is not in event_ids (not looked at when
+                    # no_ids: that table was empty at that version). If it does not write,
+                    # no other key here would either. ``PRAGMA data_version`` is a
+                    # statement of its own before the INSERT: the write transaction holds
+                    # the write lock, so no other connection can commit between the two.
+                    # Inside the INSERT (``pragma_data_version()``), SQLite's pragma table
+                    # prepared its statement again on every run: 0.04-0.05 of an update's
+                    # CPU time more (benchmarks/RESULTS.md, "ninth pass"). On a cursor kept
+                    # for the connection (``execute`` on the connection makes one a call).
+                    cursor = self._cursor
+                    if cursor is None or cursor.connection is not connection:
+                        cursor = self._cursor = connection.cursor()
+                    if cursor.execute("PRAGMA data_version").fetchone()[0] == version:
+                        if no_ids:
+                            sql = self._inserts.get(code)
+                            if sql is None:
+                                sql = self._inserts[code] = (
+                                    f"INSERT INTO {_table(code)} VALUES (?, ?, ?)"
+                                )
+                            cursor.execute(sql, (key, event_id, body))
+                            self._newest = (version, key, event_id, limit, no_ids)
+                            return
+                        sql = self._inserts.get(-code)
+                        if sql is None:
+                            sql = self._inserts[-code] = (
+                                f"INSERT INTO {_table(code)} (key, id, body) SELECT ?, ?, ? "
+                                "WHERE NOT EXISTS (SELECT 1 FROM event_ids WHERE id = ?)"
+                            )
+                        if cursor.execute(sql, (key, event_id, body, event_id)).rowcount:
+                            self._newest = (version, key, event_id, limit, no_ids)
                             return
         natural = _natural_key_in(event_id, created)
         version, newest, newest_id, _, no_ids = self._newest_event(connection, cached)
