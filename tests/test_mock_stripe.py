@@ -224,7 +224,9 @@ def test_requests_from_other_threads_reach_the_mock(service: CustomerService) ->
 
 def test_the_mock_object_reports_its_service() -> None:
     mock = mock_stripe()
-    assert isinstance(mock, StripeMock) and mock.service is None and not mock.active
+    assert isinstance(mock, StripeMock) and not mock.active
+    with pytest.raises(RuntimeError, match="not started, so it has no service yet"):
+        mock.service  # noqa: B018 (test_mock_service.py: the whole message)
     with mock as service:
         assert mock.service is service and mock.active
 

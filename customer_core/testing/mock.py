@@ -125,9 +125,20 @@ class StripeMock:
             raise TypeError(msg)
         self._given = service
         self._api_keys = check_api_keys(api_keys)
-        self.service: CustomerService | None = service
-        """The service requests go to: the one given, else a fresh one per start."""
+        self._service = service
         self._http_client: StripeHTTPClient | None = None
+
+    @property
+    def service(self) -> CustomerService:
+        """The service requests go to: the one given, else the fresh one of the last start
+        (it stays after ``stop()``); before a start without one given, a RuntimeError."""
+        if self._service is None:
+            msg = (
+                "This mock_stripe is not started, so it has no service yet: start it first "
+                "(with mock_stripe() as service: ...), or give it one (mock_stripe(service))."
+            )
+            raise RuntimeError(msg)
+        return self._service
 
     @property
     def active(self) -> bool:
@@ -145,7 +156,7 @@ class StripeMock:
             raise RuntimeError(msg)
         service = self._given if self._given is not None else CustomerService(MemoryStore())
         self._http_client = _MockHTTPClient(service, self._api_keys)
-        self.service = service
+        self._service = service
         try:
             _Routing.push(self)
         except BaseException:
