@@ -429,7 +429,8 @@ class CustomerService:
         """Call ``callback(event)`` after each commit that records an event of ``types``
         (names or ``*`` patterns such as ``customer.*``; None: every type), in commit order,
         once per event; an exception it raises is logged and fails nothing. Returns the
-        function that unsubscribes.
+        function that unsubscribes. Every subscriber of an event gets the same ``Event``
+        object: read it, copy it to change it (``event.model_copy(deep=True)``).
 
         >>> from customer_core import MemoryStore
         >>> svc = CustomerService(MemoryStore())
