@@ -57,7 +57,7 @@ from .base import (
     resolved,
 )
 from .entries import add_email_entry, add_index_entries, add_search_entries, searched_fields
-from .sqlite_events import event_body
+from .sql import event_body
 
 __all__ = ["MemoryStore"]
 

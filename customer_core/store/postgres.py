@@ -79,8 +79,8 @@ from .sql import (
     attempt_page,
     check_customer,
     check_postings_and_tax_ids,
+    event_body,
 )
-from .sqlite_events import event_body
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 

@@ -1,5 +1,7 @@
 """What the SQL stores (SQLite and PostgreSQL) share: the rows of the search posting
-tables, the queries both ask in the same words, and the consistency check of those tables.
+tables, the queries both ask in the same words, the consistency check of those tables,
+and the JSON text of an event composed from its parts (``event_body``, which the memory
+store uses too).
 
 The two dialects differ here only in the parameter marker (``?`` or ``%s``) and in how a
 ``LIMIT`` says "no limit" (SQLite: -1, PostgreSQL: NULL); a ``Dialect`` holds both.
@@ -13,6 +15,7 @@ from typing import Any, NamedTuple
 
 import pydantic_core
 
+from ..models import API_VERSION
 from ..search.ast import STRING_FIELDS
 from ..search.evaluate import index_terms, value_key
 from .base import SAFE_JSON_TEXT, KeyRange, Record, require
@@ -376,3 +379,79 @@ def attempt_page(
     return dialect.page(
         "webhook_attempts", conditions, arguments, descending=descending, limit=limit
     )
+
+
+def event_body(
+    event_id: str,
+    created: int,
+    type: str,
+    object_text: str,
+    request_id: str | None,
+    idempotency_key: str | None,
+    pending_webhooks: int,
+    previous_text: str | None,
+) -> str | None:
+    """The JSON text of the event ``store.base.event_of`` makes of these parts, put
+    together from them: ``object_text`` and ``previous_text`` are the JSON of
+    ``data.object`` and ``previous_attributes`` (the object's is the customer's text
+    written just before, not encoded again). None unless the id is ``evt_`` and letters
+    and digits and the type is ours, which go in as they are (JSON would not escape them).
+    """
+    if not (event_id[4:].isalnum() and event_id.startswith("evt_")):
+        return None
+    if request_id is None and idempotency_key is None and pending_webhooks == 0:
+        # Nearly every event (no request id or key, no webhook deliveries): what follows
+        # the object is fixed for its type (_QUIET_TAILS), and one f-string makes the body.
+        tail = _QUIET_TAILS.get(type)
+        if tail is not None:
+            if previous_text is None:
+                return f'{{"id":"{event_id}{_AFTER_ID}{int(created)},"data":{{"object":{object_text}{tail}'
+            return (
+                f'{{"id":"{event_id}{_AFTER_ID}{int(created)},"data":{{"object":{object_text},'
+                f'"previous_attributes":{previous_text}{tail}'
+            )
+    if type not in _TYPES:
+        return None
+    if previous_text is not None:
+        object_text = f"{object_text},{_PREVIOUS}{previous_text}"
+    request = (
+        _NO_REQUEST
+        if request_id is None and idempotency_key is None
+        else f'{{"id":{_text(request_id)},"idempotency_key":{_text(idempotency_key)}}}'
+    )
+    # One f-string, no format specs (a spec sends an int through its __format__).
+    return (
+        f'{{"id":"{event_id}","object":"event","api_version":{_API_VERSION},'
+        f'"created":{int(created)},"data":{{"object":{object_text}}},"livemode":false,'
+        f'"pending_webhooks":{int(pending_webhooks)},"request":{request},"type":"{type}"}}'
+    )
+
+
+def _text(value: str | None) -> str:
+    """A string (or null) as JSON."""
+    return "null" if value is None else pydantic_core.to_json(value).decode()
+
+
+_PREVIOUS = '"previous_attributes":'
+_NO_REQUEST = '{"id":null,"idempotency_key":null}'
+
+
+_API_VERSION = pydantic_core.to_json(API_VERSION).decode()
+_TYPES = frozenset(
+    {
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+        "customer.tax_id.created",
+        "customer.tax_id.updated",
+        "customer.tax_id.deleted",
+    }
+)
+"""The types ``event_body`` writes as they are."""
+_AFTER_ID = f'","object":"event","api_version":{_API_VERSION},"created":'
+_QUIET_TAILS = {
+    name: f'}},"livemode":false,"pending_webhooks":0,"request":{_NO_REQUEST},"type":"{name}"}}'
+    for name in _TYPES
+}
+"""What follows ``data``'s object (and ``previous_attributes``) in the body of an event
+of each type with no request id or key and no pending webhooks."""

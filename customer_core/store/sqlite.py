@@ -81,11 +81,11 @@ from .sql import (
     attempt_page,
     check_customer,
     check_postings_and_tax_ids,
+    event_body,
 )
 from .sqlite_events import (
     EventTables,
     add_tax_id_event_types,
-    event_body,
     key_events_by_id,
     split_events_by_type,
 )

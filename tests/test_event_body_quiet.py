@@ -1,4 +1,4 @@
-"""``sqlite_events.event_body``: the body of an event with no request id or key and no
+"""``sql.event_body``: the body of an event with no request id or key and no
 pending webhooks, made from a fixed tail per type, is byte for byte the JSON of
 ``event_of`` (as the general path and the other stores write it)."""
 
@@ -8,7 +8,7 @@ import pydantic_core
 import pytest
 
 from customer_core.store.base import event_of
-from customer_core.store.sqlite_events import event_body
+from customer_core.store.sql import event_body
 
 TYPES = [
     "customer.created",
