@@ -13,11 +13,13 @@ from .forms import decode
 
 if TYPE_CHECKING:
     from .app import CustomerCoreApp, create_app
+    from .protocols import RequestTimeouts
     from .server import build_server
 
 __all__ = [
     "API_VERSION",
     "CustomerCoreApp",
+    "RequestTimeouts",
     "StripeAPI",
     "build_server",
     "create_app",
@@ -39,6 +41,10 @@ def __getattr__(name: str) -> Any:
             from .server import build_server
 
             return build_server
+        if name == "RequestTimeouts":
+            from .protocols import RequestTimeouts
+
+            return RequestTimeouts
     except ImportError as error:
         raise ImportError(f"{_EXTRA} ({error})") from error
     raise AttributeError(name)

@@ -169,6 +169,12 @@ def headers_too_large(request_id: str) -> Response:
     return _respond(431, _json(_error(431, message).to_dict()), request_id)
 
 
+def request_timeout(request_id: str, message: str) -> Response:
+    """The 408 answer for a request whose head or body did not arrive in time, sent by the
+    HTTP parsers (``customer_core.http.protocols``) before the request reaches the app."""
+    return _respond(408, _json(_error(408, message).to_dict()), request_id)
+
+
 class StripeAPI:
     """Answer Stripe API requests for ``/v1/customers`` from a CustomerService.
 

@@ -11,19 +11,36 @@ After the 414 the server stops sending (a half close) and reads and drops what t
 still sends, for a few seconds and a few MiB, before it closes: closing a socket with
 unread data resets the connection, and the reset can reach the client before it has
 read the answer.
+
+They also bound the time a request may take to arrive (``RequestTimeouts``): without
+that, a client that sends half a head, or declares a body and stalls, holds its
+connection for ever (a slowloris). A partial request that runs out of time gets Stripe's
+JSON 408 (when no answer to it has started), a connection that never sent a byte is
+closed silently (docs/decisions.md, "Requests that take too long to arrive").
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
+import h11
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .api import MAX_HEADER_BYTES, MAX_URL_BYTES, Response, headers_too_large, url_too_long
+from ..settings import check_seconds
+from .api import (
+    MAX_HEADER_BYTES,
+    MAX_URL_BYTES,
+    Response,
+    headers_too_large,
+    request_timeout,
+    url_too_long,
+)
 
-__all__ = ["CustomerCoreH11Protocol", "http_protocol"]
+__all__ = ["BoundedRequests", "CustomerCoreH11Protocol", "RequestTimeouts", "http_protocol"]
 
 HTTP = Literal["auto", "h11", "httptools"]
 
@@ -48,9 +65,13 @@ class _AnswersLongURLs(asyncio.Protocol):
         )
         self.transport.write(head.encode("latin-1") + b"\r\n" + answer.body)
         self._dropped = 0
+        self._refused()
         if self.transport.can_write_eof():
             self.transport.write_eof()
         asyncio.get_running_loop().call_later(DRAIN_SECONDS, self.transport.close)
+
+    def _refused(self) -> None:
+        """Called once a refusal is sent: nothing more of the request is awaited."""
 
     def data_received(self, data: bytes) -> None:
         if self._dropped < 0:
@@ -61,8 +82,156 @@ class _AnswersLongURLs(asyncio.Protocol):
             self.transport.close()
 
 
-class CustomerCoreH11Protocol(_AnswersLongURLs, H11Protocol):
+@dataclass(frozen=True)
+class RequestTimeouts:
+    """How long the server waits for a request to arrive, in seconds.
+
+    - ``head``: for a request's whole head (request line and headers), from its first
+      byte; for a connection's first request, from the connection's opening.
+    - ``body_stall``: the longest pause inside a body: a stalled upload is cut off;
+    - ``body``: for the whole body, from the end of the head: a slow but progressing
+      upload has this long (1 MiB, the largest body, needs ~9 KiB/s by default), a
+      trickle of a byte now and then cannot hold a connection for longer;
+    - ``keep_alive``: how long an idle connection is kept between requests (uvicorn's
+      ``timeout_keep_alive``, whole seconds).
+    """
+
+    head: float = 20.0
+    body_stall: float = 20.0
+    body: float = 120.0
+    keep_alive: int = 5
+
+    def __post_init__(self) -> None:
+        for name in ("head", "body_stall", "body"):
+            check_seconds(f"RequestTimeouts.{name}", getattr(self, name))
+        if isinstance(self.keep_alive, bool) or not isinstance(self.keep_alive, int):
+            msg = f"RequestTimeouts.keep_alive must be whole seconds, not {self.keep_alive!r}."
+            raise TypeError(msg)
+        if self.keep_alive < 1:
+            msg = f"RequestTimeouts.keep_alive must be 1 or more, not {self.keep_alive!r}."
+            raise ValueError(msg)
+
+
+_WAIT, _HEAD, _BODY = 0, 1, 2
+"""What a connection awaits: nothing (between requests, or a request read whole and being
+answered: uvicorn's keep-alive timeout covers the idle time), a head, a body."""
+
+
+class BoundedRequests(_AnswersLongURLs):
+    """Our protocols' common part: it bounds the time a request's head and body take to arrive (``RequestTimeouts``).
+
+    One timer per connection at most, armed only when a chunk leaves a request incomplete
+    (a request that arrives in one chunk arms none); when it fires it looks at what the
+    connection awaits now and either cuts it off or sets itself for the next deadline.
+    """
+
+    timeouts: ClassVar[RequestTimeouts] = RequestTimeouts()
+    loop: asyncio.AbstractEventLoop
+    flow: FlowControl
+    _phase = _HEAD
+    _since = 0.0  # loop time the phase began
+    _last_byte = -1.0  # loop time the last chunk arrived; -1 before the first
+    _timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._since = self.loop.time()
+        self._timer = self.loop.call_at(self._since + self.timeouts.head, self._expire)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._refused()
+        super().connection_lost(exc)
+
+    def _refused(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._phase = _WAIT
+
+    def data_received(self, data: bytes) -> None:
+        if self._dropped >= 0:
+            super().data_received(data)
+            return
+        self._last_byte = self.loop.time()
+        super().data_received(data)
+        self._parsed()
+        if self._phase != _WAIT and self._timer is None and self._dropped < 0:
+            self._timer = self.loop.call_at(self._deadline(), self._expire)
+
+    def _parsed(self) -> None:
+        """Update ``_phase`` from the parser after a chunk or an answer (h11)."""
+
+    def _enter(self, phase: int) -> None:
+        if phase != self._phase:
+            self._phase = phase
+            self._since = self._last_byte if self._last_byte >= 0 else self.loop.time()
+
+    def _deadline(self) -> float:
+        if self._phase == _HEAD:
+            return self._since + self.timeouts.head
+        stall_end = max(self._since, self._last_byte) + self.timeouts.body_stall
+        return min(stall_end, self._since + self.timeouts.body)
+
+    def _expire(self) -> None:
+        self._timer = None
+        if self._phase == _WAIT or self.transport.is_closing():
+            return
+        now = self.loop.time()
+        if self._phase == _BODY and self.flow.read_paused:
+            # uvicorn stopped reading (the app has not taken what came): not the client's
+            # fault, so its pause only counts from when reading resumes.
+            self._last_byte = now
+        deadline = self._deadline()
+        if now < deadline:
+            self._timer = self.loop.call_at(deadline, self._expire)
+            return
+        cycle: Any = getattr(self, "cycle", None)
+        if self._phase == _HEAD:
+            answerable = self._last_byte >= self._since and (
+                cycle is None or cycle.response_complete
+            )
+            message = (
+                "Request headers took too long to arrive: "
+                f"the limit is {self.timeouts.head:g} seconds."
+            )
+        else:
+            answerable = cycle is not None and not cycle.response_started
+            if now >= self._since + self.timeouts.body:
+                message = (
+                    "Request body took too long to arrive: "
+                    f"the limit is {self.timeouts.body:g} seconds."
+                )
+            else:
+                message = (
+                    "Request body stalled: nothing arrived for "
+                    f"{self.timeouts.body_stall:g} seconds."
+                )
+        if answerable:
+            answer = request_timeout("req_" + secrets.token_hex(7), message)
+            self._refuse(answer, "408 Request Timeout")
+        else:
+            self._refused()
+            self.transport.close()
+
+
+class CustomerCoreH11Protocol(BoundedRequests, H11Protocol):
     """h11, answering 414 when the request line alone overflows its buffer."""
+
+    def _parsed(self) -> None:
+        state = self.conn.their_state
+        if state is h11.SEND_BODY:
+            self._enter(_BODY)
+        elif state is h11.IDLE and (self.conn.trailing_data[0] or self.cycle is None):
+            self._enter(_HEAD)
+        else:
+            self._enter(_WAIT)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # A pipelined request h11 held back is parsed now.
+        self._parsed()
+        if self._phase != _WAIT and self._timer is None and not self.transport.is_closing():
+            self._timer = self.loop.call_at(self._deadline(), self._expire)
 
     def send_400_response(self, msg: str) -> None:
         pending, _ = self.conn.trailing_data
@@ -81,10 +250,10 @@ class _HeadersTooLarge(Exception):
     pass
 
 
-def _httptools_protocol() -> type[asyncio.Protocol]:
+def _httptools_protocol() -> type[BoundedRequests]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class CustomerCoreHttpToolsProtocol(_AnswersLongURLs, HttpToolsProtocol):
+    class CustomerCoreHttpToolsProtocol(BoundedRequests, HttpToolsProtocol):
         """httptools, refusing a URL or headers as soon as they pass their limits."""
 
         _url_too_long = False
@@ -93,7 +262,16 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
 
         def on_message_begin(self) -> None:
             self._header_bytes = 0
+            self._enter(_HEAD)
             super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._enter(_BODY)
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._enter(_WAIT)
+            super().on_message_complete()
 
         def on_header(self, name: bytes, value: bytes) -> None:
             self._header_bytes += len(name) + len(value)
@@ -122,13 +300,19 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
     return CustomerCoreHttpToolsProtocol
 
 
-def http_protocol(http: HTTP = "auto") -> type[asyncio.Protocol]:
+def http_protocol(
+    http: HTTP = "auto", timeouts: RequestTimeouts | None = None
+) -> type[BoundedRequests]:
     """The protocol class for uvicorn's ``http=`` option: httptools when installed (the
-    ``server`` extra installs it), else h11, as uvicorn's own "auto" picks."""
+    ``server`` extra installs it), else h11, as uvicorn's own "auto" picks; with
+    ``timeouts`` other than the defaults, a subclass that keeps to them."""
+    protocol: type[BoundedRequests] = CustomerCoreH11Protocol
     if http in ("auto", "httptools"):
         try:
-            return _httptools_protocol()
+            protocol = _httptools_protocol()
         except ImportError:
             if http == "httptools":
                 raise
-    return CustomerCoreH11Protocol
+    if timeouts is None or timeouts == protocol.timeouts:
+        return protocol
+    return type(protocol.__name__, (protocol,), {"timeouts": timeouts})

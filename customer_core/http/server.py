@@ -15,7 +15,7 @@ import uvicorn
 from ..service import CustomerService, Snapshot
 from ..store.base import Store
 from .app import CustomerCoreApp, create_app
-from .protocols import HTTP, http_protocol
+from .protocols import HTTP, RequestTimeouts, http_protocol
 from .reset import ResettableAPI
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "bound_socket", "build_server", "stop_when_stdin_ends"]
@@ -93,11 +93,15 @@ def build_server(
     log_level: str = "info",
     reset_to: Snapshot | None = None,
     http: HTTP = "auto",
+    timeouts: RequestTimeouts | None = None,
 ) -> uvicorn.Server:
     """A uvicorn server for ``service``: ``run()`` serves until interrupted
     (``run(sockets=[...])`` on sockets the caller bound). ``reset_to`` adds the test-only
     ``POST /_customer_core/reset`` route, which restores that snapshot. ``http`` picks the
-    HTTP parser (``auto``: httptools when installed, else h11)."""
+    HTTP parser (``auto``: httptools when installed, else h11); ``timeouts`` how long a
+    request's head and body may take to arrive and an idle connection is kept (default
+    ``RequestTimeouts()``)."""
+    timeouts = timeouts or RequestTimeouts()
     api_keys = list(api_keys)
     _SECRETS_HIDDEN.add_keys(api_keys)
     app = (
@@ -113,7 +117,8 @@ def build_server(
         # Access logs name the method, path and status; never headers, so never keys.
         access_log=log_level == "debug",
         lifespan="on",
-        http=http_protocol(http),
+        http=http_protocol(http, timeouts),
+        timeout_keep_alive=timeouts.keep_alive,
     )
     return _Server(config, service.store)
 
