@@ -17,7 +17,6 @@ import signal
 import socket
 import sys
 import threading
-import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, cast
@@ -27,7 +26,7 @@ from .errors import CustomerCoreError, InvalidRequestError
 from .events.delivery import STOP_TIMEOUT
 from .events.outbox import RetryPolicy
 from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
-from .events.webhooks import check_url, serve_endpoint
+from .events.webhooks import check_url, masked_url, serve_endpoint
 from .http.forms import decode_pairs
 from .ids import LATEST_TIME, system_clock
 from .outcome import Outcome
@@ -722,20 +721,6 @@ def _base_url(listening: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _masked_url(url: str) -> str:
-    """``url`` as serve prints it: its password (``https://user:pass@host/``) and its query
-    values (``?token=...``, a common way to authenticate webhooks) may be secrets, shown
-    as ``***``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username}:***@{host}")
-    if parts.query:
-        names = (pair.partition("=")[0] for pair in parts.query.split("&"))
-        parts = parts._replace(query="&".join(f"{name}=***" for name in names))
-    return urllib.parse.urlunsplit(parts)
-
-
 def _port(text: str) -> int:
     """``--port``: a TCP port, 0 (any free one) to 65535."""
     try:
@@ -871,7 +856,7 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
             endpoint_id, secret = serve_endpoint(service, url)
             named.add(endpoint_id)
             print(
-                f"customer_core: events are delivered to {_masked_url(url)} ({endpoint_id})",
+                f"customer_core: events are delivered to {masked_url(url)} ({endpoint_id})",
                 file=sys.stderr,
             )
             # The words of `stripe listen`, which scripts look for.
@@ -909,7 +894,7 @@ def _tell_other_endpoints(service: CustomerService, named: set[str]) -> None:
     others = [e for e in page.data if e.status == "enabled" and e.id not in named]
     for endpoint in others[:_ENDPOINTS_TOLD]:
         print(
-            f"customer_core: events are also delivered to {_masked_url(endpoint.url)} "
+            f"customer_core: events are also delivered to {masked_url(endpoint.url)} "
             f"({endpoint.id}, registered earlier; DELETE /v1/webhook_endpoints/{endpoint.id} "
             "stops it)",
             file=sys.stderr,

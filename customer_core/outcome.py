@@ -91,6 +91,9 @@ class Outcome:
         self.body = body
         return self
 
+    def __repr__(self) -> str:
+        return f"Outcome(replayed={self.replayed!r}, result={self.result!r})"
+
     @property
     def result(self) -> Result:
         """The result: a Customer, a page, a tax ID, ..."""

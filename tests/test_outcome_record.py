@@ -96,3 +96,14 @@ def test_threads_share_an_outcome_safely(service: CustomerService) -> None:
     assert isinstance(customer, Customer)
     assert all(result is customer for result in results) and len(results) == 8
     assert set(bodies) == {service.retrieve(customer.id).to_json(indent=BODY_INDENT)}
+
+
+def test_an_outcome_says_what_it_holds(service: CustomerService) -> None:
+    """``repr`` shows the result and whether it was replayed (trial 7: it was the default
+    ``<... object at 0x...>``)."""
+    first = service.perform("create", {"email": "jenny@example.com"}, idempotency_key="k1")
+    again = service.perform("create", {"email": "jenny@example.com"}, idempotency_key="k1")
+    customer = first.result
+    assert repr(first) == f"Outcome(replayed=False, result={customer!r})"
+    assert repr(again) == f"Outcome(replayed=True, result={again.result!r})"
+    assert "id='" + customer.id + "'" in repr(again)

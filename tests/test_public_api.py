@@ -5,6 +5,8 @@ from __future__ import annotations
 import doctest
 import importlib
 import pkgutil
+import subprocess
+import sys
 
 import pytest
 
@@ -23,6 +25,28 @@ def test_exported_members() -> None:
     from customer_core.errors import CustomerCoreError, InvalidRequestError
 
     assert issubclass(InvalidRequestError, CustomerCoreError)
+    assert set(customer_core.__all__) == {*customer_core._HOMES, "__version__"}
+    assert (
+        customer_core.CustomerService
+        is importlib.import_module("customer_core.service").CustomerService
+    )
+    assert set(customer_core.__all__) <= set(dir(customer_core))
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        customer_core.Nope  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_the_pytest_plugin_loads_without_the_library() -> None:
+    """pytest loads the plugin in every run of an environment that has customer_core:
+    it must not import pydantic and the service (0.4 s) before a fixture asks (trial 7)."""
+    code = (
+        "import sys, customer_core.testing.pytest_plugin; "
+        "print(sorted(m for m in ('pydantic', 'customer_core.service', 'customer_core.models',"
+        " 'customer_core.store', 'ulid') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout == "[]\n"
 
 
 MODULES = sorted(

@@ -86,6 +86,28 @@ def test_a_delivery_is_signed_as_the_official_sdk_checks(
     assert (attempt.error, attempt.next_attempt, attempt.url) == (None, None, receiver.url)
 
 
+def test_an_attempt_shows_the_url_without_its_secrets(
+    service: CustomerService, receiver: WebhookReceiver
+) -> None:
+    """The endpoint keeps its URL as given (Stripe's object does) and the request carries
+    its credentials; the attempt, a log of sorts, shows the password and query values as
+    ``***``, as serve's banner does (trial 7)."""
+    host = receiver.url.removeprefix("http://")
+    url = f"http://hook:s3cret@{host}?token=abc"
+    endpoint = service.webhook_endpoints.create(url=url, enabled_events=["*"])
+    with service.webhooks.start_delivery(retry=FAST):
+        service.create(email="jenny@example.com")
+        [delivery] = receiver.wait_for(1)
+        wait_until(
+            lambda: service.webhooks.attempts(endpoint=endpoint.id).data, "the attempt recorded"
+        )
+    assert delivery.headers["authorization"] == "Basic aG9vazpzM2NyZXQ="  # hook:s3cret
+    assert delivery.path == "/webhooks?token=abc"
+    assert service.webhook_endpoints.retrieve(endpoint.id).url == url
+    [attempt] = service.webhooks.attempts(endpoint=endpoint.id).data
+    assert attempt.url == f"http://hook:***@{host}?token=***"
+
+
 def test_each_event_goes_to_the_enabled_endpoints_that_want_it(
     service: CustomerService, receiver: WebhookReceiver
 ) -> None:

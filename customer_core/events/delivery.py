@@ -60,6 +60,7 @@ from .sender import (
     post,
     signed_body,
 )
+from .webhooks import masked_url
 
 __all__ = ["DeliveryWorker", "EndpointCache"]
 
@@ -920,7 +921,7 @@ class DeliveryWorker:
             "endpoint": delivery["endpoint"],
             "event": delivery["event"],
             "attempt": after["attempts"],
-            "url": endpoint["url"],
+            "url": masked_url(endpoint["url"]),
             "status_code": status_code,
             "error": error,
             "duration_ms": duration_ms,

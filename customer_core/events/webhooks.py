@@ -17,7 +17,7 @@ import string
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BeforeValidator, ConfigDict, PlainValidator
 
@@ -56,6 +56,7 @@ __all__ = [
     "WebhookEndpointList",
     "WebhookEndpoints",
     "check_url",
+    "masked_url",
     "no_such_webhook_endpoint",
     "serve_endpoint",
 ]
@@ -460,6 +461,27 @@ class WebhookEndpoints:
 
 SERVE_DESCRIPTION = "customer-core serve --webhook"
 """The description of the endpoints ``serve --webhook URL`` registers."""
+
+
+def masked_url(url: str) -> str:
+    """``url`` as it is shown where more people look than the endpoint's owner (serve's
+    banner, delivery attempts): its password (``https://user:pass@host/``) and its query
+    values (``?token=...``, a common way to authenticate webhooks) may be secrets, shown
+    as ``***``.
+
+    >>> masked_url("https://hook:pw@example.com/in?token=abc&v=2")
+    'https://hook:***@example.com/in?token=***&v=***'
+    """
+    if "@" not in url and "?" not in url:  # nothing to mask (delivery attempts ask often)
+        return url
+    parts = urlsplit(url)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username}:***@{host}")
+    if parts.query:
+        names = (pair.partition("=")[0] for pair in parts.query.split("&"))
+        parts = parts._replace(query="&".join(f"{name}=***" for name in names))
+    return urlunsplit(parts)
 
 
 def serve_endpoint(service: CustomerService, url: str) -> tuple[str, str]:
