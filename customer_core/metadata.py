@@ -120,6 +120,8 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
         if NUL in key:
             msg = f"Invalid key: {shown(key)} must not contain a NUL character (\\u0000)"
             raise _fail(msg)
+        if key in changes:  # two keys of the mapping with one wire text: 1 and "1"
+            raise _fail(_same_key(metadata, raw_key, key))
         if raw_value is None or raw_value == "":
             changes[key] = None
             continue
@@ -139,6 +141,18 @@ def normalize(metadata: Mapping[object, object]) -> Changes:
             raise _fail(msg)
         changes[key] = value
     return changes
+
+
+def _same_key(metadata: Mapping[object, object], raw_key: object, key: str) -> str:
+    """The message for ``raw_key``, whose wire text ``key`` an earlier key has already:
+    on the wire both would be one key, so one of the two values would be lost."""
+    earlier = next(
+        other for other in metadata if other is not raw_key and wire_string(other) == key
+    )
+    return (
+        f"Invalid key: {shown_value(earlier)} and {shown_value(raw_key)} are both the key "
+        f'"{shown(key)}" (metadata keys are strings): send it once'
+    )
 
 
 def merge(current: Mapping[str, str], changes: Changes | None) -> dict[str, str]:
