@@ -26,6 +26,7 @@ import ulid
 __all__ = [
     "CUSTOMER_ID_PATTERN",
     "LATEST_TIME",
+    "NEWEST_DRAWN",
     "TAX_ID_PATTERN",
     "Clock",
     "EventIdGenerator",
@@ -317,9 +318,17 @@ class EventIdGenerator:
                     self._time_head = "evt_" + _encode_timestamp(millis)[:8]
                 text = self._time_head + _PAIRS[millis & 1023] + _encode_randomness(randomness)
                 self._millis = millis
+                # Its parts, for a store that keys events by them (NEWEST_DRAWN).
+                NEWEST_DRAWN[0] = (text, millis, randomness)
             self._keep(value, text)
             return text
 
+
+NEWEST_DRAWN: list[tuple[str, int, int]] = [("", 0, 0)]
+"""The last ``evt_`` id an ``EventIdGenerator`` made with fresh random bits (the first of
+its millisecond), its milliseconds and its 80 random bits; one entry, replaced whole (safe
+between threads). A store that keys events by the id's bits (``sqlite_events.natural_key``)
+takes them here when handed that very string, instead of decoding its text again."""
 
 _MAX_TAKEN_STEPS = 64
 """Ids a restarted generator steps over, one gap each (``go_on_after``): one is enough

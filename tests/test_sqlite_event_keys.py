@@ -10,12 +10,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import ulid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customer_core import CustomerService, MemoryStore, SQLiteStore
 from customer_core.errors import DuplicateKeyError
-from customer_core.ids import encode_ulid
+from customer_core.ids import NEWEST_DRAWN, EventIdGenerator, encode_ulid
 from customer_core.store.base import KeyRange, Store
 from customer_core.store.sqlite import MIGRATIONS, SCHEMA_VERSION
 from customer_core.store.sqlite_events import KEY_BITS, WINDOW, natural_key
@@ -66,6 +67,31 @@ def test_natural_keys_follow_id_order_within_a_second() -> None:
         "cus_" + "0" * 26,
     ]:
         assert natural_key(other) is None
+
+
+def test_a_just_made_id_keys_as_its_text_does() -> None:
+    """``natural_key`` of the id an ``EventIdGenerator`` just drew (its parts taken from
+    ``ids.NEWEST_DRAWN``) is the key the text decodes to, for every millisecond's first id
+    and the ids counted up after it; the parts are that id's."""
+    clock = FakeClock(1_764_705_595.123)
+    generator = EventIdGenerator(clock, seed=4)
+    previous = -1
+    for step in range(300):
+        clock.set(1_764_705_595.123 + (step // 3) * 0.0007)  # some ids share a millisecond
+        made = generator.event_id()
+        value = ulid.parse(made[4:]).int
+        drawn = NEWEST_DRAWN[0]
+        assert (drawn[0] is made) == (value >> 80 != previous)  # drawn: a new millisecond
+        if drawn[0] is made:
+            assert (drawn[1] << 80) | drawn[2] == value
+        previous = value >> 80
+        from_parts = natural_key(made)
+        copy = "".join(list(made))  # the same text, another string: decoded
+        assert copy is not made
+        natural_key("evt_" + "0" * 26)  # forget the key cached for the copy's characters
+        assert from_parts == natural_key(copy)
+        second, millisecond = divmod(value >> 80, 1000)
+        assert from_parts == (second << KEY_BITS) | (millisecond << 13) | (value >> 67) & 8191
 
 
 def test_events_of_a_service_need_no_event_ids_rows(tmp_path: Path) -> None:
