@@ -551,7 +551,7 @@ class NoParams(_Params):
 # --- error translation -------------------------------------------------------------
 
 _EMPTY_MESSAGE = (
-    "You passed an empty string for '{param}'. We assume empty values are an attempt to "
+    "You passed {given} for '{param}'. We assume empty values are an attempt to "
     "unset a parameter; however '{param}' cannot be unset. You should remove '{param}' "
     "from your request or supply a non-empty value."
 )
@@ -591,7 +591,13 @@ def _describe(error: Mapping[str, Any], param: str) -> InvalidRequestError:
         )
     if kind == "parameter_invalid_empty":
         return InvalidRequestError(
-            _EMPTY_MESSAGE.format(param=param), code="parameter_invalid_empty", param=param
+            # In-process None is the same marker; a message about an empty string
+            # would puzzle the caller who passed None (trial 7).
+            _EMPTY_MESSAGE.format(
+                given="None" if error.get("input", "") is None else "an empty string", param=param
+            ),
+            code="parameter_invalid_empty",
+            param=param,
         )
     if kind == "invalid_integer":
         return InvalidRequestError(

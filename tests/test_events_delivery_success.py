@@ -151,6 +151,7 @@ def test_an_empty_delivery_success_is_refused_as_every_other_param_is(value: obj
         "delivery_success",
         "parameter_invalid_empty",
     )
+    given = "None" if value is None else "an empty string"  # what was passed (trial 7)
     assert raised.value.message.startswith(
-        "You passed an empty string for 'delivery_success'. We assume empty values"
+        f"You passed {given} for 'delivery_success'. We assume empty values"
     )

@@ -277,6 +277,14 @@ def test_malformed_requests_get_stripe_errors(server: RunningServer) -> None:
     )
     status, _, body = server.request("PUT", "/v1/customers")
     assert status == 404 and body["error"]["type"] == "invalid_request_error"
+    # A base address given with a trailing slash (trial 7): the 404 says so.
+    status, _, body = server.request("GET", "//v1/customers")
+    assert status == 404 and body["error"]["message"] == (
+        "Unrecognized request URL (GET: //v1/customers). The path starts with two slashes: "
+        "does the API base address you gave end with a slash? Give it without one "
+        "(http://127.0.0.1:12111, not http://127.0.0.1:12111/). Please see "
+        "https://stripe.com/docs or we can help at https://support.stripe.com/."
+    )
     status, _, body = server.request("POST", "/v1/customers", body=b"\xff\xfe=1", headers=form)
     assert status == 400 and body["error"]["type"] == "invalid_request_error"
 

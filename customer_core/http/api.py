@@ -494,10 +494,20 @@ def _resolve_webhook_endpoint(method: str, path: str) -> tuple[str, str | None] 
 
 
 def _unrecognized(method: str, path: str) -> CustomerCoreError:
+    if path.startswith("//"):
+        # An SDK's base address with a trailing slash (http://127.0.0.1:12111/) doubles it:
+        # "does not emulate" would send the user looking in the wrong place (trial 7).
+        why = (
+            "The path starts with two slashes: does the API base address you gave end with "
+            "a slash? Give it without one (http://127.0.0.1:12111, not http://127.0.0.1:12111/)."
+        )
+    else:
+        why = (
+            f"customer_core does not emulate {method} {path}: it emulates Stripe's customers "
+            "and what belongs to them (see docs/testing.md of customer_core)."
+        )
     msg = (
-        f"Unrecognized request URL ({method}: {path}). customer_core does not emulate "
-        f"{method} {path}: it emulates Stripe's customers and what belongs to them "
-        "(see docs/testing.md of customer_core). Please see https://stripe.com/docs "
-        "or we can help at https://support.stripe.com/."
+        f"Unrecognized request URL ({method}: {path}). {why} Please see "
+        "https://stripe.com/docs or we can help at https://support.stripe.com/."
     )
     return _error(404, msg)
