@@ -10,7 +10,6 @@ authenticates, routes and encodes; every customer rule lives in the service.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import json
 import logging
@@ -169,6 +168,16 @@ def headers_too_large(request_id: str) -> Response:
     return _respond(431, _json(_error(431, message).to_dict()), request_id)
 
 
+def malformed_request(request_id: str) -> Response:
+    """The 400 answer for a request the HTTP parser could not read, sent by the parsers
+    (``customer_core.http.protocols``) instead of uvicorn's plain-text one."""
+    message = (
+        "Invalid HTTP request: it could not be read as HTTP/1.1 (its request line, a header, "
+        "its Content-Length or its chunked body is malformed)."
+    )
+    return _respond(400, _json(_error(400, message).to_dict()), request_id)
+
+
 def request_timeout(request_id: str, message: str) -> Response:
     """The 408 answer for a request whose head or body did not arrive in time, sent by the
     HTTP parsers (``customer_core.http.protocols``) before the request reaches the app."""
@@ -283,7 +292,7 @@ class StripeAPI:
                 credentials = (
                     base64.b64decode(credentials, validate=True).decode().partition(":")[0]
                 )
-            except (binascii.Error, UnicodeDecodeError):
+            except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
                 raise _error(
                     401, "Invalid API Key provided: the Basic credentials are not base64."
                 ) from None

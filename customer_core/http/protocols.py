@@ -1,5 +1,6 @@
 """uvicorn's HTTP parsers, answering 414 to a request target that is too long (and, with
-httptools, 431 to headers over ``MAX_HEADER_BYTES``: h11 stops at 16 KiB by itself).
+httptools, 431 to headers over ``MAX_HEADER_BYTES``: h11 stops at 16 KiB by itself), and
+Stripe's JSON 400 to a request neither can parse (uvicorn answers plain text).
 
 A URL longer than ``MAX_URL_BYTES`` that reaches the app gets a 414 there. A longer one
 may never reach it: h11 stops reading a request head at 16 KiB and httptools buffers the
@@ -36,6 +37,7 @@ from .api import (
     MAX_URL_BYTES,
     Response,
     headers_too_large,
+    malformed_request,
     request_timeout,
     url_too_long,
 )
@@ -72,6 +74,11 @@ class _AnswersLongURLs(asyncio.Protocol):
 
     def _refused(self) -> None:
         """Called once a refusal is sent: nothing more of the request is awaited."""
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request its parser refused: Stripe's JSON 400 here, not
+        uvicorn's plain text, and the connection drained before it closes."""
+        self._refuse(malformed_request("req_" + secrets.token_hex(7)), "400 Bad Request")
 
     def data_received(self, data: bytes) -> None:
         if self._dropped < 0:

@@ -34,9 +34,10 @@ _SECRET = re.compile(
 
 
 class _SecretsHidden(logging.Filter):
-    """Access log lines (``--log-level debug``) with secrets in the request target masked:
-    a client that wrongly puts a key in the URL (``?api_key=sk_test_...``, or a server's
-    own key under any name) must not find it in the server's log."""
+    """Log lines with secrets in their arguments (the request target) masked: a client
+    that wrongly puts a key in the URL (``?api_key=sk_test_...``, or a server's own key
+    under any name) must not find it in the server's log (the access log of
+    ``--log-level debug``, the API's error lines)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,18 +56,22 @@ class _SecretsHidden(logging.Filter):
             # Bounded by the target's start or end, or by / ? & = ; : #
             self._keys = re.compile(f"(?<![^/?&=;:#])(?:{alternatives})(?![^/?&=;:#])")
 
+    def _hidden(self, text: str) -> str:
+        text = _SECRET.sub(lambda found: (found[1] or "") + "***", text)
+        return text if self._keys is None else self._keys.sub("***", text)
+
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
-            target = _SECRET.sub(lambda found: (found[1] or "") + "***", args[2])
-            if self._keys is not None:
-                target = self._keys.sub("***", target)
-            record.args = (*args[:2], target, *args[3:])
+        if isinstance(args, tuple):
+            record.args = tuple(self._hidden(arg) if isinstance(arg, str) else arg for arg in args)
         return True
 
 
 _SECRETS_HIDDEN = _SecretsHidden()
+# The access log's request target, and the path in the API's error lines (a store failure,
+# a bug): a client may have put a key in either.
 logging.getLogger("uvicorn.access").addFilter(_SECRETS_HIDDEN)
+logging.getLogger("customer_core.http").addFilter(_SECRETS_HIDDEN)
 
 
 class _Server(uvicorn.Server):
