@@ -1,6 +1,7 @@
 """What a read of ``customer_core/http`` found: a Basic credential that is not ASCII was a
-500, a request the parser refuses was answered in uvicorn's plain text, and the API's
-error lines logged a path with a key in it as it came."""
+500, a request the parser refuses was answered in uvicorn's plain text, the API's error
+lines logged a path with a key in it as it came, and a failing reset (test-only route)
+was uvicorn's plain 500 with a traceback."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from customer_core import CustomerService, MemoryStore, StoreError
 from customer_core.http.api import StripeAPI
+from customer_core.http.reset import RESET_PATH, ResettableAPI
 from customer_core.http.server import build_server
 
 from .test_http import API_KEY, RunningServer
@@ -108,3 +110,43 @@ def test_a_key_in_the_path_is_masked_in_the_apis_error_lines(
     assert all(
         line.endswith("): Could not read the customer store: the disk is gone") for line in logged
     )
+
+
+def restore_fails(error: Exception) -> MemoryStore:
+    """A memory store whose restore raises ``error`` (kept out of the store's own state,
+    which its snapshot copies)."""
+
+    class RestoreFails(MemoryStore):
+        def restore(self, checkpoint: Any) -> None:
+            raise error
+
+    return RestoreFails()
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (
+            StoreError("Could not write the customer store: disk full", http_status=503),
+            503,
+            "The service is unavailable right now (its store could not be reached or stayed "
+            "busy); nothing was changed. Retry the request.",
+        ),
+        (RuntimeError("a bug"), 500, "An unknown error occurred."),
+    ],
+    ids=["store failure", "bug"],
+)
+def test_a_reset_that_fails_is_answered_as_any_route_and_logged(
+    caplog: pytest.LogCaptureFixture, error: Exception, status: int, message: str
+) -> None:
+    service = CustomerService(restore_fails(error))
+    api = ResettableAPI(service, [KEY], service.snapshot())
+    with caplog.at_level(logging.ERROR, logger="customer_core.http"):
+        answer = api.handle("POST", RESET_PATH, "", {"authorization": f"Bearer {KEY}"}, b"")
+    assert answer.status == status
+    assert json.loads(answer.body) == {"error": {"message": message, "type": "api_error"}}
+    assert answer.headers["content-type"] == "application/json"
+    request_id = answer.headers["request-id"]
+    (record,) = caplog.records
+    assert f"POST {RESET_PATH} (request {request_id})" in record.getMessage()
+    assert (record.exc_info is not None) == (status == 500)

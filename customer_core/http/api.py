@@ -232,29 +232,33 @@ class StripeAPI:
             outcome = self._route(
                 "GET" if method == "HEAD" else method, path, query, headers, body, request_id
             )
-            payload, status, replayed = outcome.to_json(), 200, outcome.replayed
-        except APIError as error:
-            # The store failed: its words name hosts, databases and files, for the log only.
-            logger.error("%s %s (request %s): %s", method, path, request_id, error.message)
-            status, replayed = error.http_status, error.replayed
-            payload = _json({"error": {"message": _store_failed(status), "type": "api_error"}})
-        except CustomerCoreError as error:
-            status, payload, replayed = error.http_status, _json(error.to_dict()), error.replayed
-        except Exception:  # a bug: answer like Stripe's 500, log without request data
-            logger.exception(
-                "unexpected error answering %s %s (request %s)", method, path, request_id
-            )
-            status = 500
-            payload = _json(
-                {"error": {"message": "An unknown error occurred.", "type": "api_error"}}
-            )
-        answer = _respond(status, payload, request_id)
+            answer, replayed = _respond(200, outcome.to_json(), request_id), outcome.replayed
+        except Exception as error:
+            answer, replayed = self._failure(error, method, path, request_id)
         idempotency_key = headers.get("idempotency-key")
         if idempotency_key is not None and method == "POST":
             answer.headers["idempotency-key"] = idempotency_key
         if replayed:
             answer.headers["idempotent-replayed"] = "true"
         return answer
+
+    def _failure(
+        self, error: Exception, method: str, path: str, request_id: str
+    ) -> tuple[Response, bool]:
+        """The answer to ``error`` and whether it is a replay; the store's failures and
+        bugs are logged (call it in the ``except`` block: a bug's traceback is logged)."""
+        if isinstance(error, APIError):
+            # The store failed: its words name hosts, databases and files, for the log only.
+            logger.error("%s %s (request %s): %s", method, path, request_id, error.message)
+            status = error.http_status
+            payload = {"error": {"message": _store_failed(status), "type": "api_error"}}
+            return json_response(status, payload, request_id), error.replayed
+        if isinstance(error, CustomerCoreError):
+            return json_response(error.http_status, error.to_dict(), request_id), error.replayed
+        # A bug: answer like Stripe's 500, log without request data.
+        logger.exception("unexpected error answering %s %s (request %s)", method, path, request_id)
+        payload = {"error": {"message": "An unknown error occurred.", "type": "api_error"}}
+        return json_response(500, payload, request_id), False
 
     def _preflight(self, headers: Mapping[str, str]) -> Response:
         """A CORS preflight's answer: the methods, and the headers the browser asked for."""

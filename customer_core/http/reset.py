@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..errors import CustomerCoreError
 from ..service import CustomerService, Snapshot
 from .api import Response, StripeAPI, json_response
 
@@ -39,11 +38,9 @@ class ResettableAPI(StripeAPI):
             return super().handle(method, path, query, headers, body)
         try:
             self._authenticate(headers)
-        except CustomerCoreError as error:
-            status, payload = error.http_status, error.to_dict()
-        else:
             self.service.restore(self._snapshot)
-            status, payload = 200, {"object": "customer_core.reset", "reset": True}
+        except Exception as error:  # a wrong key, the store's failure, a bug: as any route
+            return self._failure(error, "POST", path, self.service.ids.request_id())[0]
         # After the restore: the request id is the first of the restored generator.
         request_id = self.service.ids.request_id()
-        return json_response(status, payload, request_id)
+        return json_response(200, {"object": "customer_core.reset", "reset": True}, request_id)
