@@ -37,7 +37,7 @@ def test_basic_credentials_that_are_not_ascii_base64_are_a_401(credentials: byte
     assert answer.status == 401
     assert json.loads(answer.body) == {
         "error": {
-            "message": "Invalid API Key provided: the Basic credentials are not base64.",
+            "message": "Invalid API Key provided: the Basic credentials are not base64-encoded UTF-8 text.",
             "type": "invalid_request_error",
         }
     }

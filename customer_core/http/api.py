@@ -298,7 +298,8 @@ class StripeAPI:
                 )
             except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
                 raise _error(
-                    401, "Invalid API Key provided: the Basic credentials are not base64."
+                    401,
+                    "Invalid API Key provided: the Basic credentials are not base64-encoded UTF-8 text.",
                 ) from None
         elif scheme.lower() != "bearer":
             raise _error(401, _NO_KEY)
