@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customer_core import CustomerService, MemoryStore
+from customer_core.http import RequestTimeouts
 from customer_core.http.api import StripeAPI
 from customer_core.http.protocols import HTTP
 from customer_core.http.server import bound_socket, build_server
@@ -29,10 +30,18 @@ API_KEY = "sk_test_customer_core_0123456789abcdef"
 class RunningServer:
     """A uvicorn server on 127.0.0.1, on a port this test opened itself."""
 
-    def __init__(self, service: CustomerService, http: HTTP = "auto") -> None:
+    def __init__(
+        self,
+        service: CustomerService,
+        http: HTTP = "auto",
+        timeouts: RequestTimeouts | None = None,
+    ) -> None:
         self.socket = bound_socket("127.0.0.1", 0)
         self.port = self.socket.getsockname()[1]
-        self.server = build_server(service, [API_KEY], log_level="warning", http=http)
+        self.service = service
+        self.server = build_server(
+            service, [API_KEY], log_level="warning", http=http, timeouts=timeouts
+        )
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -18,39 +17,19 @@ import pytest
 from customer_core import CustomerService, MemoryStore
 from customer_core.http import RequestTimeouts
 from customer_core.http.protocols import HTTP, BoundedRequests, http_protocol
-from customer_core.http.server import bound_socket, build_server
+from customer_core.http.server import build_server
 
-API_KEY = "sk_test_timeouts"
+from .test_http import API_KEY, RunningServer
+
 SHORT = RequestTimeouts(head=0.5, body_stall=0.5, body=2.0, keep_alive=1)
 AUTH = b"Authorization: Bearer " + API_KEY.encode() + b"\r\n"
 
 
-class Server:
-    """``build_server`` with ``SHORT`` timeouts, run on a thread."""
+class Server(RunningServer):
+    """``RunningServer`` with ``SHORT`` timeouts, and raw sockets to it."""
 
     def __init__(self, http: HTTP) -> None:
-        self.socket = bound_socket("127.0.0.1", 0)
-        self.port = self.socket.getsockname()[1]
-        self.service = CustomerService(MemoryStore())
-        self.server = build_server(
-            self.service, [API_KEY], log_level="warning", http=http, timeouts=SHORT
-        )
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
-        )
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.socket.close()
+        super().__init__(CustomerService(MemoryStore()), http=http, timeouts=SHORT)
 
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=10)
