@@ -42,11 +42,11 @@ __all__ = [
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_URL_BYTES = 8192
-MAX_HEADER_BYTES = 16384
-"""The most a request's header names and values may hold together (h11's own limit for a
-whole request head, which httptools does not have)."""
 """The longest request target (path and query) served; longer ones get a 414, as from
 nginx, whose default limit this is."""
+MAX_HEADER_BYTES = 16384
+"""The most a request's header names and values may hold together; more gets a 431 from
+either parser (``customer_core.http.protocols``)."""
 INDENT = BODY_INDENT
 """Bodies are pretty-printed like Stripe's (``models.BODY_INDENT``)."""
 

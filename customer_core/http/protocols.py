@@ -1,14 +1,16 @@
-"""uvicorn's HTTP parsers, answering 414 to a request target that is too long (and, with
-httptools, 431 to headers over ``MAX_HEADER_BYTES``: h11 stops at 16 KiB by itself), and
-Stripe's JSON 400 to a request neither can parse (uvicorn answers plain text).
+"""uvicorn's HTTP parsers, answering 414 to a request target that is too long, 431 to
+headers over ``MAX_HEADER_BYTES`` (their names and values: the same bound with either
+parser, however the head arrives), and Stripe's JSON 400 to a request neither can parse
+(uvicorn answers plain text). With h11 they also serve an absolute-form target
+(``GET http://host/v1/customers``) by its path, as httptools does.
 
-A URL longer than ``MAX_URL_BYTES`` that reaches the app gets a 414 there. A longer one
-may never reach it: h11 stops reading a request head at 16 KiB and httptools buffers the
-URL without limit until ``parse_url`` gives up, and uvicorn then answers a bare 400 (or
-the client sees the connection close while it is still sending). These subclasses
-answer Stripe's JSON 414 instead, and httptools stops buffering at the limit.
+A URL longer than ``MAX_URL_BYTES`` would never reach the app: h11 stops reading a
+request head at ``H11_HEAD_BYTES`` and httptools buffers the URL without limit until
+``parse_url`` gives up, and uvicorn then answers a bare 400 (or the client sees the
+connection close while it is still sending). These subclasses answer Stripe's JSON 414
+as soon as the URL is known to be too long, and httptools stops buffering at the limit.
 
-After the 414 the server stops sending (a half close) and reads and drops what the client
+After a 414 (or 431, 400, 408) the server stops sending (a half close) and reads and drops what the client
 still sends, for a few seconds and a few MiB, before it closes: closing a socket with
 unread data resets the connection, and the reset can reach the client before it has
 read the answer.
@@ -23,6 +25,7 @@ closed silently (docs/decisions.md, "Requests that take too long to arrive").
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -50,6 +53,12 @@ HTTP = Literal["auto", "h11", "httptools"]
 DRAIN_BYTES = 4 * 1024 * 1024
 DRAIN_SECONDS = 5.0
 
+H11_HEAD_BYTES = 1024 + MAX_URL_BYTES + 5 * MAX_HEADER_BYTES
+"""The most of an incomplete request head h11 holds (its own default, 16 KiB, refused a
+head httptools accepts): the longest request target served, 1 KiB for the method and
+version, and the most headers served (``MAX_HEADER_BYTES`` of names and values; a line
+holds 4 bytes more than its name and value, ``: `` and CRLF, and a name 1 byte or more)."""
+
 
 class _AnswersLongURLs(asyncio.Protocol):
     """Sends the 414 (or 431), then drains the connection before closing it."""
@@ -71,6 +80,10 @@ class _AnswersLongURLs(asyncio.Protocol):
         if self.transport.can_write_eof():
             self.transport.write_eof()
         asyncio.get_running_loop().call_later(DRAIN_SECONDS, self.transport.close)
+
+    def _send_headers_too_large(self) -> None:
+        answer = headers_too_large("req_" + secrets.token_hex(7))
+        self._refuse(answer, "431 Request Header Fields Too Large")
 
     def _refused(self) -> None:
         """Called once a refusal is sent: nothing more of the request is awaited."""
@@ -161,8 +174,10 @@ class BoundedRequests(_AnswersLongURLs):
             return
         self._last_byte = self.loop.time()
         super().data_received(data)
+        if self._dropped >= 0:
+            return  # refused: nothing more is parsed
         self._parsed()
-        if self._phase != _WAIT and self._timer is None and self._dropped < 0:
+        if self._phase != _WAIT and self._timer is None:
             self._timer = self.loop.call_at(self._deadline(), self._expire)
 
     def _parsed(self) -> None:
@@ -221,8 +236,80 @@ class BoundedRequests(_AnswersLongURLs):
             self.transport.close()
 
 
+_ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+")
+"""The scheme and authority of an absolute-form target (``http://host:port``)."""
+
+
+def _origin_form(target: bytes) -> bytes | None:
+    """``target`` as the path and query it names: an absolute-form one served by its path
+    (RFC 9112 3.2.2, and what httptools does), a fragment dropped (as httptools does); None
+    for one that names no path (``http://host``, ``host:80``, ``v1/customers``), which
+    httptools refuses as malformed. ``*`` is kept (no route has it)."""
+    if not target.startswith(b"/") and target != b"*":
+        authority = _ABSOLUTE_FORM.match(target)
+        if authority is None or target[authority.end() : authority.end() + 1] != b"/":
+            return None
+        target = target[authority.end() :]
+    return target.partition(b"#")[0] if b"#" in target else target
+
+
+def _line_length(pending: bytes) -> int:
+    """The length of the first line of ``pending`` (all of it when no line ends)."""
+    line_end = pending.find(b"\n")
+    return line_end if line_end >= 0 else len(pending)
+
+
+class _H11Connection(h11.Connection):
+    """h11's connection, which refuses a request whose headers are over
+    ``MAX_HEADER_BYTES`` (h11 bounds only a head still arriving: one that arrived whole
+    passed) and hands an absolute-form target on as its path and query.
+
+    ``refusal`` is the status the last refused request calls for: 414 for a request line
+    over ``MAX_URL_BYTES`` still unparsed, 431 for headers over the limit or an incomplete
+    head over ``H11_HEAD_BYTES``, else 400."""
+
+    refusal = 400
+
+    def next_event(self) -> Any:
+        try:
+            event = super().next_event()
+        except h11.RemoteProtocolError as error:
+            if _line_length(self.trailing_data[0]) > MAX_URL_BYTES:
+                self.refusal = 414
+            else:
+                self.refusal = 431 if error.error_status_hint == 431 else 400
+            raise
+        if not isinstance(event, h11.Request):
+            return event
+        if len(event.target) > MAX_URL_BYTES:  # refused before its headers, as httptools does
+            self.refusal = 414
+            raise h11.RemoteProtocolError("Request target too long", error_status_hint=414)
+        if sum(len(name) + len(value) for name, value in event.headers) > MAX_HEADER_BYTES:
+            self.refusal = 431
+            raise h11.RemoteProtocolError("Request headers too large", error_status_hint=431)
+        target = _origin_form(event.target)
+        if target is None:
+            self.refusal = 400
+            raise h11.RemoteProtocolError("The request target names no path")
+        if target is event.target:
+            return event
+        return h11.Request(
+            method=event.method,
+            headers=event.headers,
+            target=target,
+            http_version=event.http_version,
+        )
+
+
 class CustomerCoreH11Protocol(BoundedRequests, H11Protocol):
-    """h11, answering 414 when the request line alone overflows its buffer."""
+    """h11, answering 414 when the request line alone overflows its buffer, and 431 to
+    headers over ``MAX_HEADER_BYTES`` (``_H11Connection``)."""
+
+    conn: _H11Connection
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conn = _H11Connection(h11.SERVER, max_incomplete_event_size=H11_HEAD_BYTES)
 
     def _parsed(self) -> None:
         state = self.conn.their_state
@@ -241,10 +328,10 @@ class CustomerCoreH11Protocol(BoundedRequests, H11Protocol):
             self._timer = self.loop.call_at(self._deadline(), self._expire)
 
     def send_400_response(self, msg: str) -> None:
-        pending, _ = self.conn.trailing_data
-        line_end = pending.find(b"\n")
-        if (line_end if line_end >= 0 else len(pending)) > MAX_URL_BYTES:
+        if self.conn.refusal == 414:
             self._send_url_too_long()
+        elif self.conn.refusal == 431:
+            self._send_headers_too_large()
         else:
             super().send_400_response(msg)
 
@@ -299,8 +386,7 @@ def _httptools_protocol() -> type[BoundedRequests]:
             if self._url_too_long:
                 self._send_url_too_long()
             elif self._headers_too_large:
-                answer = headers_too_large("req_" + secrets.token_hex(7))
-                self._refuse(answer, "431 Request Header Fields Too Large")
+                self._send_headers_too_large()
             else:
                 super().send_400_response(msg)
 
