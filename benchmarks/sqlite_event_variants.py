@@ -6,9 +6,14 @@ of the event's write replaced, each as a ratio to events off (alternating rounds
 of their own, in rounds of ``--ops`` creates then as many updates (each changing the name
 and a metadata value, as ``events_bench`` does), the order of the services reversed every
 other round, and prints per variant the median (quartiles) of its per-round update CPU
-time over that of events off. Variants (every one records its events as usual up to
-``EventTables.insert``; what that call does instead, for creates' events too):
+time over that of events off. Variants (the first two stop the event earlier, in the
+service; the others record it as usual up to ``EventTables.insert``, and say what that call
+does instead, for creates' events too):
 
+- ``norecord``: the service works out ``previous_attributes`` and records nothing
+  (``EventLog.record`` does nothing);
+- ``noadd``: the event's id, deliveries check and parts are made, the store takes nothing
+  (``SQLiteStore.event_add`` does nothing);
 - ``on``: nothing replaced;
 - ``noinsert``: writes nothing (the id, diff, body and calls before it remain);
 - ``nothing``: one INSERT statement that writes no row (a statement's own cost);
@@ -18,8 +23,8 @@ time over that of events off. Variants (every one records its events as usual up
 - ``append-guard``: ``append`` after the ``PRAGMA data_version`` statement;
 - ``append-small``: ``append`` of a 100-byte body instead of the event's.
 
-Measurement code for benchmarks/RESULTS.md ("SQLite, eleventh pass"); the variants reach
-into the store's event tables and are no way to write events.
+Measurement code for benchmarks/RESULTS.md ("SQLite, eleventh pass", "twelfth look"); the
+variants reach into the service and the store's event tables and are no way to write events.
 """
 
 from __future__ import annotations
@@ -82,7 +87,17 @@ class _NoInsert(EventTables):
         return None
 
 
+class _NoAddStore(SQLiteStore):
+    def event_add(self, *parts, **named):  # type: ignore[no-untyped-def]
+        return None
+
+
+_SERVICE_VARIANTS = ("norecord", "noadd")
+"""Variants that stop the event in the service (no ``EventTables`` of their own)."""
+
 VARIANTS: dict[str, Callable[[], EventTables] | None] = {
+    "norecord": None,
+    "noadd": None,
     "on": None,
     "noinsert": _NoInsert,
     "nothing": _Nothing,
@@ -98,11 +113,14 @@ def measure(variants: list[str], ops: int, rounds: int, synchronous: Synchronous
     directory = Path(tempfile.mkdtemp())
     services: dict[str, CustomerService] = {}
     for name in ["off", *variants]:
-        store = SQLiteStore(directory / f"{name}.db", synchronous=synchronous)
+        store_type = _NoAddStore if name in _SERVICE_VARIANTS else SQLiteStore
+        store = store_type(directory / f"{name}.db", synchronous=synchronous)
         tables = VARIANTS.get(name)
         if tables is not None:
             store._events = tables()
-        services[name] = CustomerService(store, events=name != "off", seed=1)
+        service = services[name] = CustomerService(store, events=name != "off", seed=1)
+        if name == "norecord":
+            service.events.record = lambda *parts, **named: None  # type: ignore[method-assign]
     made: dict[str, list[str]] = {name: [] for name in services}
     times: dict[str, list[float]] = {name: [] for name in services}
     load = os.getloadavg()[0]

@@ -62,3 +62,20 @@ def test_a_control_run_measures_events_off_in_both_services(tmp_path: Path) -> N
     header, data = _table(tmp_path, "--store", "memory", "--control")
     assert [row[0] for row in data] == ["memory (control: events off in both)"]
     assert all(float(cell.replace(",", "")) > 0 for cell in data[0][1:])
+
+
+def test_the_sqlite_event_variants_print_a_ratio_per_variant_asked_for() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sqlite_event_variants", "--ops", "5", "--rounds", "2"]
+        + ["norecord", "noadd", "noinsert", "on"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    rows = [
+        line.split("|")[1:-1] for line in completed.stdout.splitlines() if line.startswith("| ")
+    ]
+    assert [row[0].strip() for row in rows] == ["norecord", "noadd", "noinsert", "on"]
+    assert all(float(row[1].split()[0]) > 0 for row in rows)
