@@ -26,18 +26,29 @@ DEFAULT_PORT = 12111
 
 _SECRET = re.compile(
     # a query parameter whose name speaks of a key, secret, token, password or auth ...
-    r"((?:^|[?&;])[^=&;]*(?:key|secret|token|pass|auth)[^=&;]*=)[^&;]*"
+    r"((?:^|[?&;])[^=&;\s]*(?:key|secret|token|pass|auth)[^=&;\s]*=)[^&;\s]*"
+    # ... an Authorization header's credentials (in a traceback's message, a repr) ...
+    r"|(\b(?-i:Basic|Bearer)\s+)[^\s'\",;]{8,}"
+    # ... a URL's password (a webhook endpoint's https://user:pass@host/) ...
+    r"|(://[^/?#@\s:]*:)[^/?#@\s]*(?=@)"
     # ... and anything shaped like a Stripe secret key or signing secret, anywhere
-    r"|(?:sk|rk)_(?:test|live)_[^&;/\s]+|whsec_[^&;/\s]+",
+    r"|(?:sk|rk)_(?:test|live)_[^&;/\s'\",]+|whsec_[^&;/\s'\",]+",
     re.IGNORECASE,
 )
+_KEY_BOUNDS = "/?&=;:#\\s'\",\\\\"
+"""What may stand before and after a server's own key for it to be masked: the delimiters
+of a request target, and of words in a traceback's text (spaces, quotes, escaped quotes,
+commas)."""
+_TRACEBACKS = logging.Formatter()
+"""Formats a record's traceback (as every ``logging.Formatter`` would) to mask it."""
 
 
 class _SecretsHidden(logging.Filter):
-    """Log lines with secrets in their arguments (the request target) masked: a client
-    that wrongly puts a key in the URL (``?api_key=sk_test_...``, or a server's own key
-    under any name) must not find it in the server's log (the access log of
-    ``--log-level debug``, the API's error lines)."""
+    """Log lines with secrets in their arguments (the request target) and in their traceback
+    masked: a client that wrongly puts a key in the URL (``?api_key=sk_test_...``, or a
+    server's own key under any name) must not find it in the server's log (the access log
+    of ``--log-level debug``, the API's error lines), nor may a bug's exception message that
+    quotes a key or a header (the traceback a 500 logs)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -46,32 +57,40 @@ class _SecretsHidden(logging.Filter):
 
     def add_keys(self, keys: Iterable[str]) -> None:
         """Mask ``keys`` (a server's API keys, as given or percent-encoded) wherever one is a
-        whole path segment or query value: a short key is not masked inside other words."""
+        whole path segment, query value or word: a short key is not masked inside other
+        words."""
         self._forms.update(
             form for key in keys if key for form in (key, quote(key, safe=""), quote_plus(key))
         )
         if self._forms:
             longest_first = sorted(self._forms, key=len, reverse=True)
             alternatives = "|".join(map(re.escape, longest_first))
-            # Bounded by the target's start or end, or by / ? & = ; : #
-            self._keys = re.compile(f"(?<![^/?&=;:#])(?:{alternatives})(?![^/?&=;:#])")
+            self._keys = re.compile(f"(?<![^{_KEY_BOUNDS}])(?:{alternatives})(?![^{_KEY_BOUNDS}])")
 
     def _hidden(self, text: str) -> str:
-        text = _SECRET.sub(lambda found: (found[1] or "") + "***", text)
+        text = _SECRET.sub(lambda found: (found[1] or found[2] or found[3] or "") + "***", text)
         return text if self._keys is None else self._keys.sub("***", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple):
             record.args = tuple(self._hidden(arg) if isinstance(arg, str) else arg for arg in args)
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            # Formatters print exc_text when it is set (formatting the traceback once).
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._hidden(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._hidden(record.stack_info)
         return True
 
 
 _SECRETS_HIDDEN = _SecretsHidden()
-# The access log's request target, and the path in the API's error lines (a store failure,
-# a bug): a client may have put a key in either.
-logging.getLogger("uvicorn.access").addFilter(_SECRETS_HIDDEN)
-logging.getLogger("customer_core.http").addFilter(_SECRETS_HIDDEN)
+# The access log's request target, the path in the API's error lines (a store failure, a
+# bug) and a bug's traceback there or in uvicorn's own error lines (an app that raised):
+# a client may have put a key in any of them.
+for _name in ("uvicorn.access", "uvicorn.error", "customer_core.http"):
+    logging.getLogger(_name).addFilter(_SECRETS_HIDDEN)
 
 
 class _Server(uvicorn.Server):
