@@ -9,9 +9,9 @@ generated tests, interleaved (test 1 of each kind, then test 2 of each, ...):
   fixture did before (every migration, per test): the before side, in the same run;
 - ``bare``: no fixture (pytest's own per-test work, and ``tmp_path``'s, cancel out).
 
-A conftest times each test's setup and teardown; the table gives the median per kind,
-the cost per test (minus ``bare``) and the ratio fresh / plugin, with the load average
-before and after. Each test makes and lists one customer, so the file is a working one.
+A conftest (``testing_bench.timing_conftest``) times each test's setup, call and
+teardown; the table gives the median per kind, the cost per test (minus ``bare``) and the
+ratio fresh / plugin, with the load average before and after. Each test makes and lists one customer, so the file is a working one.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .testing_bench import _table
+from .testing_bench import _table, timing_conftest
 
 KINDS = ("plugin", "fresh", "bare")
 
@@ -58,53 +58,6 @@ def test_kind(kind, n, request, tmp_path):
         use(request.getfixturevalue("fresh_service"))
 """
 
-_CONFTEST = """
-import json, os, time
-import pytest
-
-TOTALS = {}
-
-
-def _add(item, start):
-    key = (item.callspec.params["kind"], item.callspec.params["n"])
-    TOTALS[key] = TOTALS.get(key, 0.0) + time.perf_counter() - start
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item):
-    start = time.perf_counter()
-    try:
-        return (yield)
-    finally:
-        _add(item, start)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    start = time.perf_counter()
-    try:
-        return (yield)
-    finally:
-        _add(item, start)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    start = time.perf_counter()
-    try:
-        return (yield)
-    finally:
-        _add(item, start)
-
-
-def pytest_sessionfinish(session):
-    times = {}
-    for (kind, _), total in TOTALS.items():
-        times.setdefault(kind, []).append(total)
-    with open(os.environ["FIXTURE_TIMES"], "w") as out:
-        json.dump(times, out)
-"""
-
 
 def fixture_rows(directory: Path, count: int) -> list[dict[str, Any]]:
     """Median ms per test of each kind (setup, call and teardown), one pytest run."""
@@ -112,7 +65,9 @@ def fixture_rows(directory: Path, count: int) -> list[dict[str, Any]]:
         # kind's parametrize on top: pytest orders the kinds inside each n (interleaved).
         _TESTS.format(count=count, kinds=KINDS)
     )
-    (directory / "conftest.py").write_text(_CONFTEST)
+    (directory / "conftest.py").write_text(
+        timing_conftest('item.callspec.params["kind"]', ("setup", "call", "teardown"))
+    )
     times_path = directory / "times.json"
     load_before = os.getloadavg()[0]
     subprocess.run(

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,39 +111,45 @@ _TIMING_CONFTEST = """
 import json, os, time
 import pytest
 
-TOTALS = {}
+TOTALS = {{}}
 
 
 def _add(item, start):
-    TOTALS[item.name] = TOTALS.get(item.name, 0.0) + time.perf_counter() - start
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item):
-    start = time.perf_counter()
-    try:
-        return (yield)
-    finally:
-        _add(item, start)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    start = time.perf_counter()
-    try:
-        return (yield)
-    finally:
-        _add(item, start)
-
+    elapsed = time.perf_counter() - start
+    totals = TOTALS.setdefault({kind}, {{}})
+    totals[item.nodeid] = totals.get(item.nodeid, 0.0) + elapsed
+{hooks}
 
 def pytest_sessionfinish(session):
-    times = {
-        kind: [total for name, total in TOTALS.items() if name.startswith(f"test_{kind}[")]
-        for kind in ("with", "without")
-    }
+    times = {{kind: list(totals.values()) for kind, totals in TOTALS.items()}}
     with open(os.environ["FIXTURE_TIMES"], "w") as out:
         json.dump(times, out)
 """
+_PHASE_HOOK = """
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_{phase}({arguments}):
+    start = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        _add(item, start)
+"""
+
+
+def timing_conftest(kind: str, phases: Sequence[str]) -> str:
+    """A conftest that times each test's ``phases`` (``setup``, ``call``, ``teardown``)
+    and at the session's end writes each kind's per-test totals, in seconds and in the
+    order the tests ran, as JSON (``{kind: [total, ...]}``) to the file
+    ``$FIXTURE_TIMES``; ``kind`` is a Python expression of the test ``item``. The
+    fixture benchmarks here and in ``plugin_sqlite_bench`` run their tests with it."""
+    hooks = "".join(
+        _PHASE_HOOK.format(
+            phase=phase, arguments="item, nextitem" if phase == "teardown" else "item"
+        )
+        for phase in phases
+    )
+    return _TIMING_CONFTEST.format(kind=kind, hooks=hooks)
 
 
 def fixture_row(directory: Path, count: int) -> dict[str, Any]:
@@ -151,7 +157,9 @@ def fixture_row(directory: Path, count: int) -> dict[str, Any]:
     minus the same without it (pytest's own per-test work cancels out)."""
     alone_ms = _seconds(fresh_service, 2000) * 1000
     (directory / "test_fixture_cost.py").write_text(_FIXTURE_TESTS.format(count=count))
-    (directory / "conftest.py").write_text(_TIMING_CONFTEST)
+    (directory / "conftest.py").write_text(
+        timing_conftest('item.originalname.removeprefix("test_")', ("setup", "teardown"))
+    )
     times_path = directory / "times.json"
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fixture_cost.py"],
