@@ -28,6 +28,7 @@ from .events.outbox import RetryPolicy
 from .events.process import DEFAULT_NICE, DeliveryProcess, deliver_until_stopped
 from .events.webhooks import check_url, masked_url, serve_endpoint
 from .http.forms import decode_pairs
+from .http.timeouts import RequestTimeouts
 from .ids import LATEST_TIME, system_clock
 from .outcome import Outcome
 from .service import CustomerService
@@ -368,6 +369,25 @@ def _parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug"],
         help="server log level; debug adds access logs (default: info)",
     )
+    timeouts = serve.add_argument_group(
+        "request timeouts",
+        "how long a request may take to arrive (then 408, and the connection closes), and "
+        "an idle connection is kept",
+    )
+    for field, what in (
+        ("head", "for a request's line and headers"),
+        ("body_stall", "the longest pause inside a body"),
+        ("body", "for a whole body, from the end of its head"),
+        ("keep_alive", "how long an idle connection is kept open between requests, whole seconds"),
+    ):
+        default = getattr(_TIMEOUTS, field)
+        timeouts.add_argument(
+            "--timeout-" + field.replace("_", "-"),
+            type=_whole_seconds if field == "keep_alive" else _positive_seconds,
+            default=default,
+            metavar="SECONDS",
+            help=f"{what} (default: {default:g})",
+        )
 
     def with_params(
         command: argparse.ArgumentParser,
@@ -732,14 +752,36 @@ def _port(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
-    """``--busy-timeout``: a finite number of seconds, 0 or more."""
+def _seconds(text: str, *, zero: bool = True) -> float:
+    """``--busy-timeout``: a finite number of seconds, 0 or more (above 0 without
+    ``zero``)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number of seconds: {text!r}") from None
-    if not 0 <= value < math.inf:
-        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds from 0 up")
+    if not (0 <= value if zero else 0 < value) or not math.isfinite(value):
+        what = "a number of seconds from 0 up" if zero else "a finite number of seconds above 0"
+        raise argparse.ArgumentTypeError(f"{text} is not {what}")
+    return value
+
+
+_TIMEOUTS = RequestTimeouts()
+"""The server's request timeouts, the defaults of serve's ``--timeout-...`` flags."""
+
+
+def _positive_seconds(text: str) -> float:
+    """``--timeout-head`` and the body's: a finite number of seconds above 0."""
+    return _seconds(text, zero=False)
+
+
+def _whole_seconds(text: str) -> int:
+    """``--timeout-keep-alive``: whole seconds, 1 or more (uvicorn's own flag is whole)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid whole number of seconds: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of seconds from 1 up")
     return value
 
 
@@ -872,6 +914,12 @@ def _serve_until_stopped(arguments: argparse.Namespace, signals: _StopSignals | 
                 port=arguments.port,
                 log_level=arguments.log_level,
                 reset_to=reset_to,
+                timeouts=RequestTimeouts(
+                    head=arguments.timeout_head,
+                    body_stall=arguments.timeout_body_stall,
+                    body=arguments.timeout_body,
+                    keep_alive=arguments.timeout_keep_alive,
+                ),
             )
             if arguments.watch_stdin:
                 stop_when_stdin_ends(server)

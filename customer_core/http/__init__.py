@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from .api import API_VERSION, StripeAPI, mask_key
 from .forms import decode
+from .timeouts import RequestTimeouts
 
 if TYPE_CHECKING:
     from .app import CustomerCoreApp, create_app
-    from .protocols import RequestTimeouts
     from .server import build_server
 
 __all__ = [
@@ -41,10 +41,6 @@ def __getattr__(name: str) -> Any:
             from .server import build_server
 
             return build_server
-        if name == "RequestTimeouts":
-            from .protocols import RequestTimeouts
-
-            return RequestTimeouts
     except ImportError as error:
         raise ImportError(f"{_EXTRA} ({error})") from error
     raise AttributeError(name)

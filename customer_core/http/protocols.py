@@ -27,14 +27,12 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import h11
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..settings import check_seconds
 from .api import (
     MAX_HEADER_BYTES,
     MAX_URL_BYTES,
@@ -44,6 +42,7 @@ from .api import (
     request_timeout,
     url_too_long,
 )
+from .timeouts import RequestTimeouts
 
 __all__ = ["BoundedRequests", "CustomerCoreH11Protocol", "RequestTimeouts", "http_protocol"]
 
@@ -100,36 +99,6 @@ class _AnswersLongURLs(asyncio.Protocol):
         self._dropped += len(data)
         if self._dropped > DRAIN_BYTES:
             self.transport.close()
-
-
-@dataclass(frozen=True)
-class RequestTimeouts:
-    """How long the server waits for a request to arrive, in seconds.
-
-    - ``head``: for a request's whole head (request line and headers), from its first
-      byte; for a connection's first request, from the connection's opening.
-    - ``body_stall``: the longest pause inside a body: a stalled upload is cut off;
-    - ``body``: for the whole body, from the end of the head: a slow but progressing
-      upload has this long (1 MiB, the largest body, needs ~9 KiB/s by default), a
-      trickle of a byte now and then cannot hold a connection for longer;
-    - ``keep_alive``: how long an idle connection is kept between requests (uvicorn's
-      ``timeout_keep_alive``, whole seconds).
-    """
-
-    head: float = 20.0
-    body_stall: float = 20.0
-    body: float = 120.0
-    keep_alive: int = 5
-
-    def __post_init__(self) -> None:
-        for name in ("head", "body_stall", "body"):
-            check_seconds(f"RequestTimeouts.{name}", getattr(self, name))
-        if isinstance(self.keep_alive, bool) or not isinstance(self.keep_alive, int):
-            msg = f"RequestTimeouts.keep_alive must be whole seconds, not {self.keep_alive!r}."
-            raise TypeError(msg)
-        if self.keep_alive < 1:
-            msg = f"RequestTimeouts.keep_alive must be 1 or more, not {self.keep_alive!r}."
-            raise ValueError(msg)
 
 
 _WAIT, _HEAD, _BODY = 0, 1, 2
