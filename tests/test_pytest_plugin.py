@@ -136,15 +136,33 @@ SETTINGS_LEFT_BEHIND = """
 import stripe
 
 
+DEFAULTS = {
+    name: getattr(stripe, name)
+    for name in (
+        "api_base", "connect_api_base", "upload_api_base", "ca_bundle_path", "api_version"
+    )
+}
+
+
 def test_sets_the_key_and_leaves_it(stripe_mock):
     stripe.api_key = "sk_test_left_behind"
     stripe.max_network_retries = 5
+    stripe.proxy = "http://127.0.0.1:9"
+    stripe.verify_ssl_certs = False
+    stripe.log = "debug"
+    stripe.enable_telemetry = False
+    stripe.set_app_info("left-behind", version="1.0")
+    stripe.connect_api_base = stripe.upload_api_base = "http://127.0.0.1:9"
+    stripe.ca_bundle_path = "/nonexistent.pem"
     assert stripe.Customer.create(email="jenny@example.com").email == "jenny@example.com"
 
 
 def test_a_later_test_sees_the_packages_own_settings():
     assert stripe.api_key is None
     assert stripe.max_network_retries == 2
+    assert stripe.proxy is None and stripe.verify_ssl_certs is True and stripe.log is None
+    assert stripe.enable_telemetry is True and stripe.app_info is None
+    assert {name: getattr(stripe, name) for name in DEFAULTS} == DEFAULTS
 """
 
 

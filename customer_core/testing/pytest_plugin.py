@@ -161,14 +161,27 @@ def stripe_client(
 
 _STRIPE_SETTINGS = (
     "api_key",
-    "api_base",
-    "api_version",
     "client_id",
+    "api_base",
+    "connect_api_base",
+    "upload_api_base",
+    "meter_events_api_base",
+    "api_version",
+    "major_api_version",
     "stripe_account",
-    "max_network_retries",
+    "verify_ssl_certs",
+    "proxy",
+    "_default_proxy",
     "default_http_client",
+    "app_info",
+    "enable_telemetry",
+    "max_network_retries",
+    "ca_bundle_path",
+    "log",
 )
-"""The stripe package's module settings (global style) that ``stripe_mock`` restores."""
+"""The stripe package's module settings (global style) that ``stripe_mock`` restores: every
+one its ``__init__`` declares (``set_app_info`` writes ``app_info``; the default client
+remembers the proxy it was made with in ``_default_proxy``)."""
 
 
 @pytest.fixture
