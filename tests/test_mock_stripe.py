@@ -245,3 +245,61 @@ def test_an_empty_api_key_is_refused_as_the_server_refuses_it(service: CustomerS
     client = stripe.StripeClient("", http_client=StripeHTTPClient(service))
     with pytest.raises(stripe.AuthenticationError):
         client.v1.customers.list()
+
+
+# --- the caller's own HTTP client's rules ------------------------------------------------
+
+
+def _httpx_client(**options: Any) -> stripe.HTTPXClient:
+    """An HTTPXClient over a stand-in for httpx (not a test dependency): its sync rule is
+    the SDK's own (``allow_sync_methods``); the stand-in is never asked for a request."""
+
+    class Unused:
+        def __init__(self, **options: Any) -> None:
+            pass
+
+    return stripe.HTTPXClient(
+        _lib=type("httpx", (), {"Client": Unused, "AsyncClient": Unused}), **options
+    )
+
+
+def test_a_sync_call_through_a_client_that_refuses_sync_is_refused_as_without_the_mock(
+    service: CustomerService,
+) -> None:
+    client = stripe.StripeClient("sk_test_x", http_client=_httpx_client())
+    with mock_stripe(service), pytest.raises(RuntimeError) as refused:
+        client.v1.customers.create(params={"email": "a@example.com"})
+    assert str(refused.value) == (
+        "Stripe: HTTPXClient was initialized with allow_sync_methods=False, "
+        "so it cannot be used for synchronous requests."
+    )
+    assert service.list().data == []
+    allowed = stripe.StripeClient("sk_test_x", http_client=_httpx_client(allow_sync_methods=True))
+    with mock_stripe(service):
+        made = allowed.v1.customers.create(params={"email": "a@example.com"})
+    assert [c.id for c in service.list().data] == [made.id]
+
+
+def test_an_async_call_through_a_client_without_async_is_refused_as_without_the_mock(
+    service: CustomerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync_only = stripe.StripeClient("sk_test_x", http_client=stripe.UrllibClient())
+    fallback = stripe.UrllibClient(async_fallback_client=_httpx_client())
+    with_fallback = stripe.StripeClient("sk_test_x", http_client=fallback)
+
+    async def create(client: stripe.StripeClient) -> str:
+        return (await client.v1.customers.create_async(params={"name": "A"})).id
+
+    with mock_stripe(service):
+        with pytest.raises(NotImplementedError, match="must implement `request_async`"):
+            asyncio.run(create(sync_only))
+        assert service.list().data == []
+        made = [sync_only.v1.customers.create(params={"name": "B"}).id]  # sync: fine
+        made.append(asyncio.run(create(with_fallback)))  # its fallback makes async calls
+        # Global style with a default client the caller set: its rules too.
+        monkeypatch.setattr(stripe, "default_http_client", stripe.UrllibClient())
+        with pytest.raises(NotImplementedError, match="must implement `request_async`"):
+            asyncio.run(stripe.Customer.create_async(name="C"))
+        made.append(stripe.Customer.create(name="D").id)
+    assert [c.id for c in service.list().data] == made[::-1]
+    assert [c.name for c in service.list().data] == ["D", "A", "B"]

@@ -18,6 +18,14 @@ client pointed at a local server, such as ``customer_server.stripe_client()``, t
 It is the one attribute of the ``stripe`` package the mock changes; it is put back when
 the last active mock stops. Clients built while a mock was active use the network again
 once no mock is active, as they would have without it.
+
+A request that the caller's own HTTP client (given to ``StripeClient(http_client=...)`` or
+set as ``stripe.default_http_client``) would refuse is refused with the SDK's own error, as
+without the mock: a sync call through ``HTTPXClient()`` without ``allow_sync_methods=True``
+or through ``AIOHTTPClient``, an async call through a client with no async support and no
+fallback (``RequestsClient()``, ``UrllibClient()``). The SDK's default clients are not
+checked: whether their async fallback works depends on the packages installed, not on the
+code under test.
 """
 
 from __future__ import annotations
@@ -25,11 +33,12 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+import stripe
 from stripe import _api_requestor
 
 from ..service import CustomerService
@@ -94,7 +103,68 @@ def _routed_http_client(requestor: Any) -> Any:
         or _is_local(requestor.base_addresses.get("api"))
     ):
         return _Routing.original(requestor) if _Routing.original else own
-    return mock._http_client
+    chosen = own if own is not None else stripe.default_http_client
+    if chosen is None:
+        return mock._http_client
+    return _AsTheClientWould(mock._http_client, chosen)
+
+
+def _refuse_sync(client: Any) -> None:
+    """Raise what ``client`` raises for a synchronous request it cannot make (the SDK's
+    rules and words), before it would touch the network."""
+    if isinstance(client, stripe.HTTPXClient) and client._client is None:
+        msg = (
+            "Stripe: HTTPXClient was initialized with allow_sync_methods=False, "
+            "so it cannot be used for synchronous requests."
+        )
+        raise RuntimeError(msg)
+    if isinstance(client, stripe.AIOHTTPClient):
+        raise NotImplementedError("AIOHTTPClient does not support synchronous requests.")
+    if type(client).request is stripe.HTTPClient.request:
+        raise NotImplementedError("HTTPClient subclasses must implement `request`")
+
+
+def _refuse_async(client: Any) -> None:
+    """Raise what ``client`` raises for an asynchronous request it cannot make: one whose
+    class has no ``request_async`` and no async fallback client to hand it to."""
+    while type(client).request_async is stripe.HTTPClient.request_async:
+        client = getattr(client, "_async_fallback_client", None)
+        if client is None:
+            raise NotImplementedError("HTTPClient subclasses must implement `request_async`")
+
+
+class _AsTheClientWould:
+    """The mock's client in place of the caller's own ``chosen`` one: a request ``chosen``
+    could not make is refused as it would refuse it; any other goes to the mock."""
+
+    __slots__ = ("_chosen", "_mock")
+
+    def __init__(self, mock: StripeHTTPClient, chosen: Any) -> None:
+        self._mock = mock
+        self._chosen = chosen
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._mock, name)
+
+    def request_with_retries(self, *args: Any, **kwargs: Any) -> Any:
+        _refuse_sync(self._chosen)
+        return self._mock.request_with_retries(*args, **kwargs)
+
+    def request_stream_with_retries(self, *args: Any, **kwargs: Any) -> Any:
+        _refuse_sync(self._chosen)
+        return self._mock.request_stream_with_retries(*args, **kwargs)
+
+    def request_with_retries_async(self, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        return self._checked_async(self._mock.request_with_retries_async, args, kwargs)
+
+    def request_stream_with_retries_async(self, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        return self._checked_async(self._mock.request_stream_with_retries_async, args, kwargs)
+
+    async def _checked_async(
+        self, send: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        _refuse_async(self._chosen)
+        return await send(*args, **kwargs)
 
 
 @functools.lru_cache(maxsize=64)
