@@ -689,7 +689,7 @@ def _data_file(db: Path | None, command: str) -> Path:
     location, whose directory is made); refuse one that cannot be opened or created."""
     if db is None and not os.environ.get(DATA_VARIABLE):
         path = _default_location()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # its owner's alone
     else:
         path = db or default_data_path()
         if not path.exists():

@@ -450,6 +450,23 @@ def _tables_of(version: int) -> frozenset[str]:
         connection.close()
 
 
+PRIVATE_FILE_MODE = 0o600
+"""A new data file's permissions: its owner's alone, whatever the umask. It holds the
+customers and the webhook endpoints' signing secrets; SQLite gives its ``-wal`` and
+``-shm`` files the same mode. A file that exists keeps its own."""
+
+
+def _create_private(path: str) -> None:
+    """Create ``path`` empty with ``PRIVATE_FILE_MODE`` unless something is there already.
+    Where it cannot be made (no such directory, no permission), SQLite's own attempt that
+    follows fails and says so, in the words its callers already show."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except OSError:
+        return
+    os.close(descriptor)
+
+
 def _is_busy(error: sqlite3.Error) -> bool:
     """Whether ``error`` is SQLite's "database is locked" (another connection writes)."""
     code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
@@ -638,6 +655,8 @@ class SQLiteStore(Store):
             )
             raise StoreError(msg)
         try:
+            if self.path not in (":memory:", ""):
+                _create_private(self.path)
             connection = self._raw_connection()
         except sqlite3.Error as error:
             raise self._fail("open", error) from error
@@ -1654,6 +1673,7 @@ class SQLiteStore(Store):
         """Copy the live database to ``target`` consistently (SQLite's online backup API)."""
         with self._reading() as connection:
             try:
+                _create_private(os.fspath(target))
                 destination = sqlite3.connect(os.fspath(target))
                 try:
                     connection.backup(destination)
