@@ -926,9 +926,14 @@ class CustomerService:
                 )
                 raise InvalidRequestError(msg, param=name)
 
-    def delete(self, id: str, /, **params: Any) -> DeletedCustomer:
-        """Delete a customer for good; it stays retrievable as a tombstone stub."""
-        return self._delete(path_id(id, "id", "cus_..."), params, _NO_REQUEST)
+    def delete(
+        self, id: str, /, *, idempotency_key: str | None = None, **params: Any
+    ) -> DeletedCustomer:
+        """Delete a customer for good; it stays retrievable as a tombstone stub.
+        ``idempotency_key`` changes nothing (Stripe ignores a key on a DELETE) but goes
+        into the ``customer.deleted`` event's ``request``, as over HTTP."""
+        request = _NO_REQUEST if idempotency_key is None else request_info(None, idempotency_key)
+        return self._delete(path_id(id, "id", "cus_..."), params, request)
 
     def _delete(
         self, customer_id: str, params: dict[str, Any], request: RequestInfo

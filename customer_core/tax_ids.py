@@ -288,9 +288,14 @@ class TaxIdService:
         """Return one of the customer's tax IDs; another customer's is a 404."""
         return self.execute("retrieve", params, customer=customer, id=id)  # type: ignore[return-value]
 
-    def delete(self, customer: str, id: str, /, **params: Any) -> DeletedTaxId:
-        """Delete one of the customer's tax IDs for good."""
-        return self.execute("delete", params, customer=customer, id=id)  # type: ignore[return-value]
+    def delete(
+        self, customer: str, id: str, /, *, idempotency_key: str | None = None, **params: Any
+    ) -> DeletedTaxId:
+        """Delete one of the customer's tax IDs for good (``idempotency_key``: as on a
+        customer's delete, recorded in the event's ``request`` and otherwise ignored)."""
+        return self.execute(  # type: ignore[return-value]
+            "delete", params, customer=customer, id=id, idempotency_key=idempotency_key
+        )
 
     def list(self, customer: str, /, **params: Any) -> TaxIdList:
         """Return a page of the customer's tax IDs, newest first (``limit``,

@@ -396,35 +396,66 @@ class WebhookEndpoints:
         parse(WebhookEndpointRetrieveParams, params)
         return WebhookEndpoint.from_record(self._get(id))
 
-    def update(self, id: str, /, **params: Any) -> WebhookEndpoint:
+    def update(
+        self, id: str, /, *, idempotency_key: str | None = None, **params: Any
+    ) -> WebhookEndpoint:
         """Change an endpoint: ``url``, ``enabled_events``, ``description``, ``metadata``
         (merged), ``disabled`` (``status`` becomes ``disabled``; false enables it again)."""
+        result = self.perform_update(id, params, idempotency_key=idempotency_key).result
+        return cast(WebhookEndpoint, result)
+
+    def perform_update(
+        self, id: object, params: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> Outcome:
+        """``update`` for wrappers: at most once per idempotency key, as Stripe runs every
+        POST (the same key with other params is an ``idempotency_error``)."""
+        endpoint_id = path_id(id, "id", "we_...")
+        outcome = self._idempotent(
+            f"/v1/webhook_endpoints/{endpoint_id}",
+            idempotency_key,
+            params,
+            lambda: self._prepare_update(endpoint_id, params),
+            WebhookEndpoint,
+        )
+        self._changed()
+        return outcome
+
+    def _prepare_update(
+        self, endpoint_id: str, params: dict[str, Any]
+    ) -> Callable[[], WebhookEndpoint]:
+        """Validate an update's params; return the update."""
         p = parse(WebhookEndpointUpdateParams, params)
         given = p.model_fields_set
-        with self._store.transaction():
-            record = self._get(id)
-            if "url" in given:
-                record["url"] = p.url
-            if "enabled_events" in given:
-                if not p.enabled_events:
-                    msg = "Invalid enabled_events: give at least one event type, or '*'."
-                    raise InvalidRequestError(msg, param="enabled_events")
-                record["enabled_events"] = list(p.enabled_events)
-            if "description" in given:
-                record["description"] = p.description
-            if "metadata" in given:
-                record["metadata"] = metadata_rules.merge(record["metadata"], p.metadata)
-            if "disabled" in given:
-                record["status"] = "disabled" if p.disabled else "enabled"
-                if p.disabled:  # its deliveries are dropped and stop counting at once
-                    self._store.outbox_cancel(record["id"])
-            self._store.webhook_endpoint_put(record)
-        self._changed()
-        return WebhookEndpoint.from_record(record)
+        if "enabled_events" in given and not p.enabled_events:
+            msg = "Invalid enabled_events: give at least one event type, or '*'."
+            raise InvalidRequestError(msg, param="enabled_events")
 
-    def delete(self, id: str, /, **params: Any) -> DeletedWebhookEndpoint:
+        def update() -> WebhookEndpoint:
+            with self._store.transaction():
+                record = self._get(endpoint_id)
+                if "url" in given:
+                    record["url"] = p.url
+                if "enabled_events" in given:
+                    record["enabled_events"] = list(p.enabled_events)
+                if "description" in given:
+                    record["description"] = p.description
+                if "metadata" in given:
+                    record["metadata"] = metadata_rules.merge(record["metadata"], p.metadata)
+                if "disabled" in given:
+                    record["status"] = "disabled" if p.disabled else "enabled"
+                    if p.disabled:  # its deliveries are dropped and stop counting at once
+                        self._store.outbox_cancel(record["id"])
+                self._store.webhook_endpoint_put(record)
+            return WebhookEndpoint.from_record(record)
+
+        return update
+
+    def delete(
+        self, id: str, /, *, idempotency_key: str | None = None, **params: Any
+    ) -> DeletedWebhookEndpoint:
         """Delete an endpoint for good: no more deliveries go to it, and those not yet made
-        are dropped with it (they stop counting in ``pending_webhooks``)."""
+        are dropped with it (they stop counting in ``pending_webhooks``). An
+        ``idempotency_key`` is taken and ignored, as Stripe ignores one on a DELETE."""
         parse(NoParams, params)
         path_id(id, "id", "we_...")
         try:

@@ -355,6 +355,10 @@ class StripeAPI:
             endpoints, (action, endpoint_id) = self.service.webhook_endpoints, endpoint_route
             if action == "create":
                 return endpoints.perform_create(params, idempotency_key=idempotency_key)
+            if action == "update":
+                return endpoints.perform_update(
+                    endpoint_id, params, idempotency_key=idempotency_key
+                )
             if endpoint_id is None:
                 return Outcome(getattr(endpoints, action)(**params))
             return Outcome(getattr(endpoints, action)(endpoint_id, **params))
