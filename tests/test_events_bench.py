@@ -6,23 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .benchmark_tables import ROOT, printed_rows
 
 
 def _table(tmp_path: Path, *options: str) -> tuple[list[str], list[list[str]]]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.events_bench", "--ops", "20", "--rounds", "2"]
-        + ["--dir", str(tmp_path), *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    header, *data = printed_rows(
+        "events_bench", "--ops", "20", "--rounds", "2", "--dir", str(tmp_path), *options
     )
-    assert completed.returncode == 0, completed.stderr
-    rows = [
-        line.split("|")[1:-1] for line in completed.stdout.splitlines() if line.startswith("| ")
-    ]
-    header, *data = [[cell.strip() for cell in row] for row in rows]
     return header, data
 
 
@@ -65,17 +55,7 @@ def test_a_control_run_measures_events_off_in_both_services(tmp_path: Path) -> N
 
 
 def test_the_sqlite_event_variants_print_a_ratio_per_variant_asked_for() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.sqlite_event_variants", "--ops", "5", "--rounds", "2"]
-        + ["norecord", "noadd", "noinsert", "on"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
-    rows = [
-        line.split("|")[1:-1] for line in completed.stdout.splitlines() if line.startswith("| ")
-    ]
-    assert [row[0].strip() for row in rows] == ["norecord", "noadd", "noinsert", "on"]
+    variants = ["norecord", "noadd", "noinsert", "on"]
+    rows = printed_rows("sqlite_event_variants", "--ops", "5", "--rounds", "2", *variants)
+    assert [row[0] for row in rows] == variants
     assert all(float(row[1].split()[0]) > 0 for row in rows)

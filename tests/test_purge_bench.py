@@ -3,28 +3,16 @@ figures are read in benchmarks/RESULTS.md, so a broken script would go unnoticed
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .benchmark_tables import printed_rows
 
 
 def test_purge_benchmark_works_off_a_small_backlog_in_bites(tmp_path: Path) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.purge_bench", "--events", "1500", "--creates", "3"]
-        + ["--rounds", "1", "--dir", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    printed = printed_rows(
+        "purge_bench", "--events", "1500", "--creates", "3", "--rounds", "1", "--dir", str(tmp_path)
     )
-    assert completed.returncode == 0, completed.stderr
-    rows = [
-        [cell.strip() for cell in line.strip("|").split("|")]
-        for line in completed.stdout.splitlines()
-        if line.startswith(("| memory", "| sqlite"))
-    ]
+    rows = [row for row in printed if row[0] in ("memory", "sqlite")]
     assert [row[:2] for row in rows] == [["memory", "after"], ["sqlite", "after"]]
     for row in rows:
         assert row[2].endswith("(1000)")  # the purging create took one bite

@@ -4,27 +4,18 @@ sizes: a smoke test)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .benchmark_tables import printed_rows
 
 
 def test_webhook_delivery_benchmark_prints_a_row_per_store(tmp_path: Path) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.webhook_delivery", "--events", "30", "--pairs", "2"]
-        + ["--seconds", "0.05", "--backlog", "40", "--dir", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    header, *data = printed_rows(
+        "webhook_delivery",
+        *("--events", "30", "--pairs", "2", "--seconds", "0.05", "--backlog", "40"),
+        *("--dir", str(tmp_path)),
         timeout=300,
     )
-    assert completed.returncode == 0, completed.stderr
-    rows = [
-        line.split("|")[1:-1] for line in completed.stdout.splitlines() if line.startswith("| ")
-    ]
-    header, *data = [[cell.strip() for cell in row] for row in rows]
     assert header[:3] == ["store", "worker", "delivered/s"]
     assert [row[:2] for row in data] == [
         ["memory", "in-process, sender process"],
