@@ -250,7 +250,9 @@ def test_an_empty_api_key_is_refused_as_the_server_refuses_it(service: CustomerS
 # --- the caller's own HTTP client's rules ------------------------------------------------
 
 
-def _httpx_client(**options: Any) -> stripe.HTTPXClient:
+def _httpx_client(
+    client_type: type[stripe.HTTPXClient] = stripe.HTTPXClient, **options: Any
+) -> stripe.HTTPXClient:
     """An HTTPXClient over a stand-in for httpx (not a test dependency): its sync rule is
     the SDK's own (``allow_sync_methods``); the stand-in is never asked for a request."""
 
@@ -258,9 +260,7 @@ def _httpx_client(**options: Any) -> stripe.HTTPXClient:
         def __init__(self, **options: Any) -> None:
             pass
 
-    return stripe.HTTPXClient(
-        _lib=type("httpx", (), {"Client": Unused, "AsyncClient": Unused}), **options
-    )
+    return client_type(_lib=type("httpx", (), {"Client": Unused, "AsyncClient": Unused}), **options)
 
 
 def test_a_sync_call_through_a_client_that_refuses_sync_is_refused_as_without_the_mock(
@@ -303,3 +303,28 @@ def test_an_async_call_through_a_client_without_async_is_refused_as_without_the_
         made.append(stripe.Customer.create(name="D").id)
     assert [c.id for c in service.list().data] == made[::-1]
     assert [c.name for c in service.list().data] == ["D", "A", "B"]
+
+
+def test_the_refusal_is_the_sdks_own_and_a_subclass_that_can_is_served(
+    service: CustomerService,
+) -> None:
+    # AIOHTTPClient's own sync ``request`` refuses as this SDK version does (its words,
+    # its exception class, whatever they are), and the mock refuses with just that.
+    aiohttp_client = stripe.AIOHTTPClient(_lib=object())
+    with pytest.raises(Exception) as direct:
+        aiohttp_client.request("get", "https://api.stripe.com/v1/customers", {}, None)
+    client = stripe.StripeClient("sk_test_x", http_client=aiohttp_client)
+    with mock_stripe(service), pytest.raises(type(direct.value)) as mocked:
+        client.v1.customers.create(params={"name": "A"})
+    assert str(mocked.value) == str(direct.value)
+
+    class SyncToo(stripe.HTTPXClient):
+        """Makes sync requests its own way: its ``request`` is never the SDK's refusal."""
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the mock answers; this client is never asked")
+
+    subclass = stripe.StripeClient("sk_test_x", http_client=_httpx_client(SyncToo))
+    with mock_stripe(service):
+        made = subclass.v1.customers.create(params={"name": "B"})
+    assert [c.name for c in service.list().data] == [made.name] == ["B"]

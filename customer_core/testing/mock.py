@@ -109,19 +109,21 @@ def _routed_http_client(requestor: Any) -> Any:
     return _AsTheClientWould(mock._http_client, chosen)
 
 
-def _refuse_sync(client: Any) -> None:
-    """Raise what ``client`` raises for a synchronous request it cannot make (the SDK's
-    rules and words), before it would touch the network."""
-    if isinstance(client, stripe.HTTPXClient) and client._client is None:
-        msg = (
-            "Stripe: HTTPXClient was initialized with allow_sync_methods=False, "
-            "so it cannot be used for synchronous requests."
-        )
-        raise RuntimeError(msg)
-    if isinstance(client, stripe.AIOHTTPClient):
-        raise NotImplementedError("AIOHTTPClient does not support synchronous requests.")
-    if type(client).request is stripe.HTTPClient.request:
-        raise NotImplementedError("HTTPClient subclasses must implement `request`")
+def _refuse_sync(client: Any, method: str, url: str, headers: Any, post_data: Any) -> None:
+    """Raise what ``client`` raises for a synchronous request it cannot make: its own
+    ``request`` is called where that is one of the SDK's methods that refuse before any
+    I/O (``HTTPXClient``'s without a sync client, ``AIOHTTPClient``'s, the base class's),
+    so the error is the SDK's own, word for word. A subclass's ``request`` is its own
+    business: never called."""
+    request = type(client).request
+    if (
+        (request is stripe.HTTPXClient.request and client._client is None)
+        or request is stripe.AIOHTTPClient.request
+        or request is stripe.HTTPClient.request
+    ):
+        client.request(method, url, headers, post_data)
+        msg = f"{type(client).__name__}.request was expected to refuse a synchronous request."
+        raise AssertionError(msg)
 
 
 def _refuse_async(client: Any) -> None:
@@ -146,13 +148,19 @@ class _AsTheClientWould:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._mock, name)
 
-    def request_with_retries(self, *args: Any, **kwargs: Any) -> Any:
-        _refuse_sync(self._chosen)
-        return self._mock.request_with_retries(*args, **kwargs)
+    def request_with_retries(
+        self, method: str, url: str, headers: Any, post_data: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        _refuse_sync(self._chosen, method, url, headers, post_data)
+        return self._mock.request_with_retries(method, url, headers, post_data, *args, **kwargs)
 
-    def request_stream_with_retries(self, *args: Any, **kwargs: Any) -> Any:
-        _refuse_sync(self._chosen)
-        return self._mock.request_stream_with_retries(*args, **kwargs)
+    def request_stream_with_retries(
+        self, method: str, url: str, headers: Any, post_data: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        _refuse_sync(self._chosen, method, url, headers, post_data)
+        return self._mock.request_stream_with_retries(
+            method, url, headers, post_data, *args, **kwargs
+        )
 
     def request_with_retries_async(self, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         return self._checked_async(self._mock.request_with_retries_async, args, kwargs)
