@@ -428,7 +428,7 @@ def _parser() -> argparse.ArgumentParser:
             for dest, metavar, words in ids.get(name, []):
                 action.add_argument(dest, metavar=metavar, help=words)
             with_params(action, params)
-            if name == "create":
+            if name in ("create", "update"):  # the POSTs (webhooks update too)
                 action.add_argument("--idempotency-key", metavar="KEY", help=_IDEMPOTENCY_HELP)
             with_db(action)
 
@@ -1251,7 +1251,12 @@ def _object_command(arguments: argparse.Namespace) -> int:
         arguments.tax_ids_command if arguments.command == "tax-ids" else arguments.webhooks_command
     )
     # An endpoint may be registered before the first customer: its create may start a file.
-    opening = "create" if (arguments.command, action) == ("webhooks", "create") else action
+    # No other action may (a tax ID needs a customer, which a new file does not hold).
+    opening = (
+        "create"
+        if (arguments.command, action) == ("webhooks", "create")
+        else f"{arguments.command} {action}"
+    )
     try:
         params = _params(arguments.param)
         with _open_store(arguments.db, opening) as store:
@@ -1285,6 +1290,8 @@ def _perform(
     endpoints = service.webhook_endpoints
     if action == "create":
         return endpoints.perform_create(params, idempotency_key=key)
+    if action == "update":
+        return endpoints.perform_update(arguments.id, params, idempotency_key=key)
     if action == "list":
         return Outcome(endpoints.list(**params))
     return Outcome(getattr(endpoints, action)(arguments.id, **params))

@@ -285,7 +285,8 @@ def test_a_replayed_error_says_so_too(tmp_path: Path, capsys: pytest.CaptureFixt
         ),
         (
             ["webhooks", "update"],
-            "customer-core webhooks update [-h] [-d KEY=VALUE] [--db PATH|DSN] ENDPOINT_ID",
+            "customer-core webhooks update [-h] [-d KEY=VALUE] [--idempotency-key KEY] "
+            "[--db PATH|DSN] ENDPOINT_ID",
             "Change a webhook endpoint (params: url,",
             "customer-core webhooks update we_1NGd4fJ2eZvKYlo2 -d disabled=true",
         ),
@@ -318,3 +319,35 @@ def test_each_new_action_has_its_usage_description_and_example(
     assert lines[0] == f"usage: {usage}"
     assert lines[2].startswith(description)
     assert lines[-2] == "example:" and lines[-1].startswith(f"  {example}")
+
+
+def test_webhooks_update_takes_an_idempotency_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "customers.db")
+    created = ok(
+        capsys, "webhooks", "create", "--db", data, "-d", f"url={URL}", "-d", "enabled_events[]=*"
+    )
+    update = ["webhooks", "update", created["id"], "--db", data, "--idempotency-key", "u1"]
+    first = ok(capsys, *update, "-d", "description=one")
+    assert first["description"] == "one"
+    ok(capsys, "webhooks", "update", created["id"], "--db", data, "-d", "description=between")
+    assert run(capsys, *update, "-d", "description=one") == (0, first, f"{REPLAYED}\n")
+    mismatch = refused(capsys, *update, "-d", "description=two")
+    assert mismatch.startswith(
+        "error: Keys for idempotent requests can only be used with the same parameters"
+    )
+    assert ok(capsys, "webhooks", "retrieve", created["id"], "--db", data)["description"] == (
+        "between"
+    )
+
+
+def test_a_tax_id_create_refuses_a_data_file_that_does_not_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "new.db"
+    argv = ["tax-ids", "create", "cus_x", "--db", str(missing), "-d", "type=eu_vat"]
+    status, body, error = run(capsys, *argv, "-d", "value=DE123456789")
+    assert (status, body) == (1, None)
+    assert error == f"error: no data file at {missing} (check --db or $CUSTOMER_CORE_DATA)\n"
+    assert not missing.exists()

@@ -13,6 +13,8 @@ import pytest
 from customer_core import CustomerService, SQLiteStore
 from customer_core.cli import main
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
 def _permissive_umask() -> Iterator[None]:
@@ -63,3 +65,27 @@ def test_the_default_data_directory_is_made_the_owners_alone(
     directory = tmp_path / "xdg" / "customer-core"
     assert _mode(directory) == 0o700
     assert _mode(directory / "customers.db") == 0o600
+
+
+def test_a_new_file_behind_a_dangling_link_is_the_owners_alone(tmp_path: Path) -> None:
+    (tmp_path / "link.db").symlink_to(tmp_path / "target.db")
+    with SQLiteStore(tmp_path / "link.db") as store:
+        CustomerService(store).create(name="Jenny")
+    assert _mode(tmp_path / "target.db") == 0o600
+
+
+def test_the_pytest_plugins_sqlite_store_files_are_the_owners_alone(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_modes="""
+import os, stat
+
+def test_modes(customer_service):
+    customer_service.create(name="Jenny")
+    path = customer_service.store.path
+    modes = {suffix: stat.S_IMODE(os.stat(path + suffix).st_mode) for suffix in ("", "-wal", "-shm")}
+    assert modes == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+"""
+    )
+    pytester.runpytest("--customer-core-store=sqlite").assert_outcomes(passed=1)

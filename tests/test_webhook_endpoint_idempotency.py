@@ -52,10 +52,10 @@ def test_an_invalid_creation_is_not_saved_so_a_corrected_retry_runs(
     assert made.url == URL
 
 
-def test_the_sdk_with_one_key_makes_one_endpoint() -> None:
+def test_the_sdk_with_one_key_makes_one_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     service = CustomerService(MemoryStore(), clock=FakeClock(), seed=3)
+    monkeypatch.setattr(stripe, "api_key", "sk_test_x")
     with mock_stripe(service):
-        stripe.api_key = "sk_test_x"
         first = stripe.WebhookEndpoint.create(url=URL, enabled_events=["*"], idempotency_key="abc")
         second = stripe.WebhookEndpoint.create(url=URL, enabled_events=["*"], idempotency_key="abc")
         assert second.last_response.headers["Idempotent-Replayed"] == "true"
@@ -134,3 +134,17 @@ def test_deletes_take_a_key_and_ignore_it_in_process(service: CustomerService) -
     deleted = {e.type: e.request for e in service.events.list().data}
     assert deleted["customer.deleted"].idempotency_key == "c"
     assert deleted["customer.tax_id.deleted"].idempotency_key == "t"
+
+
+def test_an_endpoint_delete_refuses_a_key_a_customer_delete_refuses(
+    service: CustomerService,
+) -> None:
+    endpoint = service.webhook_endpoints.create(url=URL, enabled_events=["*"])
+    for key in (5, "a\x00"):
+        with pytest.raises(InvalidRequestError) as refused:
+            service.webhook_endpoints.delete(endpoint.id, idempotency_key=key)  # type: ignore[arg-type]
+        assert refused.value.param == "idempotency_key"
+        with pytest.raises(InvalidRequestError) as same:
+            service.delete("cus_missing", idempotency_key=key)  # type: ignore[arg-type]
+        assert same.value.message == refused.value.message
+    assert service.webhook_endpoints.retrieve(endpoint.id).id == endpoint.id

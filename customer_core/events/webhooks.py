@@ -455,7 +455,11 @@ class WebhookEndpoints:
     ) -> DeletedWebhookEndpoint:
         """Delete an endpoint for good: no more deliveries go to it, and those not yet made
         are dropped with it (they stop counting in ``pending_webhooks``). An
-        ``idempotency_key`` is taken and ignored, as Stripe ignores one on a DELETE."""
+        ``idempotency_key`` is checked as every call's is, then ignored, as Stripe ignores
+        one on a DELETE."""
+        from ..outcome import request_info  # imports this package: not at module load
+
+        request_info(None, idempotency_key)  # refuses what a customer's delete refuses
         parse(NoParams, params)
         path_id(id, "id", "we_...")
         try:

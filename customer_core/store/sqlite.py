@@ -461,7 +461,9 @@ def _create_private(path: str) -> None:
     Where it cannot be made (no such directory, no permission), SQLite's own attempt that
     follows fails and says so, in the words its callers already show."""
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        # Where a link points (SQLite follows it); O_EXCL alone would stop at a dangling one.
+        target = os.path.realpath(path)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except OSError:
         return
     os.close(descriptor)

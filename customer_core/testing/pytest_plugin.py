@@ -107,7 +107,7 @@ def customer_service(
         # A copy of an empty store file made once per run: making the schema (every
         # migration) costs ten to twenty times as much as copying it.
         path = tmp_path / "customers.db"
-        shutil.copyfile(template, path)
+        shutil.copy(template, path)  # its mode too: the owner's alone
         store = SQLiteStore(path, synchronous="NORMAL")
     else:
         store = MemoryStore()
