@@ -1,4 +1,4 @@
-"""What the benchmark smoke tests read: the table rows a benchmark module prints."""
+"""What the benchmark smoke tests read: what a benchmark module prints, and its table rows."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def printed_rows(module: str, *arguments: str, timeout: float = 120) -> list[list[str]]:
+def printed_lines(module: str, *arguments: str, timeout: float = 120) -> list[str]:
     """Run ``python -m benchmarks.<module> <arguments>`` (it must succeed) and return the
-    rows of the Markdown tables it prints (``| a | b |``, not the ``|---|`` lines), each as
-    its stripped cells."""
+    lines it prints."""
     completed = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", *arguments],
         cwd=ROOT,
@@ -21,8 +20,14 @@ def printed_rows(module: str, *arguments: str, timeout: float = 120) -> list[lis
         timeout=timeout,
     )
     assert completed.returncode == 0, completed.stderr
+    return completed.stdout.splitlines()
+
+
+def printed_rows(module: str, *arguments: str, timeout: float = 120) -> list[list[str]]:
+    """``printed_lines``' rows of Markdown tables (``| a | b |``, not the ``|---|`` lines),
+    each as its stripped cells."""
     return [
         [cell.strip() for cell in line.split("|")[1:-1]]
-        for line in completed.stdout.splitlines()
+        for line in printed_lines(module, *arguments, timeout=timeout)
         if line.startswith("| ")
     ]

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from .benchmark_tables import printed_lines
 
 
 def test_testing_benchmark_prints_its_tables() -> None:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.testing_bench",
-            "--sizes",
-            "200",
-            "--tests",
-            "20",
-            "--ops",
-            "20",
-            "--rounds",
-            "1",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    lines = printed_lines(
+        "testing_bench",
+        *("--sizes", "200", "--tests", "20", "--ops", "20", "--rounds", "1"),
         timeout=300,
     )
-    assert completed.returncode == 0, completed.stderr
-    lines = completed.stdout.splitlines()
     assert any(line.startswith("| memory | 200 |") for line in lines)
     assert any(line.startswith("| sqlite | 200 |") for line in lines)
     fixture = lines[
