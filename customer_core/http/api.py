@@ -154,18 +154,23 @@ def _check_version(headers: Mapping[str, str]) -> None:
         raise _error(400, f"Invalid Stripe API version: {version}")
 
 
+def _refusal(status: int, message: str, request_id: str) -> Response:
+    """Stripe's error answer with ``status`` and ``message`` to a request refused before
+    any route ran (its size, its time, its form)."""
+    return _respond(status, _json(_error(status, message).to_dict()), request_id)
+
+
 def url_too_long(request_id: str) -> Response:
     """The 414 answer for a request target over ``MAX_URL_BYTES``, also sent by the HTTP
     parsers before a request reaches the app (``customer_core.http.protocols``)."""
-    error = _error(414, f"Request URL too long: the limit is {MAX_URL_BYTES} bytes.")
-    return _respond(414, _json(error.to_dict()), request_id)
+    return _refusal(414, f"Request URL too long: the limit is {MAX_URL_BYTES} bytes.", request_id)
 
 
 def headers_too_large(request_id: str) -> Response:
     """The 431 answer for headers over ``MAX_HEADER_BYTES``, sent by the HTTP parser
     (``customer_core.http.protocols``) before the request reaches the app."""
     message = f"Request headers too large: the limit is {MAX_HEADER_BYTES} bytes."
-    return _respond(431, _json(_error(431, message).to_dict()), request_id)
+    return _refusal(431, message, request_id)
 
 
 def malformed_request(request_id: str) -> Response:
@@ -175,13 +180,13 @@ def malformed_request(request_id: str) -> Response:
         "Invalid HTTP request: it could not be read as HTTP/1.1 (its request line, a header, "
         "its Content-Length or its chunked body is malformed)."
     )
-    return _respond(400, _json(_error(400, message).to_dict()), request_id)
+    return _refusal(400, message, request_id)
 
 
 def request_timeout(request_id: str, message: str) -> Response:
     """The 408 answer for a request whose head or body did not arrive in time, sent by the
     HTTP parsers (``customer_core.http.protocols``) before the request reaches the app."""
-    return _respond(408, _json(_error(408, message).to_dict()), request_id)
+    return _refusal(408, message, request_id)
 
 
 class StripeAPI:
@@ -280,8 +285,8 @@ class StripeAPI:
 
     def too_large(self, limit: int, headers: Mapping[str, str]) -> Response:
         """The 413 answer for a body over ``limit`` bytes (the body is never read whole)."""
-        error = _error(413, f"Request body too large: the limit is {limit} bytes.")
-        return _respond(413, _json(error.to_dict()), self.service.ids.request_id())
+        message = f"Request body too large: the limit is {limit} bytes."
+        return _refusal(413, message, self.service.ids.request_id())
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         if self._api_keys is None and not self._require_key:

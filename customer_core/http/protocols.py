@@ -59,6 +59,12 @@ version, and the most headers served (``MAX_HEADER_BYTES`` of names and values; 
 holds 4 bytes more than its name and value, ``: `` and CRLF, and a name 1 byte or more)."""
 
 
+def _request_id() -> str:
+    """A ``req_`` id for an answer sent before a request reaches the app (which draws its
+    own from the service's ids)."""
+    return "req_" + secrets.token_hex(7)
+
+
 class _AnswersLongURLs(asyncio.Protocol):
     """Sends the 414 (or 431), then drains the connection before closing it."""
 
@@ -66,7 +72,7 @@ class _AnswersLongURLs(asyncio.Protocol):
     _dropped = -1  # bytes dropped since the refusal was sent; -1 before
 
     def _send_url_too_long(self) -> None:
-        self._refuse(url_too_long("req_" + secrets.token_hex(7)), "414 URI Too Long")
+        self._refuse(url_too_long(_request_id()), "414 URI Too Long")
 
     def _refuse(self, answer: Response, status_line: str) -> None:
         headers = {**answer.headers, "content-length": str(len(answer.body)), "connection": "close"}
@@ -81,7 +87,7 @@ class _AnswersLongURLs(asyncio.Protocol):
         asyncio.get_running_loop().call_later(DRAIN_SECONDS, self.transport.close)
 
     def _send_headers_too_large(self) -> None:
-        answer = headers_too_large("req_" + secrets.token_hex(7))
+        answer = headers_too_large(_request_id())
         self._refuse(answer, "431 Request Header Fields Too Large")
 
     def _refused(self) -> None:
@@ -90,7 +96,7 @@ class _AnswersLongURLs(asyncio.Protocol):
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a request its parser refused: Stripe's JSON 400 here, not
         uvicorn's plain text, and the connection drained before it closes."""
-        self._refuse(malformed_request("req_" + secrets.token_hex(7)), "400 Bad Request")
+        self._refuse(malformed_request(_request_id()), "400 Bad Request")
 
     def data_received(self, data: bytes) -> None:
         if self._dropped < 0:
@@ -198,7 +204,7 @@ class BoundedRequests(_AnswersLongURLs):
                     f"{self.timeouts.body_stall:g} seconds."
                 )
         if answerable:
-            answer = request_timeout("req_" + secrets.token_hex(7), message)
+            answer = request_timeout(_request_id(), message)
             self._refuse(answer, "408 Request Timeout")
         else:
             self._refused()
