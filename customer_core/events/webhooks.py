@@ -339,15 +339,22 @@ class WebhookEndpoints:
         POST (the SDK retries a POST with the key it sent; a second endpoint would get every
         event twice, signed with another secret). A replay answers the first creation,
         secret included, with ``replayed`` set."""
-        outcome = self._idempotent(
-            "/v1/webhook_endpoints",
-            idempotency_key,
-            params,
-            lambda: self._prepare_create(params),
-            WebhookEndpoint,
+        return self._once(
+            "/v1/webhook_endpoints", idempotency_key, params, lambda: self._prepare_create(params)
         )
-        # After the commit (the service runs the creation in a write block when events
-        # are on): a cache read again before it would miss the new endpoint.
+
+    def _once(
+        self,
+        path: str,
+        idempotency_key: str | None,
+        params: dict[str, Any],
+        prepare: Callable[[], Callable[[], WebhookEndpoint]],
+    ) -> Outcome:
+        """A POST at most once per idempotency key (``prepare`` validates and returns the
+        write), then the endpoint cache told of the change."""
+        outcome = self._idempotent(path, idempotency_key, params, prepare, WebhookEndpoint)
+        # After the commit (the service runs the write in a write block when events are
+        # on): a cache read again before it would miss the change.
         self._changed()
         return outcome
 
@@ -410,15 +417,12 @@ class WebhookEndpoints:
         """``update`` for wrappers: at most once per idempotency key, as Stripe runs every
         POST (the same key with other params is an ``idempotency_error``)."""
         endpoint_id = path_id(id, "id", "we_...")
-        outcome = self._idempotent(
+        return self._once(
             f"/v1/webhook_endpoints/{endpoint_id}",
             idempotency_key,
             params,
             lambda: self._prepare_update(endpoint_id, params),
-            WebhookEndpoint,
         )
-        self._changed()
-        return outcome
 
     def _prepare_update(
         self, endpoint_id: str, params: dict[str, Any]
